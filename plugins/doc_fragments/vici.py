@@ -1,0 +1,84 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, strongswan.vici contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    # The options every module of the collection shares.
+    DOCUMENTATION = r"""
+options:
+  socket:
+    description:
+      - The daemon's VICI socket, as a URI like C(swanctl --uri) takes it.
+      - V(unix:///path) for a UNIX socket (a bare absolute path works too), V(tcp://host:port) or
+        V(tcp://[address]:port) for the TCP listener of the vici plugin.
+      - If not set, the value of the E(STRONGSWAN_VICI_SOCKET) environment variable is used, and then
+        the daemon's default.
+      - Whoever can open this socket has full control over the daemon.
+    type: str
+    default: unix:///var/run/charon.vici
+  timeout:
+    description:
+      - Seconds one VICI operation may take, from sending the request to the last byte of its reply
+        (streamed events included).
+      - If not set, the value of the E(STRONGSWAN_VICI_TIMEOUT) environment variable is used.
+    type: float
+    default: 30
+notes:
+  - The modules talk to the daemon through the VICI socket on the managed host and need nothing but
+    Python 3.8 or newer there; charon must run with the C(vici) plugin.
+requirements:
+  - strongSwan 5.9 or newer with the vici plugin (charon, charon-systemd), on the managed host.
+seealso:
+  - name: VICI protocol
+    description: The specification of the protocol these modules speak.
+    link: https://github.com/strongswan/strongswan/blob/master/src/libcharon/plugins/vici/README.md
+  - name: swanctl.conf
+    description: The configuration schema the configuration modules follow.
+    link: https://docs.strongswan.org/docs/latest/swanctl/swanctlConf.html
+"""
+
+    # Attributes of a module that changes the daemon's state.
+    ATTRIBUTES = r"""
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details: In check mode only read-only VICI commands are sent to the daemon.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+    details: Secrets are masked in the diff.
+  idempotent:
+    description: When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
+    support: full
+  action_group:
+    description: Use C(group/strongswan.vici.vici) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - strongswan.vici.vici
+"""
+
+    # Attributes of a read-only module.
+    INFO_MODULE = r"""
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details: This module only reads and never changes anything.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: N/A
+    details: This module never changes anything.
+  idempotent:
+    description: When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
+    support: full
+  action_group:
+    description: Use C(group/strongswan.vici.vici) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - strongswan.vici.vici
+"""

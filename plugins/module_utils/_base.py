@@ -1,0 +1,127 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, strongswan.vici contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The glue every module of the collection shares. PRIVATE to the collection.
+
+Connection options, one session per module run, client errors turned into one
+clear ``fail_json``, and the result (``changed``, ``diff``) built in one place.
+Modules describe their arguments and call into shared logic; they never touch
+sockets or bytes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Mapping, Optional
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback
+
+from .vici.errors import (
+    ViciCommandFailed,
+    ViciCommandUnknown,
+    ViciEncodeError,
+    ViciError,
+    ViciEventUnknown,
+    ViciProtocolError,
+    ViciTimeoutError,
+    ViciTransportError,
+)
+from .vici.session import Session
+from .vici.transport import DEFAULT_URI
+
+VICI_COMMON_ARGS: Dict[str, Dict[str, Any]] = {
+    "socket": {"type": "str", "default": DEFAULT_URI, "fallback": (env_fallback, ["STRONGSWAN_VICI_SOCKET"])},
+    "timeout": {"type": "float", "default": 30.0, "fallback": (env_fallback, ["STRONGSWAN_VICI_TIMEOUT"])},
+}
+
+
+def vici_argument_spec(**module_args: Any) -> Dict[str, Any]:
+    """The module's own arguments plus the shared connection options."""
+    spec = {key: dict(value) for key, value in VICI_COMMON_ARGS.items()}
+    spec.update(module_args)
+    return spec
+
+
+def describe_error(error: ViciError, socket_uri: str) -> str:
+    """One sentence a user can act on, for any client error."""
+    if isinstance(error, ViciTimeoutError):
+        return "%s. Raise the 'timeout' option if the daemon is just slow." % error
+    if isinstance(error, ViciTransportError):
+        return "%s. Is charon running with the vici plugin, and is 'socket' (%s) right?" % (error, socket_uri)
+    if isinstance(error, ViciProtocolError):
+        return "VICI protocol error talking to %s: %s" % (socket_uri, error)
+    if isinstance(error, ViciEncodeError):
+        return "cannot encode the request: %s" % error
+    if isinstance(error, (ViciCommandFailed, ViciCommandUnknown, ViciEventUnknown)):
+        return str(error)
+    return "VICI error: %s" % error
+
+
+def to_text(value: Any) -> Any:
+    """A decoded message as text only: values that are not UTF-8 become hex."""
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, dict):
+        return {key: to_text(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [to_text(item) for item in value]
+    return value
+
+
+class ViciModule:
+    """An AnsibleModule with a lazily opened VICI session and shared error handling."""
+
+    def __init__(self, argument_spec: Mapping[str, Any], supports_check_mode: bool = True, **kwargs: Any) -> None:
+        self.module = AnsibleModule(
+            argument_spec=vici_argument_spec(**argument_spec), supports_check_mode=supports_check_mode, **kwargs
+        )
+        self.params = self.module.params
+        self._session: Optional[Session] = None
+
+    @property
+    def check_mode(self) -> bool:
+        return self.module.check_mode
+
+    @property
+    def diff_mode(self) -> bool:
+        return bool(self.module._diff)
+
+    @property
+    def session(self) -> Session:
+        """The VICI session, opened on first use."""
+        if self._session is None:
+            self._session = Session(self.params["socket"], self.params["timeout"])
+        return self._session
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def fail(self, msg: str, **details: Any) -> None:
+        self.close()
+        self.module.fail_json(msg=msg, **details)
+
+    def fail_from(self, error: ViciError, context: str = "", **details: Any) -> None:
+        """Fail with a message for ``error``, prefixed with what we were doing."""
+        msg = describe_error(error, self.params["socket"])
+        if context:
+            msg = "%s: %s" % (context, msg)
+        if isinstance(error, ViciCommandFailed):
+            details.setdefault("vici_command", error.command)
+            details.setdefault("vici_errmsg", error.errmsg)
+        self.fail(msg, **details)
+
+    def exit(self, changed: bool = False, diff: Optional[Mapping[str, Any]] = None, **result: Any) -> None:
+        """Exit with ``changed`` and, in diff mode, the ``diff``."""
+        self.close()
+        if diff is not None and self.diff_mode:
+            result["diff"] = diff
+        self.module.exit_json(changed=changed, **result)
+
+    def run(self, main: Any) -> None:
+        """Call ``main(self)``; any client error becomes a clean module failure."""
+        try:
+            main(self)
+        except ViciError as error:
+            self.fail_from(error)
