@@ -12,10 +12,11 @@ sockets or bytes.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
+from ._state import ApplyError, Change, Item, Kind, Ledger, apply, plan
 from .vici.errors import (
     ViciCommandFailed,
     ViciCommandUnknown,
@@ -125,3 +126,40 @@ class ViciModule:
             main(self)
         except ViciError as error:
             self.fail_from(error)
+
+    # -- declarative objects ----------------------------------------------
+
+    def converge(self, kind: Kind, items: Sequence[Item]) -> Tuple[List[Change], List[Dict[str, Any]]]:
+        """Plan ``items`` against the daemon and, outside check mode, apply the plan.
+
+        Check mode sends only read-only commands. A failure part-way fails the
+        module with the daemon's errmsg, the object's name and what was applied.
+        """
+        session = self.session
+        snapshot = kind.snapshot(session)
+        ledger = Ledger.for_session(session)
+        if ledger.note:
+            self.module.warn(ledger.note)
+        changes = plan(kind, items, snapshot, ledger)
+        replies: List[Dict[str, Any]] = []
+        if not self.check_mode and any(change.action for change in changes):
+            try:
+                replies = apply(kind, session, changes, {item.name: item for item in items}, ledger)
+            except ApplyError as failure:
+                self.fail_from(
+                    failure.error,
+                    context="%s '%s'" % (kind.label, failure.change.name),
+                    applied=[{"name": done.name, "action": done.action} for done in failure.applied],
+                )
+        return changes, replies
+
+    def exit_change(self, kind: Kind, change: Change, **result: Any) -> None:
+        """Exit for a module that manages one object."""
+        diff = {
+            "before_header": "%s %s" % (kind.label, change.name),
+            "after_header": "%s %s" % (kind.label, change.name),
+            "before": change.before,
+            "after": change.after,
+        }
+        self.exit(changed=change.action is not None, diff=diff, action=change.action or "none", **result)
+

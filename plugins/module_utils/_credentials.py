@@ -1,0 +1,64 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, strongswan.vici contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Shared secrets as daemon objects. PRIVATE to the collection."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any, Dict, List, Mapping, Optional, Union
+
+from ._state import Kind
+from .vici.session import Session
+
+SHARED_SECRET_TYPES = ("ike", "eap", "xauth", "ntlm", "ppk")
+
+
+class InputError(ValueError):
+    """A user-supplied value is wrong; the message names the field."""
+
+
+def decode_secret(secret: str) -> Union[str, bytes]:
+    """A secret as swanctl reads it: ``0x`` hex and ``0s`` base64 are decoded, anything else is raw."""
+    try:
+        if secret.startswith("0x"):
+            return binascii.unhexlify(secret[2:])
+        if secret.startswith("0s"):
+            return base64.b64decode(secret[2:], validate=True)
+    except (binascii.Error, ValueError):
+        # Say which encoding is wrong, never the value.
+        raise InputError("secret starts with '%s' but is not valid %s" % (secret[:2], "hex" if secret[1] == "x" else "base64")) from None
+    return secret
+
+
+def shared_secret_message(secret_id: str, secret_type: str, secret: str, owners: Optional[List[str]]) -> Dict[str, Any]:
+    """The load-shared message for one secret, in canonical form."""
+    if not secret_id:
+        raise InputError("id must not be empty: without an id the daemon can neither list nor unload the secret")
+    if secret_type not in SHARED_SECRET_TYPES:
+        raise InputError("type must be one of %s, not '%s'" % (", ".join(SHARED_SECRET_TYPES), secret_type))
+    if not secret:
+        raise InputError("secret must not be empty")
+    message: Dict[str, Any] = {"id": secret_id, "type": secret_type.upper(), "data": decode_secret(secret)}
+    if owners:
+        message["owners"] = [str(owner) for owner in owners]
+    return message
+
+
+class SharedSecretKind(Kind):
+    """load-shared / unload-shared / get-shared. The daemon shows ids only."""
+
+    label = "shared_secret"
+    secret_paths = (("data",),)
+
+    def snapshot(self, session: Session) -> Dict[str, Any]:
+        return {secret_id: {"id": secret_id} for secret_id in session.get_shared().get("keys", [])}
+
+    def load(self, session: Session, name: str, message: Mapping[str, Any]) -> Dict[str, Any]:
+        return session.call("load-shared", message)
+
+    def unload(self, session: Session, name: str) -> None:
+        # unload-shared succeeds for unknown ids too.
+        session.unload_shared(name)

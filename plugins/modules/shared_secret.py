@@ -1,0 +1,127 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, strongswan.vici contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: shared_secret
+short_description: Load or unload a shared secret (PSK, EAP, XAuth, NTLM, PPK) in a running strongSwan daemon
+version_added: 0.1.0
+description:
+  - Manages one shared secret of the charon daemon over VICI (C(load-shared), C(unload-shared), C(get-shared)),
+    like a C(secrets.<type><suffix>) section of swanctl.conf, without touching files or restarting anything.
+  - The daemon reports only the ids of its shared secrets, never their value or owners. Whether a loaded
+    secret is up to date is decided from a keyed fingerprint kept on the managed host (see the collection's
+    docs on idempotency), so a changed O(secret) or O(owners) is detected and reloaded, and a secret missing
+    from the daemon (for example after a restart) is always loaded again.
+  - The secret never appears in the module's result, diff or warnings.
+author:
+  - strongswan.vici contributors
+extends_documentation_fragment:
+  - strongswan.vici.vici
+  - strongswan.vici.vici.ATTRIBUTES
+options:
+  id:
+    description:
+      - Unique identifier of the secret in the daemon (swanctl uses the section name, for example V(ike-gw)).
+      - Needed to list, replace and unload it.
+    type: str
+    required: true
+  type:
+    description: Kind of secret.
+    type: str
+    choices: [ike, eap, xauth, ntlm, ppk]
+    default: ike
+  secret:
+    description:
+      - The secret. As in swanctl.conf, a value starting with V(0x) is hex and one starting with V(0s) is base64.
+      - Required with O(state=present).
+    type: str
+  owners:
+    description:
+      - Identities the secret belongs to (swanctl.conf's C(id) keys). Empty means any identity.
+    type: list
+    elements: str
+    default: []
+  state:
+    description: Whether the secret is loaded.
+    type: str
+    choices: [present, absent]
+    default: present
+"""
+
+EXAMPLES = r"""
+- name: Pre-shared key for a site-to-site tunnel
+  strongswan.vici.shared_secret:
+    id: ike-branch
+    secret: "{{ vault_branch_psk }}"
+    owners: [gw.example.com, branch.example.com]
+
+- name: EAP password of a road warrior
+  strongswan.vici.shared_secret:
+    id: eap-carol
+    type: eap
+    secret: "{{ vault_carol_password }}"
+    owners: [carol]
+
+- name: Remove a secret
+  strongswan.vici.shared_secret:
+    id: ike-old
+    state: absent
+"""
+
+RETURN = r"""
+action:
+  description: What the module did (or would do in check mode) - V(load), V(unload) or V(none).
+  returned: always
+  type: str
+  sample: load
+id:
+  description: The secret's id.
+  returned: always
+  type: str
+  sample: ike-branch
+"""
+
+from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule
+from ansible_collections.strongswan.vici.plugins.module_utils._credentials import (
+    SHARED_SECRET_TYPES,
+    InputError,
+    SharedSecretKind,
+    shared_secret_message,
+)
+from ansible_collections.strongswan.vici.plugins.module_utils._state import Item
+
+
+def main():
+    module = ViciModule(
+        {
+            "id": {"type": "str", "required": True},
+            "type": {"type": "str", "choices": list(SHARED_SECRET_TYPES), "default": "ike"},
+            "secret": {"type": "str", "no_log": True},
+            "owners": {"type": "list", "elements": "str", "default": []},
+            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+        },
+        required_if=[("state", "present", ("secret",))],
+    )
+
+    def run(vici):
+        params = vici.params
+        message = None
+        if params["state"] == "present":
+            try:
+                message = shared_secret_message(params["id"], params["type"], params["secret"], params["owners"])
+            except InputError as error:
+                vici.fail(str(error))
+        kind = SharedSecretKind()
+        changes, _ = vici.converge(kind, [Item(params["id"], message)])
+        vici.exit_change(kind, changes[0], id=params["id"])
+
+    module.run(run)
+
+
+if __name__ == "__main__":
+    main()
