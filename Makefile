@@ -1,0 +1,49 @@
+# strongswan.vici: developer and CI entry points. `make test` is what CI runs (.ci/run).
+# Every target works on a fresh Debian 12 machine as root: `setup` installs what is missing.
+# Pass extra arguments to a stage's tool with ARGS, e.g. make sanity ARGS="--test pep8",
+# make system ARGS="-k harness -x", make integration ARGS="harness_smoke".
+
+SHELL := /bin/bash
+VENV_PYTHON := .venv/bin/python
+RUN := bash scripts/run.sh
+ARGS ?=
+
+.PHONY: help setup stage units sanity integration system test demo bench clean distclean
+
+help:
+	@sed -n '1,4p' Makefile
+	@echo "targets: setup units sanity integration system test demo bench stage clean distclean"
+
+setup:
+	@bash scripts/bootstrap.sh
+
+stage:
+	@bash scripts/stage_collection.sh
+
+units: setup
+	@$(RUN) units $(ARGS)
+
+sanity: setup
+	@$(RUN) sanity $(ARGS)
+
+integration: setup
+	@$(RUN) integration $(ARGS)
+
+system: setup
+	@$(RUN) system $(ARGS)
+
+# setup + units + sanity + integration + system; runs every stage, prints a summary, fails if any failed.
+test:
+	@$(RUN) all
+
+demo: setup
+	@bash demo/run.sh
+
+bench: setup
+	@$(VENV_PYTHON) benchmarks/codec.py
+
+clean:
+	rm -rf .tmp tests/output
+
+distclean: clean
+	rm -rf .venv

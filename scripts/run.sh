@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Copyright (c) 2026, strongswan.vici contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# The test stages behind the Makefile. usage: scripts/run.sh STAGE [extra args for the stage's tool]
+#   setup        scripts/bootstrap.sh (Debian packages, .venv, ansible-test get-pip stand-in)
+#   stage        copy the work tree to .tmp/ansible_collections/strongswan/vici (prints the path)
+#   units        ansible-test units --local --python 3.11 --requirements; fails if no unit test ran
+#   sanity       ansible-test sanity --local --python 3.11
+#   integration  ansible-test integration --local --python 3.11 --allow-destructive; fails if no target ran
+#   system       pytest tests/system (real daemons); pytest's "no tests collected" (5) is a failure
+#   all          setup, then every stage above; prints a summary and fails if any stage failed
+# Stages other than setup expect setup to have run (the Makefile targets take care of it).
+
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VENV="$REPO/.venv"
+PY="$VENV/bin/python"
+PYTHON_VERSION=3.11
+export STAGE_ROOT=${STAGE_ROOT:-$REPO/.tmp}
+COLLECTION="$STAGE_ROOT/ansible_collections/strongswan/vici"
+export PATH="$VENV/bin:$PATH"
+# The staged copy lives inside this git work tree (under an ignored directory): without this, ansible-test
+# walks up to the repository's .git and asks git for the files, which lists none of the staged ones.
+export ANSIBLE_TEST_CONTENT_ROOT="$COLLECTION"
+export ANSIBLE_COLLECTIONS_PATH="$STAGE_ROOT"
+export ANSIBLE_NOCOLOR=1
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+
+log() { printf '\n=== %s ===\n' "$*"; }
+
+need_venv() {
+    [[ -x $PY ]] || { echo "run 'make setup' first: $PY is missing" >&2; exit 1; }
+}
+
+stage() {
+    bash "$REPO/scripts/stage_collection.sh" >/dev/null
+}
+
+in_collection() {
+    (cd "$COLLECTION" && "$@")
+}
+
+run_units() {
+    need_venv
+    stage
+    rm -rf "$COLLECTION/tests/output/junit"
+    log "ansible-test units"
+    in_collection ansible-test units --local --python "$PYTHON_VERSION" --requirements "$@"
+    shopt -s nullglob
+    local reports=("$COLLECTION"/tests/output/junit/python*-units.xml)
+    shopt -u nullglob
+    if [[ ${#reports[@]} -eq 0 ]]; then
+        echo "units: no unit test ran (ansible-test wrote no JUnit report)" >&2
+        return 1
+    fi
+    "$PY" "$REPO/scripts/junit_summary.py" units "${reports[@]}"
+}
+
+run_sanity() {
+    need_venv
+    stage
+    log "ansible-test sanity"
+    in_collection ansible-test sanity --local --python "$PYTHON_VERSION" "$@"
+}
+
+run_integration() {
+    need_venv
+    stage
+    log "ansible-test integration"
+    local out rc=0
+    out=$(mktemp)
+    in_collection ansible-test integration --local --python "$PYTHON_VERSION" --allow-destructive "$@" 2>&1 \
+        | tee "$out" || rc=$?
+    local ran
+    ran=$(grep -c 'Running .* integration test role' "$out" || true)
+    rm -f "$out"
+    if [[ $rc -ne 0 ]]; then
+        return "$rc"
+    fi
+    if [[ $ran -eq 0 ]]; then
+        echo "integration: no target ran" >&2
+        return 1
+    fi
+    echo "integration: $ran target(s) ran"
+}
+
+run_system() {
+    need_venv
+    stage
+    log "pytest tests/system"
+    # conftest.py would stage again on its own when ANSIBLE_COLLECTIONS_PATH is unset; here it is set.
+    (cd "$REPO" && "$PY" -m pytest tests/system -ra -p no:cacheprovider --timeout=300 "$@")
+}
+
+now() { date +%s%3N; }
+
+# usage: elapsed START_MS -> seconds with one decimal
+elapsed() {
+    local ms=$(($(now) - $1))
+    printf '%d.%d' $((ms / 1000)) $(((ms % 1000) / 100))
+}
+
+run_all() {
+    local stages=(units sanity integration system) results=() failed=() passed=0 name start rc
+    log "setup"
+    start=$(now)
+    if ! bash "$REPO/scripts/bootstrap.sh"; then
+        echo "setup FAILED: nothing else can run" >&2
+        printf 'stages: 0 passed, 1 failed\n'
+        return 1
+    fi
+    results+=("$(printf '  %-12s %-5s %7s s' setup PASS "$(elapsed "$start")")")
+    passed=1
+    for name in "${stages[@]}"; do
+        start=$(now)
+        rc=0
+        bash "$REPO/scripts/run.sh" "$name" || rc=$?
+        if [[ $rc -eq 0 ]]; then
+            results+=("$(printf '  %-12s %-5s %7s s' "$name" PASS "$(elapsed "$start")")")
+            passed=$((passed + 1))
+        else
+            results+=("$(printf '  %-12s %-5s %7s s  (exit %d)' "$name" FAIL "$(elapsed "$start")" "$rc")")
+            failed+=("$name")
+        fi
+    done
+    log "summary"
+    printf '%s\n' "${results[@]}"
+    if [[ ${#failed[@]} -gt 0 ]]; then
+        echo "FAILED: ${failed[*]} (scroll up to that stage's === header for its output)"
+    fi
+    printf 'stages: %d passed, %d failed\n' "$passed" "${#failed[@]}"
+    [[ ${#failed[@]} -eq 0 ]]
+}
+
+main() {
+    local what=${1:-}
+    [[ $# -gt 0 ]] && shift
+    case $what in
+        setup) bash "$REPO/scripts/bootstrap.sh" ;;
+        stage) bash "$REPO/scripts/stage_collection.sh" ;;
+        units) run_units "$@" ;;
+        sanity) run_sanity "$@" ;;
+        integration) run_integration "$@" ;;
+        system) run_system "$@" ;;
+        all) run_all ;;
+        *) sed -n '5,14p' "${BASH_SOURCE[0]}" >&2; exit 2 ;;
+    esac
+}
+
+main "$@"
