@@ -1,0 +1,199 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, strongswan.vici contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The VICI client against the real charon: every read-only command, streams, events, errors."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+
+import pytest
+
+from ansible_collections.strongswan.vici.plugins.module_utils.vici.errors import (
+    ViciCommandFailed,
+    ViciCommandUnknown,
+    ViciEventUnknown,
+    ViciTransportError,
+)
+from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import READ_ONLY_COMMANDS, Session
+
+LOOPBACK_CONN = {
+    "gw": {
+        "local_addrs": ["127.0.0.1"],
+        "remote_addrs": ["127.0.0.2"],
+        "version": "2",
+        "local": {"auth": "psk", "id": "moon"},
+        "remote": {"auth": "psk", "id": "sun"},
+        "children": {"net": {"local_ts": ["10.1.0.0/16"], "remote_ts": ["10.2.0.0/16"], "esp_proposals": ["aes128gcm16"]}},
+    }
+}
+
+
+@pytest.fixture
+def session(charon):
+    with Session(charon.socket_uri, timeout=10) as vici:
+        yield vici
+
+
+def test_version_names_the_daemon(session):
+    version = session.version()
+    assert version["daemon"] == "charon"
+    assert version["version"].split(".")[0] in ("5", "6")
+
+
+def test_stats_lists_the_explicit_plugins(session):
+    stats = session.stats()
+    assert "vici" in stats["plugins"]
+    # The explicit plugin list keeps the dangerous defaults out (sandbox.md).
+    assert "forecast" not in stats["plugins"]
+    assert "stroke" not in stats["plugins"]
+    assert stats["ikesas"]["total"] == "0"
+
+
+def test_every_read_only_command_answers(session):
+    """Each command the client treats as read-only exists on this daemon and succeeds."""
+    for command in sorted(READ_ONLY_COMMANDS):
+        reply = session.call(command, {"all": True} if command == "get-counters" else None)
+        assert isinstance(reply, dict), command
+
+
+def test_load_then_list_conn_roundtrip(session):
+    assert session.load_conn(LOOPBACK_CONN) == {"success": "yes"}
+    assert session.get_conns() == {"conns": ["gw"]}
+    listed = session.list_conns()
+    assert [list(event) for event in listed] == [["gw"]]
+    conn = listed[0]["gw"]
+    assert conn["version"] == "IKEv2"
+    assert conn["local_addrs"] == ["127.0.0.1"]
+    assert conn["children"]["net"]["local-ts"] == ["10.1.0.0/16"]
+    # Filters work: an unknown name lists nothing.
+    assert session.list_conns(ike="other") == []
+    session.unload_conn("gw")
+    assert session.get_conns() == {"conns": []}
+
+
+def test_unload_of_missing_connection_carries_the_errmsg(session):
+    with pytest.raises(ViciCommandFailed) as failure:
+        session.unload_conn("nothing-here")
+    assert "not found" in failure.value.errmsg
+    assert session.unload_conn("nothing-here", check=False)["success"] == "no"
+
+
+def test_streamed_terminate_keeps_matches_and_control_log(session):
+    session.load_conn(LOOPBACK_CONN)
+    # Nothing answers on 127.0.0.2: the daemon gives up after 1 s, the SA stays CONNECTING.
+    result = session.initiate(child="net", ike="gw", timeout=1000, check=False)
+    assert result.response["success"] == "no"
+    assert "not established after 1000ms" in result.response["errmsg"]
+    assert any("initiating IKE_SA gw" in event["msg"] for event in result.events)
+    sas = session.list_sas(ike="gw")
+    assert len(sas) == 1 and sas[0]["gw"]["state"] == "CONNECTING"
+    down = session.terminate(ike="gw", timeout=2000)
+    assert down.response["matches"] == "1"
+    assert down.response["terminated"] == "1"
+    assert session.list_sas() == []
+
+
+def test_pools_and_shared_secrets(session):
+    session.load_pool({"rw": {"addrs": "10.3.0.0/28", "dns": ["10.3.0.1"]}})
+    pools = session.get_pools(leases=True)
+    assert pools["rw"]["size"] == "14"
+    assert pools["rw"]["leases"] == {}
+    assert session.get_pools(name="absent") == {}
+    session.load_shared("ike", b"\x00binary\xffsecret", id_="s1", owners=["moon", "sun"])
+    assert session.get_shared() == {"keys": ["s1"]}
+    session.unload_shared("s1")
+    assert session.get_shared() == {"keys": []}
+
+
+def test_counters_and_algorithms(session):
+    session.load_conn(LOOPBACK_CONN)
+    session.initiate(child="net", ike="gw", timeout=-1)
+    counters = session.get_counters(name="gw")
+    assert counters["success"] == "yes"
+    assert int(counters["counters"]["gw"]["ike-init-out-req"]) >= 1
+    assert session.reset_counters(name="gw")["success"] == "yes"
+    # A reset removes the connection's counters altogether.
+    after = session.get_counters(name="gw", check=False)
+    assert after["success"] == "no" and "no counters found" in after["errmsg"]
+    algorithms = session.get_algorithms()
+    assert "AES_GCM_16" in algorithms["aead"]
+    session.terminate(ike="gw", timeout=2000, check=False)
+
+
+def test_unknown_command_and_event(session):
+    with pytest.raises(ViciCommandUnknown):
+        session.call("no-such-command")
+    with pytest.raises(ViciEventUnknown):
+        session.register("no-such-event")
+    # The session stays usable after both.
+    assert session.version()["daemon"] == "charon"
+
+
+def test_events_arrive_while_commands_run(charon, session):
+    """ike-updown events raised by another client's initiate reach our listener, not our replies."""
+    session.register("ike-updown")
+    session.register("log")
+    with Session(charon.socket_uri, timeout=10) as other:
+        other.load_conn(LOOPBACK_CONN)
+        other.initiate(child="net", timeout=-1)
+    # A command on our session while log events are queued returns its own reply.
+    assert session.version()["daemon"] == "charon"
+    events = list(session.listen(["log"], timeout=1.0))
+    assert events, "the daemon's log events were lost"
+    assert all(name == "log" for name, _ in events)
+    session.terminate(ike="gw", timeout=2000, check=False)
+
+
+def test_listen_times_out_without_events(session):
+    assert list(session.listen(["child-updown"], timeout=0.3)) == []
+    assert "child-updown" not in session.registered
+
+
+def test_same_answers_as_swanctl(charon, session):
+    """Our view of the daemon matches swanctl's for the same state."""
+    session.load_conn(LOOPBACK_CONN)
+    output = subprocess.run(
+        ["swanctl", "--list-conns", "--uri", charon.socket_uri], capture_output=True, text=True, timeout=30, check=True
+    ).stdout
+    assert output.startswith("gw: IKEv2")
+    assert "local:  127.0.0.1" in output or "127.0.0.1" in output
+
+
+def test_missing_socket_names_uri_and_reason(tmp_path):
+    uri = "unix://%s" % (tmp_path / "absent.vici")
+    with pytest.raises(ViciTransportError) as failure:
+        Session(uri, timeout=2)
+    assert uri in str(failure.value)
+    assert "No such file" in str(failure.value)
+
+
+def test_connection_refused_names_uri(tmp_path):
+    path = tmp_path / "dead.vici"
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(str(path))
+    listener.close()  # the path exists, nobody listens
+    with pytest.raises(ViciTransportError) as failure:
+        Session("unix://%s" % path, timeout=2)
+    assert "Connection refused" in str(failure.value)
+
+
+def test_tcp_refused_on_loopback():
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    with pytest.raises(ViciTransportError) as failure:
+        Session("tcp://127.0.0.1:%d" % port, timeout=2)
+    assert "127.0.0.1:%d" % port in str(failure.value)
+
+
+def test_daemon_stopped_mid_session(charon):
+    vici = Session(charon.socket_uri, timeout=5)
+    assert vici.version()["daemon"] == "charon"
+    charon.stop()
+    with pytest.raises(ViciTransportError):
+        vici.version()
+    assert vici.closed
