@@ -687,8 +687,8 @@ def udp_probe(ns_src, src_ip, ns_dst, dst_ip, port=40000, timeout=5.0, count=5, 
     """Send UDP datagrams from SRC_IP in NS_SRC to DST_IP:PORT in NS_DST; True if one arrived.
 
     A listener runs in NS_DST (``ip netns exec ... python -c``; None means the
-    current namespace), the sender in NS_SRC sends COUNT datagrams INTERVAL
-    seconds apart. Everything is bounded by TIMEOUT.
+    current namespace); the sender in NS_SRC sends up to COUNT datagrams INTERVAL
+    seconds apart and is stopped as soon as one arrived. Everything is bounded by TIMEOUT.
     """
     python = python or sys.executable or "python3"
     listener = subprocess.Popen(  # pylint: disable=consider-using-with
@@ -709,12 +709,18 @@ def udp_probe(ns_src, src_ip, ns_dst, dst_ip, port=40000, timeout=5.0, count=5, 
             raise HarnessError("UDP listener on %s:%s did not start: %s%s"
                                % (dst_ip, port, first.decode("utf-8", "replace"),
                                   listener.stdout.read().decode("utf-8", "replace") if listener.poll() is not None else ""))
-        _run(_in_ns(ns_src, [python, "-c", _SENDER, src_ip or "", dst_ip, str(port), str(count), payload.hex(),
-                             str(interval)]), timeout=timeout + count * interval)
+        sender = subprocess.Popen(  # pylint: disable=consider-using-with
+            _in_ns(ns_src, [python, "-c", _SENDER, src_ip or "", dst_ip, str(port), str(count), payload.hex(),
+                            str(interval)]),
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             listener.wait(timeout=max(0.5, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             return False
+        finally:
+            if sender.poll() is None:
+                sender.kill()
+            sender.wait(timeout=5)
         return listener.returncode == 0
     finally:
         if listener.poll() is None:
