@@ -243,7 +243,9 @@ def _run_playbook_in(workdir, playbook, extravars, check, diff, extra_args, time
     run_env = dict(os.environ)
     run_env.update({
         "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS_PATH),
-        "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
+        # ansible-core has no JSON stdout callback (ansible.builtin.json redirects to ansible.posix): use ours.
+        "ANSIBLE_STDOUT_CALLBACK": "json_results",
+        "ANSIBLE_CALLBACK_PLUGINS": str(Path(__file__).resolve().parent / "callback_plugins"),
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_FORCE_COLOR": "0",
         "ANSIBLE_RETRY_FILES_ENABLED": "0",
