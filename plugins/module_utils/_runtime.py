@@ -1,0 +1,612 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, strongswan.vici contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Runtime operations shared by the sa, policy, settings and command modules. PRIVATE to the collection.
+
+What lives here, and why it is not in the modules:
+
+* **SA matching**: which IKE_SAs and CHILD_SAs of ``list-sas`` a module
+  argument (``ike`` and/or ``child``) means, and whether they are up, still
+  coming up, or gone. ``initiate`` is not idempotent at the daemon (an
+  established CHILD_SA is duplicated), so every decision starts here.
+* **Waiting** for an SA to come up or go away: the daemon's ``ike-updown`` /
+  ``child-updown`` events wake the waiter, and ``list-sas`` is re-read after
+  every event and at bounded intervals, because a negotiation that fails
+  before the IKE_SA was ever up raises no event at all.
+* **Control-log trimming**: an ``initiate`` streams 15-30 log lines; the two
+  or three that say *why* it failed (a notify error, a missing credential,
+  retransmits) are what the user needs in the failure message.
+* The **read-only command table** and **secret masking** of the command module.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import ipaddress
+import re
+import time
+from typing import Any, Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Set, Tuple
+
+from ._info import ike_sa_list
+from .vici.errors import ViciCommandFailed, ViciError, ViciEventUnknown, ViciTimeoutError
+from .vici.session import READ_ONLY_COMMANDS, STREAMED_COMMANDS, Session, is_success
+
+SA = Dict[str, Any]
+
+# IKE_SA states (ike_sa_state_t). REKEYED is the old SA after a rekeying: its
+# successor is (or will be) listed separately, so it does not count as "up".
+IKE_UP = frozenset(("ESTABLISHED", "REKEYING"))
+IKE_CONNECTING = frozenset(("CREATED", "CONNECTING"))
+# CHILD_SA states (child_sa_state_t). ROUTED is a trap, not an SA.
+CHILD_UP = frozenset(("INSTALLED", "UPDATING", "REKEYING"))
+CHILD_CONNECTING = frozenset(("CREATED", "INSTALLING", "RETRYING"))
+
+# Events that announce an SA going up or down.
+UPDOWN_EVENTS = ("ike-updown", "child-updown")
+# First and longest pause between two list-sas polls while waiting; the
+# updown events usually wake the waiter long before.
+POLL_FIRST = 0.1
+POLL_MAX = 1.0
+
+
+class Target(NamedTuple):
+    """What an ``sa`` task names: an IKE_SA and/or a CHILD_SA by configuration name."""
+
+    ike: Optional[str]
+    child: Optional[str]
+
+    def describe(self) -> str:
+        if self.child and self.ike:
+            return "CHILD_SA '%s' of connection '%s'" % (self.child, self.ike)
+        if self.child:
+            return "CHILD_SA '%s'" % self.child
+        return "IKE_SA '%s'" % self.ike
+
+
+class Match(NamedTuple):
+    """The SAs a target matches, split by how far along they are."""
+
+    sas: List[SA]          # the matching IKE_SAs, in info's format (name, ..., child_sas)
+    up: List[str]          # uniqueids of the matching SAs that are established
+    connecting: List[str]  # uniqueids of the matching SAs still being negotiated
+
+    @property
+    def present(self) -> bool:
+        return bool(self.up or self.connecting)
+
+
+def _child_matches(child: Mapping[str, Any], name: str) -> bool:
+    return child.get("name") == name
+
+
+def match_sas(sas: Sequence[SA], target: Target, child_conns: Optional[Iterable[str]] = None) -> Match:
+    """Split ``sas`` (``ike_sa_list`` output) into the up and connecting SAs ``target`` names.
+
+    For a CHILD_SA target the ids are CHILD_SA uniqueids, except that an IKE_SA
+    of one of ``child_conns`` (the connections that define the child) that is
+    still connecting counts as the child connecting, under the IKE_SA's id
+    prefixed ``ike:``: while IKE_AUTH runs, the CHILD_SA is not listed yet.
+    """
+    conns = set(child_conns or ())
+    matched: List[SA] = []
+    up: List[str] = []
+    connecting: List[str] = []
+    for sa in sas:
+        if target.ike is not None and sa.get("name") != target.ike:
+            continue
+        state = sa.get("state")
+        if target.child is None:
+            if state in IKE_UP:
+                up.append(str(sa.get("uniqueid")))
+            elif state in IKE_CONNECTING:
+                connecting.append(str(sa.get("uniqueid")))
+            else:
+                continue
+            matched.append(sa)
+            continue
+        hit = False
+        for child in sa.get("child_sas", []):
+            if not _child_matches(child, target.child):
+                continue
+            if child.get("state") in CHILD_UP and state in IKE_UP:
+                up.append(str(child.get("uniqueid")))
+                hit = True
+            elif child.get("state") in CHILD_CONNECTING:
+                connecting.append(str(child.get("uniqueid")))
+                hit = True
+        if not hit and state in IKE_CONNECTING and (target.ike is not None or sa.get("name") in conns):
+            connecting.append("ike:%s" % sa.get("uniqueid"))
+            hit = True
+        if hit:
+            matched.append(sa)
+    return Match(matched, up, connecting)
+
+
+def read_sas(session: Session, target: Target) -> List[SA]:
+    """list-sas, narrowed at the daemon where it can (IKE name), as info's list."""
+    return ike_sa_list(session.list_sas(ike=target.ike))
+
+
+def conns_with_child(session: Session, child: str) -> List[str]:
+    """Names of the loaded connections (all backends) that define a child ``child``."""
+    names = []
+    for event in session.list_conns():
+        for name, body in event.items():
+            children = body.get("children") if isinstance(body, dict) else None
+            if isinstance(children, dict) and child in children:
+                names.append(name)
+    return names
+
+
+def config_problem(session: Session, target: Target) -> Optional[str]:
+    """Why ``target`` cannot be initiated, installed or rekeyed from the loaded config, or None."""
+    conns: Dict[str, Any] = {}
+    for event in session.list_conns():
+        for name, body in event.items():
+            conns.setdefault(name, body if isinstance(body, dict) else {})
+    if target.ike is not None and target.ike not in conns:
+        return "no connection named '%s' is loaded (loaded: %s)" % (target.ike, ", ".join(sorted(conns)) or "none")
+    if target.child is not None:
+        scope = [target.ike] if target.ike is not None else list(conns)
+        if not any(target.child in (conns[name].get("children") or {}) for name in scope):
+            if target.ike is not None:
+                return "connection '%s' has no child named '%s'" % (target.ike, target.child)
+            return "no loaded connection has a child named '%s'" % target.child
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Waiting
+# ---------------------------------------------------------------------------
+
+
+class Waiter:
+    """Wait, bounded, until ``done(list-sas)`` holds, woken by updown events.
+
+    The events only *wake* the waiter; the decision is always taken from a
+    fresh ``list-sas``, so a missed or unrelated event cannot cause a wrong
+    answer, and a failure that raises no event is still seen by the polls.
+    ``log`` events of the target's IKE_SAs are collected on the way: they
+    explain a failure of a negotiation this module did not start.
+    """
+
+    def __init__(self, session: Session, target: Target, collect_log: bool = True) -> None:
+        self.session = session
+        self.target = target
+        self.log: List[Dict[str, Any]] = []
+        self._events: List[str] = []
+        for event in UPDOWN_EVENTS + (("log",) if collect_log else ()):
+            try:
+                session.register(event)
+                self._events.append(event)
+            except ViciEventUnknown:
+                # An old daemon without the event: the polls alone still decide.
+                pass
+
+    def close(self) -> None:
+        for event in self._events:
+            if not self.session.closed:
+                try:
+                    self.session.unregister(event)
+                except ViciError:
+                    pass
+        self._events = []
+
+    def _take_events(self) -> None:
+        for name, message in self.session.pending_events():
+            if name == "log":
+                self._keep_log(message)
+
+    def _keep_log(self, message: Mapping[str, Any]) -> None:
+        # Only lines about IKE_SAs of the target's connection (when we know it).
+        if self.target.ike is not None and message.get("ikesa-name") not in (None, self.target.ike):
+            return
+        self.log.append(dict(message))
+
+    def wait(self, done: Callable[[List[SA]], bool], timeout: float) -> Tuple[bool, List[SA]]:
+        """Return (whether ``done`` became true, the last list-sas) within ``timeout`` seconds."""
+        deadline = time.monotonic() + max(0.0, timeout)
+        pause = POLL_FIRST
+        while True:
+            sas = read_sas(self.session, self.target)
+            self._take_events()
+            if done(sas):
+                return True, sas
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False, sas
+            # Sleep until an updown event arrives or the poll interval ends.
+            for name, message in self.session.listen(self._events, timeout=min(pause, remaining)):
+                if name == "log":
+                    self._keep_log(message)
+                    continue
+                break
+            pause = min(pause * 2, POLL_MAX)
+
+
+# ---------------------------------------------------------------------------
+# Control-log trimming
+# ---------------------------------------------------------------------------
+
+# Lines that say why a negotiation failed. Matched case-insensitively.
+_EXPLAINS = re.compile(
+    r"fail|error|not found|no trusted|no private key|no shared key|no matching|no acceptable|mismatch|"
+    r"unable|giving up|not responding|retransmit|no proposal|NO_PROPOSAL|AUTHENTICATION_FAILED|"
+    r"TS_UNACCEPTABLE|INVALID_|unacceptable|rejected|constraint|expired|not yet valid|"
+    r"received DELETE|deleting IKE_SA|closing CHILD_SA|timeout|timed out|peer|trap|acquire",
+    re.IGNORECASE,
+)
+# Lines that are protocol chatter even when a word above appears in them.
+_CHATTER = re.compile(r"^(generating|parsed|sending packet|received packet)\b|^peer supports", re.IGNORECASE)
+
+# Known causes, as (pattern in the log or errmsg, explanation for the user).
+HINTS = (
+    (re.compile(r"AUTHENTICATION_FAILED|MAC mismatched|authentication of .* failed|no shared key", re.I),
+     "authentication failed: the peers do not agree on the pre-shared key, identities or certificates"),
+    (re.compile(r"no trusted .* public key|no issuer certificate|constraint check failed|certificate .* (expired|not yet valid)", re.I),
+     "authentication failed: the peer's certificate is not trusted (missing CA, wrong identity, or validity)"),
+    (re.compile(r"no private key found", re.I),
+     "no private key is loaded for the local certificate"),
+    (re.compile(r"NO_PROPOSAL_CHOSEN|no acceptable proposal|no proposal", re.I),
+     "no proposal chosen: the peers have no algorithm proposal in common (check proposals/esp_proposals)"),
+    (re.compile(r"TS_UNACCEPTABLE|traffic selectors .* unacceptable", re.I),
+     "the peer does not accept the traffic selectors (check local_ts/remote_ts on both sides)"),
+    (re.compile(r"giving up after .* retransmits|retransmit|not established after|peer not responding", re.I),
+     "the peer is not responding (is it running, reachable, and listening on the right address and port?)"),
+    (re.compile(r"config '.*' not found|no connection named|has no child named|has a child named", re.I),
+     "unknown connection: load it first (strongswan.vici.connection) and check the ike/child names"),
+)
+
+
+def format_log_line(event: Mapping[str, Any]) -> str:
+    """One control-log or log event as swanctl prints it: ``[IKE] <gw|1> message``."""
+    group = str(event.get("group", "")).strip()
+    name = event.get("ikesa-name")
+    uid = event.get("ikesa-uniqueid")
+    prefix = "[%s] " % group if group else ""
+    if name:
+        prefix += "<%s|%s> " % (name, uid) if uid else "<%s> " % name
+    return prefix + str(event.get("msg", "")).strip()
+
+
+def trim_log(events: Sequence[Mapping[str, Any]], limit: int = 8) -> List[str]:
+    """The lines of a control-log that help explain its outcome, at most ``limit``.
+
+    Keeps the milestones (log level 0: "initiating IKE_SA ...", "establishing
+    CHILD_SA ...") and every line that names a failure; drops packet chatter.
+    When nothing explains anything (e.g. the peer never answered), the last
+    packet sent is kept, because it says where the daemon was sending to.
+    """
+    kept: List[Tuple[int, Mapping[str, Any]]] = []
+    last_sent: Optional[Tuple[int, Mapping[str, Any]]] = None
+    explained = False
+    for index, event in enumerate(events):
+        msg = str(event.get("msg", ""))
+        if msg.lower().startswith("sending packet"):
+            last_sent = (index, event)
+        if _CHATTER.search(msg):
+            continue
+        if _EXPLAINS.search(msg):
+            kept.append((index, event))
+            explained = explained or str(event.get("level", "1")) != "0" or "fail" in msg.lower()
+        elif str(event.get("level", "")) == "0":
+            kept.append((index, event))
+    if not explained and last_sent is not None and last_sent not in kept:
+        kept.append(last_sent)
+        kept.sort(key=lambda item: item[0])
+    lines = [format_log_line(event) for _, event in kept]
+    if len(lines) > limit:
+        # The end of a failed negotiation says more than its beginning.
+        lines = lines[:2] + lines[-(limit - 2):]
+    # Repeated retransmit lines say the same thing.
+    unique: List[str] = []
+    for line in lines:
+        if line not in unique:
+            unique.append(line)
+    return unique
+
+
+def hints_for(errmsg: str, lines: Sequence[str]) -> List[str]:
+    """Plain-language causes recognised in the errmsg and the trimmed log, most specific first."""
+    text = "\n".join([errmsg] + list(lines))
+    found: List[str] = []
+    for pattern, hint in HINTS:
+        if pattern.search(text) and hint not in found:
+            found.append(hint)
+    return found
+
+
+def failure_message(action: str, target: Target, errmsg: str, lines: Sequence[str]) -> str:
+    """``<action> <target> failed: <errmsg> (<hint>). Daemon log: <lines>``."""
+    msg = "%s %s failed: %s" % (action, target.describe(), errmsg or "the daemon gave no reason")
+    hints = hints_for(errmsg, lines)
+    if hints:
+        msg += ". Likely cause: %s" % hints[0]
+    if lines:
+        msg += ". Daemon log: " + " | ".join(lines)
+    return msg
+
+
+# ---------------------------------------------------------------------------
+# The sa operations
+# ---------------------------------------------------------------------------
+
+
+class SaFailure(Exception):
+    """A module-level failure with the daemon's explanation attached."""
+
+    def __init__(self, msg: str, log: Optional[List[str]] = None, errmsg: str = "", sas: Optional[List[SA]] = None) -> None:
+        super().__init__(msg)
+        self.msg = msg
+        self.log = list(log or [])
+        self.errmsg = errmsg
+        self.sas = sas
+
+
+def _ids_of(sas: Sequence[SA], target: Target) -> Set[str]:
+    """Uniqueids of what a rekey of ``target`` replaces (CHILD_SAs, or IKE_SAs)."""
+    match = match_sas(sas, target)
+    return set(match.up)
+
+
+def sa_result(action: str, changed: bool, sas: List[SA], log: Optional[List[str]] = None, **extra: Any) -> Dict[str, Any]:
+    result: Dict[str, Any] = {"changed": changed, "action": action, "sas": sas}
+    if log is not None:
+        result["log"] = log
+    result.update(extra)
+    return result
+
+
+def sa_up(session: Session, target: Target, wait_timeout: float, check_mode: bool) -> Dict[str, Any]:
+    """Bring ``target`` up unless it is established or connecting; wait if asked."""
+    child_conns = conns_with_child(session, target.child) if target.child and not target.ike else None
+    sas = read_sas(session, target)
+    match = match_sas(sas, target, child_conns)
+    if match.up:
+        return sa_result("none", False, match.sas)
+    if match.connecting:
+        # Someone (a trap, a start_action, an earlier fire-and-forget task) is
+        # already negotiating it: initiating again would make a second SA.
+        if check_mode or wait_timeout <= 0:
+            return sa_result("none", False, match.sas)
+        return _wait_established(session, target, wait_timeout, child_conns, "none", False)
+    problem = config_problem(session, target)
+    if problem:
+        raise SaFailure(failure_message("initiating", target, problem, []), errmsg=problem)
+    if check_mode:
+        return sa_result("initiate", True, [])
+    if wait_timeout <= 0:
+        # Fire and forget: the daemon answers at once and streams no log.
+        reply = session.initiate(child=target.child, ike=target.ike, timeout=-1, check=False).response
+        if not is_success(reply):
+            errmsg = str(reply.get("errmsg", ""))
+            raise SaFailure(failure_message("initiating", target, errmsg, []), errmsg=errmsg)
+        return sa_result("initiate", True, match_sas(read_sas(session, target), target, child_conns).sas)
+    timeout_ms = max(1, int(round(wait_timeout * 1000)))
+    result = session.initiate(child=target.child, ike=target.ike, timeout=timeout_ms, check=False)
+    lines = trim_log(result.events)
+    sas = match_sas(read_sas(session, target), target, child_conns).sas
+    if not is_success(result.response):
+        errmsg = str(result.response.get("errmsg", ""))
+        if "not established after" in errmsg:
+            errmsg += "; the daemon keeps trying in the background"
+        raise SaFailure(failure_message("initiating", target, errmsg, lines), lines, errmsg, sas)
+    return sa_result("initiate", True, sas, lines)
+
+
+def _wait_established(
+    session: Session, target: Target, wait_timeout: float, child_conns: Optional[List[str]], action: str, changed: bool
+) -> Dict[str, Any]:
+    waiter = Waiter(session, target)
+    try:
+        state: Dict[str, Match] = {}
+
+        def established(sas: List[SA]) -> bool:
+            state["match"] = match_sas(sas, target, child_conns)
+            # Done when up, or when nothing is left negotiating (it failed).
+            return bool(state["match"].up) or not state["match"].connecting
+
+        ok, _ = waiter.wait(established, wait_timeout)
+        match = state["match"]
+        lines = trim_log(waiter.log)
+    finally:
+        waiter.close()
+    if match.up:
+        return sa_result(action, changed, match.sas, lines)
+    if not ok:
+        errmsg = "not established after %s s of waiting for the negotiation in progress" % _seconds(wait_timeout)
+    else:
+        errmsg = "the negotiation in progress ended without an established SA"
+    raise SaFailure(failure_message("waiting for", target, errmsg, lines), lines, errmsg, match.sas)
+
+
+def _seconds(value: float) -> str:
+    return ("%g" % value)
+
+
+def sa_down(session: Session, target: Target, wait_timeout: float, force: bool, check_mode: bool) -> Dict[str, Any]:
+    """Terminate what ``target`` matches (established or connecting); absent is no change."""
+    sas = read_sas(session, target)
+    match = match_sas(sas, target)
+    if not match.sas:
+        return sa_result("none", False, [])
+    if check_mode:
+        return sa_result("terminate", True, match.sas)
+    timeout_ms = -1 if wait_timeout <= 0 else max(1, int(round(wait_timeout * 1000)))
+    result = session.terminate(
+        child=target.child, ike=target.ike, force=True if force else None, timeout=timeout_ms, check=False
+    )
+    lines = trim_log(result.events)
+    reply = result.response
+    remaining = match_sas(read_sas(session, target), target)
+    if not is_success(reply):
+        errmsg = str(reply.get("errmsg", ""))
+        if str(reply.get("matches", "")) == "0":
+            # Gone between our list-sas and the terminate: already absent.
+            return sa_result("none", False, remaining.sas, lines)
+        raise SaFailure(failure_message("terminating", target, errmsg, lines), lines, errmsg, remaining.sas)
+    return sa_result("terminate", True, remaining.sas, lines, matches=_int(reply.get("matches")),
+                     terminated=_int(reply.get("terminated")))
+
+
+def _int(value: Any) -> Optional[int]:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def sa_rekey(session: Session, target: Target, reauth: bool, wait_timeout: float, check_mode: bool) -> Dict[str, Any]:
+    """Rekey (or reauthenticate) the established SAs ``target`` names; fail if there are none."""
+    sas = read_sas(session, target)
+    match = match_sas(sas, target)
+    if not match.up:
+        raise SaFailure(
+            "rekeying %s failed: no established SA matches; bring it up first (state=up)" % target.describe(),
+            errmsg="no established SA", sas=match.sas,
+        )
+    if check_mode:
+        return sa_result("rekey", True, match.sas)
+    old = set(match.up)
+    reply = session.rekey(child=target.child, ike=target.ike, reauth=True if reauth else None, check=False)
+    if not is_success(reply):
+        errmsg = str(reply.get("errmsg", ""))
+        raise SaFailure(failure_message("rekeying", target, errmsg, []), errmsg=errmsg, sas=match.sas)
+    matches = _int(reply.get("matches"))
+    if wait_timeout <= 0:
+        return sa_result("rekey", True, match_sas(read_sas(session, target), target).sas, matches=matches)
+    # The daemon queues the rekeying: wait until a successor with a new id is established.
+    rekey_target = target if target.child else Target(target.ike, None)
+    waiter = Waiter(session, rekey_target)
+    try:
+        ok, sas = waiter.wait(lambda listed: bool(set(match_sas(listed, rekey_target).up) - old), wait_timeout)
+        lines = trim_log(waiter.log)
+    finally:
+        waiter.close()
+    after = match_sas(sas, target).sas
+    if not ok:
+        errmsg = "no new SA established within %s s after the rekeying started" % _seconds(wait_timeout)
+        raise SaFailure(failure_message("rekeying", target, errmsg, lines), lines, errmsg, after)
+    return sa_result("rekey", True, after, lines, matches=matches)
+
+
+def _peer_ip_matches(spec: str, address: str) -> bool:
+    """The daemon's peer-ip filter: a single address, a CIDR subnet or a ``from-to`` range."""
+    try:
+        host = ipaddress.ip_address(address)
+        if "-" in spec:
+            low, high = (ipaddress.ip_address(part.strip()) for part in spec.split("-", 1))
+            return low.version == host.version and low <= host <= high
+        return host in ipaddress.ip_network(spec, strict=False)
+    except ValueError:
+        return False
+
+
+def redirect_candidates(sas: Sequence[SA], ike: Optional[str], peer_ip: Optional[str], peer_id: Optional[str]) -> List[SA]:
+    """The established IKEv2 SAs a redirect with these filters would move (the daemon decides the count)."""
+    found = []
+    for sa in sas:
+        if ike is not None and sa.get("name") != ike:
+            continue
+        if sa.get("state") not in IKE_UP or str(sa.get("version", "2")) != "2":
+            continue
+        if peer_ip is not None and not _peer_ip_matches(peer_ip, str(sa.get("remote-host", ""))):
+            continue
+        if peer_id is not None and not fnmatch.fnmatchcase(str(sa.get("remote-id", "")), peer_id):
+            continue
+        found.append(sa)
+    return found
+
+
+def sa_redirect(
+    session: Session, ike: Optional[str], peer_ip: Optional[str], peer_id: Optional[str], gateway: str, check_mode: bool
+) -> Dict[str, Any]:
+    """Redirect the matching IKE_SAs to ``gateway``; nothing matching is no change."""
+    candidates = redirect_candidates(ike_sa_list(session.list_sas(ike=ike)), ike, peer_ip, peer_id)
+    if not candidates:
+        return sa_result("none", False, [])
+    if check_mode:
+        return sa_result("redirect", True, candidates)
+    reply = session.redirect(gateway=gateway, ike=ike, peer_ip=peer_ip, peer_id=peer_id, check=False)
+    matches = _int(reply.get("matches"))
+    if not is_success(reply):
+        if matches == 0:
+            return sa_result("none", False, [], matches=0)
+        errmsg = str(reply.get("errmsg", ""))
+        target = Target(ike or "*", None)
+        raise SaFailure(failure_message("redirecting", target, errmsg, []), errmsg=errmsg, sas=candidates)
+    return sa_result("redirect", True, candidates, matches=matches)
+
+
+# ---------------------------------------------------------------------------
+# Policies (trap, pass, drop)
+# ---------------------------------------------------------------------------
+
+
+def find_policy(session: Session, child: str, ike: Optional[str]) -> Optional[Dict[str, Any]]:
+    """The installed trap/pass/drop policy of ``child`` (in ``ike``), with its ``<ike>/<child>`` key."""
+    for event in session.list_policies(child=child, ike=ike, trap=True, drop=True, pass_=True):
+        for key, body in event.items():
+            if not isinstance(body, dict):
+                continue
+            # Filter here too: daemons before 5.9.6 ignore some filters.
+            if body.get("child", key.rsplit("/", 1)[-1]) != child:
+                continue
+            if ike is not None and body.get("ike", key.split("/", 1)[0]) != ike:
+                continue
+            entry = {"key": key}
+            entry.update(body)
+            return entry
+    return None
+
+
+# ---------------------------------------------------------------------------
+# The command module
+# ---------------------------------------------------------------------------
+
+# Keys whose values are secrets in some command: masked in every result and log.
+SECRET_KEYS = frozenset(("secret", "password", "passphrase", "pin", "psk"))
+# Commands whose ``data`` is a secret (a shared key or an unencrypted private key).
+SECRET_DATA_COMMANDS = frozenset(("load-shared", "load-key", "load-token"))
+
+
+def is_read_only(command: str) -> bool:
+    """True for commands that never change the daemon (version, stats, list-*, get-*)."""
+    return command in READ_ONLY_COMMANDS
+
+
+def default_event(command: str) -> Optional[str]:
+    """The event a streamed command raises, if it is one the client knows."""
+    return STREAMED_COMMANDS.get(command)
+
+
+def secret_values(command: str, message: Any) -> List[str]:
+    """Every value in ``message`` that must never be echoed back (for Ansible's no_log_values)."""
+    found: List[str] = []
+
+    def walk(node: Any, key: Optional[str]) -> None:
+        if isinstance(node, Mapping):
+            for name, value in node.items():
+                walk(value, str(name))
+        elif isinstance(node, (list, tuple)):
+            for value in node:
+                walk(value, key)
+        elif node is not None and key is not None:
+            secret = key.lower() in SECRET_KEYS or (key == "data" and command in SECRET_DATA_COMMANDS)
+            text = node.decode("utf-8", "replace") if isinstance(node, bytes) else str(node)
+            if secret and text:
+                found.append(text)
+
+    walk(message, None)
+    return found
+
+
+def run_command(
+    session: Session, command: str, message: Mapping[str, Any], event: Optional[str]
+) -> Tuple[Dict[str, Any], List[Dict[str, Any]]]:
+    """Send ``command``; return (reply, events). ``success = no`` raises ViciCommandFailed."""
+    if event:
+        result = session.stream(command, event, message)
+        return result.response, result.events
+    return session.call(command, message), []

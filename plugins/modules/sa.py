@@ -1,0 +1,252 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, strongswan.vici contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: sa
+short_description: Bring IKE and CHILD SAs of a running strongSwan daemon up, down, rekey or redirect them
+version_added: 0.1.0
+description:
+  - Controls the security associations of the charon daemon over VICI (C(initiate), C(terminate), C(rekey),
+    C(redirect)), by the names of the loaded connection (O(ike)) and its child (O(child)), like
+    C(swanctl --initiate/--terminate/--rekey/--redirect), but idempotent.
+  - The daemon's C(initiate) is not idempotent (initiating an established CHILD_SA adds a duplicate), so the module
+    reads C(list-sas) first and only initiates when no matching SA is established or being negotiated.
+  - With O(wait_timeout), the module waits until the SA is established (or gone), using the daemon's own answer to
+    C(initiate)/C(terminate) and its C(ike-updown)/C(child-updown) events, never fixed sleeps.
+  - On failure the message quotes the daemon's error, names the connection, and adds the few lines of the daemon's
+    log that explain it (for example C(received AUTHENTICATION_FAILED notify error)), plus a plain-language hint.
+author:
+  - strongswan.vici contributors
+extends_documentation_fragment:
+  - strongswan.vici.vici
+  - strongswan.vici.vici.ATTRIBUTES
+attributes:
+  idempotent:
+    support: partial
+    details: V(up) and V(down) are idempotent; V(rekeyed) always changes an established SA, V(redirected) every
+      matching one.
+options:
+  ike:
+    description:
+      - Name of the connection (IKE_SA configuration), as in swanctl.conf's C(connections.<name>).
+      - With O(state=up) and no O(child), only the IKE_SA is established, without CHILD_SAs (the daemon's behaviour).
+      - At least one of O(ike) and O(child) is required, except with O(state=redirected).
+    type: str
+  child:
+    description:
+      - Name of the child (CHILD_SA configuration), as in C(connections.<ike>.children.<name>).
+      - Without O(ike), the first loaded connection with a child of that name is used for V(up); V(down) and
+        V(rekeyed) act on every CHILD_SA of that name.
+    type: str
+  state:
+    description:
+      - V(up) initiates the SA unless one is already established or being negotiated (for example by a trap or a
+        previous task); with O(wait_timeout) it waits for that negotiation to finish.
+      - V(down) terminates the matching SAs, established or connecting. With O(child), only the CHILD_SAs are closed
+        and the IKE_SA stays; with only O(ike), the IKE_SA goes with all its CHILD_SAs. Nothing to terminate is no change.
+      - V(rekeyed) rekeys the established CHILD_SAs (with O(child)) or IKE_SAs (only O(ike)); always a change.
+        It fails when no established SA matches.
+      - V(redirected) asks the peers of matching IKEv2 SAs to reconnect to O(gateway) (RFC 5685); the daemon must be
+        the responder and the peers must support redirection. Nothing matching is no change.
+    type: str
+    choices: [up, down, rekeyed, redirected]
+    default: up
+  wait_timeout:
+    description:
+      - Seconds to wait for the SA to be established (V(up)), terminated (V(down)) or replaced by its rekeyed successor
+        (V(rekeyed)). The module fails if that does not happen in time.
+      - V(0) does not wait; for V(up) the daemon is told to initiate and the module returns at once (fire and forget),
+        so a failure is not reported.
+      - When an initiation times out the daemon keeps trying in the background, as it does for C(swanctl --initiate).
+    type: float
+    default: 30
+  force:
+    description:
+      - With V(down) and an IKE_SA, delete it without waiting for the peer to confirm (C(terminate force=yes)).
+        Useful when the peer is gone.
+    type: bool
+    default: false
+  reauth:
+    description: With V(rekeyed) and an IKE_SA, reauthenticate instead of rekeying (a new IKE_SA with new authentication).
+    type: bool
+    default: false
+  gateway:
+    description: With V(redirected), the address or name of the gateway the peers are sent to. Required then.
+    type: str
+  peer_ip:
+    description:
+      - With V(redirected), only SAs whose peer address is in this address, subnet (CIDR) or V(from-to) range.
+    type: str
+  peer_id:
+    description:
+      - With V(redirected), only SAs whose peer identity matches this one (wildcards C(*) allowed).
+    type: str
+notes:
+  - The result's RV(sas) lists the IKE_SAs the task is about, with the same keys as the P(strongswan.vici.info#module)
+    module's C(sas), read after the operation.
+  - In check mode only C(list-sas) and C(list-conns) are sent.
+seealso:
+  - module: strongswan.vici.info
+  - module: strongswan.vici.connection
+  - module: strongswan.vici.policy
+"""
+
+EXAMPLES = r"""
+- name: Bring the tunnel to the branch office up and wait until it is established
+  strongswan.vici.sa:
+    ike: branch
+    child: branch-net
+    state: up
+    wait_timeout: 20
+
+- name: Start it without waiting (fire and forget)
+  strongswan.vici.sa:
+    ike: branch
+    child: branch-net
+    wait_timeout: 0
+
+- name: Close only the CHILD_SA (the IKE_SA stays up)
+  strongswan.vici.sa:
+    ike: branch
+    child: branch-net
+    state: down
+
+- name: Close the IKE_SA and all its CHILD_SAs, even if the peer no longer answers
+  strongswan.vici.sa:
+    ike: branch
+    state: down
+    force: true
+    wait_timeout: 5
+
+- name: Rekey the CHILD_SA now and wait for its successor
+  strongswan.vici.sa:
+    ike: branch
+    child: branch-net
+    state: rekeyed
+    wait_timeout: 10
+
+- name: Reauthenticate the IKE_SA
+  strongswan.vici.sa:
+    ike: branch
+    state: rekeyed
+    reauth: true
+
+- name: Send the road warriors of one subnet to another gateway
+  strongswan.vici.sa:
+    ike: rw
+    state: redirected
+    peer_ip: 10.10.0.0/16
+    gateway: vpn2.example.com
+"""
+
+RETURN = r"""
+action:
+  description: What the module did (or would do in check mode) - V(initiate), V(terminate), V(rekey), V(redirect) or V(none).
+  returned: always
+  type: str
+  sample: initiate
+sas:
+  description:
+    - The IKE_SAs the task is about, after the operation, as P(strongswan.vici.info#module) returns them
+      (daemon key names, a C(name) and a C(child_sas) list whose items have their C(name)).
+    - With O(child), the IKE_SAs that hold a CHILD_SA of that name; with only O(ike), the IKE_SAs of that connection.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - name: branch
+      uniqueid: "1"
+      state: ESTABLISHED
+      remote-host: 198.18.0.2
+      child_sas: [{name: branch-net, uniqueid: "1", state: INSTALLED, bytes-in: "0", bytes-out: "0"}]
+log:
+  description:
+    - The lines of the daemon's control log that explain the outcome (milestones and errors; packet chatter is
+      dropped), as C(swanctl) prints them. Also part of the failure result.
+  returned: when the module initiated, terminated or waited
+  type: list
+  elements: str
+  sample: ["[IKE] <branch|1> initiating IKE_SA branch[1] to 198.18.0.2", "[IKE] <branch|1> received AUTHENTICATION_FAILED notify error"]
+matches:
+  description: How many SAs the daemon's C(terminate), C(rekey) or C(redirect) matched.
+  returned: when the daemon reported it
+  type: int
+  sample: 1
+terminated:
+  description: How many SAs the daemon's C(terminate) closed.
+  returned: when O(state=down) terminated something
+  type: int
+  sample: 1
+vici_errmsg:
+  description: The daemon's own error message.
+  returned: failure
+  type: str
+  sample: establishing CHILD_SA 'branch-net' failed
+"""
+
+from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule
+from ansible_collections.strongswan.vici.plugins.module_utils._runtime import (
+    SaFailure,
+    Target,
+    sa_down,
+    sa_redirect,
+    sa_rekey,
+    sa_up,
+)
+
+
+def main():
+    module = ViciModule(
+        {
+            "ike": {"type": "str"},
+            "child": {"type": "str"},
+            "state": {"type": "str", "choices": ["up", "down", "rekeyed", "redirected"], "default": "up"},
+            "wait_timeout": {"type": "float", "default": 30.0},
+            "force": {"type": "bool", "default": False},
+            "reauth": {"type": "bool", "default": False},
+            "gateway": {"type": "str"},
+            "peer_ip": {"type": "str"},
+            "peer_id": {"type": "str"},
+        },
+        required_if=[("state", "redirected", ("gateway",)), ("state", "redirected", ("ike", "peer_ip", "peer_id"), True)],
+    )
+
+    def run(vici):
+        params = vici.params
+        state = params["state"]
+        target = Target(params["ike"], params["child"])
+        if state != "redirected" and not (target.ike or target.child):
+            vici.fail("one of the following is required: ike, child")
+        if params["wait_timeout"] < 0:
+            vici.fail("wait_timeout must be 0 or more seconds")
+        try:
+            if state == "up":
+                result = sa_up(vici.session, target, params["wait_timeout"], vici.check_mode)
+            elif state == "down":
+                result = sa_down(vici.session, target, params["wait_timeout"], params["force"], vici.check_mode)
+            elif state == "rekeyed":
+                result = sa_rekey(vici.session, target, params["reauth"], params["wait_timeout"], vici.check_mode)
+            else:
+                result = sa_redirect(vici.session, params["ike"], params["peer_ip"], params["peer_id"],
+                                     params["gateway"], vici.check_mode)
+        except SaFailure as failure:
+            details = {"log": failure.log, "vici_errmsg": failure.errmsg}
+            if failure.sas is not None:
+                details["sas"] = failure.sas
+            vici.fail(failure.msg, **details)
+        changed = result.pop("changed")
+        action = result["action"]
+        diff = {"before": {"sa": target.describe(), "action": "none"},
+                "after": {"sa": target.describe(), "action": action}}
+        vici.exit(changed=changed, diff=diff, **result)
+
+    module.run(run)
+
+
+if __name__ == "__main__":
+    main()
