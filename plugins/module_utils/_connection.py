@@ -1,0 +1,373 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, strongswan.vici contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Connections as daemon objects. PRIVATE to the collection.
+
+Presence comes from get-conns (connections loaded over VICI only), what the
+daemon reports from list-conns. list-conns leaves out about two thirds of what
+load-conn accepts and rewrites much of the rest, so the drift check compares
+only what it reports faithfully, in forms checked against the daemon, and
+says nothing when in doubt: a false drift would make every run "changed".
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
+
+from ._state import Kind
+from ._swanctl import KEY_SINCE, auth_rounds, describe_connection, seconds
+from .vici.errors import ViciCommandFailed
+from .vici.session import Session
+
+_VERSIONS = {0: "IKEv1/2", 1: "IKEv1", 2: "IKEv2"}
+_UNIQUE = {"no": "UNIQUE_NO", "never": "UNIQUE_NEVER", "replace": "UNIQUE_REPLACE", "keep": "UNIQUE_KEEP"}
+_MODES = ("TUNNEL", "TRANSPORT", "TRANSPORT_PROXY", "BEET", "PASS", "DROP", "IPTFS")
+_ACTIONS = {"none": "none", "clear": "none", "trap": "trap", "route": "trap", "start": "start", "restart": "start"}
+# 5.9.0 to 5.9.5 print actions with the old names.
+_OLD_ACTIONS = {"clear": "none", "hold": "trap", "restart": "start"}
+_CLASSES = {"public key": "pubkey", "pre-shared key": "psk", "EAP": "eap", "XAuth": "xauth"}
+_FQDN = re.compile(r"^@?[A-Za-z][A-Za-z0-9-]*(\.[A-Za-z0-9-]+)*$")
+_DECIMAL = re.compile(r"^(0|[1-9][0-9]*)$")
+# The default IKE rekey time when neither rekey_time nor reauth_time is set (vici_config.c).
+DEFAULT_IKE_REKEY_TIME = 4 * 3600
+# Many single-name list-conns calls cost more than one full listing beyond this.
+_PER_NAME_LISTING_LIMIT = 8
+UINT32 = 2 ** 32
+NOT_FOUND = re.compile(r"^unload: connection '.*' not found$")
+
+
+def _decimal(value: Any) -> Optional[int]:
+    if isinstance(value, str) and _DECIMAL.match(value):
+        return int(value)
+    return None
+
+
+def auth_class(auth: Any) -> Optional[str]:
+    """The class list-conns shows for an ``auth`` value (parse_auth's prefixes), or None if unsure."""
+    if not isinstance(auth, str):
+        return None
+    if auth.startswith(("ike:", "pubkey", "rsa", "ecdsa")):  # case-sensitive in the daemon
+        return "public key"
+    lowered = auth.lower()
+    if lowered == "psk":
+        return "pre-shared key"
+    if lowered.startswith("xauth"):
+        return "XAuth"
+    if lowered.startswith("eap"):
+        return "EAP"
+    return None
+
+
+def reported_identity(value: Any) -> Optional[str]:
+    """How list-conns prints an identity, for the forms where that is certain; else None."""
+    if not isinstance(value, str):
+        return None
+    if value == "%any":
+        return value
+    if _FQDN.match(value):
+        return value[1:] if value.startswith("@") else value
+    try:
+        address = ipaddress.IPv4Address(value)
+    except ValueError:
+        return None
+    return value if str(address) == value else None
+
+
+def _glibc_prints_ipv4_tail(address: ipaddress.IPv6Address) -> bool:
+    """inet_ntop writes ::a.b.c.d and ::ffff:a.b.c.d where Python writes hex groups."""
+    words = [(int(address) >> (16 * (7 - index))) & 0xFFFF for index in range(8)]
+    best_base, best_len, base, length = -1, 0, -1, 0
+    for index, word in enumerate(words + [1]):
+        if word == 0 and index < 8:
+            if base < 0:
+                base, length = index, 0
+            length += 1
+        elif base >= 0:
+            if length > best_len:
+                best_base, best_len = base, length
+            base = -1
+    return best_base == 0 and (best_len == 6 or (best_len == 5 and words[5] == 0xFFFF))
+
+
+def reported_selector(value: Any) -> Optional[str]:
+    """How list-conns prints a traffic selector (subnet masked, /32 added), for plain subnets; else None."""
+    if value == "dynamic":
+        return value
+    if not isinstance(value, str) or any(char in value for char in "[]-"):
+        return None
+    try:
+        network = ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        return None
+    if isinstance(network, ipaddress.IPv6Network) and _glibc_prints_ipv4_tail(network.network_address):
+        return None
+    return str(network)
+
+
+def _reported_selectors(values: Any) -> Optional[List[str]]:
+    if not values:
+        return ["dynamic"]
+    result = []
+    for value in values:
+        shown = reported_selector(value)
+        if shown is None:
+            return None
+        result.append(shown)
+    return sorted(set(result))
+
+
+def _section(message: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    for key, value in message.items():
+        if key.lower() == name and isinstance(value, Mapping):
+            return value
+    return {}
+
+
+def _rounds_reported(reported: Mapping[str, Any], side: str) -> List[Mapping[str, Any]]:
+    found: List[Tuple[int, Mapping[str, Any]]] = []
+    for key, value in reported.items():
+        if key.startswith(side + "-") and isinstance(value, Mapping):
+            number = _decimal(key[len(side) + 1:])
+            if number is not None:
+                found.append((number, value))
+    return [value for _, value in sorted(found, key=lambda entry: entry[0])]
+
+
+def _compare(what: str, expected: Any, reported: Any) -> Optional[str]:
+    if expected is None or expected == reported:
+        return None
+    return "%s is %s, not %s" % (what, _show(reported), _show(expected))
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "unset"
+    if isinstance(value, (list, tuple, set)):
+        return "[%s]" % ", ".join(str(item) for item in value)
+    return "'%s'" % value
+
+
+def _peer_checks(message: Mapping[str, Any], reported: Mapping[str, Any]) -> Iterable[Optional[str]]:
+    version = _decimal(message.get("version", "0"))
+    yield _compare("version", _VERSIONS.get(version) if version is not None else None, reported.get("version"))
+    for key in ("local_addrs", "remote_addrs"):
+        yield _compare(key, list(message.get(key) or ["%any"]), list(reported.get(key) or []))
+    if message.get("mediation") not in ("yes",):  # mediation forces UNIQUE_REPLACE
+        unique = message.get("unique", "no")
+        yield _compare("unique", _UNIQUE.get(unique.lower()) if isinstance(unique, str) else None, reported.get("unique"))
+    rekey, reauth = message.get("rekey_time"), message.get("reauth_time")
+    if rekey is None and reauth is None:
+        expected = {"rekey_time": DEFAULT_IKE_REKEY_TIME, "reauth_time": 0}
+    else:
+        expected = {"rekey_time": seconds(rekey) if rekey is not None else 0,
+                    "reauth_time": seconds(reauth) if reauth is not None else 0}
+    for key in ("rekey_time", "reauth_time", "dpd_delay", "dpd_timeout"):
+        value = expected[key] if key in expected else seconds(message.get(key, "0"))
+        if value is None or value >= UINT32:
+            continue
+        # dpd_* are left out when 0.
+        yield _compare(key, str(value), reported.get(key, "0" if key.startswith("dpd") else None))
+    for key in ("local_port", "remote_port"):
+        # 6.0.3 and later only; the defaults depend on the daemon's sockets.
+        if key in reported and key in message:
+            yield _compare(key, str(_decimal(message[key])) if _decimal(message[key]) is not None else None, reported[key])
+
+
+def _auth_checks(message: Mapping[str, Any], reported: Mapping[str, Any]) -> Iterable[Optional[str]]:
+    for side in ("local", "remote"):
+        wanted = auth_rounds(message, side == "local")
+        shown = _rounds_reported(reported, side)
+        # The daemon adds one empty round to a side that has none.
+        if len(shown) != max(1, len(wanted)):
+            yield "%s has %d authentication round(s), not %d" % (side, len(shown), max(1, len(wanted)))
+            continue
+        for number, (want, show) in enumerate(zip(wanted, shown), 1):
+            what = "%s round %d" % (side, number)
+            yield _compare(what + " auth class", auth_class(want.get("auth")), show.get("class"))
+            yield _compare(what + " id", reported_identity(want.get("id")), show.get("id"))
+
+
+def _child_checks(message: Mapping[str, Any], reported: Mapping[str, Any]) -> Iterable[Optional[str]]:
+    wanted = _section(message, "children")
+    shown = reported.get("children") if isinstance(reported.get("children"), Mapping) else {}
+    if set(wanted) != set(shown):
+        yield "children are %s, not %s" % (_show(sorted(shown)), _show(sorted(wanted)))
+        return
+    for name, child in wanted.items():
+        show = shown[name] if isinstance(shown[name], Mapping) else {}
+        what = "child %s" % name
+        mode = str(child.get("mode", "tunnel")).upper()
+        yield _compare(what + " mode", mode if mode in _MODES else None, show.get("mode"))
+        for key in ("rekey_time", "rekey_bytes", "rekey_packets"):
+            if key in child:
+                value = _decimal(child[key])
+                yield _compare("%s %s" % (what, key), str(value) if value is not None else None, show.get(key))
+        for key in ("dpd_action", "close_action"):
+            action = _ACTIONS.get(str(child.get(key, "none")).lower())
+            shown_action = show.get(key)
+            yield _compare("%s %s" % (what, key), action, _OLD_ACTIONS.get(shown_action, shown_action))
+        for key, shown_key in (("local_ts", "local-ts"), ("remote_ts", "remote-ts")):
+            yield _compare("%s %s" % (what, key), _reported_selectors(child.get(key)), sorted(set(show.get(shown_key) or [])))
+        if "interface" in child:
+            yield _compare(what + " interface", child["interface"], show.get("interface"))
+        if "priority" in child and _decimal(child["priority"]) is not None:
+            priority = _decimal(child["priority"])
+            yield _compare(what + " priority", str(priority) if priority else None, show.get("priority"))
+
+
+def connection_drift(message: Mapping[str, Any], reported: Any) -> Optional[str]:
+    """Why ``reported`` (one list-conn entry) certainly differs from the canonical ``message``, or None."""
+    if not isinstance(reported, Mapping):
+        return None
+    for checks in (_peer_checks, _auth_checks, _child_checks):
+        for reason in checks(message, reported):
+            if reason:
+                return reason
+    return None
+
+
+def describe_reported_connection(reported: Any) -> Dict[str, Any]:
+    """A list-conn entry in swanctl.conf's schema, as far as it maps (for a diff's "before")."""
+    if not isinstance(reported, Mapping):
+        return {}
+    out: Dict[str, Any] = {}
+    for key in ("local_addrs", "remote_addrs"):
+        out[key] = list(reported.get(key) or [])
+    version = {value: str(number) for number, value in _VERSIONS.items()}.get(reported.get("version", ""))
+    if version is not None:
+        out["version"] = version
+    for key in ("local_port", "remote_port", "reauth_time", "rekey_time", "dpd_delay", "dpd_timeout", "ppk_id"):
+        if key in reported:
+            out[key] = reported[key]
+    if str(reported.get("unique", "")).startswith("UNIQUE_"):
+        out["unique"] = reported["unique"][len("UNIQUE_"):].lower()
+    for side in ("local", "remote"):
+        for number, body in enumerate(_rounds_reported(reported, side), 1):
+            out["%s-%d" % (side, number)] = _describe_round(body)
+    children: Dict[str, Any] = {}
+    for name, body in (reported.get("children") or {}).items():
+        if not isinstance(body, Mapping):
+            continue
+        child: Dict[str, Any] = {}
+        for key, value in body.items():
+            if key in ("local-ts", "remote-ts"):
+                child[key.replace("-", "_")] = value
+            elif key == "mode":
+                child[key] = str(value).lower()
+            else:
+                child[key] = value
+        children[name] = child
+    out["children"] = children
+    return out
+
+
+def _describe_round(body: Mapping[str, Any]) -> Dict[str, Any]:
+    out: Dict[str, Any] = {}
+    auth = _CLASSES.get(body.get("class", ""))
+    if auth == "eap" and str(body.get("eap-type", "")).startswith("EAP_"):
+        auth = "eap-" + body["eap-type"][4:].lower()
+    elif auth == "xauth" and body.get("xauth"):
+        auth = "xauth-" + body["xauth"]
+    if auth:
+        out["auth"] = auth
+    for key in ("id", "ca_id", "aaa_id", "eap_id", "xauth_id"):
+        if key in body:
+            out[key] = body[key]
+    revocation = {"GOOD": "strict", "SKIPPED": "ifuri"}.get(body.get("revocation", ""))
+    if revocation:
+        out["revocation"] = revocation
+    for key in ("groups", "cert_policy"):
+        if body.get(key):
+            out[key] = body[key]
+    for key in ("certs", "cacerts"):
+        if body.get(key):
+            out[key] = ["<certificate subject='%s'>" % subject for subject in body[key]]
+    return out
+
+
+class ConnectionKind(Kind):
+    """load-conn / unload-conn / get-conns / list-conns.
+
+    ``names`` limits the listing to the connections the caller manages (one
+    list-conns per name for a few names, one full listing otherwise).
+    """
+
+    label = "connection"
+    secret_paths = ()
+
+    def __init__(self, names: Optional[Iterable[str]] = None) -> None:
+        self.names = None if names is None else set(names)
+
+    def snapshot(self, session: Session) -> Dict[str, Any]:
+        loaded = [str(name) for name in session.get_conns().get("conns", []) or []]
+        wanted = loaded if self.names is None else [name for name in loaded if name in self.names]
+        if self.names is not None and len(wanted) <= _PER_NAME_LISTING_LIMIT:
+            events: List[Mapping[str, Any]] = []
+            for name in wanted:
+                events.extend(session.list_conns(ike=name))
+        else:
+            events = session.list_conns()
+        reported: Dict[str, Any] = {}
+        ambiguous = set()
+        for event in events:
+            for name, body in event.items():
+                if name in reported:
+                    # Another backend (stroke) has a config of that name: we cannot tell them apart.
+                    ambiguous.add(name)
+                reported[name] = body
+        return {name: None if name in ambiguous else reported.get(name) for name in wanted}
+
+    def drift(self, name: str, message: Mapping[str, Any], reported: Any) -> Optional[str]:
+        return connection_drift(message, reported)
+
+    def needs_unload(self, previous: Mapping[str, Any], message: Mapping[str, Any]) -> bool:
+        # The daemon's equality check ignores these two: a change would take
+        # the "updated" path and leave the old values active.
+        return any(previous.get(key) != message.get(key) for key in ("dpd_timeout", "dscp"))
+
+    def redact(self, message: Mapping[str, Any]) -> Dict[str, Any]:
+        return describe_connection(message)
+
+    def describe_reported(self, name: str, reported: Any) -> Dict[str, Any]:
+        return describe_reported_connection(reported)
+
+    def load(self, session: Session, name: str, message: Mapping[str, Any]) -> Dict[str, Any]:
+        reply = self._load(session, name, message)
+        # A connection loaded by someone else (or changed behind our back) may
+        # differ from ours in dpd_timeout only, which load-conn does not apply.
+        wanted = seconds(message.get("dpd_timeout", "0"))
+        if wanted is not None and wanted < UINT32:
+            shown = [event[name] for event in session.list_conns(ike=name) if name in event]
+            if len(shown) == 1 and shown[0].get("dpd_timeout", "0") != str(wanted):
+                self.unload(session, name)
+                reply = self._load(session, name, message)
+        return reply
+
+    @staticmethod
+    def _load(session: Session, name: str, message: Mapping[str, Any]) -> Dict[str, Any]:
+        try:
+            return session.load_conn({name: message})
+        except ViciCommandFailed as error:
+            hint = _version_hint(error.errmsg)
+            if not hint:
+                raise
+            raise ViciCommandFailed(error.command, dict(error.response, errmsg=error.errmsg + hint), error.events) from None
+
+    def unload(self, session: Session, name: str) -> None:
+        reply = session.unload_conn(name, check=False)
+        if reply.get("success") != "yes" and not NOT_FOUND.match(str(reply.get("errmsg", ""))):
+            raise ViciCommandFailed("unload-conn", reply)
+
+
+def _version_hint(errmsg: str) -> str:
+    match = re.match(r"^unknown option: (\w+), config discarded$", errmsg)
+    if not match:
+        return ""
+    since = sorted({version for (_level, key), version in KEY_SINCE.items() if key == match.group(1)})
+    if not since:
+        return ""
+    return " (the daemon is older than strongSwan %s, which added '%s')" % (since[0], match.group(1))
+
