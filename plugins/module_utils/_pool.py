@@ -15,6 +15,7 @@ detected without ever flagging an unchanged pool.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
@@ -140,7 +141,9 @@ def pool_message(addrs: str, attributes: Mapping[str, Any], custom: Optional[Map
     message: Dict[str, Any] = {"addrs": addrs}
     unknown = sorted(set(attributes) - set(POOL_ATTRIBUTES))
     if unknown:
-        raise InputError("unknown pool attribute '%s'; known are %s" % (unknown[0], ", ".join(POOL_ATTRIBUTES)))
+        close = difflib.get_close_matches(unknown[0], POOL_ATTRIBUTES, n=1)
+        raise InputError("unknown pool attribute '%s'%s; known are %s" % (
+            unknown[0], " (did you mean '%s'?)" % close[0] if close else "", ", ".join(POOL_ATTRIBUTES)))
     for name in POOL_ATTRIBUTES:
         values = attributes.get(name)
         if values:
@@ -149,8 +152,9 @@ def pool_message(addrs: str, attributes: Mapping[str, Any], custom: Optional[Map
     for key, values in (custom or {}).items():
         text = str(key).strip()
         if not text.isdigit() or not 0 < int(text) < 32768:
-            raise InputError("attributes: '%s' is not an attribute number (1 to 32767); use the named options for "
-                             "dns, nbns, dhcp, netmask, server, subnet, split_include, split_exclude" % key)
+            close = difflib.get_close_matches(text, POOL_ATTRIBUTES, n=1)
+            hint = "did you mean the option '%s'?" % close[0] if close else "named attributes have their own options"
+            raise InputError("attributes: '%s' is not an attribute number (1 to 32767); %s" % (key, hint))
         number = int(text)
         if number in numbered:
             raise InputError("attributes: attribute %d given twice" % number)
