@@ -56,6 +56,8 @@ apt_install() {
         printf '#!/bin/sh\n# written by strongswan.vici scripts/bootstrap.sh for the duration of an install\nexit 101\n' >"$policy"
         chmod 0755 "$policy"
         own_policy=1
+        # shellcheck disable=SC2064  # expand now: remove exactly this file even if we are interrupted
+        trap "rm -f '$policy'" EXIT
     fi
     local rc=0
     {
@@ -64,7 +66,10 @@ apt_install() {
         fi
         DEBIAN_FRONTEND=noninteractive timeout 1200 apt-get install -y -q --no-install-recommends "${missing[@]}"
     } || rc=$?
-    [[ $own_policy -eq 1 ]] && rm -f "$policy"
+    if [[ $own_policy -eq 1 ]]; then
+        rm -f "$policy"
+        trap - EXIT
+    fi
     [[ $rc -eq 0 ]] || die "apt-get failed ($rc) installing: ${missing[*]}"
 }
 
