@@ -344,10 +344,17 @@ class SaFailure(Exception):
         self.sas = sas
 
 
-def _ids_of(sas: Sequence[SA], target: Target) -> Set[str]:
-    """Uniqueids of what a rekey of ``target`` replaces (CHILD_SAs, or IKE_SAs)."""
-    match = match_sas(sas, target)
-    return set(match.up)
+def all_ids(sas: Sequence[SA], target: Target) -> Set[str]:
+    """Uniqueids of every SA ``target`` names, whatever its state (CHILD_SAs for a child target, else IKE_SAs)."""
+    ids: Set[str] = set()
+    for sa in sas:
+        if target.ike is not None and sa.get("name") != target.ike:
+            continue
+        if target.child is None:
+            ids.add(str(sa.get("uniqueid")))
+        else:
+            ids.update(str(child.get("uniqueid")) for child in sa.get("child_sas", []) if _child_matches(child, target.child))
+    return ids
 
 
 def sa_result(action: str, changed: bool, sas: List[SA], log: Optional[List[str]] = None, **extra: Any) -> Dict[str, Any]:
@@ -476,11 +483,15 @@ def sa_rekey(session: Session, target: Target, reauth: bool, wait_timeout: float
     matches = _int(reply.get("matches"))
     if wait_timeout <= 0:
         return sa_result("rekey", True, match_sas(read_sas(session, target), target).sas, matches=matches)
-    # The daemon queues the rekeying: wait until a successor with a new id is established.
-    rekey_target = target if target.child else Target(target.ike, None)
-    waiter = Waiter(session, rekey_target)
+    # The daemon queues the rekeying: wait until a successor with a new id is
+    # established and the old SAs are gone, so that the next task (another rekey,
+    # a reauth) does not meet an exchange still in progress.
+    def replaced(listed: List[SA]) -> bool:
+        return bool(set(match_sas(listed, target).up) - old) and not all_ids(listed, target) & old
+
+    waiter = Waiter(session, target)
     try:
-        ok, sas = waiter.wait(lambda listed: bool(set(match_sas(listed, rekey_target).up) - old), wait_timeout)
+        ok, sas = waiter.wait(replaced, wait_timeout)
         lines = trim_log(waiter.log)
     finally:
         waiter.close()
