@@ -162,4 +162,3 @@ class ViciModule:
             "after": change.after,
         }
         self.exit(changed=change.action is not None, diff=diff, action=change.action or "none", **result)
-

@@ -99,8 +99,8 @@ def _string(tag: int, raw: bytes) -> str:
 def format_name(data: bytes, start: int, end: int) -> str:
     """An X.501 Name as strongSwan prints it: ``C=CH, O=Org, CN=host``."""
     parts = []
-    for _, set_start, set_end in children(data, start, end):
-        for _, seq_start, seq_end in children(data, set_start, set_end):
+    for _set_tag, set_start, set_end in children(data, start, end):
+        for _seq_tag, seq_start, seq_end in children(data, set_start, set_end):
             elements = children(data, seq_start, seq_end)
             if len(elements) != 2:
                 raise DerError("invalid attribute in a name")
@@ -121,12 +121,12 @@ def _format_time(tag: int, raw: bytes) -> str:
 def describe_certificate(der: bytes) -> Optional[Dict[str, str]]:
     """Subject, issuer, serial and validity of an X.509 certificate, or None."""
     try:
-        _, cert_start, cert_end = read_tlv(der, 0)
-        tbs_tag, tbs_start, tbs_end = children(der, cert_start, cert_end)[0]
+        _cert_tag, cert_start, cert_end = read_tlv(der, 0)
+        _tbs_tag, tbs_start, tbs_end = children(der, cert_start, cert_end)[0]
         fields = children(der, tbs_start, tbs_end)
         if fields and fields[0][0] == 0xA0:  # explicit version
             fields = fields[1:]
-        serial, _, issuer, validity, subject = fields[:5]
+        serial, _signature, issuer, validity, subject = fields[:5]
         times = children(der, validity[1], validity[2])
         return {
             "subject": format_name(der, subject[1], subject[2]),

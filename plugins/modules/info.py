@@ -11,13 +11,13 @@ module: info
 short_description: Gather facts from a running strongSwan daemon over VICI
 version_added: 0.1.0
 description:
-  - Reads what the charon daemon reports over its VICI socket: version, statistics, connections, SAs,
+  - Reads what the charon daemon reports over its VICI socket - version, statistics, connections, SAs,
     policies, certificates, authorities, pools, key and shared-secret ids, algorithms and IKE counters.
   - Only read-only VICI commands are sent; the module never changes the daemon.
-  - Keys keep the daemon's names as documented in the VICI protocol (for example C(local-host), C(child-sas)
-    becomes RV(sas[].child_sas)). Every value is text.
+  - Keys keep the daemon's names as documented in the VICI protocol (for example C(local-host)); an SA's C(child-sas)
+    section becomes the list RV(sas[].child_sas). Every value is text.
 author:
-  - strongswan.vici contributors
+  - strongswan.vici contributors (@strongswan-vici)
 extends_documentation_fragment:
   - strongswan.vici.vici
   - strongswan.vici.vici.INFO_MODULE
@@ -97,6 +97,14 @@ sas:
   type: list
   elements: dict
   sample: [{name: gw, uniqueid: "1", state: ESTABLISHED, remote-host: 198.18.0.2, child_sas: [{name: net, state: INSTALLED}]}]
+  contains:
+    name:
+      description: The IKE_SA's connection name.
+      type: str
+    child_sas:
+      description: The IKE_SA's CHILD_SAs, each with its C(name), C(state), traffic selectors and counters.
+      type: list
+      elements: dict
 policies:
   description: Installed trap, drop and pass policies by C(<ike>/<child>) key, as C(list-policies) reports them.
   returned: when O(gather) contains V(policies)

@@ -19,7 +19,7 @@ description:
     from the daemon (for example after a restart) is always loaded again.
   - The secret never appears in the module's result, diff or warnings.
 author:
-  - strongswan.vici contributors
+  - strongswan.vici contributors (@strongswan-vici)
 extends_documentation_fragment:
   - strongswan.vici.vici
   - strongswan.vici.vici.ATTRIBUTES
@@ -117,7 +117,7 @@ def main():
             except InputError as error:
                 vici.fail(str(error))
         kind = SharedSecretKind()
-        changes, _ = vici.converge(kind, [Item(params["id"], message)])
+        changes, _replies = vici.converge(kind, [Item(params["id"], message)])
         vici.exit_change(kind, changes[0], id=params["id"])
 
     module.run(run)

@@ -143,7 +143,7 @@ def test_events_arrive_while_commands_run(charon, session):
     assert session.version()["daemon"] == "charon"
     events = list(session.listen(["log"], timeout=1.0))
     assert events, "the daemon's log events were lost"
-    assert all(name == "log" for name, _ in events)
+    assert all(name == "log" for name, _event in events)
     session.terminate(ike="gw", timeout=2000, check=False)
 
 

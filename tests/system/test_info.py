@@ -60,7 +60,7 @@ def populated(charon, tmp_path):
 
 
 def test_default_gather_is_cheap_and_complete(populated, ansible_module):
-    _, result = ansible_module("strongswan.vici.info", {"socket": populated.socket_uri})
+    _run, result = ansible_module("strongswan.vici.info", {"socket": populated.socket_uri})
     assert result.get("changed") is False, result
     assert set(GATHER_KEYS["version"] + GATHER_KEYS["stats"] + GATHER_KEYS["conns"] + GATHER_KEYS["sas"]) <= set(result)
     assert "certs" not in result and "algorithms" not in result
@@ -111,13 +111,13 @@ def test_all_with_pool_leases_and_no_secret(populated, ansible_module):
 
 
 def test_check_mode_works(populated, ansible_module):
-    _, result = ansible_module("strongswan.vici.info", {"socket": populated.socket_uri, "gather": ["sas"]}, check=True)
+    _run, result = ansible_module("strongswan.vici.info", {"socket": populated.socket_uri, "gather": ["sas"]}, check=True)
     assert result.get("changed") is False and len(result["sas"]) == 1
 
 
 def test_missing_socket_fails_clearly(tmp_path, ansible_module):
     uri = "unix://%s/nothing.vici" % tmp_path
-    _, result = ansible_module("strongswan.vici.info", {"socket": uri})
+    _run, result = ansible_module("strongswan.vici.info", {"socket": uri})
     assert result.get("failed") is True
     assert uri in result["msg"] and "No such file" in result["msg"]
     assert "Traceback (most recent call last)" not in json.dumps(result)
@@ -125,18 +125,18 @@ def test_missing_socket_fails_clearly(tmp_path, ansible_module):
 
 def test_connection_refused_fails_clearly(charon, ansible_module):
     charon.stop()  # the socket file stays, nobody listens
-    _, result = ansible_module("strongswan.vici.info", {"socket": charon.socket_uri})
+    _run, result = ansible_module("strongswan.vici.info", {"socket": charon.socket_uri})
     assert result.get("failed") is True
     assert "Connection refused" in result["msg"] or "No such file" in result["msg"]
     assert "Is charon running" in result["msg"]
 
 
 def test_socket_from_the_environment(charon, ansible_module):
-    _, result = ansible_module("strongswan.vici.info", {"gather": ["version"]},
-                               env={"STRONGSWAN_VICI_SOCKET": charon.socket_uri})
+    _run, result = ansible_module("strongswan.vici.info", {"gather": ["version"]},
+                                  env={"STRONGSWAN_VICI_SOCKET": charon.socket_uri})
     assert result["version"]["daemon"] == "charon", result
 
 
 def test_unknown_gather_value_is_rejected(charon, ansible_module):
-    _, result = ansible_module("strongswan.vici.info", {"socket": charon.socket_uri, "gather": ["everything"]})
+    _run, result = ansible_module("strongswan.vici.info", {"socket": charon.socket_uri, "gather": ["everything"]})
     assert result.get("failed") is True and "gather" in result["msg"]

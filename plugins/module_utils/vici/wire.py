@@ -68,7 +68,7 @@ _NO = b"no"
 
 def _path(stack: List[Tuple[Any, str]], key: Any = None, index: Optional[int] = None) -> str:
     """The dotted path of an element, built only when an error needs it."""
-    parts = [name for _, name in stack[1:]]
+    parts = [name for _items, name in stack[1:]]
     if key is not None:
         parts.append(str(key))
     path = ".".join(parts)
