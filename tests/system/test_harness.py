@@ -228,3 +228,18 @@ def test_tunnel_pair_carries_traffic(tunnel_pair):
     sas = b.swanctl("--list-sas").stdout
     assert "INSTALLED, TUNNEL-in-UDP" in sas
     assert "0 packets" not in sas.split("in ", 1)[1].split("\n", 1)[0]
+
+
+def test_run_module_and_playbook_helpers(charon, ansible_module, ansible_playbook):
+    result, task = ansible_module("ansible.builtin.command", {"argv": ["swanctl", "--stats", "--uri", charon.socket_uri]})
+    assert result.rc == 0, result
+    assert "loaded plugins:" in task["stdout"]
+    assert result.stats["failures"] == 0
+    argv = ["swanctl", "--stats", "--uri", "unix:///nonexistent.vici"]
+    failing = ansible_playbook([{
+        "hosts": "localhost", "gather_facts": False,
+        "tasks": [{"name": "no such socket", "ansible.builtin.command": {"argv": argv}}],
+    }])
+    assert failing.rc != 0
+    assert failing.task("no such socket")["failed"] is True
+    assert failing.last["rc"] != 0
