@@ -1,0 +1,173 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, strongswan.vici contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""strongswan.vici.authority against the real charon: honest changed, check mode, diff, drift, bad input."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from ansible_collections.strongswan.vici.plugins.module_utils._authority import comparable_subject, read_certificate
+from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import Session
+
+from conftest import run_playbook
+from vici_proxy import ViciProxy
+
+READ_ONLY = {"version", "stats", "get-authorities", "list-authorities", "get-pools", "get-conns", "list-conns",
+             "get-shared", "get-keys", "list-certs"}
+
+
+def pki(*args, out):
+    with open(out, "wb") as handle:
+        subprocess.run(["pki"] + list(args), check=True, stdout=handle, stderr=subprocess.DEVNULL, timeout=60)
+    return out
+
+
+@pytest.fixture(scope="module")
+def certs(tmp_path_factory):
+    base = tmp_path_factory.mktemp("pki")
+    key = pki("--gen", "--type", "ecdsa", "--size", "256", "--outform", "pem", out=base / "ca.key")
+    made = {
+        "ca": pki("--self", "--ca", "--in", str(key), "--type", "ecdsa", "--lifetime", "30",
+                  "--dn", "C=CH, O=strongswan.vici tests, CN=Test Root CA", "--outform", "pem", out=base / "ca.pem"),
+        "ca2": pki("--self", "--ca", "--in", str(key), "--type", "ecdsa", "--lifetime", "30",
+                   "--dn", "C=CH, O=strongswan.vici tests, OU=Second, CN=Other CA", "--outform", "der",
+                   out=base / "ca2.der"),
+        "ee": pki("--self", "--in", str(key), "--type", "ecdsa", "--lifetime", "30",
+                  "--dn", "CN=not a CA", "--outform", "pem", out=base / "ee.pem"),
+    }
+    return made
+
+
+def run(socket, ledger, check=False, diff=False, **options):
+    options.setdefault("name", "test-ca")
+    task = {"name": "authority", "strongswan.vici.authority": dict(options, socket=socket), "ignore_errors": True}
+    result = run_playbook([{"hosts": "localhost", "gather_facts": False, "tasks": [task]}], check=check, diff=diff,
+                          env={"STRONGSWAN_VICI_LEDGER_DIR": str(ledger)})
+    assert result.tasks, result
+    return result.task("authority")
+
+
+def authorities(charon):
+    with Session(charon.socket_uri, timeout=10) as vici:
+        found = {}
+        for event in vici.list_authorities():
+            found.update(event)
+        return found
+
+
+def test_subject_dn_matches_the_daemon(charon, certs):
+    """The DN cross-check compares our rendering of the subject with the daemon's %Y: they must agree."""
+    with Session(charon.socket_uri) as vici:
+        for name in ("ca", "ca2"):
+            der = read_certificate(str(certs[name]))
+            vici.load_authority({name: {"cacert": der}})
+            assert authorities(charon)[name]["cacert"] == comparable_subject(der)
+
+
+def test_lifecycle(charon, certs, tmp_path):
+    ledger = tmp_path / "ledger"
+    desired = {"cacert": str(certs["ca"]), "crl_uris": ["http://127.0.0.1/ca.crl"],
+               "ocsp_uris": ["http://127.0.0.1:8880"]}
+    with ViciProxy(tmp_path / "p.vici", charon.socket_path) as proxy:
+        uri = proxy.uri
+        predicted = run(uri, ledger, check=True, **desired)
+        assert predicted["changed"] is True and authorities(charon) == {}
+        assert set(proxy.commands) <= READ_ONLY, proxy.commands
+        loaded = run(uri, ledger, **desired)
+        assert loaded["changed"] is True and loaded["subject"] == "C=CH, O=strongswan.vici tests, CN=Test Root CA"
+        reported = authorities(charon)["test-ca"]
+        assert reported["crl_uris"] == ["http://127.0.0.1/ca.crl"] and reported["ocsp_uris"] == ["http://127.0.0.1:8880"]
+        proxy.clear()
+        assert run(uri, ledger, check=True, **desired)["changed"] is False
+        assert run(uri, ledger, **desired)["changed"] is False
+        assert set(proxy.commands) <= READ_ONLY, proxy.commands
+
+        # PEM text instead of the path: the same certificate, so the same authority.
+        same = dict(desired, cacert=certs["ca"].read_text())
+        assert run(uri, ledger, **same)["changed"] is False
+
+        # A new certificate (DER file) and URI base; diff shows the subject, not bytes.
+        changed = dict(desired, cacert=str(certs["ca2"]), cert_uri_base="http://127.0.0.1/certs/")
+        proxy.clear()
+        diff = run(uri, ledger, check=True, diff=True, **changed)
+        assert set(proxy.commands) <= READ_ONLY
+        assert diff["changed"] is True
+        assert "CN=Test Root CA" in diff["diff"]["before"]["cacert"]
+        assert "CN=Other CA" in diff["diff"]["after"]["cacert"]
+        assert run(uri, ledger, **changed)["changed"] is True
+        assert authorities(charon)["test-ca"]["cacert"] == "C=CH, O=strongswan.vici tests, OU=Second, CN=Other CA"
+        assert authorities(charon)["test-ca"]["cert_uri_base"] == "http://127.0.0.1/certs/"
+        assert run(uri, ledger, **changed)["changed"] is False
+
+        proxy.clear()
+        assert run(uri, ledger, check=True, state="absent")["changed"] is True
+        assert set(proxy.commands) <= READ_ONLY and "test-ca" in authorities(charon)
+        assert run(uri, ledger, state="absent")["changed"] is True
+        assert authorities(charon) == {}
+        assert run(uri, ledger, state="absent")["changed"] is False
+
+
+def test_restart_and_changes_behind_our_back(charon, certs, tmp_path):
+    ledger = tmp_path / "ledger"
+    uri = charon.socket_uri
+    desired = {"cacert": str(certs["ca"]), "crl_uris": ["http://127.0.0.1/ca.crl"]}
+    assert run(uri, ledger, **desired)["changed"] is True
+    with Session(uri) as vici:
+        running = int(vici.stats()["uptime"]["running"].split()[0])
+    if running < 3:  # see test_pool: restarts within 2 s of the previous start look like the same daemon
+        import time
+        time.sleep(3 - running)
+    charon.restart()
+    assert run(uri, ledger, **desired)["changed"] is True
+    assert "test-ca" in authorities(charon)
+    assert run(uri, ledger, **desired)["changed"] is False
+
+    # swanctl reloads it with other CRL URIs: list-authorities shows it.
+    conf_dir = tmp_path / "swanctl"
+    (conf_dir / "x509ca").mkdir(parents=True)
+    (conf_dir / "x509ca" / "ca.pem").write_bytes(certs["ca"].read_bytes())
+    (conf_dir / "swanctl.conf").write_text(
+        "authorities {\n test-ca {\n  cacert = ca.pem\n  crl_uris = http://127.0.0.1/other.crl\n }\n}\n")
+    charon.swanctl("--load-authorities", "--file", str(conf_dir / "swanctl.conf"))
+    assert run(uri, ledger, check=True, **desired)["changed"] is True
+    assert run(uri, ledger, **desired)["changed"] is True
+    assert authorities(charon)["test-ca"]["crl_uris"] == ["http://127.0.0.1/ca.crl"]
+
+    # ... and with another CA certificate under the same name, same URIs: the subject shows it.
+    (conf_dir / "x509ca" / "ca.pem").write_bytes(certs["ca2"].read_bytes())
+    (conf_dir / "swanctl.conf").write_text(
+        "authorities {\n test-ca {\n  cacert = ca.pem\n  crl_uris = http://127.0.0.1/ca.crl\n }\n}\n")
+    charon.swanctl("--load-authorities", "--file", str(conf_dir / "swanctl.conf"))
+    assert run(uri, ledger, **desired)["changed"] is True
+    assert authorities(charon)["test-ca"]["cacert"].endswith("CN=Test Root CA")
+
+    # Unloaded behind our back.
+    with Session(uri) as vici:
+        vici.unload_authority("test-ca")
+    assert run(uri, ledger, **desired)["changed"] is True and "test-ca" in authorities(charon)
+
+
+def test_bad_input(charon, certs, tmp_path):
+    ledger = tmp_path / "ledger"
+    uri = charon.socket_uri
+    assert run(uri, ledger, name="keep", cacert=str(certs["ca"]))["changed"] is True
+    cases = [
+        ({"cacert": str(certs["ee"])}, "authority 'test-ca': VICI command 'load-authority' failed: "
+                                       "CA certificate missing: test-ca"),
+        ({"cacert": "/nonexistent/ca.pem"}, "cacert: '/nonexistent/ca.pem' is neither PEM text nor a readable file"),
+        ({"cacert": "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"}, "is not an X.509 certificate"),
+        ({"cacert": str(certs["ca"]), "file": "/etc/x.pem"}, "mutually exclusive"),
+        ({"crl_uris": ["http://x"]}, "cacert, file, handle"),
+        ({"file": "/etc/x.pem", "slot": 1}, "handle"),
+        ({"handle": "xyz"}, "handle: 'xyz' is not hex"),
+        ({"file": str(tmp_path / "missing.pem")}, "could not read a CA certificate"),
+    ]
+    for options, expected in cases:
+        result = run(uri, ledger, **options)
+        assert result.get("failed") is True, (options, result)
+        assert expected in result["msg"], (options, result["msg"])
+    assert set(authorities(charon)) == {"keep"}
