@@ -36,7 +36,7 @@ options:
       - The CA certificate, as PEM text or as the path of a PEM or DER file on the managed host (read by the
         module and sent to the daemon).
       - It must be a CA certificate (basicConstraints CA:TRUE); otherwise the daemon answers
-        C(CA certificate missing: <name>).
+        C(CA certificate missing) with the authority's name.
       - Exactly one of O(cacert), O(file) and O(handle) is required with O(state=present).
     type: str
   file:

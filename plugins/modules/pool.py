@@ -20,7 +20,7 @@ description:
     are up to date is decided from a keyed fingerprint kept on the managed host (see the collection's docs on
     idempotency). A pool missing from the daemon, for example after a restart, is always loaded again.
   - Reloading a pool with the same range keeps its leases and replaces its attributes; clients get the new
-    attributes when they next connect. A pool whose range changes is replaced only while no lease is online:
+    attributes when they next connect. A pool whose range changes is replaced only while no lease is online;
     otherwise the module fails, naming the pool and the number of online leases.
   - Pools loaded over VICI are served by the C(vici) plugin itself; the C(attr) plugin (attributes from
     strongswan.conf) is not needed for them.
@@ -79,7 +79,7 @@ options:
   p_cscf:
     description:
       - P-CSCF servers (RFC 7651).
-      - Needs strongSwan 6.0.3 or later; older daemons reject the pool with C(invalid attribute: p_cscf).
+      - Needs strongSwan 6.0.3 or later; older daemons reject the pool (C(invalid attribute) for V(p_cscf)).
     type: list
     elements: str
   attributes:
@@ -111,7 +111,7 @@ EXAMPLES = r"""
   strongswan.vici.connection:
     name: rw
     config:
-      local_addrs: [192.0.2.10]
+      local_addrs: [203.0.113.10]
       pools: [rw-pool]
       local:
         auth: pubkey
@@ -123,12 +123,13 @@ EXAMPLES = r"""
         rw:
           local_ts: [10.1.0.0/16]
 
-- name: IPv6 pool from a range, with a custom attribute (25, INTERNAL_IP6_SUBNET here given by number)
+- name: IPv6 pool from a range, with a numbered attribute (25 is INTERNAL_DNS_DOMAIN, RFC 8598)
   strongswan.vici.pool:
     name: rw-pool6
     addrs: fd00:3::10-fd00:3::ff
+    dns: [fd00:1::53]
     attributes:
-      25: ["fd00:1::/64"]
+      25: [corp.example.com]
 
 - name: Remove a pool
   strongswan.vici.pool:
