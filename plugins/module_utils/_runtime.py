@@ -275,8 +275,9 @@ def trim_log(events: Sequence[Mapping[str, Any]], limit: int = 8) -> List[str]:
 
     Keeps the milestones (log level 0: "initiating IKE_SA ...", "establishing
     CHILD_SA ...") and every line that names a failure; drops packet chatter.
-    When nothing explains anything (e.g. the peer never answered), the last
-    packet sent is kept, because it says where the daemon was sending to.
+    When nothing explains anything and nothing was established (e.g. the peer
+    never answered), the last packet sent is kept: it says where the daemon
+    was sending to.
     """
     kept: List[Tuple[int, Mapping[str, Any]]] = []
     last_sent: Optional[Tuple[int, Mapping[str, Any]]] = None
@@ -292,7 +293,8 @@ def trim_log(events: Sequence[Mapping[str, Any]], limit: int = 8) -> List[str]:
             explained = explained or str(event.get("level", "1")) != "0" or "fail" in msg.lower()
         elif str(event.get("level", "")) == "0":
             kept.append((index, event))
-    if not explained and last_sent is not None and last_sent not in kept:
+    succeeded = any("established" in str(event.get("msg", "")) and str(event.get("level", "")) == "0" for event in events)
+    if not explained and not succeeded and last_sent is not None and last_sent not in kept:
         kept.append(last_sent)
         kept.sort(key=lambda item: item[0])
     lines = [format_log_line(event) for _, event in kept]

@@ -242,3 +242,11 @@ class TestSecretValues:
 
     def test_empty_values_are_not_masked(self):
         assert secret_values("load-shared", {"data": ""}) == []
+
+
+def test_success_log_has_no_packet_lines():
+    events = HANDSHAKE + [
+        _log("IKE", 0, "IKE_SA gw[1] established between 198.18.0.1[a]...198.18.0.2[b]"),
+        _log("IKE", 0, "CHILD_SA net{1} established with SPIs 06cfed8f_i bc2f1ad1_o and TS 198.51.100.0/24 === 203.0.113.0/24"),
+    ]
+    assert not any("packet" in line for line in trim_log(events))
