@@ -65,6 +65,15 @@ def read_tlv(data: bytes, pos: int) -> Tuple[int, int, int]:
     return tag, pos, pos + length
 
 
+def encode_tlv(tag: int, content: bytes) -> bytes:
+    """One DER element (definite length)."""
+    length = len(content)
+    if length < 0x80:
+        return bytes((tag, length)) + content
+    raw = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes((tag, 0x80 | len(raw))) + raw + content
+
+
 def children(data: bytes, start: int, end: int) -> List[Tuple[int, int, int]]:
     """The elements inside a constructed element's content."""
     items = []
@@ -169,3 +178,60 @@ def to_der(data: bytes) -> bytes:
             raise DerError("no complete PEM block found")
         return blocks[0][1]
     return data
+
+
+def _spki_bits(data: bytes, start: int, end: int) -> Optional[bytes]:
+    """subjectPublicKey bits of the SubjectPublicKeyInfo whose content is data[start:end]."""
+    fields = children(data, start, end)
+    if len(fields) != 2 or fields[0][0] != 0x30 or fields[1][0] != 0x03:
+        return None
+    bits_start, bits_end = fields[1][1], fields[1][2]
+    if bits_start >= bits_end or data[bits_start] != 0:
+        return None
+    return data[bits_start + 1:bits_end]
+
+
+def spki_public_key(der: bytes) -> Optional[bytes]:
+    """The subjectPublicKey bits of a DER SubjectPublicKeyInfo (what strongSwan's key ids hash), or None."""
+    try:
+        tag, start, end = read_tlv(der, 0)
+        return _spki_bits(der, start, end) if tag == 0x30 and end == len(der) else None
+    except DerError:
+        return None
+
+
+def certificate_public_key(der: bytes) -> Optional[bytes]:
+    """The subjectPublicKey bits of an X.509 certificate, or None."""
+    try:
+        _cert_tag, cert_start, cert_end = read_tlv(der, 0)
+        _tbs_tag, tbs_start, tbs_end = children(der, cert_start, cert_end)[0]
+        fields = children(der, tbs_start, tbs_end)
+        if fields and fields[0][0] == 0xA0:
+            fields = fields[1:]
+        return _spki_bits(der, fields[5][1], fields[5][2])
+    except (DerError, IndexError):
+        return None
+
+
+def describe_crl(der: bytes) -> Optional[Dict[str, str]]:
+    """Issuer, update times and number of revoked certificates of an X.509 CRL, or None."""
+    try:
+        _crl_tag, crl_start, crl_end = read_tlv(der, 0)
+        _tbs_tag, tbs_start, tbs_end = children(der, crl_start, crl_end)[0]
+        fields = children(der, tbs_start, tbs_end)
+        if fields and fields[0][0] == 0x02:  # version
+            fields = fields[1:]
+        issuer, this_update = fields[1], fields[2]
+        info = {
+            "issuer": format_name(der, issuer[1], issuer[2]),
+            "this_update": _format_time(this_update[0], der[this_update[1]:this_update[2]]),
+        }
+        rest = fields[3:]
+        if rest and rest[0][0] in (0x17, 0x18):
+            info["next_update"] = _format_time(rest[0][0], der[rest[0][1]:rest[0][2]])
+            rest = rest[1:]
+        revoked = rest[0] if rest and rest[0][0] == 0x30 else None
+        info["revoked"] = str(len(children(der, revoked[1], revoked[2])) if revoked else 0)
+        return info
+    except (DerError, IndexError, ValueError):
+        return None

@@ -1,0 +1,230 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, strongswan.vici contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: certificate
+short_description: Load a certificate, CRL, attribute certificate or public key into a running strongSwan daemon
+version_added: 0.1.0
+description:
+  - Loads one certificate into the charon daemon over VICI (C(load-cert), C(list-certs)), like a file in swanctl's
+    C(x509/), C(x509ca/), C(x509aa/), C(x509ocsp/), C(x509ac/), C(x509crl/) or C(pubkey/) directories, without
+    touching files or restarting anything.
+  - The daemon lists every certificate it holds in DER, so the module compares the DER of the given certificate
+    with that list; C(changed) is exact, and a certificate missing from the daemon (for example after a restart)
+    is always loaded again. No state file is needed.
+  - B(There is no O(state=absent).) VICI has no command to unload one certificate. The only way to remove
+    certificates is C(clear-creds), which unloads B(all) certificates, private keys and shared secrets loaded
+    over VICI (run it with M(strongswan.vici.command) and O(strongswan.vici.command#module:command=clear-creds), then load what should stay).
+author:
+  - strongswan.vici contributors
+extends_documentation_fragment:
+  - strongswan.vici.vici
+  - strongswan.vici.vici.ATTRIBUTES
+options:
+  content:
+    description:
+      - The certificate as PEM text, or its DER encoded in base64 (for example the C(content) that
+        M(ansible.builtin.slurp) returns).
+      - Exactly one of O(content) and O(path) is required.
+      - The PEM text may hold other blocks (a key, other kinds of certificates); exactly one block of the kind
+        O(type) asks for must be in it.
+    type: str
+  path:
+    description: Path of a PEM or DER file on the managed host, read by the module (the daemon never sees the path).
+    type: path
+  type:
+    description:
+      - What the data is.
+      - V(x509) an X.509 certificate (PEM C(CERTIFICATE)), V(x509_ac) an attribute certificate (PEM
+        C(ATTRIBUTE CERTIFICATE)), V(x509_crl) a certificate revocation list (PEM C(X509 CRL)), V(pubkey) a raw
+        public key (PEM C(PUBLIC KEY) or C(RSA PUBLIC KEY)), for C(pubkeys) of connections that authenticate
+        with raw keys.
+    type: str
+    choices: [x509, x509_ac, x509_crl, pubkey]
+    default: x509
+  flag:
+    description:
+      - Role of an X.509 certificate (O(type=x509) only).
+      - V(ca) a trusted CA certificate (it must have the CA basic constraint; swanctl's C(x509ca/)), V(aa) a
+        trusted attribute authority (C(x509aa/)), V(ocsp) a trusted OCSP signer (C(x509ocsp/)), V(none) an end
+        entity or intermediate certificate (C(x509/)).
+      - The daemon lists a certificate with the CA basic constraint as a CA whatever the flag, and keeps the flag a
+        certificate was first loaded with. A certificate that is already loaded with another flag than V(ca),
+        V(aa) or V(ocsp) asked for cannot get it without C(clear-creds); the module fails and says so rather than
+        reporting an C(ok) that is not true. V(none) asks for no particular role and is satisfied by any.
+    type: str
+    choices: [none, ca, aa, ocsp]
+    default: none
+  state:
+    description:
+      - Only V(present). To remove certificates, see the description (C(clear-creds)).
+    type: str
+    choices: [present]
+    default: present
+notes:
+  - The daemon keeps only the newest CRL of an issuer. Loading an older CRL than the one it has succeeds but
+    leaves the daemon's CRL as it was; the module then warns, and reports C(changed) on every run.
+  - A CA certificate used for a connection's trust is usually better loaded with M(strongswan.vici.authority),
+    which can be unloaded and carries the CA's CRL and OCSP URIs.
+seealso:
+  - module: strongswan.vici.private_key
+  - module: strongswan.vici.authority
+  - module: strongswan.vici.connection
+  - module: strongswan.vici.command
+"""
+
+EXAMPLES = r"""
+# A certificate-based road-warrior gateway: CA certificate, host certificate and host key,
+# then the connection that uses them (see strongswan.vici.connection and strongswan.vici.pool).
+- name: Load the CA certificate
+  strongswan.vici.certificate:
+    content: "{{ lookup('ansible.builtin.file', 'pki/ca.pem') }}"
+    flag: ca
+  register: ca
+
+- name: Load the gateway certificate from the managed host
+  strongswan.vici.certificate:
+    path: /etc/swanctl/x509/gw.example.com.pem
+  register: gw_cert
+
+- name: Load the gateway key
+  strongswan.vici.private_key:
+    path: /etc/swanctl/private/gw.example.com.pem
+  register: gw_key
+
+- name: The certificate and the key belong together
+  ansible.builtin.assert:
+    that: gw_cert.key_id == gw_key.id
+
+- name: A CRL
+  strongswan.vici.certificate:
+    path: /etc/swanctl/x509crl/ca.crl
+    type: x509_crl
+
+- name: A peer's raw public key
+  strongswan.vici.certificate:
+    content: "{{ peer_public_key_pem }}"
+    type: pubkey
+
+- name: The only way to remove certificates - every credential loaded over VICI goes
+  strongswan.vici.command:
+    command: clear-creds
+"""
+
+RETURN = r"""
+action:
+  description: What the module did (or would do in check mode) - V(load) or V(none).
+  returned: always
+  type: str
+  sample: load
+sha256:
+  description: SHA-256 fingerprint of the certificate's DER (hex).
+  returned: always
+  type: str
+  sample: ede87748552e2b4a58e4b3f5b1a8c2d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f
+subject:
+  description: Subject distinguished name, as strongSwan prints it.
+  returned: for X.509 certificates
+  type: str
+  sample: C=CH, O=Example, CN=gw.example.com
+issuer:
+  description: Issuer distinguished name.
+  returned: for X.509 certificates and CRLs
+  type: str
+  sample: C=CH, O=Example, CN=Example CA
+serial:
+  description: Serial number (hex).
+  returned: for X.509 certificates
+  type: str
+  sample: 3a8f29c1d0e2b4a6
+not_before:
+  description: Start of the validity period (UTC, ISO 8601).
+  returned: for X.509 certificates
+  type: str
+  sample: "2026-01-01T00:00:00Z"
+not_after:
+  description: End of the validity period (UTC, ISO 8601).
+  returned: for X.509 certificates
+  type: str
+  sample: "2029-01-01T00:00:00Z"
+this_update:
+  description: When the CRL was issued (UTC, ISO 8601).
+  returned: for CRLs
+  type: str
+  sample: "2026-11-23T21:22:00Z"
+next_update:
+  description: When the next CRL is due (UTC, ISO 8601).
+  returned: for CRLs that say so
+  type: str
+  sample: "2026-12-08T21:22:00Z"
+revoked:
+  description: Number of revoked certificates the CRL lists.
+  returned: for CRLs
+  type: str
+  sample: "0"
+key_id:
+  description:
+    - Key id of the certificate's public key (hex SHA-1 of it), the id the daemon gives the matching private key
+      (see M(strongswan.vici.private_key)).
+  returned: for X.509 certificates and public keys
+  type: str
+  sample: 82e845295950d9111a7b22dac3f362bee094a833
+"""
+
+from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule
+from ansible_collections.strongswan.vici.plugins.module_utils._certificates import (
+    CERT_FLAGS,
+    CERT_TYPES,
+    CertificateKind,
+    certificate_message,
+    certificate_name,
+    describe,
+    loaded,
+    read_certificate_data,
+)
+from ansible_collections.strongswan.vici.plugins.module_utils._credentials import InputError
+from ansible_collections.strongswan.vici.plugins.module_utils._state import Item
+
+
+def main():
+    module = ViciModule(
+        {
+            "content": {"type": "str"},
+            "path": {"type": "path"},
+            "type": {"type": "str", "choices": list(CERT_TYPES), "default": "x509"},
+            "flag": {"type": "str", "choices": list(CERT_FLAGS), "default": "none"},
+            "state": {"type": "str", "choices": ["present"], "default": "present"},
+        },
+        mutually_exclusive=[("content", "path")],
+        required_one_of=[("content", "path")],
+    )
+
+    def run(vici):
+        params = vici.params
+        try:
+            der = read_certificate_data(params["type"], params["content"], params["path"])
+            message = certificate_message(params["type"], params["flag"], der)
+        except InputError as error:
+            vici.fail(str(error))
+        kind = CertificateKind(params["type"])
+        item = Item(certificate_name(der), message)
+        conflict = kind.conflict(vici.session, item.name, message)
+        if conflict:
+            vici.fail("certificate %s: flag %s: %s" % (describe(params["type"], der).get("subject", item.name),
+                                                       params["flag"], conflict))
+        changes, replies = vici.converge(kind, [item])
+        if replies and not loaded(vici.session, params["type"], der):
+            vici.module.warn("the daemon accepted the %s but does not list it (for a CRL: it keeps a newer one of "
+                             "the same issuer)" % params["type"])
+        vici.exit_change(kind, changes[0], **describe(params["type"], der))
+
+    module.run(run)
+
+
+if __name__ == "__main__":
+    main()
