@@ -65,14 +65,15 @@ def comparable_subject(der: bytes) -> Optional[str]:
     none, and the fingerprint still covers the certificate itself.
     """
     try:
-        _, start, end = read_tlv(der, 0)
-        _, tbs_start, tbs_end = children(der, start, end)[0]
+        start, end = read_tlv(der, 0)[1:]
+        tbs_start, tbs_end = children(der, start, end)[0][1:]
         fields = children(der, tbs_start, tbs_end)
         if fields and fields[0][0] == 0xA0:
             fields = fields[1:]
         subject = fields[4]
         parts = []
-        for _, set_start, set_end in children(der, subject[1], subject[2]):
+        for rdn in children(der, subject[1], subject[2]):
+            set_start, set_end = rdn[1], rdn[2]
             attributes = children(der, set_start, set_end)
             if len(attributes) != 1:  # multi-valued RDN
                 return None

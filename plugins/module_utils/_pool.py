@@ -231,4 +231,3 @@ class PoolKind(Kind):
         if not isinstance(reported, Mapping):
             return {}
         return {key: reported[key] for key in ("base", "size") if key in reported}
-

@@ -22,7 +22,7 @@ description:
     the daemon reports, so an authority changed or unloaded behind the module's back is detected. An authority
     missing from the daemon, for example after a restart, is always loaded again.
 author:
-  - strongswan.vici contributors
+  - strongswan.vici contributors (@strongswan-vici)
 extends_documentation_fragment:
   - strongswan.vici.vici
   - strongswan.vici.vici.ATTRIBUTES
@@ -173,7 +173,7 @@ def main():
             if "cacert" in message:
                 result["subject"] = (describe_certificate(message["cacert"]) or {}).get("subject", "")
         kind = AuthorityKind()
-        changes, _ = vici.converge(kind, [Item(params["name"], message)])
+        changes, _replies = vici.converge(kind, [Item(params["name"], message)])
         vici.exit_change(kind, changes[0], **result)
 
     module.run(run)

@@ -25,7 +25,7 @@ description:
   - Pools loaded over VICI are served by the C(vici) plugin itself; the C(attr) plugin (attributes from
     strongswan.conf) is not needed for them.
 author:
-  - strongswan.vici contributors
+  - strongswan.vici contributors (@strongswan-vici)
 extends_documentation_fragment:
   - strongswan.vici.vici
   - strongswan.vici.vici.ATTRIBUTES
@@ -196,7 +196,7 @@ def main():
             base, size = pool_range(params["addrs"])
             result.update(base=str(base) if int(base) else ("%any" if base.version == 4 else "%any6"), size=size)
         kind = PoolKind()
-        changes, _ = vici.converge(kind, [Item(params["name"], message)])
+        changes, _replies = vici.converge(kind, [Item(params["name"], message)])
         vici.exit_change(kind, changes[0], **result)
 
     module.run(run)

@@ -18,7 +18,7 @@ import re
 import shutil
 import subprocess
 import sys
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Tuple
 
 SHARED_PREFIXES = ("eap", "xauth", "ntlm", "ike", "ppk")
 KEY_DIRS = {"private": "private", "rsa": "rsa", "ecdsa": "ecdsa", "pkcs8": "pkcs8"}

@@ -87,11 +87,11 @@ def test_lifecycle(charon, certs, tmp_path):
         assert set(proxy.commands) <= READ_ONLY, proxy.commands
 
         # PEM text instead of the path: the same certificate, so the same authority.
-        same = dict(desired, cacert=certs["ca"].read_text())
+        same = {**desired, "cacert": certs["ca"].read_text()}
         assert run(uri, ledger, **same)["changed"] is False
 
         # A new certificate (DER file) and URI base; diff shows the subject, not bytes.
-        changed = dict(desired, cacert=str(certs["ca2"]), cert_uri_base="http://127.0.0.1/certs/")
+        changed = {**desired, "cacert": str(certs["ca2"]), "cert_uri_base": "http://127.0.0.1/certs/"}
         proxy.clear()
         diff = run(uri, ledger, check=True, diff=True, **changed)
         assert set(proxy.commands) <= READ_ONLY

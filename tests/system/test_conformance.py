@@ -93,7 +93,7 @@ def test_corpus_conformance(charon_factory, tmp_path):
     def run_batch(number):
         daemon = daemons[number % jobs]
         tasks = []
-        for index, name, tree, workdir, _, _ in batches[number]:
+        for index, _name, tree, workdir, _reference, _loaded in batches[number]:
             tasks += support.module_tasks(tree, workdir, daemon.socket_uri, available, "f%03d pass1" % index)
             tasks += support.module_tasks(tree, workdir, daemon.socket_uri, available, "f%03d pass2" % index)
             tasks.append({"name": "f%03d snapshot" % index,
@@ -119,7 +119,7 @@ def test_corpus_conformance(charon_factory, tmp_path):
                 if not task_name.startswith(tag + " pass"):
                     continue
                 if result.get("failed"):
-                    _, _, module, object_name = task_name.split(" ", 3)
+                    module, object_name = task_name.split(" ", 3)[2:]
                     view = next(view for view, owner in VIEWS.items() if owner == module)
                     if object_name not in reference[view]:
                         # swanctl could not load it either (e.g. an option this daemon is too old for).
