@@ -150,6 +150,14 @@ def _show(value: Any) -> str:
     return "'%s'" % value
 
 
+def effective_dpd_timeout(message: Mapping[str, Any]) -> Optional[int]:
+    """The dpd_timeout the daemon ends up with: never below a non-zero dpd_delay (peer_cfg_create)."""
+    delay, timeout = seconds(message.get("dpd_delay", "0")), seconds(message.get("dpd_timeout", "0"))
+    if delay is None or timeout is None or delay >= UINT32 or timeout >= UINT32:
+        return None
+    return delay if delay and timeout and delay > timeout else timeout
+
+
 def _peer_checks(message: Mapping[str, Any], reported: Mapping[str, Any]) -> Iterable[Optional[str]]:
     version = _decimal(message.get("version", "0"))
     yield _compare("version", _VERSIONS.get(version) if version is not None else None, reported.get("version"))
@@ -164,8 +172,10 @@ def _peer_checks(message: Mapping[str, Any], reported: Mapping[str, Any]) -> Ite
     else:
         expected = {"rekey_time": seconds(rekey) if rekey is not None else 0,
                     "reauth_time": seconds(reauth) if reauth is not None else 0}
+    expected["dpd_delay"] = seconds(message.get("dpd_delay", "0"))
+    expected["dpd_timeout"] = effective_dpd_timeout(message)
     for key in ("rekey_time", "reauth_time", "dpd_delay", "dpd_timeout"):
-        value = expected[key] if key in expected else seconds(message.get(key, "0"))
+        value = expected[key]
         if value is None or value >= UINT32:
             continue
         # dpd_* are left out when 0.
@@ -338,8 +348,8 @@ class ConnectionKind(Kind):
         reply = self._load(session, name, message)
         # A connection loaded by someone else (or changed behind our back) may
         # differ from ours in dpd_timeout only, which load-conn does not apply.
-        wanted = seconds(message.get("dpd_timeout", "0"))
-        if wanted is not None and wanted < UINT32:
+        wanted = effective_dpd_timeout(message)
+        if wanted is not None:
             shown = [event[name] for event in session.list_conns(ike=name) if name in event]
             if len(shown) == 1 and shown[0].get("dpd_timeout", "0") != str(wanted):
                 self.unload(session, name)
