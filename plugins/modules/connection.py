@@ -14,9 +14,9 @@ description:
   - Manages one connection of the charon daemon over VICI (C(load-conn), C(unload-conn), C(get-conns),
     C(list-conns)), written exactly like a C(connections.<name>) section of swanctl.conf, without touching
     files or restarting anything.
-  - Keys are checked against the daemon's own schema (strongSwan 5.9 and 6.0) before anything is sent. An
+  - "Keys are checked against the daemon's own schema (strongSwan 5.9 and 6.0) before anything is sent. An
     unknown key fails with its full path and the closest known key, for example
-    C(children.net.esp_proposal: unknown key; did you mean 'esp_proposals'?).
+    C(children.net.esp_proposal: unknown key; did you mean 'esp_proposals'?)."
   - The daemon reports only part of a connection (not its proposals, start actions, lifetimes other than
     rekey times, and more). Whether a loaded connection is up to date is decided from a fingerprint of the
     exact message this module sent, kept on the managed host per daemon instance, plus a conservative
