@@ -84,9 +84,10 @@ def match_sas(sas: Sequence[SA], target: Target, child_conns: Optional[Iterable[
     """Split ``sas`` (``ike_sa_list`` output) into the up and connecting SAs ``target`` names.
 
     For a CHILD_SA target the ids are CHILD_SA uniqueids, except that an IKE_SA
-    of one of ``child_conns`` (the connections that define the child) that is
-    still connecting counts as the child connecting, under the IKE_SA's id
-    prefixed ``ike:``: while IKE_AUTH runs, the CHILD_SA is not listed yet.
+    of the target's connection (or of one of ``child_conns``, the connections
+    that define the child) that is still connecting, or that runs a
+    CHILD_CREATE task, counts as the child connecting, under the IKE_SA's id
+    prefixed ``ike:``: until it is installed, the CHILD_SA is not listed.
     """
     conns = set(child_conns or ())
     matched: List[SA] = []
@@ -115,7 +116,11 @@ def match_sas(sas: Sequence[SA], target: Target, child_conns: Optional[Iterable[
             elif child.get("state") in CHILD_CONNECTING:
                 connecting.append(str(child.get("uniqueid")))
                 hit = True
-        if not hit and state in IKE_CONNECTING and (target.ike is not None or sa.get("name") in conns):
+        ours = target.ike is not None or sa.get("name") in conns
+        tasks = list(sa.get("tasks-active") or []) + list(sa.get("tasks-queued") or [])
+        if not hit and ours and (state in IKE_CONNECTING or (state in IKE_UP and "CHILD_CREATE" in tasks)):
+            # IKE_AUTH, or a CREATE_CHILD_SA exchange on an established IKE_SA,
+            # is under way: the CHILD_SA is listed only once it is installed.
             connecting.append("ike:%s" % sa.get("uniqueid"))
             hit = True
         if hit:
@@ -374,12 +379,18 @@ def sa_up(session: Session, target: Target, wait_timeout: float, check_mode: boo
     match = match_sas(sas, target, child_conns)
     if match.up:
         return sa_result("none", False, match.sas)
+    deadline = time.monotonic() + wait_timeout
     if match.connecting:
         # Someone (a trap, a start_action, an earlier fire-and-forget task) is
         # already negotiating it: initiating again would make a second SA.
         if check_mode or wait_timeout <= 0:
             return sa_result("none", False, match.sas)
-        return _wait_established(session, target, wait_timeout, child_conns, "none", False)
+        waited = _wait_established(session, target, wait_timeout, child_conns)
+        if waited is not None:
+            return waited
+        # That negotiation ended without an SA: start our own with the time
+        # left, so that a failure comes with the daemon's explanation.
+        wait_timeout = max(1.0, deadline - time.monotonic())
     problem = config_problem(session, target)
     if problem:
         raise SaFailure(failure_message("initiating", target, problem, []), errmsg=problem)
@@ -405,28 +416,31 @@ def sa_up(session: Session, target: Target, wait_timeout: float, check_mode: boo
 
 
 def _wait_established(
-    session: Session, target: Target, wait_timeout: float, child_conns: Optional[List[str]], action: str, changed: bool
-) -> Dict[str, Any]:
+    session: Session, target: Target, wait_timeout: float, child_conns: Optional[List[str]]
+) -> Optional[Dict[str, Any]]:
+    """Wait for the negotiation in progress: its result if established, None if it ended without SA.
+
+    Fails (SaFailure) when it is still going on after ``wait_timeout``.
+    """
     waiter = Waiter(session, target)
     try:
         state: Dict[str, Match] = {}
 
-        def established(sas: List[SA]) -> bool:
+        def settled(sas: List[SA]) -> bool:
             state["match"] = match_sas(sas, target, child_conns)
             # Done when up, or when nothing is left negotiating (it failed).
             return bool(state["match"].up) or not state["match"].connecting
 
-        ok, _ = waiter.wait(established, wait_timeout)
+        ok, _ = waiter.wait(settled, wait_timeout)
         match = state["match"]
         lines = trim_log(waiter.log)
     finally:
         waiter.close()
     if match.up:
-        return sa_result(action, changed, match.sas, lines)
-    if not ok:
-        errmsg = "not established after %s s of waiting for the negotiation in progress" % _seconds(wait_timeout)
-    else:
-        errmsg = "the negotiation in progress ended without an established SA"
+        return sa_result("none", False, match.sas, lines)
+    if ok:
+        return None
+    errmsg = "not established after %s s of waiting for the negotiation in progress" % _seconds(wait_timeout)
     raise SaFailure(failure_message("waiting for", target, errmsg, lines), lines, errmsg, match.sas)
 
 

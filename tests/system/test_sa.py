@@ -190,3 +190,22 @@ def test_arguments_are_checked(charon, ansible_playbook):
     assert "wait_timeout" in run.task("negative wait")["msg"]
     nothing = _ok(run, "down of nothing")
     assert nothing["changed"] is False and nothing["sas"] == []
+
+
+def test_a_failed_negotiation_in_progress_is_retried_and_explained(tunnel_pair, ansible_playbook):
+    """The SA being negotiated fails while the module waits: it initiates itself, so the failure comes with the reason."""
+    a = tunnel_pair.a.socket_uri
+    assert ansible_playbook(play(*configure_tasks(tunnel_pair))).rc == 0
+    tunnel_pair.b.stop()
+    assert ansible_playbook(play(sa_task("fire and forget", a, wait_timeout=0))).rc == 0
+    # The peer comes back with another PSK: A's retransmit now meets an authentication failure.
+    tunnel_pair.b.start()
+    _, b_body = ends(tunnel_pair)
+    with Session(tunnel_pair.b.socket_uri, timeout=5) as session:
+        session.load_conn({"gw": b_body})
+        session.load_shared("IKE", "another secret", id_="ike-site", owners=["a.example", "b.example"])
+    run = ansible_playbook(play(dict(sa_task("wait, then try", a, wait_timeout=20), ignore_errors=True)))
+    failed = run.task("wait, then try")
+    assert failed["failed"] is True
+    assert failed["msg"].startswith("initiating CHILD_SA 'net' of connection 'gw' failed"), failed["msg"]
+    assert "AUTHENTICATION_FAILED" in failed["msg"]

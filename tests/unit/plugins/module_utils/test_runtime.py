@@ -250,3 +250,11 @@ def test_success_log_has_no_packet_lines():
         _log("IKE", 0, "CHILD_SA net{1} established with SPIs 06cfed8f_i bc2f1ad1_o and TS 198.51.100.0/24 === 203.0.113.0/24"),
     ]
     assert not any("packet" in line for line in trim_log(events))
+
+
+def test_child_being_created_on_an_established_ike_sa_counts_as_connecting():
+    sas = [_sa("gw", "1", "ESTABLISHED", [("other", "1", "INSTALLED")], **{"tasks-active": ["CHILD_CREATE"]})]
+    match = match_sas(sas, Target("gw", "net"))
+    assert match.up == [] and match.connecting == ["ike:1"]
+    idle = [_sa("gw", "1", "ESTABLISHED", [("other", "1", "INSTALLED")])]
+    assert not match_sas(idle, Target("gw", "net")).present
