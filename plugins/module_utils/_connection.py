@@ -133,7 +133,7 @@ def _rounds_reported(reported: Mapping[str, Any], side: str) -> List[Mapping[str
             number = _decimal(key[len(side) + 1:])
             if number is not None:
                 found.append((number, value))
-    return [value for _, value in sorted(found, key=lambda entry: entry[0])]
+    return [entry[1] for entry in sorted(found, key=lambda entry: entry[0])]
 
 
 def _compare(what: str, expected: Any, reported: Any) -> Optional[str]:
@@ -380,4 +380,3 @@ def _version_hint(errmsg: str) -> str:
     if not since:
         return ""
     return " (the daemon is older than strongSwan %s, which added '%s')" % (since[0], match.group(1))
-

@@ -486,14 +486,22 @@ def auth_rounds(message: Mapping[str, Any], local: bool) -> List[Mapping[str, An
               if key.lower().startswith(prefix) and isinstance(body, Mapping)]
 
     def order(entry: Tuple[int, Mapping[str, Any]]) -> Tuple[int, int]:
-        value = entry[1].get("round", "0")
-        try:
-            number = int(str(value), 0)
-        except ValueError:
-            number = 0
-        return (number, entry[0])
+        return (strtoul(str(entry[1].get("round", "0"))), entry[0])
 
-    return [body for _, body in sorted(rounds, key=order)]
+    return [entry[1] for entry in sorted(rounds, key=order)]
+
+
+def strtoul(value: str) -> int:
+    """The number C's strtoul(value, NULL, 0) reads (hex 0x.., octal 0.., decimal); 0 where it reads none."""
+    match = re.match(r"^\s*(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)", value)
+    if not match:
+        return 0
+    text = match.group(1)
+    if text[:2].lower() == "0x":
+        return int(text[2:], 16)
+    if text.startswith("0"):
+        return int(text, 8)
+    return int(text)
 
 
 def describe_blob(key: str, data: Union[bytes, str]) -> str:

@@ -31,7 +31,7 @@ description:
   - Reloading a changed connection is what C(swanctl --load-conns) does too; as there, SAs of a replaced
     connection may be affected by its start actions.
 author:
-  - strongswan.vici contributors
+  - strongswan.vici contributors (@strongswan-vici)
 extends_documentation_fragment:
   - strongswan.vici.vici
   - strongswan.vici.vici.ATTRIBUTES
@@ -211,7 +211,7 @@ def main():
             except ConfigError as error:
                 vici.fail(str(error))
         kind = ConnectionKind([params["name"]])
-        changes, _ = vici.converge(kind, [Item(params["name"], message)])
+        changes = vici.converge(kind, [Item(params["name"], message)])[0]
         result = {"name": params["name"], "reason": changes[0].reason}
         if message is not None:
             result["config"] = changes[0].after

@@ -103,6 +103,12 @@ def test_order_is_kept_and_nulls_dropped():
     assert list(message["children"]) == ["b", "a"]
 
 
+def test_round_numbers_read_like_strtoul():
+    message = canon({"local-a": {"auth": "psk", "round": "010"}, "local-b": {"auth": "eap", "round": "9"},
+                     "local-c": {"auth": "pubkey", "round": "0x3"}})
+    assert [body["auth"] for body in auth_rounds(message, True)] == ["pubkey", "psk", "eap"]
+
+
 def test_auth_rounds_by_prefix_and_round():
     message = canon({"local_addrs": "127.0.0.1", "local-b": {"auth": "psk", "round": 2}, "LOCAL-a": {"auth": "pubkey", "round": "1"},
                      "remote": {"auth": "psk"}, "remote-2": {"auth": "eap"}})
@@ -172,7 +178,8 @@ def test_diff_shows_certificate_descriptions_not_data():
     ({"children": {"net": ["x"]}}, "connection 'gw': children.net: expected a mapping (a child), got a list"),
     ({"local": "psk"}, "connection 'gw': local: expected a mapping (an authentication round), got str"),
     ({"local_addrs": [{"a": 1}]}, "connection 'gw': local_addrs.0: expected a list of strings or a comma-separated string, got a mapping"),
-    ({"local": {"certs": ["/nonexistent/x.pem"]}}, "connection 'gw': local.certs.0: cannot read '/nonexistent/x.pem' on the managed host: No such file or directory"),
+    ({"local": {"certs": ["/nonexistent/x.pem"]}},
+     "connection 'gw': local.certs.0: cannot read '/nonexistent/x.pem' on the managed host: No such file or directory"),
     ({"local": {"certs": "0xzz"}}, "connection 'gw': local.certs.0: '0x...' is not valid hex"),
     ({"local": {"certs": [PUBKEY_PEM]}}, "connection 'gw': local.certs.0: PEM block 'PUBLIC KEY' is not a certificate"),
     ({"local": {"pubkeys": [CERT_PEM]}}, "connection 'gw': local.pubkeys.0: PEM block 'CERTIFICATE' is not a public key"),
@@ -285,3 +292,18 @@ def test_dpd_timeout_and_dscp_need_unload():
     assert kind.needs_unload({"dpd_timeout": "150"}, {"dpd_timeout": "300"})
     assert kind.needs_unload({}, {"dscp": "000001"})
     assert not kind.needs_unload({"dpd_delay": "30"}, {"dpd_delay": "60"})
+
+
+def test_the_module_examples_are_valid_connections():
+    yaml = pytest.importorskip("yaml")
+    from ansible_collections.strongswan.vici.plugins.modules import connection
+
+    tasks = yaml.safe_load(connection.EXAMPLES)
+    configs = [task["strongswan.vici.connection"] for task in tasks if "strongswan.vici.connection" in task]
+    present = [args for args in configs if args.get("state", "present") == "present"]
+    assert len(present) == 3
+    for args in present:
+        message = canonical_connection(args["name"], args["config"], reader=lambda path: CERT_PEM.encode())
+        assert message["children"]
+    assert canonical_connection("rw", present[1]["config"], reader=lambda path: CERT_PEM.encode())["pools"] == ["rw_pool"]
+    assert present[2]["config"]["remote"]["auth"].startswith("eap")
