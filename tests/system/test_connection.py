@@ -584,3 +584,47 @@ def test_ledger_survives_a_second_of_uptime_jitter(charon, module):
     module(charon.socket_uri, GW)
     time.sleep(1.1)
     assert not module(charon.socket_uri, GW)["changed"]
+
+
+# -- 2, by behaviour: proposals and esp_proposals in a real negotiation ----------
+
+
+def test_proposal_changes_take_effect_in_a_real_negotiation(tunnel_pair, module):
+    """B accepts only AES-256/ECP-384; A's connection is changed through the module until they agree."""
+    from runtime_support import PSK, ends
+
+    a_body, b_body = ends(tunnel_pair, proposals="aes128-sha256-x25519", esp="aes128gcm16",
+                          b_proposals="aes256-sha384-ecp384", b_esp="aes256gcm16")
+    a_socket = tunnel_pair.a.socket_uri
+    for daemon in (tunnel_pair.a, tunnel_pair.b):
+        with Session(daemon.socket_uri, timeout=10) as vici:
+            vici.load_shared("ike", PSK, id_="ike-site", owners=["a.example", "b.example"])
+    with Session(tunnel_pair.b.socket_uri, timeout=10) as vici:
+        vici.load_conn({"site": b_body})
+
+    def initiate():
+        with Session(a_socket, timeout=15) as vici:
+            reply = vici.initiate(child="net", ike="site", timeout=5000, check=False).response
+            sas = vici.list_sas(ike="site")
+        return reply, sas
+
+    assert module(a_socket, a_body, name="site")["changed"]
+    reply, sas = initiate()
+    assert reply["success"] == "no" and not sas  # IKE proposals do not match
+
+    a_body["proposals"] = ["aes256-sha384-ecp384"]
+    assert module(a_socket, a_body, name="site")["changed"]
+    reply, sas = initiate()
+    assert reply["success"] == "no"  # IKE_SA up, the CHILD_SA's ESP proposals do not match
+    ike = sas[0]["site"]
+    assert (ike["state"], ike["encr-alg"], ike["encr-keysize"], ike["dh-group"]) == ("ESTABLISHED", "AES_CBC", "256", "ECP_384")
+    assert not ike.get("child-sas")
+
+    a_body["children"]["net"]["esp_proposals"] = "aes256gcm16"
+    change = module(a_socket, a_body, name="site")
+    assert change["changed"] and change["reason"] == "configuration differs"
+    reply, sas = initiate()
+    assert reply["success"] == "yes", reply
+    children = [child for ike in sas for child in ike["site"].get("child-sas", {}).values()]
+    assert [(child["encr-alg"], child["encr-keysize"]) for child in children] == [("AES_GCM_16", "256")]
+    assert not module(a_socket, a_body, name="site")["changed"]
