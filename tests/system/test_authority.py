@@ -42,13 +42,23 @@ def certs(tmp_path_factory):
     return made
 
 
-def run(socket, ledger, check=False, diff=False, **options):
-    options.setdefault("name", "test-ca")
-    task = {"name": "authority", "strongswan.vici.authority": dict(options, socket=socket), "ignore_errors": True}
-    result = run_playbook([{"hosts": "localhost", "gather_facts": False, "tasks": [task]}], check=check, diff=diff,
+def runs(socket, ledger, *steps):
+    """Run authority tasks in one playbook (steps: options, plus _check/_diff); return their results."""
+    tasks = []
+    for number, step in enumerate(steps):
+        options = dict(step)
+        check, diff = options.pop("_check", False), options.pop("_diff", False)
+        options.setdefault("name", "test-ca")
+        tasks.append({"name": "step %d" % number, "strongswan.vici.authority": dict(options, socket=socket),
+                      "ignore_errors": True, "check_mode": check, "diff": diff})
+    result = run_playbook([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}],
                           env={"STRONGSWAN_VICI_LEDGER_DIR": str(ledger)})
-    assert result.tasks, result
-    return result.task("authority")
+    assert len(result.tasks) == len(steps), result
+    return [result.task("step %d" % number) for number in range(len(steps))]
+
+
+def run(socket, ledger, check=False, diff=False, **options):
+    return runs(socket, ledger, dict(options, _check=check, _diff=diff))[0]
 
 
 def authorities(charon):
@@ -81,21 +91,15 @@ def test_lifecycle(charon, certs, tmp_path):
         assert loaded["changed"] is True and loaded["subject"] == "C=CH, O=strongswan.vici tests, CN=Test Root CA"
         reported = authorities(charon)["test-ca"]
         assert reported["crl_uris"] == ["http://127.0.0.1/ca.crl"] and reported["ocsp_uris"] == ["http://127.0.0.1:8880"]
-        proxy.clear()
-        assert run(uri, ledger, check=True, **desired)["changed"] is False
-        assert run(uri, ledger, **desired)["changed"] is False
-        assert set(proxy.commands) <= READ_ONLY, proxy.commands
-
-        # PEM text instead of the path: the same certificate, so the same authority.
+        # Same again (check, real, and as PEM text instead of the path: the same certificate), then a new
+        # certificate (DER file) and URI base in check mode: nothing mutating is sent.
         same = {**desired, "cacert": certs["ca"].read_text()}
-        assert run(uri, ledger, **same)["changed"] is False
-
-        # A new certificate (DER file) and URI base; diff shows the subject, not bytes.
         changed = {**desired, "cacert": str(certs["ca2"]), "cert_uri_base": "http://127.0.0.1/certs/"}
         proxy.clear()
-        diff = run(uri, ledger, check=True, diff=True, **changed)
-        assert set(proxy.commands) <= READ_ONLY
-        assert diff["changed"] is True
+        steps = runs(uri, ledger, {**desired, "_check": True}, desired, same, {**changed, "_check": True, "_diff": True})
+        assert set(proxy.commands) <= READ_ONLY, proxy.commands
+        assert [step["changed"] for step in steps] == [False, False, False, True]
+        diff = steps[3]
         assert "CN=Test Root CA" in diff["diff"]["before"]["cacert"]
         assert "CN=Other CA" in diff["diff"]["after"]["cacert"]
         assert run(uri, ledger, **changed)["changed"] is True
@@ -122,9 +126,9 @@ def test_restart_and_changes_behind_our_back(charon, certs, tmp_path):
         import time
         time.sleep(3 - running)
     charon.restart()
-    assert run(uri, ledger, **desired)["changed"] is True
+    back, stable = runs(uri, ledger, desired, desired)
+    assert back["changed"] is True and stable["changed"] is False
     assert "test-ca" in authorities(charon)
-    assert run(uri, ledger, **desired)["changed"] is False
 
     # swanctl reloads it with other CRL URIs: list-authorities shows it.
     conf_dir = tmp_path / "swanctl"
@@ -133,8 +137,8 @@ def test_restart_and_changes_behind_our_back(charon, certs, tmp_path):
     (conf_dir / "swanctl.conf").write_text(
         "authorities {\n test-ca {\n  cacert = ca.pem\n  crl_uris = http://127.0.0.1/other.crl\n }\n}\n")
     charon.swanctl("--load-authorities", "--file", str(conf_dir / "swanctl.conf"))
-    assert run(uri, ledger, check=True, **desired)["changed"] is True
-    assert run(uri, ledger, **desired)["changed"] is True
+    drift, fixed = runs(uri, ledger, {**desired, "_check": True}, desired)
+    assert drift["changed"] is True and fixed["changed"] is True
     assert authorities(charon)["test-ca"]["crl_uris"] == ["http://127.0.0.1/ca.crl"]
 
     # ... and with another CA certificate under the same name, same URIs: the subject shows it.
@@ -166,8 +170,7 @@ def test_bad_input(charon, certs, tmp_path):
         ({"handle": "xyz"}, "handle: 'xyz' is not hex"),
         ({"file": str(tmp_path / "missing.pem")}, "could not read a CA certificate"),
     ]
-    for options, expected in cases:
-        result = run(uri, ledger, **options)
+    for (options, expected), result in zip(cases, runs(uri, ledger, *[options for options, _msg in cases])):
         assert result.get("failed") is True, (options, result)
         assert expected in result["msg"], (options, result["msg"])
     assert set(authorities(charon)) == {"keep"}

@@ -27,16 +27,23 @@ READ_ONLY = {"version", "stats", "get-pools", "get-conns", "list-conns", "get-au
              "get-shared", "get-keys", "list-certs", "list-sas", "list-policies"}
 
 
-def pool_task(socket, **options):
-    options.setdefault("name", "rw")
-    return {"name": "pool", "strongswan.vici.pool": dict(options, socket=socket), "ignore_errors": True}
+def runs(socket, ledger, *steps):
+    """Run pool tasks in one playbook (steps: options, plus _check/_diff); return their results."""
+    tasks = []
+    for number, step in enumerate(steps):
+        options = dict(step)
+        check, diff = options.pop("_check", False), options.pop("_diff", False)
+        options.setdefault("name", "rw")
+        tasks.append({"name": "step %d" % number, "strongswan.vici.pool": dict(options, socket=socket),
+                      "ignore_errors": True, "check_mode": check, "diff": diff})
+    result = run_playbook([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}],
+                          env={"STRONGSWAN_VICI_LEDGER_DIR": str(ledger)})
+    assert len(result.tasks) == len(steps), result
+    return [result.task("step %d" % number) for number in range(len(steps))]
 
 
 def run(socket, ledger, check=False, diff=False, **options):
-    result = run_playbook([{"hosts": "localhost", "gather_facts": False, "tasks": [pool_task(socket, **options)]}],
-                          check=check, diff=diff, env={"STRONGSWAN_VICI_LEDGER_DIR": str(ledger)})
-    assert result.tasks, result
-    return result.task("pool")
+    return runs(socket, ledger, dict(options, _check=check, _diff=diff))[0]
 
 
 @pytest.fixture
@@ -51,42 +58,42 @@ def pools(charon):
 
 def test_lifecycle_check_real_check_real(charon, ledger, tmp_path):
     # Every run goes through the recording proxy: the ledger is kept per socket URI.
+    rw = {"addrs": "10.3.0.0/24", "dns": ["10.9.8.7"]}
+    rw2 = {"addrs": "10.3.0.0/24", "dns": ["10.9.8.6"]}
     with ViciProxy(tmp_path / "p.vici", charon.socket_path) as proxy:
         uri = proxy.uri
-        first = run(uri, ledger, check=True, addrs="10.3.0.0/24", dns=["10.9.8.7"])
+        first = run(uri, ledger, check=True, **rw)
         assert first["changed"] is True and first["action"] == "load"
         assert pools(charon) == {}
         assert set(proxy.commands) <= READ_ONLY, proxy.commands
-        real = run(uri, ledger, addrs="10.3.0.0/24", dns=["10.9.8.7"])
+        real = run(uri, ledger, **rw)
         assert real["changed"] is True and (real["base"], real["size"]) == ("10.3.0.0", 254)
         assert "load-pool" in proxy.commands
         assert pools(charon)["rw"]["size"] == "254"
-        proxy.clear()
-        assert run(uri, ledger, check=True, addrs="10.3.0.0/24", dns=["10.9.8.7"])["changed"] is False
-        again = run(uri, ledger, addrs="10.3.0.0/24", dns=["10.9.8.7"])
-        assert again["changed"] is False and again["action"] == "none"
-        assert set(proxy.commands) <= READ_ONLY, proxy.commands  # nothing mutating for an unchanged pool
 
-        # A field the daemon never reports: predicted by check mode, applied for real, recorded in the ledger.
+        # Same again (check, real), then a change to a field the daemon never reports (check mode + diff):
+        # nothing mutating is sent.
         proxy.clear()
-        predicted = run(uri, ledger, check=True, diff=True, addrs="10.3.0.0/24", dns=["10.9.8.6"])
+        check, again, predicted = runs(uri, ledger, dict(rw, _check=True), rw, dict(rw2, _check=True, _diff=True))
         assert set(proxy.commands) <= READ_ONLY, proxy.commands
+        assert check["changed"] is False
+        assert again["changed"] is False and again["action"] == "none"
         assert predicted["changed"] is True
         assert predicted["diff"]["before"]["dns"] == ["10.9.8.7"]
         assert predicted["diff"]["after"]["dns"] == ["10.9.8.6"]
-        changed = run(uri, ledger, diff=True, addrs="10.3.0.0/24", dns=["10.9.8.6"])
+
+        # Applied for real, exactly as predicted, recorded in the ledger; then stable.
+        changed, stable = runs(uri, ledger, dict(rw2, _diff=True), rw2)
         assert changed["changed"] is True and changed["diff"] == predicted["diff"]
+        assert stable["changed"] is False
         entries = json.loads(next(ledger.glob("ledger-*.json")).read_text())["entries"]
         assert entries["pool/rw"]["message"]["dns"] == ["10.9.8.6"]
         assert "updated vici pool rw" in charon.log_tail(200)  # same range: kept, attributes replaced
-        assert run(uri, ledger, addrs="10.3.0.0/24", dns=["10.9.8.6"])["changed"] is False
 
-        # Removing an attribute is a change too.
-        assert run(uri, ledger, addrs="10.3.0.0/24")["changed"] is True
-        assert run(uri, ledger, addrs="10.3.0.0/24")["changed"] is False
-
-        # A new range.
-        moved = run(uri, ledger, addrs="10.4.0.10-10.4.0.19")
+        # Removing an attribute is a change too; then a new range.
+        removed, removed_again, moved = runs(uri, ledger, {"addrs": "10.3.0.0/24"}, {"addrs": "10.3.0.0/24"},
+                                             {"addrs": "10.4.0.10-10.4.0.19"})
+        assert removed["changed"] is True and removed_again["changed"] is False
         assert moved["changed"] is True and pools(charon)["rw"]["base"] == "10.4.0.10"
         assert pools(charon)["rw"]["size"] == "10"
 
@@ -110,18 +117,19 @@ def test_restart_and_changes_behind_our_back(charon, ledger, tmp_path):
     # daemon's own jitter: a daemon restarted within 2 s of the previous start looks like the same one.
     time.sleep(max(0.0, 3.0 - float(Session(uri).stats()["uptime"]["running"].split()[0])))
     charon.restart()
-    back = run(uri, ledger, addrs="10.3.0.0/28", dns=["10.9.8.7"])
-    assert back["changed"] is True and pools(charon)["rw"]["size"] == "14"
-    assert run(uri, ledger, addrs="10.3.0.0/28", dns=["10.9.8.7"])["changed"] is False
+    back, stable = runs(uri, ledger, {"addrs": "10.3.0.0/28", "dns": ["10.9.8.7"]},
+                        {"addrs": "10.3.0.0/28", "dns": ["10.9.8.7"]})
+    assert back["changed"] is True and stable["changed"] is False
+    assert pools(charon)["rw"]["size"] == "14"
 
     # swanctl replaces the pool with another range: seen in get-pools' base/size.
     conf = tmp_path / "swanctl" / "swanctl.conf"
     conf.parent.mkdir()
     conf.write_text("pools {\n rw {\n  addrs = 10.3.0.0/24\n  dns = 10.9.8.7\n }\n}\n")
     charon.swanctl("--load-pools", "--file", str(conf))
-    drift = run(uri, ledger, check=True, addrs="10.3.0.0/28", dns=["10.9.8.7"])
-    assert drift["changed"] is True
-    assert run(uri, ledger, addrs="10.3.0.0/28", dns=["10.9.8.7"])["changed"] is True
+    drift, fixed = runs(uri, ledger, {"addrs": "10.3.0.0/28", "dns": ["10.9.8.7"], "_check": True},
+                        {"addrs": "10.3.0.0/28", "dns": ["10.9.8.7"]})
+    assert drift["changed"] is True and fixed["changed"] is True
     assert pools(charon)["rw"]["size"] == "14"
 
     # Unloaded behind our back: never a false ok.
@@ -149,8 +157,7 @@ def test_bad_input_fails_clearly_and_leaves_the_daemon_alone(charon, ledger):
         # The daemon's own errmsg, quoted and naming the pool.
         ({"addrs": "::ffff:10.0.0.1/120"}, "pool 'rw': VICI command 'load-pool' failed: invalid addrs value"),
     ]
-    for options, expected in cases:
-        result = run(uri, ledger, **options)
+    for (options, expected), result in zip(cases, runs(uri, ledger, *[options for options, _msg in cases])):
         assert result.get("failed") is True, (options, result)
         assert expected in result["msg"], (options, result["msg"])
         assert "Traceback" not in result["msg"]
