@@ -30,7 +30,24 @@ class NotExpressible(Exception):
 
 
 def _split(value: Any) -> List[str]:
-    return [part.strip() for part in str(value).split(",") if part.strip()]
+    """A comma-separated swanctl.conf value split as swanctl does (``enumerator_create_token(v, ",", " ")``):
+    separators inside single or double quotes do not split, the quotes themselves are dropped."""
+    tokens, current, quote = [], "", None
+    for char in str(value) + ",":
+        if quote:
+            if char == quote:
+                quote = None
+            else:
+                current += char
+        elif char in "'\"":
+            quote = char
+        elif char == ",":
+            if current.strip(" "):
+                tokens.append(current.strip(" "))
+            current = ""
+        else:
+            current += char
+    return tokens
 
 
 def references(tree: Dict[str, Any]) -> List[Tuple[str, str]]:

@@ -46,6 +46,8 @@ def _select(files):
     wanted = os.environ.get("CONFORMANCE_FILES", "16")
     if wanted == "all":
         return files
+    if not wanted.isdigit():  # a comma-separated list of corpus file names
+        return sorted(name for name in files if name in wanted.split(","))
     count = max(1, int(wanted))
     featured = max(1, count // 8)  # files per feature below
     spread_count = max(1, count - 3 * featured)
