@@ -36,6 +36,7 @@ DEFAULT_IKE_REKEY_TIME = 4 * 3600
 # Many single-name list-conns calls cost more than one full listing beyond this.
 _PER_NAME_LISTING_LIMIT = 8
 UINT32 = 2 ** 32
+UINT64 = 2 ** 64
 NOT_FOUND = re.compile(r"^unload: connection '.*' not found$")
 
 
@@ -214,7 +215,9 @@ def _child_checks(message: Mapping[str, Any], reported: Mapping[str, Any]) -> It
         for key in ("rekey_time", "rekey_bytes", "rekey_packets"):
             if key in child:
                 value = _decimal(child[key])
-                yield _compare("%s %s" % (what, key), str(value) if value is not None else None, show.get(key))
+                # The daemon saturates larger values at 2**64 - 1.
+                known = value is not None and value < UINT64
+                yield _compare("%s %s" % (what, key), str(value) if known else None, show.get(key))
         for key in ("dpd_action", "close_action"):
             action = _ACTIONS.get(str(child.get(key, "none")).lower())
             shown_action = show.get(key)
