@@ -95,7 +95,13 @@ def _encode_name(name: Any, stack: List[Tuple[Any, str]]) -> bytes:
 
 def _encode_value(value: Any, stack: List[Tuple[Any, str]], key: Any, index: Optional[int] = None) -> bytes:
     if isinstance(value, str):
-        raw = value.encode("utf-8")
+        try:
+            raw = value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ViciEncodeError(
+                "strings must be valid Unicode, this one has a lone surrogate at index %d" % exc.start,
+                _path(stack, key, index),
+            ) from None
     elif isinstance(value, (bytes, bytearray, memoryview)):
         raw = bytes(value)
     elif isinstance(value, bool):
@@ -148,7 +154,10 @@ def encode_message(message: Mapping[str, Any]) -> bytes:
             append(header)
             if kind == KEY_VALUE:
                 if value.__class__ is str:
-                    raw = value.encode("utf-8")
+                    try:
+                        raw = value.encode("utf-8")
+                    except UnicodeEncodeError:
+                        raw = _encode_value(value, stack, key)
                     if len(raw) > MAX_VALUE_LENGTH:
                         raw = _encode_value(value, stack, key)
                 else:

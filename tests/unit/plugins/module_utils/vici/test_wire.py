@@ -627,3 +627,17 @@ def test_decoding_work_is_linear_in_the_message_size():
     large_work, large_size = decode_work(3200)
     # work per byte must not grow with the size (a quadratic decoder would show a 16x growth here)
     assert large_work / large_size <= 1.1 * small_work / small_size + 0.01
+
+
+@pytest.mark.parametrize(
+    "message, path",
+    [
+        ({"gw": {"id": "caf\udce9"}}, "gw.id"),
+        ({"gw": {"l": ["ok", "\ud800"]}}, "gw.l[1]"),
+    ],
+)
+def test_lone_surrogates_are_an_encode_error(message, path):
+    """A str that UTF-8 cannot encode (e.g. a surrogateescape'd file name) is a ViciEncodeError with its path."""
+    error = encode_error(message)
+    assert error.path == path
+    assert "lone surrogate" in str(error)
