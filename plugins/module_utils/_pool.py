@@ -166,6 +166,31 @@ def pool_message(addrs: str, attributes: Mapping[str, Any], custom: Optional[Map
     return message
 
 
+def leases_block(name: str, message: Optional[Mapping[str, Any]], reported: Any) -> Optional[str]:
+    """The error the daemon will give for this change because of online leases, or None.
+
+    Lets check mode predict the failure of a real run: a pool with online leases
+    can neither be unloaded nor moved to another range (same base and size is fine).
+    """
+    if not isinstance(reported, Mapping):
+        return None
+    try:
+        online = int(reported.get("online", "0"))
+    except (TypeError, ValueError):
+        return None
+    if not online:
+        return None
+    leases = "%d online lease%s" % (online, "" if online == 1 else "s")
+    if message is None:
+        return "%s has online leases, unable to unload (pool '%s' has %s; cannot unload it until those " \
+               "clients disconnect)" % (name, name, leases)
+    base, size = pool_range(message["addrs"])
+    if reported_base(reported.get("base")) == base and str(reported.get("size")) == str(size):
+        return None
+    return "vici pool %s has online leases, unable to replace (pool '%s' has %s; cannot change its addresses " \
+           "until those clients disconnect)" % (name, name, leases)
+
+
 def _online_leases(session: Session, name: str) -> Optional[int]:
     try:
         reported = session.get_pools(name=name).get(name, {})

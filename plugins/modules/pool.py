@@ -165,6 +165,7 @@ from ansible_collections.strongswan.vici.plugins.module_utils._credentials impor
 from ansible_collections.strongswan.vici.plugins.module_utils._pool import (
     POOL_ATTRIBUTES,
     PoolKind,
+    leases_block,
     pool_message,
     pool_range,
 )
@@ -196,6 +197,11 @@ def main():
             base, size = pool_range(params["addrs"])
             result.update(base=str(base) if int(base) else ("%any" if base.version == 4 else "%any6"), size=size)
         kind = PoolKind()
+        # Online leases make the daemon refuse a new range or an unload: say so in check mode too.
+        reported = vici.session.get_pools(name=params["name"]).get(params["name"])
+        blocked = leases_block(params["name"], message, reported)
+        if blocked:
+            vici.fail("pool '%s': %s" % (params["name"], blocked))
         changes, _replies = vici.converge(kind, [Item(params["name"], message)])
         vici.exit_change(kind, changes[0], **result)
 

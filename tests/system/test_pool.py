@@ -272,14 +272,17 @@ def test_clients_get_the_new_dns_and_online_leases_block_changes(netns_pair, cha
     # Same range, new dns: accepted with the lease online (the daemon keeps the leases, swaps attributes).
     assert run(b.socket_uri, ledger, addrs="10.3.0.0/24", dns=["10.9.8.6"])["changed"] is True
     # A new range, or unload, while the lease is online: a clear error with the count; nothing changes.
-    blocked = run(b.socket_uri, ledger, addrs="10.3.1.0/24", dns=["10.9.8.6"])
-    assert blocked["failed"] and "has online leases, unable to replace" in blocked["msg"]
-    assert "pool 'rw' has 1 online lease" in blocked["msg"]
-    unload = run(b.socket_uri, ledger, state="absent")
-    assert unload["failed"] and "pool 'rw' has 1 online lease" in unload["msg"]
+    # Check mode predicts the same failure.
+    moved = {"addrs": "10.3.1.0/24", "dns": ["10.9.8.6"]}
+    blocked_check, blocked, unload_check, unload = runs(
+        b.socket_uri, ledger, dict(moved, _check=True), moved, {"state": "absent", "_check": True}, {"state": "absent"})
+    for result in (blocked_check, blocked):
+        assert result["failed"] and "has online leases, unable to replace" in result["msg"]
+        assert "pool 'rw' has 1 online lease" in result["msg"]
+    for result in (unload_check, unload):
+        assert result["failed"] and "has online leases, unable to unload" in result["msg"]
+        assert "pool 'rw' has 1 online lease" in result["msg"]
     assert pools(b)["rw"]["base"] == "10.3.0.0"
-    # The failed change was not recorded: the module still knows the pool needs the new range.
-    assert run(b.socket_uri, ledger, check=True, addrs="10.3.1.0/24", dns=["10.9.8.6"])["changed"] is True
 
     assert disconnect(), a.log_tail(40)
     assert connect(), a.log_tail(40)

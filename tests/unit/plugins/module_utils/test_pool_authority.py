@@ -14,6 +14,7 @@ from ansible_collections.strongswan.vici.plugins.module_utils._authority import 
 from ansible_collections.strongswan.vici.plugins.module_utils._credentials import InputError
 from ansible_collections.strongswan.vici.plugins.module_utils._pool import (
     PoolKind,
+    leases_block,
     pool_message,
     pool_range,
     reported_base,
@@ -126,3 +127,12 @@ def test_authority_drift():
     assert "cert_uri_base" in kind.drift("ca", message, {"crl_uris": ["http://c"], "ocsp_uris": [],
                                                          "cert_uri_base": "http://b/"})
     assert kind.drift("ca", message, {}) is None
+
+
+def test_leases_block_predicts_the_daemons_refusal():
+    reported = {"base": "10.3.0.0", "size": "254", "online": "2", "offline": "0"}
+    assert leases_block("rw", {"addrs": "10.3.0.0/24", "dns": ["10.1.0.1"]}, reported) is None
+    assert "pool 'rw' has 2 online leases" in leases_block("rw", {"addrs": "10.3.1.0/24"}, reported)
+    assert "unable to unload" in leases_block("rw", None, reported)
+    assert leases_block("rw", None, dict(reported, online="0")) is None
+    assert leases_block("rw", None, None) is None
