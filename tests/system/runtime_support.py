@@ -12,6 +12,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+import io
+import json
 import os
 import sys
 from typing import Any, Dict, List, Optional, Tuple
@@ -69,8 +73,7 @@ def load_conn_task(name: str, socket: str, conn_name: str, body: Dict[str, Any])
     """Configure a connection with this collection: the connection module when it exists, else command/load-conn."""
     if os.path.exists(os.path.join(REPO, "plugins", "modules", "connection.py")):
         return {"name": name, "strongswan.vici.connection": {"socket": socket, "name": conn_name, "config": body}}
-    return {"name": name, "strongswan.vici.command": {"socket": socket, "command": "load-conn",
-                                                       "message": {conn_name: body}}}
+    return {"name": name, "strongswan.vici.command": {"socket": socket, "command": "load-conn", "request": {conn_name: body}}}
 
 
 def psk_task(name: str, socket: str, secret: str = PSK) -> Dict[str, Any]:
@@ -115,3 +118,32 @@ def children(info_result: Dict[str, Any], ike: str = "gw", child: str = "net") -
     """The CHILD_SAs named ``child`` under IKE_SAs named ``ike`` in an info (or sa) result."""
     return [c for sa in info_result.get("sas", []) if sa.get("name") == ike
             for c in sa.get("child_sas", []) if c.get("name") == child]
+
+
+def run_module(name: str, args: Dict[str, Any], check: bool = False, diff: bool = False) -> Dict[str, Any]:
+    """Run a module of this collection in this process (same code as under ansible-playbook, far faster).
+
+    Returns the module's result (what exit_json/fail_json printed). ``configure_*`` tasks and
+    ``task`` dicts from the helpers above can be passed through :func:`run_task`.
+    """
+    # Imported here: conftest puts the staged collection on sys.path first.
+    from ansible.module_utils.testing import patch_module_args  # pylint: disable=import-outside-toplevel
+
+    module = importlib.import_module("ansible_collections.strongswan.vici.plugins.modules." + name)
+    module_args = dict(args)
+    module_args.update({"_ansible_check_mode": check, "_ansible_diff": diff})
+    out = io.StringIO()
+    with patch_module_args(module_args), contextlib.redirect_stdout(out):
+        try:
+            module.main()
+        except SystemExit:
+            pass
+    return json.loads(out.getvalue())
+
+
+def run_task(task: Dict[str, Any], check: bool = False, diff: bool = False) -> Dict[str, Any]:
+    """Run one task dict (``{"name": ..., "strongswan.vici.<module>": args}``) in-process."""
+    for key, args in task.items():
+        if key.startswith("strongswan.vici."):
+            return run_module(key.rsplit(".", 1)[1], args, check=check or bool(task.get("check_mode")), diff=diff)
+    raise ValueError("no strongswan.vici module in %r" % task)

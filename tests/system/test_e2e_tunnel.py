@@ -12,11 +12,13 @@ Topology (conftest ``netns_pair``/``tunnel_pair``, see sandbox.md): veth 198.18.
 from __future__ import annotations
 
 import subprocess
+import sys
 import time
 
 import pytest
 
 from runtime_support import (
+    HARNESS_DIR,
     PSK,
     children,
     configure_tasks,
@@ -25,8 +27,10 @@ from runtime_support import (
     load_conn_task,
     module_exists,
     play,
+    psk_task,
+    run_task,
     sa_task,
-    udp_probe,
+    site_conn,
 )
 
 pytestmark = pytest.mark.timeout(120)
@@ -38,6 +42,16 @@ def _ok(result, task):
     return entry
 
 
+def _probe_task(name, pair, timeout=5):
+    """A playbook task sending UDP from 198.51.100.1 (in A) to 203.0.113.1 (in B), with the harness."""
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import charon_harness as h; "
+            "sys.exit(0 if h.udp_probe(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], timeout=float(sys.argv[6]),"
+            " count=5, interval=0.1) else 1)")
+    return {"name": name, "ansible.builtin.command": {"argv": [
+        sys.executable, "-c", code, HARNESS_DIR, pair.a.name, pair.a_subnet_ip, pair.b.name, pair.b_subnet_ip,
+        str(timeout)]}, "changed_when": False, "ignore_errors": True}
+
+
 def test_psk_tunnel_up_carries_traffic_and_counters_grow(tunnel_pair, ansible_playbook):
     a, b = tunnel_pair.a.socket_uri, tunnel_pair.b.socket_uri
     run = ansible_playbook(play(
@@ -45,6 +59,9 @@ def test_psk_tunnel_up_carries_traffic_and_counters_grow(tunnel_pair, ansible_pl
         sa_task("bring the tunnel up from A", a, state="up", wait_timeout=15),
         info_task("SAs on A before traffic", a),
         info_task("SAs on B before traffic", b),
+        _probe_task("UDP from 198.51.100.1 to 203.0.113.1", tunnel_pair.pair),
+        info_task("SAs on A after traffic", a),
+        info_task("SAs on B after traffic", b),
     ))
     assert run.rc == 0, run
     up = _ok(run, "bring the tunnel up from A")
@@ -54,13 +71,9 @@ def test_psk_tunnel_up_carries_traffic_and_counters_grow(tunnel_pair, ansible_pl
     before_a = children(_ok(run, "SAs on A before traffic"))
     before_b = children(_ok(run, "SAs on B before traffic"))
     assert len(before_a) == 1 and len(before_b) == 1
-
-    assert tunnel_pair.probe(), "UDP from 198.51.100.1 did not reach 203.0.113.1 through the tunnel"
-
-    after = ansible_playbook(play(info_task("SAs on A after traffic", a), info_task("SAs on B after traffic", b)))
-    assert after.rc == 0, after
-    (child_a,) = children(_ok(after, "SAs on A after traffic"))
-    (child_b,) = children(_ok(after, "SAs on B after traffic"))
+    assert run.task("UDP from 198.51.100.1 to 203.0.113.1")["rc"] == 0, "UDP did not pass the tunnel"
+    (child_a,) = children(_ok(run, "SAs on A after traffic"))
+    (child_b,) = children(_ok(run, "SAs on B after traffic"))
     assert child_a["uniqueid"] == before_a[0]["uniqueid"]
     assert int(child_a["packets-out"]) > int(before_a[0]["packets-out"])
     assert int(child_a["bytes-out"]) > int(before_a[0]["bytes-out"])
@@ -126,17 +139,17 @@ def _credential_tasks(host, socket, files):
         tasks.append({"name": "certificate of %s" % host, "strongswan.vici.certificate": {"socket": socket, "content": cert}})
     else:
         tasks.append({"name": "certificate of %s" % host, "strongswan.vici.command": {
-            "socket": socket, "command": "load-cert", "message": {"type": "X509", "flag": "NONE", "data": cert}}})
+            "socket": socket, "command": "load-cert", "request": {"type": "X509", "flag": "NONE", "data": cert}}})
     if module_exists("private_key"):
         tasks.append({"name": "key of %s" % host, "strongswan.vici.private_key": {"socket": socket, "content": key}})
     else:
         tasks.append({"name": "key of %s" % host, "strongswan.vici.command": {
-            "socket": socket, "command": "load-key", "message": {"type": "ecdsa", "data": key}}})
+            "socket": socket, "command": "load-key", "request": {"type": "ecdsa", "data": key}}})
     if module_exists("authority"):
         tasks.append({"name": "CA on %s" % host, "strongswan.vici.authority": {"socket": socket, "name": "test-ca", "cacert": ca}})
     else:
         tasks.append({"name": "CA on %s" % host, "strongswan.vici.command": {
-            "socket": socket, "command": "load-cert", "message": {"type": "X509", "flag": "CA", "data": ca}}})
+            "socket": socket, "command": "load-cert", "request": {"type": "X509", "flag": "CA", "data": ca}}})
     return tasks
 
 
@@ -150,6 +163,8 @@ def test_certificate_tunnel_up_carries_traffic(tunnel_pair, ansible_playbook, tm
         load_conn_task("configure A", a, "gw", a_body),
         load_conn_task("configure B", b, "gw", b_body),
         sa_task("up with certificates", a, wait_timeout=15),
+        _probe_task("UDP through the tunnel", tunnel_pair.pair),
+        info_task("B after traffic", b),
     ))
     assert run.rc == 0, run
     up = _ok(run, "up with certificates")
@@ -158,9 +173,8 @@ def test_certificate_tunnel_up_carries_traffic(tunnel_pair, ansible_playbook, tm
     assert sa["state"] == "ESTABLISHED"
     assert sa["remote-id"] == "b.example"
     assert len(children(up)) == 1
-    assert tunnel_pair.probe(), "UDP did not pass the certificate-authenticated tunnel"
-    after = ansible_playbook(play(info_task("B after traffic", b)))
-    (child_b,) = children(_ok(after, "B after traffic"))
+    assert run.task("UDP through the tunnel")["rc"] == 0, "UDP did not pass the certificate-authenticated tunnel"
+    (child_b,) = children(_ok(run, "B after traffic"))
     assert int(child_b["packets-in"]) > 0
 
 
@@ -171,70 +185,48 @@ def test_trap_policy_traffic_triggers_the_sa(netns_pair, charon_factory, ansible
     and this kernel has no ESP transform, so on A the CHILD_SA cannot be installed in
     the kernel: the proof that traffic triggered the negotiation is the IKE_SA that A
     initiates for the trapped connection, on both sides, and A's acquire in its log.
+    Then ``start_action: trap`` installs the same trap at load time: ``policy`` sees it.
     """
     a_daemon = charon_factory(name="a", netns=netns_pair.a.name, tunnel=False)
     b_daemon = charon_factory(name="b", netns=netns_pair.b.name, tunnel=True)
-
-    class Ends:  # what configure_tasks needs
-        pair = netns_pair
-        a = a_daemon
-        b = b_daemon
-
+    ends_ = type("Ends", (), {"pair": netns_pair, "a": a_daemon, "b": b_daemon})
     a, b = a_daemon.socket_uri, b_daemon.socket_uri
     policy = {"socket": a, "ike": "gw", "child": "net"}
+    with_trap, _b_body = ends(ends_, start_action="trap")
+    established = "sas | selectattr('state', 'equalto', 'ESTABLISHED') | list | length == 1"
     run = ansible_playbook(play(
-        *configure_tasks(Ends),
+        *configure_tasks(ends_),
         {"name": "trap (check mode)", "strongswan.vici.policy": policy, "check_mode": True},
         {"name": "trap", "strongswan.vici.policy": policy},
         {"name": "trap again", "strongswan.vici.policy": policy},
         info_task("A before traffic", a, ["sas", "policies"]),
+        # The first packets only trigger the acquire; they are not expected to arrive.
+        _probe_task("trapped traffic", netns_pair, timeout=2),
+        dict(info_task("A after traffic", a), register="a_sas", until="a_sas." + established, retries=30, delay=0.5),
+        dict(info_task("B after traffic", b), register="b_sas", until="b_sas." + established, retries=30, delay=0.5),
+        {"name": "untrap", "strongswan.vici.policy": dict(policy, state="absent")},
+        {"name": "untrap again", "strongswan.vici.policy": dict(policy, state="absent")},
+        info_task("A policies after untrap", a, ["policies"]),
+        load_conn_task("configure A with start_action trap", a, "gw", with_trap),
+        {"name": "trap installed by start_action", "strongswan.vici.policy": policy},
     ))
-    assert run.rc == 0, run
+    assert run.rc == 0, (run, a_daemon.log_tail(30))
     assert _ok(run, "trap (check mode)")["changed"] is True
     trap = _ok(run, "trap")
     assert trap["changed"] is True and trap["policy"]["mode"] == "TUNNEL"
     assert _ok(run, "trap again")["changed"] is False
     before = _ok(run, "A before traffic")
     assert before["sas"] == [] and "gw/net" in before["policies"]
-
-    # The first packets only trigger the acquire; they are not expected to arrive.
-    udp_probe(netns_pair.a, netns_pair.a_subnet_ip, netns_pair.b, netns_pair.b_subnet_ip, timeout=2)
-    # The acquire makes A initiate; wait (bounded) until both sides have the IKE_SA.
-    deadline = time.monotonic() + 15
-    while True:
-        seen = ansible_playbook(play(info_task("A after traffic", a), info_task("B after traffic", b)))
-        a_sas = _ok(seen, "A after traffic")["sas"]
-        b_sas = _ok(seen, "B after traffic")["sas"]
-        if any(s["state"] == "ESTABLISHED" for s in a_sas) and b_sas or time.monotonic() > deadline:
-            break
-        time.sleep(0.5)
-    assert [s["name"] for s in a_sas] == ["gw"] and a_sas[0]["initiator"] == "yes", (a_sas, a_daemon.log_tail())
-    assert [s["name"] for s in b_sas] == ["gw"], b_sas
+    (a_sa,) = _ok(run, "A after traffic")["sas"]
+    assert a_sa["name"] == "gw" and a_sa["initiator"] == "yes"
+    assert [s["name"] for s in _ok(run, "B after traffic")["sas"]] == ["gw"]
     with open(a_daemon.log_path, encoding="utf-8") as log:
         assert "creating acquire job" in log.read()
-
-    removed = ansible_playbook(play(
-        {"name": "untrap", "strongswan.vici.policy": dict(policy, state="absent")},
-        {"name": "untrap again", "strongswan.vici.policy": dict(policy, state="absent")},
-        info_task("A policies", a, ["policies"]),
-    ))
-    assert _ok(removed, "untrap")["changed"] is True
-    assert _ok(removed, "untrap again")["changed"] is False
-    assert _ok(removed, "A policies")["policies"] == {}
-
-
-def test_start_action_trap_is_an_installed_policy(netns_pair, charon_factory, ansible_playbook):
-    """With start_action=trap the daemon installs the trap at load: policy present is no change."""
-    a_daemon = charon_factory(name="a", netns=netns_pair.a.name, tunnel=False)
-    a = a_daemon.socket_uri
-    body, _ = ends(type("E", (), {"pair": netns_pair})(), start_action="trap")
-    run = ansible_playbook(play(
-        load_conn_task("configure A with start_action trap", a, "gw", body),
-        {"name": "trap present", "strongswan.vici.policy": {"socket": a, "ike": "gw", "child": "net"}},
-    ))
-    assert run.rc == 0, run
-    present = _ok(run, "trap present")
-    assert present["changed"] is False and present["policy"]["key"] == "gw/net"
+    assert _ok(run, "untrap")["changed"] is True
+    assert _ok(run, "untrap again")["changed"] is False
+    assert _ok(run, "A policies after untrap")["policies"] == {}
+    installed = _ok(run, "trap installed by start_action")
+    assert installed["changed"] is False and installed["policy"]["key"] == "gw/net"
 
 
 # -- failures -------------------------------------------------------------------------
@@ -247,34 +239,58 @@ def _failed(result, task):
     return entry
 
 
-def test_wrong_psk_fails_with_authentication_failure(tunnel_pair, ansible_playbook):
-    a = tunnel_pair.a.socket_uri
+def test_wrong_psk_and_proposal_mismatch_fail_with_the_reason(tunnel_pair, ansible_playbook):
+    """Connections between the same daemons: a wrong PSK, disjoint ESP proposals, unknown names.
+
+    Both connections share the address pair, so the responder picks its IKE proposals before it
+    knows which one is meant: the mismatch is in the ESP proposals, chosen after the identities.
+    (A disjoint IKE proposal is covered by the unit tests of the log trimming and hints.)
+    """
+    a, b = tunnel_pair.a.socket_uri, tunnel_pair.b.socket_uri
+    p = tunnel_pair.pair
+    subnets = ("198.51.100.0/24", "203.0.113.0/24")
+    bad_psk_a = site_conn(p.a_ip, p.b_ip, "c.example", "d.example", *subnets)
+    bad_psk_b = site_conn(p.b_ip, p.a_ip, "d.example", "c.example", *reversed(subnets))
+    bad_prop_a, bad_prop_b = ends(tunnel_pair, b_esp="aes256-sha256")
+    wrong_secret = "not the same secret"
     run = ansible_playbook(play(
-        *configure_tasks(tunnel_pair, b_secret="not the same secret"),
-        dict(sa_task("up with a wrong PSK", a, wait_timeout=15), ignore_errors=True),
+        load_conn_task("A: psk", a, "psk", bad_psk_a),
+        load_conn_task("B: psk", b, "psk", bad_psk_b),
+        {"name": "A: secret", "strongswan.vici.shared_secret": {
+            "socket": a, "id": "cd", "secret": PSK, "owners": ["c.example", "d.example"]}},
+        {"name": "B: another secret", "strongswan.vici.shared_secret": {
+            "socket": b, "id": "cd", "secret": wrong_secret, "owners": ["c.example", "d.example"]}},
+        load_conn_task("A: proposals", a, "prop", bad_prop_a),
+        load_conn_task("B: proposals", b, "prop", bad_prop_b),
+        psk_task("PSK on A", a),
+        psk_task("PSK on B", b),
+        dict(sa_task("up with a wrong PSK", a, ike="psk", wait_timeout=15), ignore_errors=True),
+        dict(sa_task("up with disjoint ESP proposals", a, ike="prop", wait_timeout=15), ignore_errors=True),
+        dict(sa_task("up of an unknown connection", a, ike="nope", child=None), ignore_errors=True),
+        dict(sa_task("up of an unknown child", a, ike=None, child="nope"), ignore_errors=True),
     ))
     failed = _failed(run, "up with a wrong PSK")
     assert "AUTHENTICATION_FAILED" in failed["msg"] and "authentication failed" in failed["msg"], failed["msg"]
-    assert "'net'" in failed["msg"] and "'gw'" in failed["msg"]
-    assert PSK not in run.stdout and "not the same secret" not in run.stdout
+    assert "'net'" in failed["msg"] and "'psk'" in failed["msg"]
     assert any("AUTHENTICATION_FAILED" in line for line in failed["log"])
     assert len(failed["log"]) <= 8
-
-
-def test_proposal_mismatch_fails_with_no_proposal_chosen(tunnel_pair, ansible_playbook):
-    a = tunnel_pair.a.socket_uri
-    run = ansible_playbook(play(
-        *configure_tasks(tunnel_pair, b_proposals="aes256-sha384-ecp384"),
-        dict(sa_task("up with disjoint IKE proposals", a, wait_timeout=15), ignore_errors=True),
-    ))
-    failed = _failed(run, "up with disjoint IKE proposals")
+    assert PSK not in run.stdout and wrong_secret not in run.stdout
+    failed = _failed(run, "up with disjoint ESP proposals")
     assert "NO_PROPOSAL_CHOSEN" in failed["msg"] and "no proposal chosen" in failed["msg"], failed["msg"]
+    assert "failed to establish CHILD_SA, keeping IKE_SA" in failed["msg"]
+    assert "no connection named 'nope' is loaded" in _failed(run, "up of an unknown connection")["msg"]
+    assert "no loaded connection has a child named 'nope'" in _failed(run, "up of an unknown child")["msg"]
 
 
-def test_stopped_peer_times_out_and_names_it(tunnel_pair, ansible_playbook):
+def test_ike_proposal_mismatch_then_stopped_peer(tunnel_pair, ansible_playbook):
+    """Disjoint IKE proposals (in-process: the same module code, no playbook start-up), then the
+    peer daemon stopped: the initiation times out and the message says the peer does not answer."""
     a = tunnel_pair.a.socket_uri
-    setup = ansible_playbook(play(*configure_tasks(tunnel_pair)))
-    assert setup.rc == 0, setup
+    for task in configure_tasks(tunnel_pair, b_proposals="aes256-sha384-ecp384"):
+        assert not run_task(task).get("failed"), task
+    mismatch = run_task(sa_task("up with disjoint IKE proposals", a, wait_timeout=10))
+    assert mismatch["failed"] is True
+    assert "received NO_PROPOSAL_CHOSEN notify error" in mismatch["msg"] and "no proposal chosen" in mismatch["msg"]
     tunnel_pair.b.stop()
     started = time.monotonic()
     run = ansible_playbook(play(
@@ -290,12 +306,3 @@ def test_stopped_peer_times_out_and_names_it(tunnel_pair, ansible_playbook):
     assert [sa["state"] for sa in failed["sas"]] == ["CONNECTING"]
     assert _ok(run, "clean up the half-open SA")["changed"] is True
     assert _ok(run, "A at the end")["sas"] == []
-
-
-def test_unknown_connection_fails_before_sending_anything(charon, ansible_playbook):
-    run = ansible_playbook(play(
-        dict(sa_task("up of an unknown connection", charon.socket_uri, ike="nope", child=None), ignore_errors=True),
-        dict(sa_task("up of an unknown child", charon.socket_uri, ike=None, child="nope"), ignore_errors=True),
-    ))
-    assert "no connection named 'nope' is loaded" in _failed(run, "up of an unknown connection")["msg"]
-    assert "no loaded connection has a child named 'nope'" in _failed(run, "up of an unknown child")["msg"]

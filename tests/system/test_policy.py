@@ -15,7 +15,7 @@ import tempfile
 
 import pytest
 
-from runtime_support import load_conn_task, play
+from runtime_support import load_conn_task, run_module, run_task
 from vici_proxy import ViciProxy
 
 from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import READ_ONLY_COMMANDS
@@ -36,10 +36,19 @@ CONN = {
 }
 
 
-def _policy(name, socket, child, **options):
+def policy(socket, child, check=False, diff=False, **options):
     args = {"socket": socket, "ike": "gw", "child": child}
     args.update(options)
-    return {"name": name, "strongswan.vici.policy": args}
+    return run_module("policy", args, check=check, diff=diff)
+
+
+def configure(socket):
+    result = run_task(load_conn_task("configure", socket, "gw", CONN))
+    assert not result.get("failed"), result
+
+
+def policies(socket):
+    return run_module("info", {"socket": socket, "gather": ["policies"]})["policies"]
 
 
 @pytest.fixture
@@ -47,72 +56,55 @@ def daemon(netns_pair, charon_factory):
     return charon_factory(name="a", netns=netns_pair.a.name, tunnel=False)
 
 
-def test_trap_pass_and_drop_policies_converge(daemon, netns_pair, ansible_playbook):
+def test_trap_pass_and_drop_policies_converge(daemon, netns_pair):
     socket = daemon.socket_uri
-    tasks = [load_conn_task("configure", socket, "gw", CONN)]
-    for child in ("net", "bypass", "block"):
-        tasks += [
-            _policy("%s present" % child, socket, child),
-            _policy("%s present again" % child, socket, child),
-        ]
-    tasks.append({"name": "policies installed", "strongswan.vici.info": {"socket": socket, "gather": ["policies"]}})
-    for child in ("net", "bypass", "block"):
-        tasks += [
-            _policy("%s absent" % child, socket, child, state="absent"),
-            _policy("%s absent again" % child, socket, child, state="absent"),
-        ]
-    tasks.append({"name": "policies at the end", "strongswan.vici.info": {"socket": socket, "gather": ["policies"]}})
-    run = ansible_playbook(play(*tasks), diff=True)
-    assert run.rc == 0, run
+    configure(socket)
     for child, mode in (("net", "TUNNEL"), ("bypass", "PASS"), ("block", "DROP")):
-        present = run.task("%s present" % child)
-        assert present["changed"] is True and present["action"] == "install"
+        present = policy(socket, child, diff=True)
+        assert present["changed"] is True and present["action"] == "install", present
         assert present["policy"]["mode"] == mode and present["policy"]["key"] == "gw/%s" % child
         assert present["diff"]["before"] == {} and present["diff"]["after"]["mode"] == mode
-        assert run.task("%s present again" % child)["changed"] is False
-        absent = run.task("%s absent" % child)
+        assert policy(socket, child)["changed"] is False
+    assert sorted(policies(socket)) == ["gw/block", "gw/bypass", "gw/net"]
+    # The namespace's kernel really has them (XFRM).
+    _rc, xfrm = netns_pair.a.run(["ip", "xfrm", "policy"])
+    assert "198.51.100.5/32" in xfrm and "198.51.100.0/24" in xfrm
+    for child in ("net", "bypass", "block"):
+        absent = policy(socket, child, state="absent", diff=True)
         assert absent["changed"] is True and absent["action"] == "uninstall" and absent["policy"] == {}
-        assert run.task("%s absent again" % child)["changed"] is False
-    assert sorted(run.task("policies installed")["policies"]) == ["gw/block", "gw/bypass", "gw/net"]
-    assert run.task("policies at the end")["policies"] == {}
-    # The kernel of the namespace really had them (XFRM), and has them no more.
-    _, xfrm = netns_pair.a.run(["ip", "xfrm", "policy"])
+        assert absent["diff"]["after"] == {}
+        assert policy(socket, child, state="absent")["changed"] is False
+    assert policies(socket) == {}
+    _rc, xfrm = netns_pair.a.run(["ip", "xfrm", "policy"])
     assert "198.51.100" not in xfrm
 
 
-def test_check_mode_sends_only_read_only_commands(daemon, ansible_playbook):
+def test_check_mode_sends_only_read_only_commands(daemon):
     socket = daemon.socket_uri
-    assert ansible_playbook(play(load_conn_task("configure", socket, "gw", CONN))).rc == 0
+    configure(socket)
     with tempfile.TemporaryDirectory(prefix="svp-", dir="/tmp") as tmp:
         with ViciProxy(tmp + "/p.vici", daemon.socket_path) as proxy:
-            checked = ansible_playbook(play(
-                _policy("trap (check)", proxy.uri, "net"),
-                {"name": "nothing installed", "strongswan.vici.info": {"socket": proxy.uri, "gather": ["policies"]}},
-            ), check=True)
+            checked = policy(proxy.uri, "net", check=True)
+            assert policies(proxy.uri) == {}
             sent = list(proxy.commands)
-            ansible_playbook(play(_policy("trap", socket, "net")))
+            policy(socket, "net")
             proxy.clear()
-            checked_absent = ansible_playbook(play(_policy("untrap (check)", proxy.uri, "net", state="absent")), check=True)
+            checked_absent = policy(proxy.uri, "net", check=True, state="absent")
             sent_absent = list(proxy.commands)
-    assert checked.task("trap (check)")["changed"] is True
-    assert checked.task("nothing installed")["policies"] == {}
+    assert checked["changed"] is True
     assert set(sent) <= READ_ONLY_COMMANDS and "list-policies" in sent, sent
-    assert checked_absent.task("untrap (check)")["changed"] is True
+    assert checked_absent["changed"] is True
     assert set(sent_absent) <= READ_ONLY_COMMANDS, sent_absent
+    assert "gw/net" in policies(socket)
 
 
-def test_unknown_child_and_unusable_kernel_fail_clearly(daemon, netns_pair, charon_factory, ansible_playbook):
+def test_unknown_child_and_unusable_kernel_fail_clearly(daemon, netns_pair, charon_factory):
     socket = daemon.socket_uri
     libipsec = charon_factory(name="b", netns=netns_pair.b.name, tunnel=True)
-    run = ansible_playbook(play(
-        load_conn_task("configure", socket, "gw", CONN),
-        load_conn_task("configure libipsec", libipsec.socket_uri, "gw", CONN),
-        dict(_policy("unknown child", socket, "nope"), ignore_errors=True),
-        dict(_policy("unknown connection", socket, "net", ike="nope"), ignore_errors=True),
-        dict(_policy("shunt on kernel-libipsec", libipsec.socket_uri, "bypass"), ignore_errors=True),
-    ))
-    assert "connection 'gw' has no child named 'nope'" in run.task("unknown child")["msg"]
-    assert "no connection named 'nope' is loaded" in run.task("unknown connection")["msg"]
-    shunt = run.task("shunt on kernel-libipsec")
+    configure(socket)
+    configure(libipsec.socket_uri)
+    assert "connection 'gw' has no child named 'nope'" in policy(socket, "nope")["msg"]
+    assert "no connection named 'nope' is loaded" in policy(socket, "net", ike="nope")["msg"]
+    shunt = policy(libipsec.socket_uri, "bypass")
     assert shunt["failed"] is True
     assert "installing the policy of child 'bypass'" in shunt["msg"] and "installing policy 'bypass' failed" in shunt["msg"]
