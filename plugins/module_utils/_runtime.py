@@ -29,7 +29,7 @@ import time
 from typing import Any, Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Set, Tuple
 
 from ._info import ike_sa_list
-from .vici.errors import ViciCommandFailed, ViciError, ViciEventUnknown, ViciTimeoutError
+from .vici.errors import ViciError, ViciEventUnknown
 from .vici.session import READ_ONLY_COMMANDS, STREAMED_COMMANDS, Session, is_success
 
 SA = Dict[str, Any]
@@ -302,7 +302,7 @@ def trim_log(events: Sequence[Mapping[str, Any]], limit: int = 8) -> List[str]:
     if not explained and not succeeded and last_sent is not None and last_sent not in kept:
         kept.append(last_sent)
         kept.sort(key=lambda item: item[0])
-    lines = [format_log_line(event) for _, event in kept]
+    lines = [format_log_line(event) for _index, event in kept]
     if len(lines) > limit:
         # The end of a failed negotiation says more than its beginning.
         lines = lines[:2] + lines[-(limit - 2):]
@@ -362,6 +362,29 @@ def all_ids(sas: Sequence[SA], target: Target) -> Set[str]:
         else:
             ids.update(str(child.get("uniqueid")) for child in sa.get("child_sas", []) if _child_matches(child, target.child))
     return ids
+
+
+def summarize(sas: Sequence[SA], target: Target) -> List[str]:
+    """One line per SA the target is about, for diffs: ``gw[1] ESTABLISHED, net{1} INSTALLED``."""
+    lines = []
+    for sa in sas:
+        line = "%s[%s] %s" % (sa.get("name"), sa.get("uniqueid"), sa.get("state"))
+        for child in sa.get("child_sas", []):
+            if target.child is None or _child_matches(child, target.child):
+                line += ", %s{%s} %s" % (child.get("name"), child.get("uniqueid"), child.get("state"))
+        lines.append(line)
+    return lines
+
+
+def sa_snapshot(session: Session, target: Target) -> List[str]:
+    """What a diff shows as "before": the SAs of the target's connection (read-only)."""
+    if target.ike is None and target.child is None:
+        return []
+    sas = read_sas(session, target)
+    if target.child is not None:
+        sas = [sa for sa in sas if any(_child_matches(c, target.child) for c in sa.get("child_sas", []))
+               or sa.get("state") in IKE_CONNECTING]
+    return summarize(sas, target)
 
 
 def sa_result(action: str, changed: bool, sas: List[SA], log: Optional[List[str]] = None, **extra: Any) -> Dict[str, Any]:
@@ -431,7 +454,7 @@ def _wait_established(
             # Done when up, or when nothing is left negotiating (it failed).
             return bool(state["match"].up) or not state["match"].connecting
 
-        ok, _ = waiter.wait(settled, wait_timeout)
+        ok, _last = waiter.wait(settled, wait_timeout)
         match = state["match"]
         lines = trim_log(waiter.log)
     finally:
@@ -502,6 +525,7 @@ def sa_rekey(session: Session, target: Target, reauth: bool, wait_timeout: float
     # The daemon queues the rekeying: wait until a successor with a new id is
     # established and the old SAs are gone, so that the next task (another rekey,
     # a reauth) does not meet an exchange still in progress.
+
     def replaced(listed: List[SA]) -> bool:
         return bool(set(match_sas(listed, target).up) - old) and not all_ids(listed, target) & old
 

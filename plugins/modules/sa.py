@@ -21,11 +21,14 @@ description:
   - On failure the message quotes the daemon's error, names the connection, and adds the few lines of the daemon's
     log that explain it (for example C(received AUTHENTICATION_FAILED notify error)), plus a plain-language hint.
 author:
-  - strongswan.vici contributors
+  - strongswan.vici contributors (@strongswan-vici)
 extends_documentation_fragment:
   - strongswan.vici.vici
   - strongswan.vici.vici.ATTRIBUTES
 attributes:
+  diff_mode:
+    support: full
+    details: The diff lists the SAs of the task (C(name[id] state, child{id} state)) before and after.
   idempotent:
     support: partial
     details: V(up) and V(down) are idempotent; V(rekeyed) always changes an established SA, V(redirected) every
@@ -196,7 +199,9 @@ from ansible_collections.strongswan.vici.plugins.module_utils._runtime import (
     sa_down,
     sa_redirect,
     sa_rekey,
+    sa_snapshot,
     sa_up,
+    summarize,
 )
 
 
@@ -224,6 +229,7 @@ def main():
             vici.fail("one of the following is required: ike, child")
         if params["wait_timeout"] < 0:
             vici.fail("wait_timeout must be 0 or more seconds")
+        before = sa_snapshot(vici.session, target) if vici.diff_mode else []
         try:
             if state == "up":
                 result = sa_up(vici.session, target, params["wait_timeout"], vici.check_mode)
@@ -240,9 +246,14 @@ def main():
                 details["sas"] = failure.sas
             vici.fail(failure.msg, **details)
         changed = result.pop("changed")
-        action = result["action"]
-        diff = {"before": {"sa": target.describe(), "action": "none"},
-                "after": {"sa": target.describe(), "action": action}}
+        diff = None
+        if vici.diff_mode:
+            # SAs as "name[id] state, child{id} state" lines; in check mode the action still to come.
+            after = summarize(result["sas"], target) if not vici.check_mode else before
+            diff = {"before_header": target.describe(), "after_header": target.describe(),
+                    "before": {"sas": before}, "after": {"sas": after}}
+            if vici.check_mode and changed:
+                diff["after"]["would"] = result["action"]
         vici.exit(changed=changed, diff=diff, **result)
 
     module.run(run)

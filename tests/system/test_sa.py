@@ -188,3 +188,17 @@ def test_arguments_are_checked(charon):
     assert "wait_timeout" in run_module("sa", {"socket": socket, "ike": "x", "wait_timeout": -1})["msg"]
     nothing = ok(run_module("sa", {"socket": socket, "ike": "x", "state": "down"}))
     assert nothing["changed"] is False and nothing["sas"] == []
+
+
+def test_diff_lists_the_sas_before_and_after(tunnel_pair):
+    a = tunnel_pair.a.socket_uri
+    configure(tunnel_pair)
+    args = {"socket": a, "ike": "gw", "child": "net", "wait_timeout": 10}
+    planned = ok(run_module("sa", args, check=True, diff=True))
+    assert planned["diff"]["before"] == {"sas": []} and planned["diff"]["after"] == {"sas": [], "would": "initiate"}
+    up = ok(run_module("sa", args, diff=True))
+    assert up["diff"]["before"] == {"sas": []}
+    (line,) = up["diff"]["after"]["sas"]
+    assert line.startswith("gw[1] ESTABLISHED, net{1} INSTALLED"), line
+    down = ok(run_module("sa", dict(args, state="down"), diff=True))
+    assert down["diff"]["before"]["sas"] == [line] and down["diff"]["after"]["sas"] == []
