@@ -210,4 +210,3 @@ class CertificateKind(Kind):
 def loaded(session: Session, cert_type: str, der: bytes) -> bool:
     """Whether the daemon lists ``der`` (after a load: it keeps only the newest CRL of an issuer)."""
     return any(cert.get("data") == der for cert in session.list_certs(type_=CERT_TYPES[cert_type]))
-

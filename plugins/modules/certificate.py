@@ -21,7 +21,7 @@ description:
     certificates is C(clear-creds), which unloads B(all) certificates, private keys and shared secrets loaded
     over VICI (run it with M(strongswan.vici.command) and O(strongswan.vici.command#module:command=clear-creds), then load what should stay).
 author:
-  - strongswan.vici contributors
+  - strongswan.vici contributors (@strongswan-vici)
 extends_documentation_fragment:
   - strongswan.vici.vici
   - strongswan.vici.vici.ATTRIBUTES
@@ -100,6 +100,28 @@ EXAMPLES = r"""
 - name: The certificate and the key belong together
   ansible.builtin.assert:
     that: gw_cert.key_id == gw_key.id
+
+- name: Virtual IP addresses for the road warriors
+  strongswan.vici.pool:
+    name: rw
+    addrs: 10.10.0.0/24
+    dns: [10.10.0.1]
+
+- name: The road-warrior connection, authenticated with these credentials
+  strongswan.vici.connection:
+    name: rw
+    config:
+      pools: [rw]
+      local:
+        auth: pubkey
+        certs: [/etc/swanctl/x509/gw.example.com.pem]
+        id: gw.example.com
+      remote:
+        auth: pubkey
+        cacerts: ["{{ lookup('ansible.builtin.file', 'pki/ca.pem') }}"]
+      children:
+        rw:
+          local_ts: [10.1.0.0/16]
 
 - name: A CRL
   strongswan.vici.certificate:
@@ -221,7 +243,10 @@ def main():
         if replies and not loaded(vici.session, params["type"], der):
             vici.module.warn("the daemon accepted the %s but does not list it (for a CRL: it keeps a newer one of "
                              "the same issuer)" % params["type"])
-        vici.exit_change(kind, changes[0], **describe(params["type"], der))
+        change = changes[0]
+        if change.action is None:
+            change = change._replace(before=change.after)  # listed means identical: the name is the DER's digest
+        vici.exit_change(kind, change, **describe(params["type"], der))
 
     module.run(run)
 

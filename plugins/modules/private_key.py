@@ -23,7 +23,7 @@ description:
     it is derived (EC on P-256, P-384 and P-521, Ed25519, Ed448) with the Python standard library.
   - The key material, the passphrase and the PIN never appear in the module's result, diff, warnings or errors.
 author:
-  - strongswan.vici contributors
+  - strongswan.vici contributors (@strongswan-vici)
 extends_documentation_fragment:
   - strongswan.vici.vici
   - strongswan.vici.vici.ATTRIBUTES
@@ -202,7 +202,10 @@ def main():
                 tokens.remember(item.message, info["id"])
             elif item.message is None:
                 tokens.forget(token_message(params["handle"], params["slot"], params["module"], None))
-        vici.exit_change(kind, changes[0], **info)
+        change = changes[0]
+        if change.action is None and item.message is not None:
+            change = change._replace(before=change.after)  # listed means identical: the name is the key id
+        vici.exit_change(kind, change, **info)
 
     module.run(run)
 

@@ -95,6 +95,7 @@ def test_lifecycle_check_real_check_real(charon, pki, ledger, tmp_path):
         real, again = plays(uri, ledger, [ca, ca], diff=True)
         assert real["changed"] is True and real["diff"] == check["diff"]
         assert again["changed"] is False and again["action"] == "none"
+        assert again["diff"]["before"] == again["diff"]["after"]  # no diff shown for an unchanged certificate
         assert listed(charon) == [("X509", "CA", sha(pki / "ca.pem"))]
 
         proxy.clear()

@@ -111,6 +111,7 @@ def test_lifecycle_check_real_check_real(charon, keys, ledger, tmp_path):
                                                       {"path": str(keys / "ed25519.p8.der")}], diff=True)
         assert real["changed"] is True and real["id"] == key_id and real["diff"] == check["diff"]
         assert again["changed"] is False and again["action"] == "none" and again["id"] == key_id
+        assert again["diff"]["before"] == again["diff"]["after"]  # no diff shown for an unchanged key
         assert other_form["changed"] is False  # the same key in another form is the same key
         assert "load-key" in proxy.commands
         assert daemon_keys(charon) == {key_id}

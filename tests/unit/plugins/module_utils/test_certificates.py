@@ -194,4 +194,3 @@ def test_flag_conflicts_and_snapshot_reuse():
     assert set(kind.snapshot(session)) == {host_name, ca_name}
     assert session.calls == 1
     assert kind.describe_reported(ca_name, kind.snapshot(session)[ca_name]) == {"type": "X509", "sha256": ca_name, "flag": "CA"}
-
