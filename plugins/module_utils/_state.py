@@ -30,12 +30,14 @@ import hmac
 import json
 import os
 import secrets
+import socket
 import tempfile
 import time
 from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Tuple
 
 from .vici.errors import ViciError
 from .vici.session import Session
+from .vici.transport import parse_uri
 
 # What a secret looks like in diffs, results and the ledger.
 MASK = "********"
@@ -183,9 +185,22 @@ class Ledger:
         self._read()
 
     @staticmethod
-    def path_for(socket_uri: str, directory: Optional[str] = None) -> str:
+    def socket_identity(socket_uri: str) -> str:
+        """One spelling per socket: unix:///var/run/x, /var/run/x and /run/x share a ledger."""
+        try:
+            family, address = parse_uri(socket_uri)
+        except ViciError:
+            return socket_uri
+        if family == socket.AF_UNIX:
+            return "unix://" + os.path.realpath(str(address))
+        host, port = address  # type: ignore[misc]
+        return "tcp://%s:%d" % (str(host).lower(), port)
+
+    @classmethod
+    def path_for(cls, socket_uri: str, directory: Optional[str] = None) -> str:
         candidates = [directory or os.environ.get(LEDGER_DIR_ENV) or ""] + list(DEFAULT_LEDGER_DIRS)
-        name = "ledger-%s.json" % hashlib.sha256(socket_uri.encode("utf-8")).hexdigest()[:16]
+        identity = cls.socket_identity(socket_uri)
+        name = "ledger-%s.json" % hashlib.sha256(identity.encode("utf-8")).hexdigest()[:16]
         for candidate in candidates:
             if not candidate:
                 continue
@@ -321,12 +336,14 @@ def plan(kind: Kind, items: Iterable[Item], snapshot: Mapping[str, Any], ledger:
     for item in items:
         present = item.name in snapshot
         entry = None if kind.presence_is_identity else ledger.get(kind.label, item.name)
-        if entry is not None:
+        # "before" is what the daemon has: nothing if the object is missing (whatever
+        # the ledger says), else our last load if we know it, else the daemon's report.
+        if not present:
+            before: Dict[str, Any] = {}
+        elif entry is not None:
             before = entry.get("message", {})
-        elif present:
-            before = printable(kind.describe_reported(item.name, snapshot[item.name]))
         else:
-            before = {}
+            before = printable(kind.describe_reported(item.name, snapshot[item.name]))
         if item.message is None:
             action = "unload" if present else None
             changes.append(Change(item.name, action, "present" if present else "already absent", before, {}, ""))
@@ -349,6 +366,7 @@ def plan(kind: Kind, items: Iterable[Item], snapshot: Mapping[str, Any], ledger:
             why = kind.drift(item.name, item.message, snapshot[item.name])
             if why:
                 reason = "changed on the daemon: %s" % why
+                before = printable(kind.describe_reported(item.name, snapshot[item.name]))
             else:
                 action, reason = None, "up to date"
         changes.append(Change(item.name, action, reason, before, after, fingerprint))

@@ -173,3 +173,24 @@ def test_plan_absent(tmp_path):
     gone, present = _plan(kind, [Item("gone", None), Item("here", None)], {"here": {}}, tmp_path)
     assert gone.action is None
     assert present.action == "unload"
+
+
+def test_plan_before_is_empty_for_a_missing_object_even_with_a_ledger_entry(tmp_path):
+    change, = _plan(RecordingKind(), [Item("a", {"x": "1"})], {}, tmp_path, recorded={"a": {"x": "1"}})
+    assert change.before == {}
+
+
+def test_plan_before_is_the_daemons_view_on_drift(tmp_path):
+    drifting = RecordingKind(drift_reason="differs")
+    change, = _plan(drifting, [Item("a", {"x": "1"})], {"a": {"x": "2"}}, tmp_path, recorded={"a": {"x": "1"}})
+    assert change.before == {"x": "2"}
+
+
+def test_one_ledger_per_socket_whatever_its_spelling(tmp_path):
+    target = tmp_path / "charon.vici"
+    target.write_text("")
+    link = tmp_path / "link.vici"
+    link.symlink_to(target)
+    spellings = ["unix://%s" % target, str(target), "unix://%s" % link]
+    assert len({Ledger.path_for(uri, str(tmp_path)) for uri in spellings}) == 1
+    assert Ledger.path_for("tcp://127.0.0.1:4502", str(tmp_path)) != Ledger.path_for(str(target), str(tmp_path))
