@@ -13,13 +13,13 @@ version_added: 0.1.0
 description:
   - Sends one VICI command with a message and returns the daemon's reply and, for streamed commands, its events.
     For what no other module of the collection covers, or to script the daemon directly.
-  - The message is a mapping in the daemon's own schema (see the VICI protocol description). Mappings become
-    sections, lists become lists, booleans V(yes)/V(no), numbers decimal strings.
+  - The request message (O(request)) is a mapping in the daemon's own schema (see the VICI protocol description).
+    Mappings become sections, lists become lists, booleans V(yes)/V(no), numbers decimal strings.
   - Read-only commands (C(version), C(stats), C(list-*), C(get-*)) report no change; every other command reports a
     change, since the module cannot know what it did.
   - A reply with C(success=no) fails the module with the daemon's C(errmsg).
 author:
-  - strongswan.vici contributors
+  - strongswan.vici contributors (@strongswan-vici)
 extends_documentation_fragment:
   - strongswan.vici.vici
   - strongswan.vici.vici.ATTRIBUTES
@@ -37,9 +37,10 @@ options:
     description: The VICI command, for example V(version), V(list-sas), V(load-conn) or V(get-counters).
     type: str
     required: true
-  message:
+  request:
     description:
-      - The request message. Keys keep the daemon's names (C(ike-id), not C(ike_id)).
+      - The request message (a mapping). Keys keep the daemon's names (C(ike-id), not C(ike_id)).
+      - Named C(request) because Ansible reserves the option name C(message).
       - Values of keys named C(secret), C(password), C(passphrase), C(pin) or C(psk), and the C(data) of
         C(load-shared), C(load-key) and C(load-token), are masked in the module's result and logs.
     type: dict
@@ -64,14 +65,14 @@ EXAMPLES = r"""
 - name: Global IKE counters
   strongswan.vici.command:
     command: get-counters
-    message:
+    request:
       all: true
   register: counters
 
 - name: Load a connection in the daemon's own schema
   strongswan.vici.command:
     command: load-conn
-    message:
+    request:
       branch:
         remote_addrs: [198.51.100.10]
         local: {auth: psk, id: hq}
@@ -82,14 +83,14 @@ EXAMPLES = r"""
 - name: List the SAs of one connection (a streamed command)
   strongswan.vici.command:
     command: list-sas
-    message:
+    request:
       ike: branch
   register: listed
 
 - name: Reset the counters of one connection
   strongswan.vici.command:
     command: reset-counters
-    message:
+    request:
       name: branch
 """
 
@@ -130,13 +131,13 @@ def main():
     module = ViciModule(
         {
             "command": {"type": "str", "required": True},
-            "message": {"type": "dict", "default": {}},
+            "request": {"type": "dict", "default": {}},
             "event": {"type": "str"},
         }
     )
 
     def run(vici):
-        command, message = vici.params["command"], vici.params["message"] or {}
+        command, message = vici.params["command"], vici.params["request"] or {}
         # Mask secrets before anything can be echoed (results, failures, invocation).
         for value in secret_values(command, message):
             vici.module.no_log_values.add(value)

@@ -17,7 +17,7 @@ description:
     bypass or drop policy (a shunt); any other child gets a trap policy, so that the first matching packet makes the
     daemon negotiate the CHILD_SA (what C(start_action=trap) does when the connection is loaded).
 author:
-  - strongswan.vici contributors
+  - strongswan.vici contributors (@strongswan-vici)
 extends_documentation_fragment:
   - strongswan.vici.vici
   - strongswan.vici.vici.ATTRIBUTES

@@ -16,7 +16,7 @@ description:
   - The daemon does not say whether anything differed, so the module always reports a change; run it from a handler
     notified by the task that writes strongswan.conf.
 author:
-  - strongswan.vici contributors
+  - strongswan.vici contributors (@strongswan-vici)
 extends_documentation_fragment:
   - strongswan.vici.vici
   - strongswan.vici.vici.ATTRIBUTES

@@ -97,7 +97,7 @@ class ViciProxy:
         assert self._server is not None
         while not self._stop.is_set():
             try:
-                client, _ = self._server.accept()
+                client, _address = self._server.accept()
             except socket.timeout:
                 continue
             except OSError:
@@ -118,7 +118,7 @@ class ViciProxy:
         peers = {client: upstream, upstream: client}
         try:
             while not self._stop.is_set():
-                readable, _, _ = select.select(list(peers), [], [], 0.2)
+                readable, _writable, _failed = select.select(list(peers), [], [], 0.2)
                 for sock in readable:
                     data = sock.recv(65536)
                     if not data:
