@@ -202,3 +202,16 @@ def test_diff_lists_the_sas_before_and_after(tunnel_pair):
     assert line.startswith("gw[1] ESTABLISHED, net{1} INSTALLED"), line
     down = ok(run_module("sa", dict(args, state="down"), diff=True))
     assert down["diff"]["before"]["sas"] == [line] and down["diff"]["after"]["sas"] == []
+
+
+def test_ike_only_up_brings_no_child(tunnel_pair):
+    """With only ``ike`` the daemon establishes the IKE_SA alone; naming the child then adds the CHILD_SA to it."""
+    a = tunnel_pair.a.socket_uri
+    configure(tunnel_pair)
+    ike_up = ok(sa(a, child=None, wait_timeout=10))
+    assert ike_up["changed"] is True and [s["state"] for s in ike_up["sas"]] == ["ESTABLISHED"]
+    assert ike_up["sas"][0]["child_sas"] == []
+    assert ok(sa(a, child=None, wait_timeout=10))["changed"] is False
+    child_up = ok(sa(a, wait_timeout=10))
+    assert child_up["changed"] is True
+    assert [s["uniqueid"] for s in child_up["sas"]] == [ike_up["sas"][0]["uniqueid"]] and len(children(child_up)) == 1
