@@ -125,7 +125,9 @@ def main():
                     vici.fail("uninstalling the policy of child '%s' failed: %s" % (child, reply.get("errmsg", "")),
                               vici_errmsg=str(reply.get("errmsg", "")))
         if vici.check_mode:
-            after = before if action == "none" else ({"key": "%s/%s" % (ike or "?", child)} if action == "install" else None)
+            # What list-policies would show, as far as it is known without installing.
+            predicted = {"key": "%s/%s" % (ike, child), "ike": ike, "child": child} if ike else {"child": child}
+            after = before if action == "none" else (predicted if action == "install" else None)
         else:
             after = find_policy(session, child, ike) if action != "none" else before
         diff = {

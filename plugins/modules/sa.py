@@ -45,6 +45,7 @@ options:
       - Name of the child (CHILD_SA configuration), as in C(connections.<ike>.children.<name>).
       - Without O(ike), the first loaded connection with a child of that name is used for V(up); V(down) and
         V(rekeyed) act on every CHILD_SA of that name.
+      - Not used with V(redirected), which moves whole IKE_SAs.
     type: str
   state:
     description:
