@@ -28,6 +28,8 @@ APT_PACKAGES=(
     libcharon-extra-plugins
     libstrongswan-extra-plugins
     iproute2
+    openssl
+    softhsm2
     shellcheck
     git
     ca-certificates
