@@ -146,6 +146,21 @@ def module_tasks(tree: Dict[str, Any], workdir: str, socket: str, available: set
         tasks.append({"name": "%s %s %s" % (tag, module, name), "strongswan.vici.%s" % module: dict(args, socket=socket),
                       "ignore_errors": True})
 
+    # Like swanctl --load-creds: every file in the credential folders (it loads whole folders).
+    folders = (("x509", {"type": "x509", "flag": "none"}), ("x509ca", {"type": "x509", "flag": "ca"}),
+               ("x509ocsp", {"type": "x509", "flag": "ocsp"}), ("x509aa", {"type": "x509", "flag": "aa"}),
+               ("x509ac", {"type": "x509_ac"}), ("x509crl", {"type": "x509_crl"}), ("pubkey", {"type": "pubkey"}))
+    if "certificate" in available:
+        for folder, options in folders:
+            for filename in sorted(os.listdir(os.path.join(workdir, folder))) if os.path.isdir(
+                    os.path.join(workdir, folder)) else []:
+                task("certificate", "%s/%s" % (folder, filename),
+                     dict(options, path=os.path.join(workdir, folder, filename)))
+    if "private_key" in available:
+        for folder in ("private", "rsa", "ecdsa", "pkcs8"):
+            directory = os.path.join(workdir, folder)
+            for filename in sorted(os.listdir(directory)) if os.path.isdir(directory) else []:
+                task("private_key", "%s/%s" % (folder, filename), {"path": os.path.join(directory, filename)})
     if "shared_secret" in available:
         for name, body in (tree.get("secrets") or {}).items():
             prefix = next((p for p in SHARED_PREFIXES if name.startswith(p)), None)

@@ -127,7 +127,7 @@ def test_corpus_conformance(charon_factory, tmp_path):
                 if result.get("failed"):
                     module, object_name = task_name.split(" ", 3)[2:]
                     view = next(view for view, owner in VIEWS.items() if owner == module)
-                    if object_name not in reference[view]:
+                    if view in ("conns", "shared", "authorities", "pools") and object_name not in reference[view]:
                         # swanctl could not load it either (e.g. an option this daemon is too old for).
                         rejected.append("%s: %s" % (object_name, result.get("msg", "")[:200]))
                         continue
