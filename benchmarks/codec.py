@@ -1,0 +1,270 @@
+#!/usr/bin/env python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, strongswan.vici contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Throughput of the collection's VICI codec against the official ``vici`` package, in one run.
+
+Both encode and decode the same messages: a ``load-conn`` request with many connections (lists,
+certificate-sized binary blobs) and a ``list-sa``-like reply (nested IKE and CHILD_SA sections), each
+at about 1 KB, 64 KB and 500 KB (real segment sizes; the daemon's limit is 512 KiB) and about 3 MB
+(above the limit, built in memory only to show how throughput scales).
+
+Usage: python benchmarks/codec.py [--repeat N] [--min-time SECONDS] [--skip-official-3mb]
+
+The two packages are both called ``vici``: the official one is imported normally, ours is loaded from
+plugins/module_utils/vici/ of this repository under the name ``ourvici``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import os
+import random
+import statistics
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUR_PACKAGE = os.path.join(HERE, os.pardir, "plugins", "module_utils", "vici")
+
+SIZES = [("1 KB", 1000), ("64 KB", 64000), ("500 KB", 500000), ("3 MB", 3000000)]
+MB = 1e6
+
+
+def load_ours():
+    """Import plugins/module_utils/vici as the package ``ourvici`` (it uses relative imports only)."""
+    spec = importlib.util.spec_from_file_location(
+        "ourvici", os.path.join(OUR_PACKAGE, "__init__.py"), submodule_search_locations=[OUR_PACKAGE]
+    )
+    package = importlib.util.module_from_spec(spec)
+    sys.modules["ourvici"] = package
+    spec.loader.exec_module(package)
+    return importlib.import_module("ourvici.wire")
+
+
+def load_official():
+    try:
+        from vici.protocol import FiniteStream, Message  # the official package, pip install vici==6.0.3
+    except ImportError:
+        sys.exit("the official 'vici' package is not installed: pip install vici==6.0.3 (or run make setup)")
+    return Message, FiniteStream
+
+
+# -- realistic messages ------------------------------------------------------------------------
+
+
+def _blob(rng, size):
+    """Certificate-sized DER-like binary data (not valid UTF-8)."""
+    return b"\x30\x82" + bytes(rng.getrandbits(8) for _ in range(size - 2))
+
+
+def _connection(rng, number):
+    child_count = 1 + number % 3
+    conn = {
+        "version": "2",
+        "local_addrs": ["192.0.2.%d" % (number % 250 + 1), "2001:db8::%x" % (number + 1)],
+        "remote_addrs": ["198.51.100.%d" % (number % 250 + 1)],
+        "proposals": ["aes256gcm16-prf-sha384-ecp384", "aes128-sha256-modp3072", "default"],
+        "dpd_delay": "30",
+        "rekey_time": "14400",
+        "mobike": "no",
+        "local-1": {"auth": "pubkey", "id": "CN=gw%d.example.org, O=Example, C=CH" % number,
+                    "certs": ["gw%d.pem" % number]},
+        "remote-1": {"auth": "pubkey", "id": "CN=peer%d.example.net" % number, "cacerts": ["ca.pem"]},
+        "children": {
+            "net%d" % child: {
+                "local_ts": ["10.%d.%d.0/24" % (number % 250, child), "fd00:%x:%x::/64" % (number, child)],
+                "remote_ts": ["10.200.%d.0/24" % child],
+                "esp_proposals": ["aes256gcm16-ecp384", "aes128gcm16-modp2048"],
+                "start_action": "trap",
+                "updown": "/usr/local/libexec/ipsec/_updown iptables",
+            }
+            for child in range(child_count)
+        },
+    }
+    if number % 4 == 3:
+        conn["local-1"]["cert_data"] = _blob(rng, 1200)
+    return conn
+
+
+def _ike_sa(rng, number):
+    return {
+        "uniqueid": str(number + 1),
+        "version": "2",
+        "state": "ESTABLISHED",
+        "local-host": "192.0.2.1",
+        "local-port": "4500",
+        "local-id": "gw.example.org",
+        "remote-host": "198.51.100.%d" % (number % 250 + 1),
+        "remote-port": "4500",
+        "remote-id": "peer%d.example.net" % number,
+        "initiator-spi": "%016x" % rng.getrandbits(64),
+        "responder-spi": "%016x" % rng.getrandbits(64),
+        "encr-alg": "AES_GCM_16",
+        "encr-keysize": "256",
+        "prf-alg": "PRF_HMAC_SHA2_384",
+        "dh-group": "ECP_384",
+        "established": str(rng.randrange(100000)),
+        "rekey-time": str(rng.randrange(14400)),
+        "local-vips": [],
+        "remote-vips": ["10.99.%d.%d" % (number // 250 % 250, number % 250 + 1)],
+        "tasks-queued": [],
+        "child-sas": {
+            "net-%d" % (number * 2 + child): {
+                "name": "net",
+                "uniqueid": str(number * 2 + child),
+                "reqid": str(number + 1),
+                "state": "INSTALLED",
+                "mode": "TUNNEL",
+                "protocol": "ESP",
+                "spi-in": "%08x" % rng.getrandbits(32),
+                "spi-out": "%08x" % rng.getrandbits(32),
+                "encr-alg": "AES_GCM_16",
+                "encr-keysize": "256",
+                "bytes-in": str(rng.randrange(10 ** 9)),
+                "packets-in": str(rng.randrange(10 ** 6)),
+                "bytes-out": str(rng.randrange(10 ** 9)),
+                "packets-out": str(rng.randrange(10 ** 6)),
+                "rekey-time": str(rng.randrange(3600)),
+                "life-time": str(rng.randrange(4000)),
+                "install-time": str(rng.randrange(3600)),
+                "local-ts": ["10.%d.0.0/24" % (number % 250)],
+                "remote-ts": ["10.200.%d.0/24" % child],
+            }
+            for child in range(2)
+        },
+    }
+
+
+KINDS = {"load-conn": ("conn", _connection), "list-sas": ("ike", _ike_sa)}
+
+
+def build(kind, target, encode):
+    """A message of ``kind`` whose encoding is about ``target`` bytes (grown entry by entry)."""
+    prefix, make = KINDS[kind]
+    rng = random.Random(target)
+    message = {}
+    size = 0
+    number = 0
+    while True:
+        name = "%s%d" % (prefix, number)
+        entry = make(rng, number)
+        entry_size = len(encode({name: entry}))
+        if message and size + entry_size > target:
+            return message
+        message[name] = entry
+        size += entry_size
+        number += 1
+
+
+# -- measuring ---------------------------------------------------------------------------------
+
+
+def measure(function, argument, repeat, min_time):
+    """Seconds per call: the best and the median of ``repeat`` timed batches, after a warm-up.
+
+    Each batch runs the function often enough to last about ``min_time`` seconds.
+    """
+    function(argument)  # warm-up
+    start = time.perf_counter()
+    function(argument)
+    once = max(time.perf_counter() - start, 1e-7)
+    loops = max(1, int(min_time / once))
+    samples = []
+    for _batch in range(repeat):
+        start = time.perf_counter()
+        for _loop in range(loops):
+            function(argument)
+        samples.append((time.perf_counter() - start) / loops)
+    return min(samples), statistics.median(samples)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeat", type=int, default=5, help="timed batches per measurement (default 5)")
+    parser.add_argument("--min-time", type=float, default=0.2, help="seconds per batch (default 0.2)")
+    parser.add_argument("--skip-official-3mb", action="store_true",
+                        help="do not run the official package on the 3 MB messages (its decoder is quadratic)")
+    args = parser.parse_args(argv)
+
+    wire = load_ours()
+    message_class, stream_class = load_official()
+
+    def ours_encode(message):
+        return wire.encode_message(message)
+
+    def ours_decode(data):
+        return wire.decode_message(data)
+
+    def official_encode(message):
+        return message_class.serialize(message)
+
+    def official_decode(data):
+        return message_class.deserialize(stream_class(data))
+
+    print("VICI codec throughput, MB/s (1 MB = 10^6 bytes of encoded message); best of %d batches of >= %.2fs"
+          " (median in parentheses)" % (args.repeat, args.min_time))
+    print("python %s, official vici %s" % (sys.version.split()[0], _official_version()))
+    header = "%-9s %-7s %9s | %-6s %20s %20s %7s" % ("message", "size", "bytes", "op", "ours", "official", "ratio")
+    print(header)
+    print("-" * len(header))
+    results = {}
+    for kind in KINDS:
+        for label, target in SIZES:
+            message = build(kind, target, wire.encode_message)
+            data = wire.encode_message(message)
+            assert data == message_class.serialize(message), "the two encoders disagree"
+            assert wire.decode_message(data, raw_values=True) == _plain(message_class.deserialize(stream_class(data)))
+            big = target > wire.MAX_SEGMENT_SIZE
+            for op, ours, official, argument in (
+                ("encode", ours_encode, official_encode, message),
+                ("decode", ours_decode, official_decode, data),
+            ):
+                ours_best, ours_median = measure(ours, argument, args.repeat, args.min_time)
+                if big and args.skip_official_3mb:
+                    official_best = official_median = None
+                else:
+                    # the official package is slow on big messages: fewer, single-call batches there
+                    official_best, official_median = measure(
+                        official, argument, args.repeat if not big else 1, args.min_time if not big else 0
+                    )
+                ours_rate = len(data) / ours_best / MB
+                results[(kind, label, op)] = ours_rate
+                if official_best is None:
+                    official_text, ratio_text = "skipped", ""
+                else:
+                    official_text = "%8.1f (%8.1f)" % (len(data) / official_best / MB, len(data) / official_median / MB)
+                    ratio_text = "%6.1fx" % (official_best / ours_best)
+                print("%-9s %-7s %9d | %-6s %8.1f (%8.1f) %20s %7s" % (
+                    kind, label, len(data), op, ours_rate, len(data) / ours_median / MB, official_text, ratio_text))
+                sys.stdout.flush()
+    print()
+    for kind in KINDS:
+        for op in ("encode", "decode"):
+            small, large = results[(kind, "64 KB", op)], results[(kind, "3 MB", op)]
+            print("scaling %-9s %s: ours at 3 MB is %5.1f%% of ours at 64 KB (%.1f vs %.1f MB/s)" % (
+                kind, op, 100.0 * large / small, large, small))
+    return 0
+
+
+def _official_version():
+    try:
+        from importlib.metadata import version  # Python 3.8+
+        return version("vici")
+    except Exception:  # pylint: disable=broad-except
+        return "unknown"
+
+
+def _plain(tree):
+    if isinstance(tree, dict):
+        return {name: _plain(value) for name, value in tree.items()}
+    if isinstance(tree, list):
+        return [_plain(item) for item in tree]
+    return tree
+
+
+if __name__ == "__main__":
+    sys.exit(main())
