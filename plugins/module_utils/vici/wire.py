@@ -20,7 +20,6 @@ value. ``decode_message(data, raw_values=True)`` keeps every value as bytes.
 
 from __future__ import annotations
 
-import struct
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
 
 from .errors import ViciEncodeError, ViciProtocolError
@@ -55,15 +54,24 @@ PACKET_TYPE_NAMES = {
 }
 NAMED_PACKET_TYPES = frozenset((CMD_REQUEST, EVENT_REGISTER, EVENT_UNREGISTER, EVENT))
 MESSAGE_PACKET_TYPES = frozenset((CMD_REQUEST, CMD_RESPONSE, EVENT))
+_ELEMENT_NAMES = {SECTION_START: "section", KEY_VALUE: "key", LIST_START: "list"}
 
 MAX_NAME_LENGTH = 255
 MAX_VALUE_LENGTH = 65535
 # VICI_MESSAGE_SIZE_MAX of the daemon: the largest segment it sends or accepts.
 MAX_SEGMENT_SIZE = 512 * 1024
 
-_pack_u16 = struct.Struct("!H").pack
 _YES = b"yes"
 _NO = b"no"
+
+# The encoder builds the message as a str with one character per byte (latin-1) and encodes it once at the
+# end. ASCII str values, nearly every value in practice, then go in as they are: no per-value encode() and
+# no per-value bytes object. The 16-bit lengths below 256 come from these tables.
+_LENGTH = tuple(chr(0) + chr(length) for length in range(256))
+_ITEM = tuple(chr(LIST_ITEM) + length for length in _LENGTH)
+_ITEM_TYPE = chr(LIST_ITEM)
+_LIST_END = chr(LIST_END)
+_SECTION_END = chr(SECTION_END)
 
 
 def _path(stack: List[Tuple[Any, str]], key: Any = None, index: Optional[int] = None) -> str:
@@ -77,30 +85,43 @@ def _path(stack: List[Tuple[Any, str]], key: Any = None, index: Optional[int] = 
     return path or "(message)"
 
 
-def _encode_name(name: Any, stack: List[Tuple[Any, str]]) -> bytes:
+def _check_name(name: Any, stack: List[Tuple[Any, str]]) -> str:
+    """``name`` if it is a valid element name: a printable ASCII str of 1 to 255 characters."""
     if not isinstance(name, str):
         raise ViciEncodeError("names must be strings, not %s" % type(name).__name__, _path(stack, repr(name)))
-    try:
-        raw = name.encode("ascii")
-    except UnicodeEncodeError:
-        raise ViciEncodeError("names must be printable ASCII", _path(stack, name)) from None
-    if not raw:
-        raise ViciEncodeError("names must not be empty", _path(stack, "''"))
-    if len(raw) > MAX_NAME_LENGTH:
-        raise ViciEncodeError("names are limited to %d bytes, this one has %d" % (MAX_NAME_LENGTH, len(raw)), _path(stack, name))
-    if not raw.isascii() or any(c < 0x20 or c > 0x7E for c in raw):
+    if not name.isascii():
         raise ViciEncodeError("names must be printable ASCII", _path(stack, name))
-    return raw
+    if not name:
+        raise ViciEncodeError("names must not be empty", _path(stack, "''"))
+    if len(name) > MAX_NAME_LENGTH:
+        raise ViciEncodeError("names are limited to %d bytes, this one has %d" % (MAX_NAME_LENGTH, len(name)), _path(stack, name))
+    if not name.isprintable():  # for ASCII: not 0x00-0x1F, not 0x7F
+        raise ViciEncodeError("names must be printable ASCII", _path(stack, name))
+    return name
 
 
-def _encode_value(value: Any, stack: List[Tuple[Any, str]], key: Any, index: Optional[int] = None) -> bytes:
+def _encode_name(name: Any, stack: List[Tuple[Any, str]]) -> bytes:
+    return _check_name(name, stack).encode("ascii")
+
+
+def _header(kind: int, key: Any, stack: List[Tuple[Any, str]]) -> str:
+    """Type, name length and name of a named element, as latin-1 characters."""
+    name = _check_name(key, stack)
+    return chr(kind) + chr(len(name)) + name
+
+
+def _encode_value(value: Any, stack: List[Tuple[Any, str]], key: Any, items: Optional[Any] = None) -> str:
+    """16-bit length and bytes of a value of any supported type, as latin-1 characters.
+
+    ``items`` is the list the value is an item of: the error path then names its index.
+    """
     if isinstance(value, str):
         try:
             raw = value.encode("utf-8")
         except UnicodeEncodeError as exc:
             raise ViciEncodeError(
                 "strings must be valid Unicode, this one has a lone surrogate at index %d" % exc.start,
-                _path(stack, key, index),
+                _path(stack, key, _index_of(items, value)),
             ) from None
     elif isinstance(value, (bytes, bytearray, memoryview)):
         raw = bytes(value)
@@ -109,16 +130,25 @@ def _encode_value(value: Any, stack: List[Tuple[Any, str]], key: Any, index: Opt
     elif isinstance(value, int):
         raw = str(value).encode("ascii")
     elif value is None:
-        raise ViciEncodeError("None is not a value; leave the key out instead", _path(stack, key, index))
-    elif index is not None and isinstance(value, (Mapping, list, tuple)):
-        raise ViciEncodeError("lists hold values only, not %s" % type(value).__name__, _path(stack, key, index))
+        raise ViciEncodeError("None is not a value; leave the key out instead", _path(stack, key, _index_of(items, value)))
+    elif items is not None and isinstance(value, (Mapping, list, tuple)):
+        raise ViciEncodeError("lists hold values only, not %s" % type(value).__name__, _path(stack, key, _index_of(items, value)))
     else:
-        raise ViciEncodeError("unsupported value type %s" % type(value).__name__, _path(stack, key, index))
-    if len(raw) > MAX_VALUE_LENGTH:
+        raise ViciEncodeError("unsupported value type %s" % type(value).__name__, _path(stack, key, _index_of(items, value)))
+    length = len(raw)
+    if length > MAX_VALUE_LENGTH:
         raise ViciEncodeError(
-            "values are limited to %d bytes, this one has %d" % (MAX_VALUE_LENGTH, len(raw)), _path(stack, key, index)
+            "values are limited to %d bytes, this one has %d" % (MAX_VALUE_LENGTH, length),
+            _path(stack, key, _index_of(items, value)),
         )
-    return raw
+    return chr(length >> 8) + chr(length & 0xFF) + raw.decode("latin-1")
+
+
+def _index_of(items: Optional[Any], value: Any) -> Optional[int]:
+    """Index of the first item that is ``value`` (the one that failed: identical objects fail alike)."""
+    if items is None:
+        return None
+    return next(index for index, item in enumerate(items) if item is value)
 
 
 def encode_message(message: Mapping[str, Any]) -> bytes:
@@ -131,54 +161,73 @@ def encode_message(message: Mapping[str, Any]) -> bytes:
     """
     if not isinstance(message, Mapping):
         raise ViciEncodeError("a message must be a mapping, not %s" % type(message).__name__)
-    out: List[bytes] = []
+    out: List[str] = []
     append = out.append
-    # Encoded name headers, per element type: names repeat a lot in real
-    # messages (every connection has local_addrs, children, ...).
-    headers: Dict[Tuple[int, str], bytes] = {}
-    stack: List[Tuple[Any, str]] = [(iter(message.items()), "")]
-    while stack:
-        items = stack[-1][0]
+    # Headers per element type, by name: names repeat a lot in real messages
+    # (every connection has local_addrs, children, ...).
+    kv_headers: Dict[Any, str] = {}
+    list_headers: Dict[Any, str] = {}
+    section_headers: Dict[Any, str] = {}
+    # The open sections: (items of the enclosing section, name), the root first.
+    stack: List[Tuple[Any, str]] = [(None, "")]
+    items = iter(message.items())
+    while True:
         for key, value in items:
-            if isinstance(value, Mapping):
+            cls = value.__class__
+            if cls is str:  # the common case first, inline
+                header = kv_headers.get(key)
+                if header is None:
+                    header = kv_headers[key] = _header(KEY_VALUE, key, stack)
+                append(header)
+                length = len(value)
+                if length < 256 and value.isascii():
+                    append(_LENGTH[length])
+                    append(value)
+                else:
+                    append(_encode_value(value, stack, key))
+                continue
+            if cls is list or cls is tuple:
+                kind = LIST_START
+            elif cls is dict:
+                kind = SECTION_START
+            elif isinstance(value, Mapping):
                 kind = SECTION_START
             elif isinstance(value, (list, tuple)):
                 kind = LIST_START
             else:
                 kind = KEY_VALUE
-            header = headers.get((kind, key)) if isinstance(key, str) else None
-            if header is None:
-                name = _encode_name(key, stack)
-                header = bytes((kind, len(name))) + name
-                headers[(kind, key)] = header
-            append(header)
-            if kind == KEY_VALUE:
-                if value.__class__ is str:
-                    try:
-                        raw = value.encode("utf-8")
-                    except UnicodeEncodeError:
-                        raw = _encode_value(value, stack, key)
-                    if len(raw) > MAX_VALUE_LENGTH:
-                        raw = _encode_value(value, stack, key)
-                else:
-                    raw = _encode_value(value, stack, key)
-                append(_pack_u16(len(raw)))
-                append(raw)
-            elif kind == LIST_START:
-                for index, item in enumerate(value):
-                    raw = _encode_value(item, stack, key, index)
-                    append(b"\x05")
-                    append(_pack_u16(len(raw)))
-                    append(raw)
-                append(b"\x06")
-            else:
-                stack.append((iter(value.items()), key))
+            if kind == LIST_START:
+                header = list_headers.get(key)
+                if header is None:
+                    header = list_headers[key] = _header(LIST_START, key, stack)
+                append(header)
+                for item in value:
+                    if item.__class__ is str and item.isascii() and len(item) < 256:
+                        append(_ITEM[len(item)])
+                        append(item)
+                    else:
+                        append(_ITEM_TYPE)
+                        append(_encode_value(item, stack, key, value))
+                append(_LIST_END)
+            elif kind == SECTION_START:
+                header = section_headers.get(key)
+                if header is None:
+                    header = section_headers[key] = _header(SECTION_START, key, stack)
+                append(header)
+                stack.append((items, key))
+                items = iter(value.items())
                 break
+            else:
+                header = kv_headers.get(key)
+                if header is None:
+                    header = kv_headers[key] = _header(KEY_VALUE, key, stack)
+                append(header)
+                append(_encode_value(value, stack, key))
         else:
-            stack.pop()
-            if stack:
-                append(b"\x02")
-    return b"".join(out)
+            if len(stack) == 1:
+                return "".join(out).encode("latin-1")
+            append(_SECTION_END)
+            items = stack.pop()[0]
 
 
 def _truncated(what: str, offset: int) -> ViciProtocolError:
@@ -197,6 +246,33 @@ def _decode_name(data: bytes, pos: int, end: int, what: str) -> Tuple[str, int]:
         raise ViciProtocolError("%s name is not valid UTF-8" % what, pos + 1) from None
 
 
+# bytes.translate() table: 0 for ASCII bytes, 1 for the others (then found with a fast bytes.find).
+_HIGH_BYTES = bytes(128) + b"\x01" * 128
+
+
+def _ascii_end(high: bytes, pos: int, end: int) -> int:
+    """Offset of the first byte above 0x7F at or after ``pos`` (``high`` marks them with 1); ``end`` if none."""
+    found = high.find(1, pos)
+    return end if found < 0 else found
+
+
+def _utf8_name(data: bytes, start: int, stop: int, what: str) -> str:
+    try:
+        return data[start:stop].decode("utf-8")
+    except UnicodeDecodeError:
+        raise ViciProtocolError("%s name is not valid UTF-8" % what, start) from None
+
+
+def _value(data: bytes, start: int, stop: int, raw_values: bool) -> Any:
+    value = data[start:stop]
+    if not raw_values:
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    return value
+
+
 def decode_message(data: bytes, raw_values: bool = False, offset: int = 0) -> Dict[str, Any]:
     """Decode a VICI message strictly, starting at ``offset``.
 
@@ -208,81 +284,95 @@ def decode_message(data: bytes, raw_values: bool = False, offset: int = 0) -> Di
         data = bytes(data)
     pos = offset
     end = len(data)
+    # Names and values are sliced from a latin-1 view of the data (one character per byte, same offsets):
+    # for ASCII bytes such a slice is the decoded str already. Elements ending after ``ascii_end``, the next
+    # byte above 0x7F, are decoded properly from the bytes (UTF-8, else bytes), and ascii_end moves on.
+    # raw_values=True sends every element that way (ascii_end stays before the start).
+    text = data.decode("latin-1")
+    high = b"" if raw_values or data.isascii() else data.translate(_HIGH_BYTES)
+    ascii_end = -1 if raw_values else _ascii_end(high, pos, end)
     root: Dict[str, Any] = {}
     current = root
     stack: List[Tuple[Dict[str, Any], str]] = []
     while pos < end:
         kind = data[pos]
-        start = pos
-        pos += 1
         if kind == KEY_VALUE:
-            if pos >= end:
-                raise _truncated("key name length", pos)
-            value_start = pos + 3 + data[pos]
-            if value_start > end:
-                raise _truncated("key name or value length", pos)
-            try:
-                name = data[pos + 1:value_start - 2].decode("utf-8")
-            except UnicodeDecodeError:
-                raise ViciProtocolError("key name is not valid UTF-8", pos + 1) from None
-            value_end = value_start + (data[value_start - 2] << 8 | data[value_start - 1])
-            if value_end > end:
-                raise _truncated("value of '%s'" % name, value_start)
-            value = data[value_start:value_end]
-            if not raw_values:
-                try:
-                    value = value.decode("utf-8")
-                except UnicodeDecodeError:
-                    pass
+            try:  # indexing past the end raises: no explicit length checks on the hot path
+                name_end = pos + 2 + data[pos + 1]
+                value_end = name_end + 2 + (data[name_end] << 8 | data[name_end + 1])
+            except IndexError:
+                raise _truncated("key name length" if pos + 1 >= end else "key name or value length", pos + 1) from None
+            name = text[pos + 2:name_end]
+            value = text[name_end + 2:value_end]
+            if value_end > ascii_end:
+                if not name.isascii():
+                    name = _utf8_name(data, pos + 2, name_end, "key")
+                if value_end > end:
+                    raise _truncated("value of '%s'" % name, name_end + 2)
+                if raw_values or not value.isascii():
+                    value = _value(data, name_end + 2, value_end, raw_values)
+                if not raw_values:
+                    ascii_end = _ascii_end(high, value_end, end)
             if name in current:
-                raise ViciProtocolError("duplicate name '%s'" % name, start)
+                raise ViciProtocolError("duplicate name '%s'" % name, pos)
             current[name] = value
             pos = value_end
-        elif kind == SECTION_START:
-            name, pos = _decode_name(data, pos, end, "section")
+        elif kind == LIST_START or kind == SECTION_START:
+            if pos + 1 >= end:
+                raise _truncated("%s name length" % _ELEMENT_NAMES[kind], pos + 1)
+            name_end = pos + 2 + data[pos + 1]
+            if name_end > end:
+                raise _truncated("%s name" % _ELEMENT_NAMES[kind], pos + 1)
+            name = text[pos + 2:name_end]
+            if name_end > ascii_end:
+                if not name.isascii():
+                    name = _utf8_name(data, pos + 2, name_end, _ELEMENT_NAMES[kind])
+                if not raw_values:
+                    ascii_end = _ascii_end(high, name_end, end)
             if name in current:
-                raise ViciProtocolError("duplicate name '%s'" % name, start)
-            section: Dict[str, Any] = {}
-            current[name] = section
-            stack.append((current, name))
-            current = section
-        elif kind == SECTION_END:
-            if not stack:
-                raise ViciProtocolError("section end without an open section", start)
-            current = stack.pop()[0]
-        elif kind == LIST_START:
-            name, pos = _decode_name(data, pos, end, "list")
-            if name in current:
-                raise ViciProtocolError("duplicate name '%s'" % name, start)
+                raise ViciProtocolError("duplicate name '%s'" % name, pos)
+            pos = name_end
+            if kind == SECTION_START:
+                section: Dict[str, Any] = {}
+                current[name] = section
+                stack.append((current, name))
+                current = section
+                continue
             items: List[Any] = []
             while True:
-                if pos >= end:
-                    raise _truncated("list '%s' (no list end)" % name, pos)
-                item_kind = data[pos]
-                if item_kind == LIST_END:
-                    pos += 1
-                    break
+                try:
+                    item_kind = data[pos]
+                except IndexError:
+                    raise _truncated("list '%s' (no list end)" % name, pos) from None
                 if item_kind != LIST_ITEM:
+                    if item_kind == LIST_END:
+                        pos += 1
+                        break
                     raise ViciProtocolError("element type %d inside list '%s'; lists hold items only" % (item_kind, name), pos)
-                item_start = pos + 3
-                if item_start > end:
-                    raise _truncated("list item length", pos + 1)
-                item_end = item_start + (data[pos + 1] << 8 | data[pos + 2])
-                if item_end > end:
-                    raise _truncated("item of list '%s'" % name, item_start)
-                item = data[item_start:item_end]
-                if not raw_values:
-                    try:
-                        item = item.decode("utf-8")
-                    except UnicodeDecodeError:
-                        pass
+                try:
+                    item_end = pos + 3 + (data[pos + 1] << 8 | data[pos + 2])
+                except IndexError:
+                    raise _truncated("list item length", pos + 1) from None
+                item = text[pos + 3:item_end]
+                if item_end > ascii_end:
+                    if item_end > end:
+                        raise _truncated("item of list '%s'" % name, pos + 3)
+                    if raw_values or not item.isascii():
+                        item = _value(data, pos + 3, item_end, raw_values)
+                    if not raw_values:
+                        ascii_end = _ascii_end(high, item_end, end)
                 items.append(item)
                 pos = item_end
             current[name] = items
+        elif kind == SECTION_END:
+            if not stack:
+                raise ViciProtocolError("section end without an open section", pos)
+            current = stack.pop()[0]
+            pos += 1
         elif kind in (LIST_ITEM, LIST_END):
-            raise ViciProtocolError("list element outside a list", start)
+            raise ViciProtocolError("list element outside a list", pos)
         else:
-            raise ViciProtocolError("unknown element type %d" % kind, start)
+            raise ViciProtocolError("unknown element type %d" % kind, pos)
     if stack:
         raise ViciProtocolError("section '%s' is not closed at the end of the message" % stack[-1][1], end)
     return root

@@ -7,6 +7,8 @@
 from __future__ import annotations
 
 import sys
+from collections import OrderedDict
+from collections.abc import Mapping
 
 import pytest
 
@@ -29,6 +31,7 @@ from ansible_collections.strongswan.vici.plugins.module_utils.vici.wire import (
     encode_packet,
 )
 from ansible_collections.strongswan.vici.tests.unit.plugins.module_utils.vici.fake_vici import (
+    blob16,
     frame,
     kv,
     section,
@@ -641,3 +644,87 @@ def test_lone_surrogates_are_an_encode_error(message, path):
     error = encode_error(message)
     assert error.path == path
     assert "lone surrogate" in str(error)
+
+
+# -- every path of the encoder's and decoder's fast paths ----------------------------------------
+
+
+class ReadOnlyMapping(Mapping):  # pylint: disable=too-few-public-methods
+    """A Mapping that is not a dict."""
+
+    def __init__(self, data):
+        self._data = dict(data)
+
+    def __getitem__(self, key):
+        return self._data[key]
+
+    def __iter__(self):
+        return iter(self._data)
+
+    def __len__(self):
+        return len(self._data)
+
+
+class Text(str):
+    pass
+
+
+class Items(list):
+    pass
+
+
+def test_subclasses_and_other_mappings_encode_like_their_base_types():
+    message = OrderedDict([
+        ("od", OrderedDict([("k", "v")])),
+        ("ro", ReadOnlyMapping({"k": Text("v")})),
+        (Text("sub"), Items(["a", Text("b")])),
+        ("t", ("x",)),
+    ])
+    assert encode_message(message) == (
+        section("od", kv("k", "v")) + section("ro", kv("k", "v")) + vlist("sub", "a", "b") + vlist("t", "x")
+    )
+    assert encode_message(ReadOnlyMapping({"a": "b"})) == kv("a", "b")
+
+
+@pytest.mark.parametrize("size", [0, 1, 127, 128, 255, 256, 1000, 65535])
+def test_ascii_values_of_every_length_class(size):
+    value = "v" * size
+    data = encode_message({"k": value, "l": [value, value]})
+    assert data == kv("k", value) + vlist("l", value, value)
+    decoded = decode_message(data)
+    assert decoded == {"k": value, "l": [value, value]}
+    assert type(decoded["k"]) is str
+
+
+def test_non_ascii_str_values_are_utf8():
+    data = encode_message({"k": "grüße €", "l": ["ä", "x", "日本"]})
+    assert data == kv("k", "grüße €".encode()) + vlist("l", "ä".encode(), "x", "日本".encode())
+    assert decode_message(data) == {"k": "grüße €", "l": ["ä", "x", "日本"]}
+
+
+def test_decoding_after_non_ascii_bytes_stays_exact():
+    """ASCII elements after, between and around non-ASCII ones; non-ASCII bytes that are only lengths."""
+    data = (
+        kv("a", "plain")
+        + kv("blob", b"\x30\x82\xff\x00")
+        + kv("b", "plain")
+        + kv("long", "x" * 200)  # its length byte 0xc8 is the only byte above 0x7f here
+        + b"\x03\x06gr\xc3\xbc\xc3\x9f" + blob16("name")  # a key named "grüß" (valid UTF-8)
+        + b"\x01\x02\xc3\xa4" + kv("in", "é") + b"\x02"  # a section named "ä"
+        + b"\x04\x02\xc3\xb6" + b"\x05" + blob16(b"\xff") + b"\x05" + blob16("ok") + b"\x06"  # a list named "ö"
+        + vlist("l", "a", b"\x80", "b", "ü")
+        + kv("c", "plain")
+    )
+    assert decode_message(data) == {
+        "a": "plain", "blob": b"\x30\x82\xff\x00", "b": "plain", "long": "x" * 200, "grüß": "name",
+        "ä": {"in": "é"}, "ö": [b"\xff", "ok"], "l": ["a", b"\x80", "b", "ü"], "c": "plain",
+    }
+    raw = decode_message(data, raw_values=True)
+    assert raw["a"] == b"plain" and raw["long"] == b"x" * 200 and raw["ä"] == {"in": "é".encode()}
+    assert raw["l"] == [b"a", b"\x80", b"b", "ü".encode()]
+    assert list(raw) == ["a", "blob", "b", "long", "grüß", "ä", "ö", "l", "c"]
+
+
+def test_duplicate_names_in_non_ascii_messages():
+    with pytest.raises(ViciProtocolError, match="duplicate name 'ä'"):
+        decode_message(kv("x", b"\xff") + b"\x03\x02\xc3\xa4" + blob16("1") + b"\x01\x02\xc3\xa4\x02")

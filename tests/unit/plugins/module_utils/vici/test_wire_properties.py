@@ -18,6 +18,7 @@ from ansible_collections.strongswan.vici.plugins.module_utils.vici.wire import (
     encode_message,
     encode_packet,
 )
+from ansible_collections.strongswan.vici.tests.unit.plugins.module_utils.vici.fake_vici import kv, section, vlist
 
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -210,3 +211,42 @@ def test_oracle_on_the_readme_example():
         "key1": b"value1",
         "section1": {"sub-section": {"key2": b"value2"}, "list1": [b"item1", b"item2"]},
     }
+
+
+# -- decoding what our encoder never produces: any UTF-8 names, long and binary values -----------------
+
+UTF8_NAMES = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=60)
+RAW_VALUES = st.one_of(st.binary(max_size=20), st.binary(min_size=120, max_size=300), TEXT.map(str.encode))
+
+
+def raw_trees():
+    leaves = st.one_of(RAW_VALUES, st.lists(RAW_VALUES, max_size=4))
+
+    def sections(children):
+        return st.lists(st.tuples(UTF8_NAMES, children), max_size=4, unique_by=lambda pair: pair[0]).map(dict)
+
+    return st.recursive(sections(leaves), sections, max_leaves=20)
+
+
+def wire_of(tree):
+    """Hand-built bytes of a tree with UTF-8 names and bytes values (independent of the encoder)."""
+    parts = []
+    for name, value in tree.items():
+        raw_name = name.encode("utf-8")
+        if isinstance(value, dict):
+            parts.append(section(raw_name, wire_of(value)))
+        elif isinstance(value, list):
+            parts.append(vlist(raw_name, *value))
+        else:
+            parts.append(kv(raw_name, value))
+    return b"".join(parts)
+
+
+@SETTINGS
+@given(raw_trees())
+def test_decoding_any_names_and_values_matches_the_oracle(tree):
+    data = wire_of(tree)
+    assert items_tree(decode_message(data, raw_values=True)) == items_tree(tree)
+    assert items_tree(decode_message(data)) == items_tree(expected_decoded(tree))
+    message_class, stream_class = official()
+    assert items_tree(_plain(message_class.deserialize(stream_class(data)))) == items_tree(tree)
