@@ -10,7 +10,7 @@ certificate-sized binary blobs) and a ``list-sa``-like reply (nested IKE and CHI
 at about 1 KB, 64 KB and 500 KB (real segment sizes; the daemon's limit is 512 KiB) and about 3 MB
 (above the limit, built in memory only to show how throughput scales).
 
-Usage: python benchmarks/codec.py [--repeat N] [--min-time SECONDS] [--skip-official-3mb]
+Usage: python benchmarks/codec.py [--repeat N] [--min-time SECONDS] [--skip-official-3mb] [--ours DIR]
 
 The two packages are both called ``vici``: the official one is imported normally, ours is loaded from
 plugins/module_utils/vici/ of this repository under the name ``ourvici``.
@@ -34,10 +34,10 @@ SIZES = [("1 KB", 1000), ("64 KB", 64000), ("500 KB", 500000), ("3 MB", 3000000)
 MB = 1e6
 
 
-def load_ours():
+def load_ours(package=OUR_PACKAGE):
     """Import plugins/module_utils/vici as the package ``ourvici`` (it uses relative imports only)."""
     spec = importlib.util.spec_from_file_location(
-        "ourvici", os.path.join(OUR_PACKAGE, "__init__.py"), submodule_search_locations=[OUR_PACKAGE]
+        "ourvici", os.path.join(package, "__init__.py"), submodule_search_locations=[package]
     )
     package = importlib.util.module_from_spec(spec)
     sys.modules["ourvici"] = package
@@ -153,7 +153,7 @@ def build(kind, target, encode):
         name = "%s%d" % (prefix, number)
         entry = make(rng, number)
         entry_size = len(encode({name: entry}))
-        if message and size + entry_size > target:
+        if message and abs(size + entry_size - target) >= abs(size - target):
             return message
         message[name] = entry
         size += entry_size
@@ -163,52 +163,56 @@ def build(kind, target, encode):
 # -- measuring ---------------------------------------------------------------------------------
 
 
-def measure(function, argument, repeat, min_time):
-    """Seconds per call: the best and the median of ``repeat`` timed batches, after a warm-up.
-
-    Each batch runs the function often enough to last about ``min_time`` seconds.
-    """
+def _calibrate(function, argument, min_time):
+    """Calls per batch so that a batch lasts about ``min_time`` seconds (after a warm-up call)."""
     function(argument)  # warm-up
     start = time.perf_counter()
     function(argument)
     once = max(time.perf_counter() - start, 1e-7)
-    loops = max(1, int(min_time / once))
-    samples = []
-    for _batch in range(repeat):
-        start = time.perf_counter()
-        for _loop in range(loops):
-            function(argument)
-        samples.append((time.perf_counter() - start) / loops)
-    return min(samples), statistics.median(samples)
+    return max(1, int(min_time / once))
+
+
+def _batch(function, argument, loops):
+    start = time.perf_counter()
+    for _loop in range(loops):
+        function(argument)
+    return (time.perf_counter() - start) / loops
+
+
+def measure(functions, argument, repeat, min_time):
+    """Seconds per call of each function: (best, median) of ``repeat`` batches.
+
+    The functions' batches alternate, so that a burst of load on the machine hits all of them alike.
+    """
+    loops = [_calibrate(function, argument, min_time) for function in functions]
+    samples = [[] for _function in functions]
+    for _batch_number in range(repeat):
+        for function, count, timings in zip(functions, loops, samples):
+            timings.append(_batch(function, argument, count))
+    return [(min(timings), statistics.median(timings)) for timings in samples]
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--repeat", type=int, default=5, help="timed batches per measurement (default 5)")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--repeat", type=int, default=7, help="timed batches per measurement (default 7)")
     parser.add_argument("--min-time", type=float, default=0.2, help="seconds per batch (default 0.2)")
     parser.add_argument("--skip-official-3mb", action="store_true",
-                        help="do not run the official package on the 3 MB messages (its decoder is quadratic)")
+                        help="do not time the official package on the 3 MB messages (saves time)")
+    parser.add_argument("--ours", default=OUR_PACKAGE, metavar="DIR",
+                        help="directory of the codec to measure (default: this checkout's plugins/module_utils/vici)")
     args = parser.parse_args(argv)
 
-    wire = load_ours()
+    wire = load_ours(args.ours)
     message_class, stream_class = load_official()
-
-    def ours_encode(message):
-        return wire.encode_message(message)
-
-    def ours_decode(data):
-        return wire.decode_message(data)
-
-    def official_encode(message):
-        return message_class.serialize(message)
 
     def official_decode(data):
         return message_class.deserialize(stream_class(data))
 
-    print("VICI codec throughput, MB/s (1 MB = 10^6 bytes of encoded message); best of %d batches of >= %.2fs"
-          " (median in parentheses)" % (args.repeat, args.min_time))
-    print("python %s, official vici %s" % (sys.version.split()[0], _official_version()))
-    header = "%-9s %-7s %9s | %-6s %20s %20s %7s" % ("message", "size", "bytes", "op", "ours", "official", "ratio")
+    print("VICI codec throughput in MB/s (10^6 bytes of encoded message per second): best of %d batches of"
+          " >= %.2f s each, median in parentheses; ratio = ours / official (best)" % (args.repeat, args.min_time))
+    print("python %s, official vici %s, ours from %s" % (
+        sys.version.split()[0], _official_version(), os.path.normpath(args.ours)))
+    header = "%-9s %-6s %9s | %-6s %20s %20s %7s" % ("message", "size", "bytes", "op", "ours", "official", "ratio")
     print(header)
     print("-" * len(header))
     results = {}
@@ -216,36 +220,33 @@ def main(argv=None):
         for label, target in SIZES:
             message = build(kind, target, wire.encode_message)
             data = wire.encode_message(message)
+            # the same bytes and the same tree from both, or the comparison means nothing
             assert data == message_class.serialize(message), "the two encoders disagree"
-            assert wire.decode_message(data, raw_values=True) == _plain(message_class.deserialize(stream_class(data)))
-            big = target > wire.MAX_SEGMENT_SIZE
+            assert wire.decode_message(data, raw_values=True) == _plain(official_decode(data)), "the decoders disagree"
+            skip_official = target > wire.MAX_SEGMENT_SIZE and args.skip_official_3mb
             for op, ours, official, argument in (
-                ("encode", ours_encode, official_encode, message),
-                ("decode", ours_decode, official_decode, data),
+                ("encode", wire.encode_message, message_class.serialize, message),
+                ("decode", wire.decode_message, official_decode, data),
             ):
-                ours_best, ours_median = measure(ours, argument, args.repeat, args.min_time)
-                if big and args.skip_official_3mb:
-                    official_best = official_median = None
-                else:
-                    # the official package is slow on big messages: fewer, single-call batches there
-                    official_best, official_median = measure(
-                        official, argument, args.repeat if not big else 1, args.min_time if not big else 0
-                    )
-                ours_rate = len(data) / ours_best / MB
-                results[(kind, label, op)] = ours_rate
-                if official_best is None:
+                functions = [ours] if skip_official else [ours, official]
+                timings = measure(functions, argument, args.repeat, args.min_time)
+                ours_best, ours_median = timings[0]
+                results[(kind, label, op)] = len(data) / ours_best / MB
+                if skip_official:
                     official_text, ratio_text = "skipped", ""
                 else:
+                    official_best, official_median = timings[1]
                     official_text = "%8.1f (%8.1f)" % (len(data) / official_best / MB, len(data) / official_median / MB)
                     ratio_text = "%6.1fx" % (official_best / ours_best)
-                print("%-9s %-7s %9d | %-6s %8.1f (%8.1f) %20s %7s" % (
-                    kind, label, len(data), op, ours_rate, len(data) / ours_median / MB, official_text, ratio_text))
+                print("%-9s %-6s %9d | %-6s %8.1f (%8.1f) %20s %7s" % (
+                    kind, label, len(data), op, len(data) / ours_best / MB, len(data) / ours_median / MB,
+                    official_text, ratio_text))
                 sys.stdout.flush()
     print()
     for kind in KINDS:
         for op in ("encode", "decode"):
             small, large = results[(kind, "64 KB", op)], results[(kind, "3 MB", op)]
-            print("scaling %-9s %s: ours at 3 MB is %5.1f%% of ours at 64 KB (%.1f vs %.1f MB/s)" % (
+            print("scaling %-9s %s: ours at 3 MB runs at %5.1f%% of ours at 64 KB (%.1f vs %.1f MB/s)" % (
                 kind, op, 100.0 * large / small, large, small))
     return 0
 
