@@ -58,7 +58,7 @@ def load_official():
 
 def _blob(rng, size):
     """Certificate-sized DER-like binary data (not valid UTF-8)."""
-    return b"\x30\x82" + bytes(rng.getrandbits(8) for _ in range(size - 2))
+    return b"\x30\x82" + bytes(rng.getrandbits(8) for _index in range(size - 2))
 
 
 def _connection(rng, number):

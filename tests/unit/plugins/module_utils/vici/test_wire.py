@@ -199,7 +199,7 @@ def test_decoded_values_are_str_when_utf8_and_bytes_otherwise():
     data = kv("ascii", "x") + kv("utf8", "grüße".encode()) + kv("der", b"\x30\x82\xff") + vlist("l", "é", b"\xc3")
     decoded = decode_message(data)
     assert decoded == {"ascii": "x", "utf8": "grüße", "der": b"\x30\x82\xff", "l": ["é", b"\xc3"]}
-    assert type(decoded["der"]) is bytes
+    assert isinstance(decoded["der"], bytes)
     assert decode_message(data, raw_values=True) == {
         "ascii": b"x", "utf8": "grüße".encode(), "der": b"\x30\x82\xff", "l": ["é".encode(), b"\xc3"],
     }
@@ -693,7 +693,7 @@ def test_ascii_values_of_every_length_class(size):
     assert data == kv("k", value) + vlist("l", value, value)
     decoded = decode_message(data)
     assert decoded == {"k": value, "l": [value, value]}
-    assert type(decoded["k"]) is str
+    assert isinstance(decoded["k"], str)
 
 
 def test_non_ascii_str_values_are_utf8():

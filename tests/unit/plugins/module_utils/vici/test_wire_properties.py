@@ -98,7 +98,7 @@ def test_str_values_round_trip_to_equal_str(tree):
 def test_non_utf8_bytes_stay_bytes(blob):
     decoded = decode_message(encode_message({"v": blob, "l": [blob]}))
     assert decoded == {"v": blob, "l": [blob]}
-    assert type(decoded["v"]) is bytes and type(decoded["l"][0]) is bytes
+    assert isinstance(decoded["v"], bytes) and isinstance(decoded["l"][0], bytes)
 
 
 def _is_utf8(blob):
