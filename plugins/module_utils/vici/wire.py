@@ -163,6 +163,7 @@ def encode_message(message: Mapping[str, Any]) -> bytes:
         raise ViciEncodeError("a message must be a mapping, not %s" % type(message).__name__)
     out: List[str] = []
     append = out.append
+    chunks: List[bytes] = []
     # Headers per element type, by name: names repeat a lot in real messages
     # (every connection has local_addrs, children, ...).
     kv_headers: Dict[Any, str] = {}
@@ -225,9 +226,14 @@ def encode_message(message: Mapping[str, Any]) -> bytes:
                 append(_encode_value(value, stack, key))
         else:
             if len(stack) == 1:
-                return "".join(out).encode("latin-1")
+                chunks.append("".join(out).encode("latin-1"))
+                return b"".join(chunks)
             append(_SECTION_END)
             items = stack.pop()[0]
+            if len(out) > 8192:
+                # Join in chunks while the pieces are still in the CPU caches; keeps big messages as fast as small ones.
+                chunks.append("".join(out).encode("latin-1"))
+                out.clear()
 
 
 def _truncated(what: str, offset: int) -> ViciProtocolError:

@@ -728,3 +728,24 @@ def test_decoding_after_non_ascii_bytes_stays_exact():
 def test_duplicate_names_in_non_ascii_messages():
     with pytest.raises(ViciProtocolError, match="duplicate name 'ä'"):
         decode_message(kv("x", b"\xff") + b"\x03\x02\xc3\xa4" + blob16("1") + b"\x01\x02\xc3\xa4\x02")
+
+
+def test_large_message_in_many_sections():
+    """Over 1 MB in thousands of sections (joined in chunks): byte-exact against the hand builders, and back."""
+    message = {
+        "conn%d" % n: {"version": "2", "local_addrs": ["192.0.2.%d" % (n % 250), "2001:db8::1"],
+                       "children": {"net": {"blob": b"\xff" * (n % 300), "mode": "tunnel"}}}
+        for n in range(6000)
+    }
+    expected = b"".join(
+        section("conn%d" % n, kv("version", "2"), vlist("local_addrs", "192.0.2.%d" % (n % 250), "2001:db8::1"),
+                section("children", section("net", kv("blob", b"\xff" * (n % 300)), kv("mode", "tunnel"))))
+        for n in range(6000)
+    )
+    data = encode_message(message)
+    assert data == expected
+    assert len(data) > 1000000
+    assert decode_message(data) == {
+        name: {**conn, "children": {"net": {"blob": conn["children"]["net"]["blob"] or "", "mode": "tunnel"}}}
+        for name, conn in message.items()
+    }
