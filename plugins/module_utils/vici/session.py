@@ -233,10 +233,18 @@ class Session:
         if registered_here:
             self._register(EVENT_REGISTER, event, deadline)
         try:
-            return self._request(command, message, check, None, event, on_event, deadline)
-        finally:
+            result = self._request(command, message, check, None, event, on_event, deadline)
+        except BaseException:
+            # The command's own error matters more than a failed clean-up.
             if registered_here and not self.closed:
-                self._register(EVENT_UNREGISTER, event, deadline)
+                try:
+                    self._register(EVENT_UNREGISTER, event, deadline)
+                except ViciError:
+                    pass
+            raise
+        if registered_here and not self.closed:
+            self._register(EVENT_UNREGISTER, event, deadline)
+        return result
 
     def _request(
         self,
@@ -297,7 +305,8 @@ class Session:
         and unregisters what it registered when it ends or is closed.
         """
         wanted = set(events)
-        added = [name for name in wanted if name not in self._registered]
+        # Register in the caller's order, each name once.
+        added = [name for name in dict.fromkeys(events) if name not in self._registered]
         deadline = Deadline(timeout)
         for name in added:
             self._register(EVENT_REGISTER, name, self._deadline(None))
@@ -506,7 +515,8 @@ class Session:
     ) -> Message:
         message = options(id_=id_, type_=type_, data=data)
         if owners is not None:
-            message["owners"] = list(owners)
+            # One identity given as a plain string is one owner, not one per character.
+            message["owners"] = [owners] if isinstance(owners, str) else list(owners)
         return self.call("load-shared", message, check)
 
     def unload_shared(self, secret_id: str, check: bool = True) -> Message:

@@ -91,6 +91,8 @@ CASES = [
      {"id": "psk-1", "type": "IKE", "data": "s3cret", "owners": ["a@example.org", "gw-b"]}),
     ("load_shared-one-owner", lambda s: s.load_shared("EAP", "pw", owners=iter(["carol"])), "load-shared",
      {"type": "EAP", "data": "pw", "owners": ["carol"]}),
+    ("load_shared-owner-as-string", lambda s: s.load_shared("IKE", "pw", owners="gw-b"), "load-shared",
+     {"type": "IKE", "data": "pw", "owners": ["gw-b"]}),
     ("unload_shared", lambda s: s.unload_shared("psk-1"), "unload-shared", {"id": "psk-1"}),
     ("get_shared", lambda s: s.get_shared(), "get-shared", {}),
     ("flush_certs", lambda s: s.flush_certs(type_="X509_CRL"), "flush-certs", {"type": "X509_CRL"}),
