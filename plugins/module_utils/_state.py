@@ -65,13 +65,43 @@ def _start_time(since: str) -> Optional[float]:
 
 
 def same_instance(first: str, second: str) -> bool:
-    """Whether two stats ``since`` values describe the same daemon run."""
+    """Whether two daemon instance identities describe the same daemon run.
+
+    An identity is ``<socket file identity>|<stats since>`` (see
+    :func:`instance_identity`), or a bare ``since`` value. Socket parts must
+    be equal; start times may differ by the daemon's jitter.
+    """
     if first == second:
         return bool(first)
-    first_time, second_time = _start_time(first), _start_time(second)
+    first_socket, _sep, first_since = first.rpartition("|")
+    second_socket, _sep, second_since = second.rpartition("|")
+    if first_socket != second_socket:
+        return False
+    first_time, second_time = _start_time(first_since), _start_time(second_since)
     if first_time is None or second_time is None:
         return False
     return abs(first_time - second_time) <= INSTANCE_TOLERANCE
+
+
+def instance_identity(socket_uri: str, since: str) -> str:
+    """Who the daemon behind ``socket_uri`` is: precise for UNIX sockets, approximate for TCP.
+
+    charon creates its UNIX socket anew at every start, so the socket file's
+    device, inode and modification time tell daemon runs apart exactly (the
+    start time alone has one-second resolution and jitter). Over TCP only the
+    start time is available.
+    """
+    try:
+        family, address = parse_uri(socket_uri)
+    except ViciError:
+        return since
+    if family != socket.AF_UNIX:
+        return since
+    try:
+        status = os.stat(str(address))
+    except OSError:
+        return since
+    return "socket:%d:%d:%d|%s" % (status.st_dev, status.st_ino, status.st_mtime_ns, since)
 
 
 def canonical_bytes(message: Any) -> bytes:
@@ -215,9 +245,9 @@ class Ledger:
 
     @classmethod
     def for_session(cls, session: Session, directory: Optional[str] = None) -> "Ledger":
-        """The ledger of the daemon behind ``session``; its instance is the daemon's start time."""
+        """The ledger of the daemon behind ``session``, for this daemon instance."""
         uptime = session.stats().get("uptime", {})
-        return cls(cls.path_for(session.uri, directory), str(uptime.get("since", "")))
+        return cls(cls.path_for(session.uri, directory), instance_identity(session.uri, str(uptime.get("since", ""))))
 
     def _load_file(self) -> Optional[Dict[str, Any]]:
         try:

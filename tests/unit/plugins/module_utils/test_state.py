@@ -18,6 +18,7 @@ from ansible_collections.strongswan.vici.plugins.module_utils._state import (
     Kind,
     Ledger,
     canonical_bytes,
+    instance_identity,
     mask_paths,
     plan,
     printable,
@@ -194,3 +195,18 @@ def test_one_ledger_per_socket_whatever_its_spelling(tmp_path):
     spellings = ["unix://%s" % target, str(target), "unix://%s" % link]
     assert len({Ledger.path_for(uri, str(tmp_path)) for uri in spellings}) == 1
     assert Ledger.path_for("tcp://127.0.0.1:4502", str(tmp_path)) != Ledger.path_for(str(target), str(tmp_path))
+
+
+def test_a_new_socket_file_is_a_new_daemon_instance(tmp_path):
+    """charon creates its socket anew at each start: that tells restarts apart exactly."""
+    path = tmp_path / "charon.vici"
+    path.write_text("")
+    since = "Nov 23 20:44:47 2026"
+    first = instance_identity("unix://%s" % path, since)
+    assert same_instance(first, instance_identity(str(path), "Nov 23 20:44:48 2026"))
+    path.unlink()
+    path.write_text("")
+    os.utime(str(path), ns=(1, 1))
+    assert not same_instance(first, instance_identity("unix://%s" % path, since))
+    # Over TCP (no socket file) the start time decides, with the daemon's jitter.
+    assert instance_identity("tcp://127.0.0.1:4502", since) == since
