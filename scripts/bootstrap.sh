@@ -21,19 +21,9 @@ REQUIREMENTS="$REPO/tests/requirements.txt"
 STAMP="$VENV/.bootstrap-stamp"
 GET_PIP_VERSIONS=(24_2)
 
-APT_PACKAGES=(
-    strongswan-charon
-    strongswan-swanctl
-    strongswan-pki
-    libcharon-extra-plugins
-    libstrongswan-extra-plugins
-    iproute2
-    openssl
-    softhsm2
-    shellcheck
-    git
-    ca-certificates
-)
+PACKAGES_FILE="$REPO/scripts/debian-packages.txt"
+# The first word of every line that is not a comment.
+mapfile -t APT_PACKAGES < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$PACKAGES_FILE" | awk '{print $1}')
 
 log() { printf 'bootstrap: %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
