@@ -1,0 +1,309 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, strongswan.vici contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""swanctl.conf text in both directions: parser and renderer. PRIVATE to the collection.
+
+Standard library only, so it runs on managed hosts (the ``config_info`` and ``config`` modules) as well as
+on the controller (the ``from_swanctl_conf`` and ``to_swanctl_conf`` filters).
+
+Follows strongSwan's settings syntax (``src/libstrongswan/settings/settings_lexer.l`` and
+``settings_parser.y``): ``#`` comments, ``name { ... }`` sections, ``key = value`` (a value ends at a newline,
+``#`` or ``}``; its words are joined by one space; ``"..."`` strings with backslash escapes), sections of the
+same name merged, references ``name : other.section, ... { }`` (keys and sub-sections the section lacks are
+inherited; its own come first), and ``include`` (relative to ``include_dir``, globbed; without ``include_dir``
+an include is an error). Values stay text, exactly as swanctl reads them.
+
+:func:`render` writes a tree back as text that both this parser and strongSwan's read as the same tree.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+from typing import Any, Dict, List, Mapping, Optional
+
+NAME_STOP = set('#{}="\r\n\t ')
+
+
+class ConfError(ValueError):
+    pass
+
+
+class _Section:
+    def __init__(self) -> None:
+        self.keys: Dict[str, str] = {}
+        self.sections: Dict[str, "_Section"] = {}
+        self.refs: List[str] = []
+
+    def merge(self, other: "_Section") -> None:
+        self.keys.update(other.keys)
+        for name, section in other.sections.items():
+            self.sections.setdefault(name, _Section()).merge(section)
+        self.refs.extend(other.refs)
+
+
+class _Reader:
+    def __init__(self, text: str, path: str, include_dir: Optional[str]) -> None:
+        self.text = text
+        self.pos = 0
+        self.path = path
+        self.include_dir = include_dir
+
+    def peek(self) -> str:
+        return self.text[self.pos] if self.pos < len(self.text) else ""
+
+    def skip(self, newlines: bool = True) -> None:
+        while self.pos < len(self.text):
+            char = self.text[self.pos]
+            if char == "#":
+                while self.pos < len(self.text) and self.text[self.pos] != "\n":
+                    self.pos += 1
+            elif char in " \t\r" or (newlines and char == "\n"):
+                self.pos += 1
+            else:
+                return
+
+    def name(self) -> str:
+        start = self.pos
+        while self.pos < len(self.text) and self.text[self.pos] not in NAME_STOP:
+            self.pos += 1
+        return self.text[start:self.pos]
+
+    def string(self) -> str:
+        self.pos += 1  # opening quote
+        out = []
+        while True:
+            if self.pos >= len(self.text):
+                raise ConfError("%s: unterminated string" % self.path)
+            char = self.text[self.pos]
+            if char == '"':
+                self.pos += 1
+                return "".join(out)
+            if char == "\\" and self.pos + 1 < len(self.text):
+                nxt = self.text[self.pos + 1]
+                self.pos += 2
+                if nxt == "\n":
+                    continue
+                out.append({"n": "\n", "r": "\r", "t": "\t"}.get(nxt, nxt))
+                continue
+            if char != "\r":
+                out.append(char)
+            self.pos += 1
+
+    def value(self) -> str:
+        parts = []
+        while True:
+            self.skip(newlines=False)
+            char = self.peek()
+            if char in ("", "\n", "#", "}"):
+                return " ".join(parts)
+            if char == '"':
+                parts.append(self.string())
+            else:
+                start = self.pos
+                while self.pos < len(self.text) and self.text[self.pos] not in '#}"\r\n\t ':
+                    self.pos += 1
+                parts.append(self.text[start:self.pos])
+
+    def include_pattern(self) -> str:
+        self.skip(newlines=False)
+        if self.peek() == '"':
+            return self.string()
+        start = self.pos
+        while self.pos < len(self.text) and self.text[self.pos] not in "#}\r\n\t ":
+            self.pos += 1
+        return self.text[start:self.pos]
+
+    def body(self, section: _Section, top: bool) -> None:
+        while True:
+            self.skip()
+            char = self.peek()
+            if char == "":
+                if top:
+                    return
+                raise ConfError("%s: missing '}'" % self.path)
+            if char == "}":
+                if top:
+                    raise ConfError("%s: unexpected '}'" % self.path)
+                self.pos += 1
+                return
+            name = self.name()
+            if not name:
+                raise ConfError("%s: unexpected %r at offset %d" % (self.path, char, self.pos))
+            self.skip(newlines=False)
+            if name == "include" and self.peek() not in ("=", "{", ":"):
+                pattern = self.include_pattern()
+                if self.include_dir is None:
+                    raise ConfError("%s: 'include %s' needs include_dir" % (self.path, pattern))
+                if not os.path.isabs(pattern):
+                    pattern = os.path.join(self.include_dir, pattern)
+                matches = sorted(glob.glob(pattern))
+                if not matches and not glob.has_magic(pattern):
+                    raise ConfError("include of a missing file: %s" % pattern)
+                for match in matches:
+                    with open(match, encoding="utf-8") as handle:
+                        _Reader(handle.read(), match, os.path.dirname(match)).body(section, top=True)
+                continue
+            self.skip()
+            char = self.peek()
+            if char == "=":
+                self.pos += 1
+                section.keys[name] = self.value()
+            elif char in ("{", ":"):
+                child = _Section()
+                if char == ":":
+                    self.pos += 1
+                    refs = ""
+                    while self.peek() not in ("{", ""):
+                        refs += self.text[self.pos]
+                        self.pos += 1
+                    child.refs = [ref.strip() for ref in refs.split(",") if ref.strip()]
+                self.pos += 1  # '{'
+                self.body(child, top=False)
+                section.sections.setdefault(name, _Section()).merge(child)
+            else:
+                raise ConfError("%s: expected '=' or '{' after %r" % (self.path, name))
+
+
+def _find(root: _Section, path: str) -> Optional[_Section]:
+    node = root
+    for part in path.split("."):
+        node = node.sections.get(part)
+        if node is None:
+            return None
+    return node
+
+
+def _resolve(root: _Section, section: _Section, depth: int = 0) -> Dict[str, Any]:
+    if depth > 20:
+        raise ConfError("section references loop")
+    result: Dict[str, Any] = dict(section.keys)
+    for name, child in section.sections.items():
+        result[name] = _resolve(root, child, depth + 1)
+    for ref in section.refs:
+        target = _find(root, ref)
+        if target is None:
+            raise ConfError("reference to a missing section: %s" % ref)
+        _inherit(result, _resolve(root, target, depth + 1))
+    return result
+
+
+def _inherit(own: Dict[str, Any], inherited: Dict[str, Any]) -> None:
+    for key, value in inherited.items():
+        if key not in own:
+            own[key] = value
+        elif isinstance(own[key], dict) and isinstance(value, dict):
+            _inherit(own[key], value)
+
+
+def parse_text(text: str, path: str = "<swanctl.conf>", include_dir: Optional[str] = None) -> Dict[str, Any]:
+    """swanctl.conf TEXT as a tree of dicts and text values (ConfError on bad syntax)."""
+    root = _Section()
+    _Reader(text, path, include_dir).body(root, top=True)
+    return _resolve(root, root)
+
+
+def parse_file(path: str) -> Dict[str, Any]:
+    """The swanctl.conf at PATH, includes resolved relative to its directory."""
+    with open(path, encoding="utf-8") as handle:
+        return parse_text(handle.read(), path, os.path.dirname(os.path.abspath(path)))
+
+
+# strongSwan's NAME token: [^#{}:.,="\r\n\t ]+ (settings_lexer.l). Section and key names are only these.
+_NAME_RE = re.compile(r'[^#{}:.,="\r\n\t ]+\Z')
+# An unquoted value: words of characters the lexer's value state takes as they are, one space between them.
+# '{' and a backslash would be read back as they are too; they are quoted anyway, for a human reader's sake.
+# '=' stays bare: identities (C=CH, O=...) and base64 padding are full of it.
+_BARE_RE = re.compile(r'[^#{}"\\\r\n\t ]+( [^#{}"\\\r\n\t ]+)*\Z')
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+INDENT = "   "  # strongSwan's own examples indent by three spaces
+
+
+def _where(path: List[str]) -> str:
+    return ".".join(path) if path else "the top level"
+
+
+def _name(name: Any, path: List[str]) -> str:
+    if isinstance(name, int) and not isinstance(name, bool):
+        name = str(name)
+    if not isinstance(name, str):
+        raise ConfError("%s: a name must be text, got %s %r" % (_where(path), type(name).__name__, name))
+    if not _NAME_RE.match(name):
+        raise ConfError(
+            "%s: name %r is not allowed in swanctl.conf (it must be non-empty and contain none of "
+            "'#{}:.,=\"', spaces, tabs or line breaks)" % (_where(path), name)
+        )
+    return name
+
+
+def _scalar(value: Any, path: List[str]) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return "%d" % value
+    if isinstance(value, bytes):
+        # swanctl reads "0x<hex>" as binary data (secrets, load_creds.c); everywhere else it stays text
+        return "0x" + value.hex()
+    if isinstance(value, str):
+        return value
+    raise ConfError(
+        "%s: a value must be text, a number, a boolean, bytes or a list of those, got %s"
+        % (_where(path), type(value).__name__)
+    )
+
+
+def render_value(value: Any, path: Optional[List[str]] = None) -> str:
+    """VALUE as swanctl.conf value text (quoted where needed); PATH names the key in errors."""
+    path = path or []
+    if isinstance(value, (list, tuple)):
+        items = []
+        for index, item in enumerate(value):
+            if isinstance(item, (list, tuple, dict)):
+                raise ConfError("%s[%d]: a list item must be a single value" % (_where(path), index))
+            text = _scalar(item, path)
+            if "," in text:
+                raise ConfError(
+                    "%s[%d]: list item %r contains a comma, which swanctl reads as a separator"
+                    % (_where(path), index, text)
+                )
+            items.append(text)
+        text = ", ".join(items)
+    else:
+        text = _scalar(value, path)
+    if "\0" in text:
+        raise ConfError("%s: a value cannot contain a NUL character" % _where(path))
+    if _BARE_RE.match(text):
+        return text
+    return '"%s"' % "".join(_ESCAPES.get(char, char) for char in text)
+
+
+def _render_section(tree: Mapping[Any, Any], path: List[str], depth: int, out: List[str]) -> None:
+    indent = INDENT * depth
+    for raw_name, value in tree.items():
+        name = _name(raw_name, path)
+        here = path + [name]
+        if value is None:
+            continue  # 'key =' unsets a key in strongSwan; a missing value is simply not written
+        if isinstance(value, Mapping):
+            # 'include {' (with white space) would be read by strongSwan as an include statement
+            out.append("%s%s%s{" % (indent, name, "" if name == "include" else " "))
+            _render_section(value, here, depth + 1, out)
+            out.append("%s}" % indent)
+        else:
+            out.append("%s%s = %s" % (indent, name, render_value(value, here)))
+
+
+def render(tree: Mapping[str, Any]) -> str:
+    """TREE (dicts are sections, other values are keys) as swanctl.conf text, in the tree's own order.
+
+    Booleans become yes/no, integers decimal, lists comma-separated, bytes ``0x`` and hex (swanctl's form
+    for binary secrets); ``None`` leaves the key out. Values are quoted when strongSwan would otherwise read
+    them differently. Raises ConfError naming the path of a name or value that cannot be written.
+    """
+    if not isinstance(tree, Mapping):
+        raise ConfError("expected a dictionary of sections and keys, got %s" % type(tree).__name__)
+    out: List[str] = []
+    _render_section(tree, [], 0, out)
+    return "\n".join(out) + "\n" if out else ""

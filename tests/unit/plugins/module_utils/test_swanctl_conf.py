@@ -1,0 +1,210 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, strongswan.vici contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""swanctl.conf in both directions: render(), and parse(render(tree)) == tree (examples, hypothesis, corpus)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ansible_collections.strongswan.vici.plugins.module_utils._swanctl_conf import (
+    ConfError,
+    parse_file,
+    parse_text,
+    render,
+    render_value,
+)
+
+SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _corpus():
+    """strongSwan's test configurations (../shared/corpus/swanctl beside the repository), or None.
+
+    ansible-test runs a staged copy below the repository, so every ancestor of this file is tried.
+    """
+    for parent in Path(__file__).resolve().parents:
+        candidate = parent / "shared" / "corpus" / "swanctl"
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+CORPUS = _corpus()
+
+
+def test_render_layout_and_order():
+    tree = {
+        "connections": {
+            "gw": {
+                "version": 2,
+                "remote_addrs": "192.0.2.2",
+                "local": {"auth": "psk", "id": "moon"},
+                "children": {"net": {"local_ts": ["10.1.0.0/16", "10.2.0.0/16"], "start_action": "none"}},
+                "mobike": False,
+            },
+        },
+        "secrets": {"ike-gw": {"secret": "s3cret", "id-a": "moon", "id-b": "sun"}},
+    }
+    assert render(tree) == (
+        "connections {\n"
+        "   gw {\n"
+        "      version = 2\n"
+        "      remote_addrs = 192.0.2.2\n"
+        "      local {\n"
+        "         auth = psk\n"
+        "         id = moon\n"
+        "      }\n"
+        "      children {\n"
+        "         net {\n"
+        "            local_ts = 10.1.0.0/16, 10.2.0.0/16\n"
+        "            start_action = none\n"
+        "         }\n"
+        "      }\n"
+        "      mobike = no\n"
+        "   }\n"
+        "}\n"
+        "secrets {\n"
+        "   ike-gw {\n"
+        "      secret = s3cret\n"
+        "      id-a = moon\n"
+        "      id-b = sun\n"
+        "   }\n"
+        "}\n"
+    )
+    assert render({}) == ""
+    assert render({"empty": {}}) == "empty {\n}\n"
+
+
+@pytest.mark.parametrize("value,text", [
+    ("plain", "plain"),
+    ("two words", "two words"),
+    ("aes128-sha256, aes256-sha384", "aes128-sha256, aes256-sha384"),
+    ("C=CH, O=strongSwan, CN=moon", "C=CH, O=strongSwan, CN=moon"),
+    ("", '""'),
+    (" lead", '" lead"'),
+    ("trail ", '"trail "'),
+    ("two  spaces", '"two  spaces"'),
+    ("a # b", '"a # b"'),
+    ("a}b", '"a}b"'),
+    ("{x}", '"{x}"'),
+    ('say "hi"', '"say \\"hi\\""'),
+    ("back\\slash", '"back\\\\slash"'),
+    ("line\nbreak", '"line\\nbreak"'),
+    ("cr\rtab\t", '"cr\\rtab\\t"'),
+    ("grüezi", "grüezi"),
+    (True, "yes"),
+    (False, "no"),
+    (0, "0"),
+    (-3, "-3"),
+    (3600, "3600"),
+    (b"\x00\xffA", "0x00ff41"),
+    (["a", "b c", 1, True], "a, b c, 1, yes"),
+    ([], '""'),
+    (["x y", "a#b"], '"x y, a#b"'),
+])
+def test_render_value(value, text):
+    assert render_value(value) == text
+    if isinstance(value, str):
+        assert parse_text("k = %s\n" % text) == {"k": value}
+
+
+@pytest.mark.parametrize("tree,message", [
+    ({"a b": "x"}, "connections|name 'a b'"),
+    ({"connections": {"gw.1": {}}}, "connections: name 'gw.1'"),
+    ({"connections": {"gw": {"": "x"}}}, "connections.gw: name ''"),
+    ({"s": {"k:x": "v"}}, "s: name 'k:x'"),
+    ({"s": {"a,b": "v"}}, "s: name 'a,b'"),
+    ({"s": {"k": 1.5}}, "s.k: a value must be text"),
+    ({"s": {"k": ["a,b"]}}, r"s.k\[0\]: list item 'a,b' contains a comma"),
+    ({"s": {"k": [{"a": 1}]}}, r"s.k\[0\]: a list item must be a single value"),
+    ({"s": {"k": "nul\0"}}, "s.k: a value cannot contain a NUL"),
+    ({"s": {None: "v"}}, "s: a name must be text"),
+])
+def test_render_errors_name_the_path(tree, message):
+    with pytest.raises(ConfError, match=message.replace("connections|", "")):
+        render(tree)
+    with pytest.raises(ConfError, match="expected a dictionary"):
+        render(["not", "a", "tree"])
+
+
+def test_render_none_leaves_the_key_out_and_int_names_are_text():
+    assert parse_text(render({"pools": {"p": {"addrs": "10.0.0.0/24", "dns": None}, 7: {"addrs": "1.2.3.4"}}})) == {
+        "pools": {"p": {"addrs": "10.0.0.0/24"}, "7": {"addrs": "1.2.3.4"}}}
+
+
+def test_render_section_named_include():
+    # 'include {' would be strongSwan's include statement; 'include{' is a section, and 'include = x' a key.
+    text = render({"include": {"include": "x"}})
+    assert text == "include{\n   include = x\n}\n"
+    assert parse_text(text) == {"include": {"include": "x"}}
+
+
+def test_typed_values_read_back_as_text():
+    tree = {"c": {"v": 2, "b": True, "l": ["a", "b"], "n": {"x": b"\x01"}}}
+    assert parse_text(render(tree)) == {"c": {"v": "2", "b": "yes", "l": "a, b", "n": {"x": "0x01"}}}
+
+
+def test_parse_file_roundtrip(tmp_path):
+    tree = {"connections": {"a": {"remote_addrs": "198.18.0.2", "local": {"auth": "psk"}}},
+            "secrets": {"ike": {"secret": 'p#"{}=\n', "id": "a"}}}
+    path = tmp_path / "swanctl.conf"
+    path.write_text(render(tree), encoding="utf-8")
+    assert parse_file(str(path)) == tree
+
+
+# --- property: parse(render(tree)) == tree for any tree of text the syntax can hold ---------------------
+
+# strongSwan's NAME token is [^#{}:.,="\r\n\t ]+; NUL cannot be in C strings; lone surrogates cannot be UTF-8.
+NAME_CHARS = st.characters(blacklist_categories=("Cs",), blacklist_characters='#{}:.,="\r\n\t \0')
+NAMES = st.one_of(st.text(alphabet=NAME_CHARS, min_size=1, max_size=10),
+                  st.sampled_from(["include", "id", "secret", "children", "local", "remote", "x"]))
+NASTY = st.sampled_from(["", " ", "  ", "#", "}", "{", "=", '"', "\\", "\\n", "\n", "\r", "\t", "\r\n", ",", ":",
+                         "include", "a b", "a  b", " a", "a ", '\\"', "0x00", "#}\"", "\\\n", "\x0b", "\u2028"])
+TEXT_CHARS = st.characters(blacklist_categories=("Cs",), blacklist_characters="\0")
+VALUES = st.one_of(st.text(alphabet=TEXT_CHARS, max_size=30),
+                   st.lists(st.one_of(NASTY, st.text(alphabet=TEXT_CHARS, max_size=5)), max_size=4).map("".join))
+TREES = st.recursive(
+    VALUES,
+    lambda children: st.dictionaries(NAMES, children, max_size=5),
+    max_leaves=30,
+).filter(lambda tree: isinstance(tree, dict))
+
+
+@SETTINGS
+@given(TREES)
+def test_roundtrip_property(tree):
+    assert parse_text(render(tree)) == tree
+
+
+@SETTINGS
+@given(st.dictionaries(NAMES, st.dictionaries(NAMES, VALUES, max_size=6), max_size=4))
+def test_render_is_stable(tree):
+    """render(parse(render(x))) == render(x) when sections come after keys (the parser's order)."""
+    ordered = {name: dict(sorted(body.items(), key=lambda item: isinstance(item[1], dict)))
+               for name, body in tree.items()}
+    assert render(parse_text(render(ordered))) == render(ordered)
+
+
+# --- every corpus file: parse -> render -> parse gives the same tree --------------------------------------
+
+@pytest.mark.skipif(CORPUS is None, reason="corpus (shared/corpus/swanctl beside the repository) not present")
+def test_corpus_roundtrip():
+    files = sorted(CORPUS.glob("*.conf"))
+    assert files, "corpus directory has no .conf files: %s" % CORPUS
+    checked, unreadable = 0, []
+    for path in files:
+        try:
+            tree = parse_file(str(path))
+        except (ConfError, OSError) as error:
+            unreadable.append("%s: %s" % (path.name, error))
+            continue
+        assert parse_text(render(tree), str(path)) == tree, path.name
+        checked += 1
+    # A file the parser cannot read at all (a missing include) is no round-trip failure, but most must be read.
+    assert checked >= len(files) * 0.9, unreadable
