@@ -25,6 +25,10 @@ options:
       - Seconds one VICI operation may take, from sending the request to the last byte of its reply
         (streamed events included).
       - If not set, the value of the E(STRONGSWAN_VICI_TIMEOUT) environment variable is used.
+      - Must be a finite number above V(0) and at most V(86400) (one day); other values fail the module before it
+        connects, naming the option.
+      - Connecting also retries within this time while the daemon's socket is busy (its listen queue is full, as
+        with many parallel runs).
     type: float
     default: 30
 notes:

@@ -12,7 +12,7 @@ sockets or bytes.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
@@ -26,9 +26,10 @@ from .vici.errors import (
     ViciProtocolError,
     ViciTimeoutError,
     ViciTransportError,
+    ViciValueError,
 )
 from .vici.session import Session
-from .vici.transport import DEFAULT_URI
+from .vici.transport import DEFAULT_URI, check_timeout
 
 VICI_COMMON_ARGS: Dict[str, Dict[str, Any]] = {
     "socket": {"type": "str", "default": DEFAULT_URI, "fallback": (env_fallback, ["STRONGSWAN_VICI_SOCKET"])},
@@ -53,31 +54,100 @@ def describe_error(error: ViciError, socket_uri: str) -> str:
         return "VICI protocol error talking to %s: %s" % (socket_uri, error)
     if isinstance(error, ViciEncodeError):
         return "cannot encode the request: %s" % error
+    if isinstance(error, ViciValueError):
+        return "invalid argument: %s" % error
     if isinstance(error, (ViciCommandFailed, ViciCommandUnknown, ViciEventUnknown)):
         return str(error)
     return "VICI error: %s" % error
 
 
-def to_text(value: Any) -> Any:
-    """A decoded message as text only: values that are not UTF-8 become hex."""
+# The deepest nesting of dicts and lists to_text() converts. A decoded message is at most
+# MAX_DEPTH (64) sections deep; the margin covers lists of messages and the lists inside them.
+MAX_TEXT_DEPTH = 100
+
+
+class NestingError(ValueError):
+    """A value nests deeper than the walkers of the collection accept."""
+
+
+def to_text(value: Any, max_depth: int = MAX_TEXT_DEPTH) -> Any:
+    """A decoded message as text only: values that are not UTF-8 become hex.
+
+    Iterative, and refuses (:class:`NestingError`) dicts and lists nested
+    deeper than ``max_depth``: the result is later serialised by code that
+    recurses (``json``), so a depth bound keeps every later step safe too.
+    """
+    if not isinstance(value, (bytes, dict, list)):
+        return value
     if isinstance(value, bytes):
         return value.hex()
-    if isinstance(value, dict):
-        return {key: to_text(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [to_text(item) for item in value]
-    return value
+    root: Any = {} if isinstance(value, dict) else []
+    # (source container, converted container, depth of the source)
+    pending: List[Tuple[Any, Any, int]] = [(value, root, 1)]
+    while pending:
+        source, target, depth = pending.pop()
+        if depth > max_depth:
+            raise NestingError("the value nests more than %d levels deep" % max_depth)
+        entries: Iterable[Tuple[Any, Any]] = source.items() if isinstance(source, dict) else enumerate(source)
+        for key, item in entries:
+            if isinstance(item, bytes):
+                item = item.hex()
+            elif isinstance(item, dict):
+                child: Any = {}
+                pending.append((item, child, depth + 1))
+                item = child
+            elif isinstance(item, list):
+                child = []
+                pending.append((item, child, depth + 1))
+                item = child
+            if isinstance(target, dict):
+                target[key] = item
+            else:
+                target.append(item)
+    return root
+
+
+def check_seconds(params: Mapping[str, Any], name: str, allow_zero: bool = False) -> Optional[str]:
+    """An error message naming option ``name`` if its value is not a usable number of seconds, else None.
+
+    The argument spec has no range check: this one rule (finite, above 0 or
+    0 with ``allow_zero``, at most a day) serves every option in seconds.
+    """
+    value = params.get(name)
+    if value is None:
+        return None
+    try:
+        check_timeout(value, name, allow_zero=allow_zero)
+    except ViciValueError as error:
+        return "option '%s': %s" % (name, error)
+    return None
 
 
 class ViciModule:
-    """An AnsibleModule with a lazily opened VICI session and shared error handling."""
+    """An AnsibleModule with a lazily opened VICI session and shared error handling.
 
-    def __init__(self, argument_spec: Mapping[str, Any], supports_check_mode: bool = True, **kwargs: Any) -> None:
+    ``seconds`` names the module's own options that hold seconds and may be 0
+    (``wait_timeout``); they and ``timeout`` are range-checked before anything
+    else happens.
+    """
+
+    def __init__(
+        self,
+        argument_spec: Mapping[str, Any],
+        supports_check_mode: bool = True,
+        seconds: Sequence[str] = (),
+        **kwargs: Any
+    ) -> None:
         self.module = AnsibleModule(
             argument_spec=vici_argument_spec(**argument_spec), supports_check_mode=supports_check_mode, **kwargs
         )
         self.params = self.module.params
         self._session: Optional[Session] = None
+        problems = [check_seconds(self.params, "timeout")]
+        problems.extend(check_seconds(self.params, name, allow_zero=True) for name in seconds)
+        found = [problem for problem in problems if problem]
+        if found:
+            self.module.fail_json(msg="; ".join(found))
 
     @property
     def check_mode(self) -> bool:
@@ -126,6 +196,8 @@ class ViciModule:
             main(self)
         except ViciError as error:
             self.fail_from(error)
+        except NestingError as error:
+            self.fail("the daemon's reply cannot be returned: %s" % error)
 
     # -- declarative objects ----------------------------------------------
 

@@ -67,6 +67,7 @@ options:
       - V(0) does not wait; for V(up) the daemon is told to initiate and the module returns at once (fire and forget),
         so a failure is not reported.
       - When an initiation times out the daemon keeps trying in the background, as it does for C(swanctl --initiate).
+      - Must be a finite number from V(0) to V(86400) (one day).
     type: float
     default: 30
   force:
@@ -220,6 +221,7 @@ def main():
             "peer_id": {"type": "str"},
         },
         required_if=[("state", "redirected", ("gateway",)), ("state", "redirected", ("ike", "peer_ip", "peer_id"), True)],
+        seconds=("wait_timeout",),
     )
 
     def run(vici):
@@ -228,8 +230,6 @@ def main():
         target = Target(params["ike"], params["child"])
         if state != "redirected" and not (target.ike or target.child):
             vici.fail("one of the following is required: ike, child")
-        if params["wait_timeout"] < 0:
-            vici.fail("wait_timeout must be 0 or more seconds")
         before = sa_snapshot(vici.session, target) if vici.diff_mode else []
         try:
             if state == "up":

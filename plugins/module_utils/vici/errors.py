@@ -31,6 +31,17 @@ class ViciEncodeError(ViciError, ValueError):
         super().__init__("%s: %s" % (path, message) if path else message)
 
 
+class ViciValueError(ViciError, ValueError):
+    """An argument of the client is out of range (a timeout that is negative, NaN, infinite, too large).
+
+    ``field`` names the argument, e.g. ``timeout``.
+    """
+
+    def __init__(self, message: str, field: str = "") -> None:
+        self.field = field
+        super().__init__(message)
+
+
 class ViciProtocolError(ViciError):
     """The peer sent bytes the VICI protocol does not allow.
 
@@ -40,6 +51,16 @@ class ViciProtocolError(ViciError):
     def __init__(self, message: str, offset: Optional[int] = None) -> None:
         self.offset = offset
         super().__init__(message if offset is None else "%s (at byte %d)" % (message, offset))
+
+
+class ViciLimitError(ViciProtocolError):
+    """The peer sent more than a local safety limit allows.
+
+    Sections nested deeper than the decoder accepts, or more unsolicited
+    event bytes than the session keeps while a reply is owed. Nothing the
+    real daemon sends comes near these limits; a peer that does is broken or
+    hostile, and the session is closed.
+    """
 
 
 class ViciTransportError(ViciError):

@@ -26,11 +26,12 @@ from .errors import (
     ViciCommandUnknown,
     ViciError,
     ViciEventUnknown,
+    ViciLimitError,
     ViciProtocolError,
     ViciTimeoutError,
     ViciTransportError,
 )
-from .transport import DEFAULT_URI, Deadline, FramedSocket
+from .transport import DEFAULT_URI, MAX_TIMEOUT, Deadline, FramedSocket, check_timeout
 from .wire import (
     CMD_REQUEST,
     CMD_RESPONSE,
@@ -46,10 +47,18 @@ from .wire import (
 )
 
 DEFAULT_TIMEOUT = 30.0
-# Events that arrive while nobody listens are kept up to this many; older
-# ones are dropped (and counted) so a forgotten registration cannot grow
-# memory without bound.
+# Events that arrive while nobody listens are kept up to this many, and up to
+# this many bytes (their encoded size; decoded they take a few times more);
+# older ones are dropped (and counted) so a forgotten registration cannot grow
+# memory without bound. While a reply is owed, going over the byte bound is an
+# error instead: a peer that floods events rather than answer is broken or
+# hostile (the daemon's own log events are a few hundred bytes each).
 EVENT_BACKLOG_LIMIT = 10000
+EVENT_BACKLOG_BYTES = 4 * 1024 * 1024
+# The events of one streamed command (list-sas, list-conns, ...) may total this
+# many encoded bytes: far above what thousands of connections or SAs take
+# (about 1 to 2 KB each), far below what exhausts memory.
+STREAM_BYTES_LIMIT = 64 * 1024 * 1024
 # Extra seconds granted beyond a daemon-side timeout (initiate/terminate),
 # so the daemon's own "not established after N ms" answer arrives first.
 DAEMON_TIMEOUT_GRACE = 5.0
@@ -99,16 +108,20 @@ class Session:
 
     ``timeout`` (seconds) bounds every operation: sending the request and
     receiving the whole reply, streamed events included. ``None`` waits
-    forever, which only interactive tools should choose.
+    forever, which only interactive tools should choose. A timeout that is
+    not a finite number of seconds above 0 and at most a day raises
+    :class:`ViciValueError`.
     """
 
     def __init__(self, uri: str = DEFAULT_URI, timeout: Optional[float] = DEFAULT_TIMEOUT) -> None:
         self.uri = uri
-        self.timeout = timeout
-        self._socket: Optional[FramedSocket] = FramedSocket.connect(uri, timeout)
+        self.timeout = check_timeout(timeout)
         self._registered: Set[str] = set()
-        self._backlog: Deque[Tuple[str, Message]] = collections.deque()
+        # (event name, message, encoded size) of events nobody listened to yet.
+        self._backlog: Deque[Tuple[str, Message, int]] = collections.deque()
+        self._backlog_bytes = 0
         self.dropped_events = 0
+        self._socket: Optional[FramedSocket] = FramedSocket.connect(uri, self.timeout)
 
     # -- life cycle -------------------------------------------------------
 
@@ -141,7 +154,7 @@ class Session:
         return self._socket
 
     def _deadline(self, timeout: Optional[float]) -> Deadline:
-        return Deadline(self.timeout if timeout is None else timeout)
+        return Deadline(self.timeout if timeout is None else check_timeout(timeout))
 
     def _send(self, packet: bytes, deadline: Deadline) -> None:
         try:
@@ -150,10 +163,11 @@ class Session:
             self.close()
             raise
 
-    def _read(self, deadline: Deadline) -> Packet:
-        """Read one packet. Errors that leave the stream out of sync close the session."""
+    def _read(self, deadline: Deadline) -> Tuple[Packet, int]:
+        """Read one packet and its encoded size. Errors that leave the stream out of sync close the session."""
         try:
-            return decode_packet(self._sock().recv_segment(deadline))
+            segment = self._sock().recv_segment(deadline)
+            return decode_packet(segment), len(segment)
         except ViciTimeoutError as exc:
             if exc.partial:
                 self.close()
@@ -162,16 +176,25 @@ class Session:
             self.close()
             raise
 
-    def _keep_event(self, packet: Packet) -> None:
-        if len(self._backlog) >= EVENT_BACKLOG_LIMIT:
-            self._backlog.popleft()
+    def _keep_event(self, packet: Packet, size: int, awaiting: Optional[str] = None) -> None:
+        """Keep an event for listen(); ``awaiting`` names the reply owed, if one is."""
+        if awaiting is not None and self._backlog_bytes + size > EVENT_BACKLOG_BYTES:
+            self.close()
+            raise ViciLimitError(
+                "the peer sent more than %d bytes of events (the last one '%s') while the reply to %s was owed; "
+                "the session is closed" % (EVENT_BACKLOG_BYTES, packet.name, awaiting)
+            )
+        while self._backlog and (len(self._backlog) >= EVENT_BACKLOG_LIMIT or self._backlog_bytes + size > EVENT_BACKLOG_BYTES):
+            self._backlog_bytes -= self._backlog.popleft()[2]
             self.dropped_events += 1
-        self._backlog.append((packet.name or "", packet.message or {}))
+        self._backlog.append((packet.name or "", packet.message or {}, size))
+        self._backlog_bytes += size
 
     def _await_reply(
         self,
         deadline: Deadline,
         replies: Iterable[int],
+        awaiting: str,
         stream_event: Optional[str] = None,
         on_stream_event: Optional[Callable[[Message], None]] = None,
     ) -> Packet:
@@ -179,11 +202,13 @@ class Session:
 
         A timeout here leaves a reply owed, so the session is closed: a late
         reply would otherwise be taken as the answer to the next request.
+        ``awaiting`` says what the reply answers, for error messages.
         """
         wanted = frozenset(replies)
+        stream_bytes = 0
         while True:
             try:
-                packet = self._read(deadline)
+                packet, size = self._read(deadline)
             except ViciTimeoutError:
                 self.close()
                 raise
@@ -193,9 +218,16 @@ class Session:
                 self.close()
                 raise ViciProtocolError("unexpected %s packet while waiting for a reply" % packet.type_name)
             if packet.name == stream_event and on_stream_event is not None:
+                stream_bytes += size
+                if stream_bytes > STREAM_BYTES_LIMIT:
+                    self.close()
+                    raise ViciLimitError(
+                        "the peer sent more than %d bytes of '%s' events for %s; the session is closed"
+                        % (STREAM_BYTES_LIMIT, stream_event, awaiting)
+                    )
                 on_stream_event(packet.message or {})
             else:
-                self._keep_event(packet)
+                self._keep_event(packet, size, awaiting)
 
     # -- generic requests -------------------------------------------------
 
@@ -267,7 +299,7 @@ class Session:
                 on_event(event_message)
 
         self._send(packet, deadline)
-        reply = self._await_reply(deadline, (CMD_RESPONSE, CMD_UNKNOWN), stream_event, collect)
+        reply = self._await_reply(deadline, (CMD_RESPONSE, CMD_UNKNOWN), "command '%s'" % command, stream_event, collect)
         if reply.type == CMD_UNKNOWN:
             raise ViciCommandUnknown(command)
         response = reply.message or {}
@@ -279,7 +311,8 @@ class Session:
 
     def _register(self, packet_type: int, event: str, deadline: Deadline) -> None:
         self._send(encode_packet(packet_type, event), deadline)
-        reply = self._await_reply(deadline, (EVENT_CONFIRM, EVENT_UNKNOWN))
+        what = "registration" if packet_type == EVENT_REGISTER else "unregistration"
+        reply = self._await_reply(deadline, (EVENT_CONFIRM, EVENT_UNKNOWN), "the %s of event '%s'" % (what, event))
         if reply.type == EVENT_UNKNOWN:
             raise ViciEventUnknown(event)
         if packet_type == EVENT_REGISTER:
@@ -303,7 +336,9 @@ class Session:
         Events already received while a command ran come first. The generator
         ends when ``timeout`` seconds have passed in total (``None``: never),
         and unregisters what it registered when it ends or is closed.
+        ``timeout`` may be 0 (take what arrived, do not wait).
         """
+        timeout = check_timeout(timeout, allow_zero=True)
         wanted = set(events)
         # Register in the caller's order, each name once.
         added = [name for name in dict.fromkeys(events) if name not in self._registered]
@@ -317,7 +352,7 @@ class Session:
                     yield kept
                     continue
                 try:
-                    packet = self._read(deadline)
+                    packet, size = self._read(deadline)
                 except ViciTimeoutError as exc:
                     if exc.partial:
                         raise
@@ -328,23 +363,25 @@ class Session:
                 if packet.name in wanted:
                     yield packet.name, packet.message or {}
                 else:
-                    self._keep_event(packet)
+                    self._keep_event(packet, size)
         finally:
             if not self.closed:
                 for name in added:
                     self._register(EVENT_UNREGISTER, name, self._deadline(None))
 
     def _take_backlog(self, wanted: Set[str]) -> Optional[Tuple[str, Message]]:
-        for index, (name, message) in enumerate(self._backlog):
+        for index, (name, message, size) in enumerate(self._backlog):
             if name in wanted:
                 del self._backlog[index]
+                self._backlog_bytes -= size
                 return name, message
         return None
 
     def pending_events(self) -> List[Tuple[str, Message]]:
         """Take every event received but not yet listened to."""
-        taken = list(self._backlog)
+        taken = [(name, message) for name, message, _size in self._backlog]
         self._backlog.clear()
+        self._backlog_bytes = 0
         return taken
 
     # -- one method per VICI command ---------------------------------------
@@ -363,7 +400,7 @@ class Session:
         if op_timeout is not None:
             return op_timeout
         if daemon_timeout_ms is not None and int(daemon_timeout_ms) > 0 and self.timeout is not None:
-            return max(self.timeout, int(daemon_timeout_ms) / 1000.0 + DAEMON_TIMEOUT_GRACE)
+            return min(MAX_TIMEOUT, max(self.timeout, int(daemon_timeout_ms) / 1000.0 + DAEMON_TIMEOUT_GRACE))
         return None
 
     def initiate(

@@ -8,20 +8,63 @@ A segment on the wire is a 4-byte big-endian length followed by that many
 bytes. Every send and receive here loops on partial transfers and obeys one
 deadline for the whole segment, not just its first byte: a daemon that stops
 half-way through a frame cannot hang the caller.
+
+Connecting retries while the daemon's listen queue is full (``EAGAIN`` on a
+UNIX socket, which a burst of parallel clients causes), with a short growing
+pause, until the connect deadline. A refused connection (nobody listens) or a
+missing socket fails at once.
 """
 
 from __future__ import annotations
 
+import errno
+import math
+import random
 import socket
 import time
-from typing import Optional, Tuple, Union
+from typing import Any, Optional, Tuple, Union
 
-from .errors import ViciProtocolError, ViciTimeoutError, ViciTransportError
+from .errors import ViciProtocolError, ViciTimeoutError, ViciTransportError, ViciValueError
 from .wire import MAX_SEGMENT_SIZE
 
 DEFAULT_URI = "unix:///var/run/charon.vici"
 
+# The longest timeout accepted anywhere (one day). Socket timeouts overflow near 9.2e9 s, and
+# the daemon's own millisecond timeouts are 32-bit; nothing sensible waits longer than this.
+MAX_TIMEOUT = 86400.0
+
+# connect() errors that mean "the listen queue is full right now, try again": a UNIX socket
+# answers EAGAIN at once instead of waiting. Python retries EINTR itself (PEP 475).
+_TRANSIENT_CONNECT_ERRNOS = frozenset((errno.EAGAIN, errno.EWOULDBLOCK, errno.EINTR))
+# Pause before the first retry; it doubles (with jitter) up to the second value.
+CONNECT_RETRY_PAUSE = 0.002
+CONNECT_RETRY_MAX_PAUSE = 0.05
+
 _HEADER_SIZE = 4
+
+
+def check_timeout(value: Any, field: str = "timeout", allow_zero: bool = False, allow_none: bool = True) -> Optional[float]:
+    """``value`` as float seconds if it is a usable timeout, else :class:`ViciValueError` naming ``field``.
+
+    Finite, more than 0 (or 0 with ``allow_zero``) and at most :data:`MAX_TIMEOUT`;
+    ``None`` (wait forever) only with ``allow_none``.
+    """
+    if value is None:
+        if allow_none:
+            return None
+        raise ViciValueError("%s must be a number of seconds, not None" % field, field)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ViciValueError("%s must be a number of seconds, not %s" % (field, type(value).__name__), field)
+    try:
+        seconds = float(value)
+    except OverflowError:
+        seconds = math.inf
+    lowest = "0 or more" if allow_zero else "more than 0"
+    if not math.isfinite(seconds) or seconds > MAX_TIMEOUT or seconds < 0 or (seconds == 0 and not allow_zero):
+        raise ViciValueError(
+            "%s must be a finite number of seconds, %s and at most %d, not %r" % (field, lowest, MAX_TIMEOUT, value), field
+        )
+    return seconds
 
 
 def parse_uri(uri: str) -> Tuple[int, Union[str, Tuple[str, int]]]:
@@ -71,6 +114,9 @@ class Deadline:
     __slots__ = ("at", "seconds")
 
     def __init__(self, seconds: Optional[float]) -> None:
+        # A negative time is a deadline already past; NaN, infinite or huge ones are errors.
+        if seconds is not None and not (isinstance(seconds, (int, float)) and seconds < 0):
+            seconds = check_timeout(seconds, allow_zero=True)
         self.seconds = seconds
         self.at = None if seconds is None else time.monotonic() + seconds
 
@@ -93,18 +139,39 @@ class FramedSocket:
 
     @classmethod
     def connect(cls, uri: str, timeout: Optional[float]) -> "FramedSocket":
+        """Connect within ``timeout`` seconds, retrying while the listen queue is full."""
+        timeout = check_timeout(timeout)
         family, address = parse_uri(uri)
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        try:
-            sock.settimeout(timeout)
-            sock.connect(address)
-        except socket.timeout:
-            sock.close()
-            raise ViciTimeoutError("connecting to %s timed out after %ss" % (uri, timeout), uri) from None
-        except OSError as exc:
-            sock.close()
-            raise ViciTransportError("cannot connect to %s: %s" % (uri, exc.strerror or exc), uri) from None
-        return cls(sock, uri)
+        deadline = Deadline(timeout)
+        pause = CONNECT_RETRY_PAUSE
+        attempts = 0
+        while True:
+            attempts += 1
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            try:
+                sock.settimeout(deadline.remaining())
+                sock.connect(address)
+                sock.settimeout(timeout)
+                return cls(sock, uri)
+            except socket.timeout:
+                sock.close()
+                raise ViciTimeoutError("connecting to %s timed out after %ss" % (uri, timeout), uri) from None
+            except OSError as exc:
+                sock.close()
+                if exc.errno not in _TRANSIENT_CONNECT_ERRNOS:
+                    raise ViciTransportError("cannot connect to %s: %s" % (uri, exc.strerror or exc), uri) from None
+                reason = exc.strerror or str(exc)
+            # Jitter spreads the retries of many clients that failed together.
+            sleep = pause * random.uniform(0.5, 1.0)
+            remaining = deadline.remaining()
+            if remaining is not None and remaining <= sleep:
+                raise ViciTimeoutError(
+                    "connecting to %s timed out after %ss: its listen queue stayed full (%s, %d attempts)"
+                    % (uri, timeout, reason, attempts),
+                    uri,
+                )
+            time.sleep(sleep)
+            pause = min(pause * 2, CONNECT_RETRY_MAX_PAUSE)
 
     def close(self) -> None:
         try:

@@ -11,6 +11,9 @@ byte, a name for the named types, and a message for the types that carry one.
 
 Both directions are strict and iterative: deep nesting cannot hit Python's
 recursion limit, and time and memory grow linearly with the message size.
+The decoder refuses sections nested deeper than :data:`MAX_DEPTH` levels by
+default, so that no code walking a decoded message (to convert, mask or
+serialise it, recursively as ``json`` does) meets an absurd depth.
 
 Decoded values are ``str`` when they are valid UTF-8 (everything the daemon
 sends but binary blobs such as certificate DER) and ``bytes`` otherwise. The
@@ -22,7 +25,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
 
-from .errors import ViciEncodeError, ViciProtocolError
+from .errors import ViciEncodeError, ViciLimitError, ViciProtocolError
 
 # Element types of a message (README "Message format").
 SECTION_START = 1
@@ -60,6 +63,10 @@ MAX_NAME_LENGTH = 255
 MAX_VALUE_LENGTH = 65535
 # VICI_MESSAGE_SIZE_MAX of the daemon: the largest segment it sends or accepts.
 MAX_SEGMENT_SIZE = 512 * 1024
+# The deepest section nesting the decoder accepts by default. The daemon's own messages nest at
+# most about 6 levels (list-conns: conn, children, child, ...); a reply nested deeper than this
+# comes from a broken or hostile peer.
+MAX_DEPTH = 64
 
 _YES = b"yes"
 _NO = b"no"
@@ -279,12 +286,16 @@ def _value(data: bytes, start: int, stop: int, raw_values: bool) -> Any:
     return value
 
 
-def decode_message(data: bytes, raw_values: bool = False, offset: int = 0) -> Dict[str, Any]:
+def decode_message(
+    data: bytes, raw_values: bool = False, offset: int = 0, max_depth: Optional[int] = MAX_DEPTH
+) -> Dict[str, Any]:
     """Decode a VICI message strictly, starting at ``offset``.
 
     Raises :class:`ViciProtocolError` (with the byte offset) on unknown element
     types, unbalanced sections, list items outside lists or other elements
-    inside lists, truncated data and duplicate names within a section.
+    inside lists, truncated data and duplicate names within a section; and
+    :class:`ViciLimitError` on sections nested deeper than ``max_depth``
+    levels (``None``: no limit).
     """
     if not isinstance(data, bytes):
         data = bytes(data)
@@ -337,6 +348,12 @@ def decode_message(data: bytes, raw_values: bool = False, offset: int = 0) -> Di
                     ascii_end = _ascii_end(high, name_end, end)
             if name in current:
                 raise ViciProtocolError("duplicate name '%s'" % name, pos)
+            if kind == SECTION_START and max_depth is not None and len(stack) >= max_depth:
+                raise ViciLimitError(
+                    "sections nested more than %d levels deep (section '%s'); the daemon's own messages never are"
+                    % (max_depth, name),
+                    pos,
+                )
             pos = name_end
             if kind == SECTION_START:
                 section: Dict[str, Any] = {}
@@ -416,7 +433,7 @@ def encode_packet(packet_type: int, name: Optional[str] = None, message: Optiona
     return head + body
 
 
-def decode_packet(segment: bytes, raw_values: bool = False) -> Packet:
+def decode_packet(segment: bytes, raw_values: bool = False, max_depth: Optional[int] = MAX_DEPTH) -> Packet:
     """Decode one segment (without its length header) into a :class:`Packet`."""
     if not segment:
         raise ViciProtocolError("empty segment")
@@ -430,7 +447,7 @@ def decode_packet(segment: bytes, raw_values: bool = False) -> Packet:
     if packet_type in NAMED_PACKET_TYPES:
         name, pos = _decode_name(segment, pos, len(segment), "packet")
     if packet_type in MESSAGE_PACKET_TYPES:
-        return Packet(packet_type, name, decode_message(segment, raw_values, pos))
+        return Packet(packet_type, name, decode_message(segment, raw_values, pos, max_depth))
     if pos != len(segment):
         raise ViciProtocolError("%s packet has %d trailing bytes" % (PACKET_TYPE_NAMES[packet_type], len(segment) - pos), pos)
     return Packet(packet_type, name, None)

@@ -177,6 +177,25 @@ class Raw:
         _send(conn, self.data)
 
 
+class Flood:
+    """Send this packet ``count`` times, framed, one at a time (the fake's memory stays at one packet).
+
+    Ends quietly when the client closes the connection; ``sent`` counts the packets sent in full.
+    """
+
+    def __init__(self, packet, count):
+        self.data = frame(packet)
+        self.count = count
+        self.sent = 0
+
+    def __call__(self, server, conn):
+        for _number in range(self.count):
+            if server.stopping.is_set():
+                return
+            _send(conn, self.data)
+            self.sent += 1
+
+
 class Sleep:
     def __init__(self, seconds):
         self.seconds = seconds

@@ -573,7 +573,8 @@ def test_deep_nesting_encodes_and_decodes_without_recursion():
         message = {"s": message}
     data = encode_message(message)
     assert data == b"\x01\x01s" * DEPTH + kv("leaf", "x") + b"\x02" * DEPTH
-    decoded = decode_message(data)
+    # The codec can go this deep without recursion; by default the decoder refuses (test_limits.py).
+    decoded = decode_message(data, max_depth=None)
     for _level in range(DEPTH):
         assert list(decoded) == ["s"]
         decoded = decoded["s"]
@@ -590,10 +591,10 @@ def test_deep_nesting_error_path():
 
 def test_deep_unclosed_section_and_deep_stray_end():
     with pytest.raises(ViciProtocolError, match="section 's' is not closed"):
-        decode_message(b"\x01\x01s" * DEPTH)
+        decode_message(b"\x01\x01s" * DEPTH, max_depth=None)
     data = b"\x01\x01s" * DEPTH + b"\x02" * (DEPTH + 1)
     with pytest.raises(ViciProtocolError, match="section end without an open section") as info:
-        decode_message(data)
+        decode_message(data, max_depth=None)
     assert info.value.offset == len(data) - 1
 
 

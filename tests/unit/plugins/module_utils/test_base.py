@@ -1,0 +1,204 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, strongswan.vici contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The shared module glue: range checks of the options in seconds, to_text, deep replies through whole modules."""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import json
+import sys
+
+import pytest
+
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.strongswan.vici.plugins.module_utils import _base
+from ansible_collections.strongswan.vici.plugins.module_utils._base import MAX_TEXT_DEPTH, NestingError, check_seconds, to_text
+from ansible_collections.strongswan.vici.plugins.module_utils._info import ike_sa_list
+from ansible_collections.strongswan.vici.plugins.module_utils.vici import session as session_module
+from ansible_collections.strongswan.vici.plugins.module_utils.vici.wire import decode_packet
+from ansible_collections.strongswan.vici.plugins.modules import command as command_module
+from ansible_collections.strongswan.vici.plugins.modules import info as info_module
+from ansible_collections.strongswan.vici.plugins.modules import sa as sa_module
+from ansible_collections.strongswan.vici.tests.unit.plugins.module_utils.vici.fake_vici import (
+    FakeVici,
+    ReadUntilEof,
+    Send,
+    expect_request,
+    socket_path,
+)
+
+if importlib.util.find_spec("pytest_timeout") is not None:
+    pytestmark = pytest.mark.timeout(60)
+
+DEEP = 100000
+
+
+def deep_reply(depth=DEEP):
+    """A CMD_RESPONSE with ``depth`` nested sections (3 bytes each: 300 KB for 100,000)."""
+    return b"\x01" + b"\x01\x01s" * depth + b"\x03\x04leaf\x00\x01x" + b"\x02" * depth
+
+
+@pytest.fixture
+def fake(tmp_path):
+    servers = []
+
+    def start(*script):
+        server = FakeVici(socket_path(tmp_path, "charon%d.vici" % len(servers)), script)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def run_module(module, args, capsys):
+    """Run ``module.main()`` with ``args``; return its JSON result (exit or failure)."""
+    with patch_module_args(args):
+        with pytest.raises(SystemExit):
+            module.main()
+    out = capsys.readouterr().out
+    return json.loads(out)
+
+
+# -- options in seconds --------------------------------------------------------------------------
+
+BAD = [-1, 0.0, float("nan"), float("inf"), float("-inf"), 1e300, 1e10, 86401]
+
+
+@pytest.mark.parametrize("value", BAD, ids=repr)
+def test_check_seconds_names_the_option(value):
+    message = check_seconds({"timeout": value}, "timeout")
+    assert message.startswith("option 'timeout': timeout must be a finite number of seconds")
+
+
+def test_check_seconds_accepts_good_values_and_zero_where_allowed():
+    assert check_seconds({"timeout": 30.0}, "timeout") is None
+    assert check_seconds({"timeout": None}, "timeout") is None
+    assert check_seconds({"wait_timeout": 0.0}, "wait_timeout", allow_zero=True) is None
+    assert "wait_timeout" in check_seconds({"wait_timeout": 0.0}, "wait_timeout")
+
+
+@pytest.mark.parametrize("value", ["-1", "nan", "inf", "1e300", "0", "-inf"])
+def test_module_fails_on_a_bad_timeout_before_connecting(tmp_path, capsys, value):
+    # The socket does not exist: a message about the timeout proves the check came first.
+    result = run_module(info_module, {"socket": str(tmp_path / "absent.vici"), "timeout": value}, capsys)
+    assert result["failed"] is True
+    assert result["msg"].startswith("option 'timeout': timeout must be"), result["msg"]
+    assert "Traceback" not in json.dumps(result)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "1e300", "-1"])
+def test_timeout_from_the_environment_is_checked(tmp_path, capsys, monkeypatch, value):
+    monkeypatch.setenv("STRONGSWAN_VICI_TIMEOUT", value)
+    result = run_module(info_module, {"socket": str(tmp_path / "absent.vici")}, capsys)
+    assert result["failed"] is True
+    assert result["msg"].startswith("option 'timeout'"), result["msg"]
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "1e10", "-1", "-inf"])
+def test_sa_wait_timeout_is_checked(tmp_path, capsys, value):
+    result = run_module(sa_module, {"socket": str(tmp_path / "absent.vici"), "ike": "gw", "wait_timeout": value}, capsys)
+    assert result["failed"] is True
+    assert result["msg"].startswith("option 'wait_timeout': wait_timeout must be"), result["msg"]
+
+
+def test_both_bad_options_are_named_at_once(tmp_path, capsys):
+    result = run_module(sa_module, {"socket": str(tmp_path / "absent.vici"), "ike": "gw", "timeout": "nan",
+                                    "wait_timeout": "inf"}, capsys)
+    assert "option 'timeout'" in result["msg"] and "option 'wait_timeout'" in result["msg"]
+
+
+def test_sa_wait_timeout_zero_is_allowed(tmp_path, capsys):
+    # Zero passes the range check: the failure is the missing socket.
+    result = run_module(sa_module, {"socket": str(tmp_path / "absent.vici"), "ike": "gw", "wait_timeout": 0}, capsys)
+    assert not result["msg"].startswith("option")
+    assert "No such file" in result["msg"]
+
+
+# -- to_text -------------------------------------------------------------------------------------
+
+
+def test_to_text_converts_bytes_and_keeps_order():
+    value = {"b": b"\xff\x00", "a": ["x", b"\xfe"], "s": {"z": 1, "y": {"q": b"\x01"}}, "n": None}
+    converted = to_text(value)
+    assert converted == {"b": "ff00", "a": ["x", "fe"], "s": {"z": 1, "y": {"q": "01"}}, "n": None}
+    assert list(converted) == ["b", "a", "s", "n"]
+    assert list(converted["s"]) == ["z", "y"]
+    assert to_text(b"\xab") == "ab" and to_text("t") == "t" and to_text([]) == []
+    # The input is not modified.
+    assert value["b"] == b"\xff\x00"
+
+
+def nest(depth):
+    """``depth`` containers, dicts and lists by turns, around one bytes value."""
+    value = {"leaf": b"\x01"}
+    for level in range(depth - 1):
+        value = [value] if level % 2 else {"s": value}
+    return value
+
+
+def test_to_text_goes_to_its_depth_and_refuses_deeper():
+    converted = to_text(nest(MAX_TEXT_DEPTH))
+    for level in range(MAX_TEXT_DEPTH - 1):
+        converted = converted[0] if (MAX_TEXT_DEPTH - 2 - level) % 2 else converted["s"]
+    assert converted == {"leaf": "01"}
+    with pytest.raises(NestingError, match="more than %d levels" % MAX_TEXT_DEPTH):
+        to_text(nest(MAX_TEXT_DEPTH + 1))
+
+
+def test_to_text_on_100000_levels_is_a_clear_error_not_a_recursion_error():
+    assert DEEP > sys.getrecursionlimit()
+    with pytest.raises(NestingError):
+        to_text(nest(DEEP))
+    with pytest.raises(NestingError):
+        ike_sa_list([{"gw": {"child-sas": {}, "deep": nest(DEEP)}}])
+
+
+# -- a 100,000-deep reply through whole modules ----------------------------------------------------------
+
+
+def test_command_module_fails_cleanly_on_a_deep_reply(fake, capsys):
+    server = fake(expect_request("version"), Send(deep_reply()))
+    result = run_module(command_module, {"socket": server.uri, "command": "version"}, capsys)
+    assert result["failed"] is True
+    assert "nested more than 64 levels deep" in result["msg"], result["msg"]
+    assert server.uri in result["msg"]
+
+
+def test_info_module_fails_cleanly_on_a_deep_reply(fake, capsys):
+    server = fake(expect_request("version"), Send(deep_reply()))
+    result = run_module(info_module, {"socket": server.uri, "gather": ["version"]}, capsys)
+    assert result["failed"] is True
+    assert "nested more than 64 levels deep" in result["msg"], result["msg"]
+
+
+def test_modules_fail_cleanly_even_if_the_decoder_let_it_through(fake, capsys, monkeypatch):
+    """Defence in depth: with the decoder's limit off, to_text's bound still gives a clear failure."""
+    monkeypatch.setattr(session_module, "decode_packet", functools.partial(decode_packet, max_depth=None))
+    server = fake(expect_request("version"), Send(deep_reply()), ReadUntilEof())
+    result = run_module(command_module, {"socket": server.uri, "command": "version"}, capsys)
+    assert result["failed"] is True
+    assert result["msg"].startswith("the daemon's reply cannot be returned: the value nests more than")
+    server = fake(expect_request("version"), Send(deep_reply()), ReadUntilEof())
+    result = run_module(info_module, {"socket": server.uri, "gather": ["version"]}, capsys)
+    assert result["msg"].startswith("the daemon's reply cannot be returned")
+
+
+def test_a_reply_at_the_decoder_limit_is_returned(fake, capsys):
+    server = fake(expect_request("version"), Send(deep_reply(64)), ReadUntilEof())
+    result = run_module(command_module, {"socket": server.uri, "command": "version"}, capsys)
+    assert not result.get("failed"), result
+    node = result["response"]
+    for _level in range(64):
+        node = node["s"]
+    assert node == {"leaf": "x"}
+
+
+def test_describe_error_for_value_errors():
+    error = _base.ViciValueError("timeout must be a finite number", "timeout")
+    assert _base.describe_error(error, "unix:///x") == "invalid argument: timeout must be a finite number"
