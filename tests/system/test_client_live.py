@@ -6,10 +6,17 @@
 
 from __future__ import annotations
 
+import errno
+import random
 import socket
 import subprocess
+import sys
+import threading
+import time
 
 import pytest
+
+from ansible_collections.strongswan.vici.plugins.module_utils.vici import transport as transport_module
 
 from ansible_collections.strongswan.vici.plugins.module_utils.vici.errors import (
     ViciCommandFailed,
@@ -197,3 +204,106 @@ def test_daemon_stopped_mid_session(charon):
     with pytest.raises(ViciTransportError):
         vici.version()
     assert vici.closed
+
+
+# -- many clients at once (issue 9, item 3) ---------------------------------------------------------
+
+PARALLEL_SESSIONS = 50
+PARALLEL_MODULE_RUNS = 20
+
+
+class _CountingRandom:
+    """Stands in for the transport's ``random``: counts connect retries (each draws one jitter)."""
+
+    def __init__(self):
+        self.calls = 0
+        self._lock = threading.Lock()
+
+    def uniform(self, low, high):
+        with self._lock:
+            self.calls += 1
+        return random.uniform(low, high)
+
+
+def _together(count, work):
+    """Run ``work(index)`` in ``count`` threads released at the same moment; return (results, errors)."""
+    barrier = threading.Barrier(count)
+    results, errors = [None] * count, []
+
+    def run(index):
+        try:
+            barrier.wait(30)
+            results[index] = work(index)
+        except Exception as exc:  # pylint: disable=broad-except
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(index,), daemon=True) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not any(thread.is_alive() for thread in threads), "a client hung"
+    return results, errors
+
+
+def test_raw_parallel_connects_overflow_the_listen_queue(charon):
+    """The problem the retry solves: plain connect() calls at once fail with EAGAIN (reported, not asserted)."""
+    path = charon.socket_uri[len("unix://"):]
+    sockets = []
+
+    def work(_index):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sockets.append(sock)
+        sock.settimeout(10)
+        sock.connect(path)
+        return True
+
+    try:
+        _results, errors = _together(PARALLEL_SESSIONS, work)
+    finally:
+        for sock in sockets:
+            sock.close()
+    eagain = [error for error in errors if getattr(error, "errno", None) == errno.EAGAIN]
+    print("raw connects: %d of %d failed with EAGAIN" % (len(eagain), PARALLEL_SESSIONS))
+    assert len(eagain) == len(errors), errors
+
+
+def test_fifty_sessions_at_once_all_succeed(charon, monkeypatch):
+    spy = _CountingRandom()
+    monkeypatch.setattr(transport_module, "random", spy)
+
+    def work(index):
+        with Session(charon.socket_uri, timeout=30) as vici:
+            assert vici.version()["daemon"] == "charon"
+            assert vici.list_conns() == []
+            return index
+
+    started = time.monotonic()
+    results, errors = _together(PARALLEL_SESSIONS, work)
+    elapsed = time.monotonic() - started
+    print("%d sessions at once: %d failed, %d connect retries, %.2f s" % (PARALLEL_SESSIONS, len(errors), spy.calls, elapsed))
+    assert not errors, errors[:3]
+    assert sorted(results) == list(range(PARALLEL_SESSIONS))
+
+
+def test_twenty_module_runs_at_once_all_succeed(charon, ansible_playbook, tmp_path):
+    hosts = ["p%02d" % index for index in range(PARALLEL_MODULE_RUNS)]
+    inventory = tmp_path / "parallel.ini"
+    inventory.write_text(
+        "[parallel]\n" + "".join(
+            "%s ansible_connection=local ansible_python_interpreter=%s\n" % (host, sys.executable) for host in hosts
+        )
+    )
+    play = {
+        "hosts": "parallel",
+        "gather_facts": False,
+        "tasks": [{"name": "info", "strongswan.vici.info": {"socket": charon.socket_uri, "gather": ["version", "conns"]}}],
+    }
+    result = ansible_playbook([play], extra_args=["-i", str(inventory), "--forks", str(PARALLEL_MODULE_RUNS)], timeout=600)
+    task = next(task for task in result.json["plays"][0]["tasks"] if task["task"]["name"] == "info")
+    failed = {host: outcome.get("msg") for host, outcome in task["hosts"].items() if outcome.get("failed")}
+    print("%d module runs at once: %d failed" % (PARALLEL_MODULE_RUNS, len(failed)))
+    assert not failed, failed
+    assert sorted(task["hosts"]) == hosts
+    assert all(outcome["version"]["daemon"] == "charon" for outcome in task["hosts"].values())
+    assert result.rc == 0, result
