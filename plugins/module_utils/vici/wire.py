@@ -23,6 +23,7 @@ value. ``decode_message(data, raw_values=True)`` keeps every value as bytes.
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
 
 from .errors import ViciEncodeError, ViciLimitError, ViciProtocolError
@@ -308,6 +309,7 @@ def decode_message(
     text = data.decode("latin-1")
     high = b"" if raw_values or data.isascii() else data.translate(_HIGH_BYTES)
     ascii_end = -1 if raw_values else _ascii_end(high, pos, end)
+    depth_limit = sys.maxsize if max_depth is None else max_depth
     root: Dict[str, Any] = {}
     current = root
     stack: List[Tuple[Dict[str, Any], str]] = []
@@ -348,19 +350,20 @@ def decode_message(
                     ascii_end = _ascii_end(high, name_end, end)
             if name in current:
                 raise ViciProtocolError("duplicate name '%s'" % name, pos)
-            if kind == SECTION_START and max_depth is not None and len(stack) >= max_depth:
-                raise ViciLimitError(
-                    "sections nested more than %d levels deep (section '%s'); the daemon's own messages never are"
-                    % (max_depth, name),
-                    pos,
-                )
-            pos = name_end
             if kind == SECTION_START:
+                if len(stack) >= depth_limit:
+                    raise ViciLimitError(
+                        "sections nested more than %d levels deep (section '%s'); the daemon's own messages never are"
+                        % (depth_limit, name),
+                        pos,
+                    )
+                pos = name_end
                 section: Dict[str, Any] = {}
                 current[name] = section
                 stack.append((current, name))
                 current = section
                 continue
+            pos = name_end
             items: List[Any] = []
             while True:
                 try:
