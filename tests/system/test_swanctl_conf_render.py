@@ -122,8 +122,8 @@ PRINTABLE = st.characters(min_codepoint=0x20, max_codepoint=0x7E)
 INTERFACES = st.text(alphabet=st.one_of(PRINTABLE, st.sampled_from('#{}"\\ =,')), min_size=1, max_size=20)
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                  HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(st.lists(INTERFACES, min_size=1, max_size=25))
 def test_any_printable_text_reaches_the_daemon_unchanged(charon, tmp_path, values):
     tree = {"connections": {"c%02d" % number: _conn("c%02d" % number, value) for number, value in enumerate(values)}}
