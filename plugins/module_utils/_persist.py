@@ -1,0 +1,167 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, strongswan.vici contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The tree as a swanctl.conf file, and what the ledger may conclude from it. PRIVATE to the collection.
+
+The file makes the configuration survive what only files survive: a daemon
+restart (the service runs ``swanctl --load-all``), ``systemctl reload`` and
+``swanctl --load-all`` on a running daemon, which unload every connection,
+pool, authority and credential that is not in the files.
+
+After a restart the ledger is void (it is kept per daemon instance), and
+swanctl's messages differ from ours byte for byte, so fingerprints cannot be
+compared. What we can know is that *the daemon loaded exactly our file*: a
+record beside the ledger keeps the file's digest and the daemon instance that
+was running when it was written. When the file on disk still has that digest,
+still matches the tree, and the daemon now running is another instance (so it
+started after the file was written, and its start ran ``--load-all``), every
+object of the tree that the daemon holds is taken as ours; presence and the
+drift check still apply. A file edited by hand (digest differs from the
+record) makes every object of the tree reload, and the file is written again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from typing import Any, Dict, Mapping, Optional
+
+from ._state import Ledger, same_instance
+
+RECORD_VERSION = 1
+_PLAIN = re.compile(r"^[A-Za-z0-9_.,:/@%*+=\- ]*$")
+
+try:  # the shared renderer of the to_swanctl_conf filter, when present
+    from ._swanctl_conf import render as _shared_render  # type: ignore[import-not-found]  # pylint: disable=import-error
+except ImportError:  # pragma: no cover - depends on the collection's version
+    _shared_render = None
+
+
+class PersistError(ValueError):
+    """The file cannot be written; the message names the path."""
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return _value(", ".join(str(item) for item in value))
+    text = str(value)
+    if text and _PLAIN.match(text) and text == text.strip() and "  " not in text:
+        return text
+    return '"%s"' % text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _render_section(body: Mapping[str, Any], depth: int) -> str:
+    indent = "   " * depth
+    lines = []
+    for key, value in body.items():
+        if isinstance(value, Mapping):
+            lines.append("%s%s {\n%s%s}\n" % (indent, key, _render_section(value, depth + 1), indent))
+        elif value is None:
+            continue
+        else:
+            lines.append("%s%s = %s\n" % (indent, key, _value(value)))
+    return "".join(lines)
+
+
+def render(tree: Mapping[str, Any]) -> str:
+    """swanctl.conf text for ``tree`` (the shared renderer if the collection has it)."""
+    if _shared_render is not None:
+        return _shared_render(tree)
+    return _render_section(tree, 0)
+
+
+def file_text(tree: Mapping[str, Any]) -> str:
+    header = ("# Written by the strongswan.vici.config module; changes made here are replaced on its next run.\n"
+              "# It holds secrets: keep it mode 0600.\n")
+    return header + render({key: value for key, value in tree.items() if value})
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def current_digest(path: str) -> Optional[str]:
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.sha256(handle.read()).hexdigest()
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise PersistError("persist: cannot read '%s' (%s)" % (path, error.strerror or error)) from None
+
+
+def record_path(socket_uri: str, path: str) -> str:
+    """Where the record for this file and daemon socket lives (beside the ledger, which a restart voids)."""
+    ledger = Ledger.path_for(socket_uri)
+    key = hashlib.sha256(("%s|%s" % (Ledger.socket_identity(socket_uri), os.path.realpath(path))).encode("utf-8")).hexdigest()[:16]
+    return os.path.join(os.path.dirname(ledger), "persist-%s.json" % key)
+
+
+def read_record(socket_uri: str, path: str) -> Optional[Dict[str, Any]]:
+    try:
+        with open(record_path(socket_uri, path), "r", encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("version") != RECORD_VERSION:
+        return None
+    return data
+
+
+def write_record(socket_uri: str, path: str, text_digest: str, instance: str) -> None:
+    target = record_path(socket_uri, path)
+    _atomic_write(target, json.dumps({"version": RECORD_VERSION, "path": os.path.realpath(path), "digest": text_digest,
+                                      "instance": instance}).encode("utf-8"))
+
+
+def trust(record: Optional[Mapping[str, Any]], on_disk: Optional[str], wanted: str, instance: str) -> str:
+    """What the file tells about the daemon: ``loaded`` (it loaded our file), ``edited`` or ``unknown``.
+
+    ``loaded``: the file is ours, unchanged since we wrote it, equal to the
+    tree, and the daemon is another instance than the one running when we
+    wrote it, so it started later and its start loaded this very file.
+    ``edited``: the file differs from what we wrote; someone may have loaded
+    the edited file, so nothing of the tree is taken as up to date.
+    """
+    if record is None or on_disk is None:
+        return "unknown"
+    if on_disk != record.get("digest"):
+        return "edited"
+    recorded = str(record.get("instance") or "")
+    if on_disk == wanted and recorded and not same_instance(recorded, instance):
+        return "loaded"
+    return "unknown"
+
+
+def _atomic_write(path: str, data: bytes) -> None:
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise PersistError("persist: the directory '%s' does not exist" % directory)
+    try:
+        handle, temporary = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(path))
+    except OSError as error:
+        raise PersistError("persist: cannot write in '%s' (%s)" % (directory, error.strerror or error)) from None
+    try:
+        os.fchmod(handle, 0o600)
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except OSError as error:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise PersistError("persist: cannot write '%s' (%s)" % (path, error.strerror or error)) from None
+
+
+def write(path: str, text: str) -> None:
+    """Replace ``path`` with ``text`` atomically, mode 0600."""
+    _atomic_write(path, text.encode("utf-8"))

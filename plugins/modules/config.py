@@ -1,0 +1,231 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, strongswan.vici contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: config
+short_description: Converge a running strongSwan daemon to a gateway's whole configuration
+version_added: 0.2.0
+description:
+  - Loads a whole swanctl.conf tree (connections, secrets, pools, authorities, plus certificates and private keys)
+    into the charon daemon over VICI in one session, and optionally removes what the tree does not name
+    (O(purge)) and writes the tree as a swanctl.conf file (O(persist)) so that it survives daemon restarts
+    and C(swanctl --load-all).
+  - Each section takes swanctl.conf's own keys, so the output of the P(strongswan.vici.from_swanctl_conf#filter)
+    filter can be passed section by section, or whole as O(tree).
+  - The same engine as the single-object modules decides what changed (presence on the daemon, the ledger's
+    fingerprints, the drift check; see the collection's docs on idempotency). Each kind of object is read from
+    the daemon once, not once per object.
+  - Objects are loaded in dependency order (certificates, private keys, shared secrets, authorities, pools,
+    connections) and purged in the reverse order (connections before the pools they use).
+  - On the first error of the daemon the module stops; the message names the object and quotes the daemon's
+    errmsg, RV(applied) lists what was done before, and the ledger matches it. A rerun after fixing the input
+    completes the work.
+  - Secrets (PSKs, EAP/XAuth passwords, PINs, passphrases, private keys) never appear in the result, the diff,
+    warnings or error messages.
+author:
+  - strongswan.vici contributors (@strongswan-vici)
+extends_documentation_fragment:
+  - strongswan.vici.vici
+  - strongswan.vici.vici.ATTRIBUTES
+options:
+  connections:
+    description:
+      - The body of swanctl.conf's C(connections) section; each key is a connection name and its value the
+        connection as in swanctl.conf (see M(strongswan.vici.connection) for the accepted forms).
+      - Certificate and public key files named in C(certs), C(cacerts) and C(pubkeys) are read from
+        O(swanctl_dir)'s C(x509/), C(x509ca/) and C(pubkey/) folders unless absolute.
+    type: dict
+  secrets:
+    description:
+      - The body of swanctl.conf's C(secrets) section. The section name's prefix gives the type, as
+        C(swanctl --load-creds) reads it.
+      - C(ike*), C(eap*), C(xauth*), C(ntlm*), C(ppk*) are shared secrets with a C(secret) value and owners in
+        keys starting with C(id) (C(id), C(id-a), C(id-gw) ...). The section name is the secret's id in the
+        daemon; this is the O(strongswan.vici.shared_secret#module:id) of the M(strongswan.vici.shared_secret)
+        module, and the C(id*) values are its O(strongswan.vici.shared_secret#module:owners).
+      - A shared secret needs at least one owner; write V(id: '%any') for a secret any identity may use.
+      - C(private*), C(rsa*), C(ecdsa*), C(pkcs8*) are private key files (C(file), relative to the folder of that
+        name in O(swanctl_dir) or absolute, and C(secret), the passphrase of an encrypted key).
+      - C(token*) are keys on a PKCS#11 token (C(handle), C(slot), C(module), C(pin)).
+      - PKCS#12 containers (C(pkcs12*)) are not supported.
+    type: dict
+  pools:
+    description:
+      - The body of swanctl.conf's C(pools) section (C(addrs), C(dns), C(nbns), ..., numbered attributes).
+    type: dict
+  authorities:
+    description:
+      - The body of swanctl.conf's C(authorities) section (C(cacert), C(file), C(handle), C(slot), C(module),
+        C(crl_uris), C(ocsp_uris), C(cert_uri_base)). C(cacert) is PEM text, or a file relative to
+        O(swanctl_dir)'s C(x509ca/) folder, or absolute.
+    type: dict
+  tree:
+    description:
+      - A whole swanctl.conf tree (for example C(lookup('file', 'swanctl.conf') | strongswan.vici.from_swanctl_conf)),
+        instead of O(connections), O(secrets), O(pools) and O(authorities).
+      - Only those four top-level sections are accepted.
+    type: dict
+  certificates:
+    description: Certificates to load, as M(strongswan.vici.certificate) takes them. VICI cannot unload one certificate, so O(purge) leaves them.
+    type: list
+    elements: dict
+    suboptions:
+      type:
+        description: Kind of object.
+        type: str
+        choices: [x509, x509_ac, x509_crl, pubkey]
+        default: x509
+      flag:
+        description: X.509 flag.
+        type: str
+        choices: [none, ca, aa, ocsp]
+        default: none
+      content:
+        description: PEM text or base64 DER.
+        type: str
+      path:
+        description: A PEM or DER file on the managed host.
+        type: path
+  private_keys:
+    description: Private keys to load, as M(strongswan.vici.private_key) takes them (besides C(secrets.private*) sections).
+    type: list
+    elements: dict
+    suboptions:
+      content:
+        description: PEM text or base64 DER of the key.
+        type: str
+      path:
+        description: A key file on the managed host.
+        type: path
+      passphrase:
+        description: Passphrase of an encrypted key.
+        type: str
+  purge:
+    description:
+      - Unload every object the daemon holds (loaded over VICI) of the kinds the tree names and that the tree
+        does not contain.
+      - A section given, even empty (V({})), names its kinds; a section left out is not managed at all.
+        O(secrets) names shared secrets and private keys; O(private_keys) names private keys.
+      - Certificates are never purged (VICI has no command to unload one).
+      - Check mode predicts exactly what would be removed.
+    type: bool
+    default: false
+  persist:
+    description:
+      - Write the tree (O(connections), O(secrets), O(pools), O(authorities)) as swanctl.conf text to this path,
+        atomically and with mode 0600, typically V(/etc/swanctl/conf.d/gateway.conf). The service's
+        C(swanctl --load-all) at start and reload then loads the same state, and unloads nothing of it.
+      - After a restart, a rerun with an unchanged tree reports no change and sends nothing that changes the
+        daemon, because the daemon loaded exactly this file; a file changed by hand makes every object reload.
+      - O(certificates) and O(private_keys) are not written (swanctl loads those from its folders).
+    type: path
+  backup:
+    description: Keep a timestamped copy of the O(persist) file before replacing it.
+    type: bool
+    default: false
+  swanctl_dir:
+    description: The swanctl directory relative file names in the tree refer to (as swanctl's C(--dir)).
+    type: path
+    default: /etc/swanctl
+notes:
+  - The ledger and the persist record are kept in the ledger directory (see the collection's docs on
+    idempotency).
+seealso:
+  - module: strongswan.vici.connection
+  - module: strongswan.vici.shared_secret
+  - module: strongswan.vici.pool
+  - module: strongswan.vici.authority
+"""
+
+EXAMPLES = r"""
+- name: A site-to-site gateway, persisted for restarts
+  strongswan.vici.config:
+    connections:
+      branch:
+        local_addrs: [203.0.113.1]
+        remote_addrs: [198.51.100.7]
+        local: {auth: psk, id: gw.example.com}
+        remote: {auth: psk, id: branch.example.com}
+        children:
+          net: {local_ts: [10.1.0.0/16], remote_ts: [10.2.0.0/16], start_action: trap}
+    secrets:
+      ike-branch:
+        secret: "{{ vault_branch_psk }}"
+        id-gw: gw.example.com
+        id-branch: branch.example.com
+    pools: {}
+    purge: true
+    persist: /etc/swanctl/conf.d/gateway.conf
+
+- name: Take over an existing swanctl.conf
+  strongswan.vici.config:
+    tree: "{{ lookup('ansible.builtin.file', 'swanctl.conf') | strongswan.vici.from_swanctl_conf }}"
+    persist: /etc/swanctl/conf.d/gateway.conf
+"""
+
+RETURN = r"""
+sections:
+  description:
+    - Per tree section (V(connections), V(secrets), V(private_keys), V(certificates), V(pools), V(authorities)),
+      the names V(added), V(changed), V(removed) and V(unchanged) (in check mode, what would be).
+    - Private keys are named by their C(secrets) section or C(private_keys[n]); certificates by C(certificates[n]).
+  returned: always
+  type: dict
+  sample: {connections: {added: [branch], changed: [], removed: [old], unchanged: [hq]}}
+applied:
+  description: What was done, in order (V(section), V(name), V(action)); on failure, what was done before it.
+  returned: when something was applied, and on a failure part-way
+  type: list
+  elements: dict
+  sample: [{section: connections, name: branch, action: load}]
+persist:
+  description: The file written (V(path)), whether it V(changed), and the V(backup_file) if one was made.
+  returned: when O(persist) is set
+  type: dict
+  sample: {path: /etc/swanctl/conf.d/gateway.conf, changed: true}
+"""
+
+from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule
+from ansible_collections.strongswan.vici.plugins.module_utils._config import run
+
+
+def main():
+    module = ViciModule(
+        {
+            "connections": {"type": "dict"},
+            "secrets": {"type": "dict", "no_log": True},
+            "pools": {"type": "dict"},
+            "authorities": {"type": "dict"},
+            "tree": {"type": "dict", "no_log": True},
+            "certificates": {"type": "list", "elements": "dict", "options": {
+                "type": {"type": "str", "choices": ["x509", "x509_ac", "x509_crl", "pubkey"], "default": "x509"},
+                "flag": {"type": "str", "choices": ["none", "ca", "aa", "ocsp"], "default": "none"},
+                "content": {"type": "str"},
+                "path": {"type": "path"},
+            }, "mutually_exclusive": [("content", "path")], "required_one_of": [("content", "path")]},
+            "private_keys": {"type": "list", "elements": "dict", "no_log": False, "options": {
+                "content": {"type": "str", "no_log": True},
+                "path": {"type": "path"},
+                "passphrase": {"type": "str", "no_log": True},
+            }, "mutually_exclusive": [("content", "path")], "required_one_of": [("content", "path")]},
+            "purge": {"type": "bool", "default": False},
+            "persist": {"type": "path"},
+            "backup": {"type": "bool", "default": False},
+            "swanctl_dir": {"type": "path", "default": "/etc/swanctl"},
+        },
+        mutually_exclusive=[("tree", "connections"), ("tree", "secrets"), ("tree", "pools"), ("tree", "authorities")],
+        no_log=True,
+    )
+    # Secrets are masked where they are used (results, diff, invocation); matching every secret value against
+    # every string of a result with thousands of objects would take minutes.
+    module.module.no_log_values = set()
+    module.run(run)
+
+
+if __name__ == "__main__":
+    main()

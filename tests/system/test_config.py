@@ -1,0 +1,259 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, strongswan.vici contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""strongswan.vici.config against the real charon: converge, idempotence, purge, check mode, diff masking,
+failure part-way, persistence across a restart and ``swanctl --load-all``."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import pytest
+
+from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import Session
+
+from conftest import run_playbook
+from vici_proxy import ViciProxy
+
+READ_ONLY = {"version", "stats", "get-pools", "get-conns", "list-conns", "get-authorities", "list-authorities",
+             "get-shared", "get-keys", "list-certs", "list-sas", "list-policies"}
+PSK = "Zq8-very-secret-psk-17"
+PSK2 = "Xk2-other-secret-psk-42"
+
+
+def conn(number, **extra):
+    body = {
+        "local_addrs": ["127.0.0.1"],
+        "remote_addrs": ["127.0.%d.2" % number],
+        "local": {"auth": "psk", "id": "gw.example.com"},
+        "remote": {"auth": "psk", "id": "peer%d.example.com" % number},
+        "children": {"net": {"local_ts": ["10.1.0.0/16"], "remote_ts": ["10.%d.0.0/16" % (number + 10)]}},
+    }
+    body.update(extra)
+    return body
+
+
+def tree(count=3, psk=PSK):
+    return {
+        "connections": {"c%d" % number: conn(number) for number in range(1, count + 1)},
+        "secrets": {"ike-c%d" % number: {"secret": psk, "id": "gw.example.com", "id-peer": "peer%d.example.com" % number}
+                    for number in range(1, count + 1)},
+        "pools": {"rw": {"addrs": "10.3.0.0/24", "dns": "10.9.8.7, 10.9.8.6"}},
+    }
+
+
+def runs(socket, ledger, *steps, verbose=False):
+    """Run config tasks in one playbook (steps: options plus _check/_diff); return (playbook result, task results)."""
+    tasks = []
+    for number, step in enumerate(steps):
+        options = dict(step)
+        check, diff = options.pop("_check", False), options.pop("_diff", False)
+        tasks.append({"name": "step %d" % number, "strongswan.vici.config": dict(options, socket=socket),
+                      "ignore_errors": True, "check_mode": check, "diff": diff})
+    result = run_playbook([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}],
+                          env={"STRONGSWAN_VICI_LEDGER_DIR": str(ledger)}, extra_args=["-vvv"] if verbose else ())
+    assert len(result.tasks) == len(steps), result
+    return result, [result.task("step %d" % number) for number in range(len(steps))]
+
+
+def run(socket, ledger, check=False, diff=False, **options):
+    return runs(socket, ledger, dict(options, _check=check, _diff=diff))[1][0]
+
+
+def daemon_state(uri):
+    with Session(uri, timeout=10) as vici:
+        return {"conns": sorted(vici.get_conns().get("conns", [])), "shared": sorted(vici.get_shared().get("keys", [])),
+                "pools": sorted(vici.get_pools())}
+
+
+@pytest.fixture
+def ledger(tmp_path):
+    return tmp_path / "ledger"
+
+
+def test_check_real_rerun_through_proxy(charon, ledger, tmp_path):
+    with ViciProxy(tmp_path / "p.vici", charon.socket_path) as proxy:
+        check = run(proxy.uri, ledger, check=True, **tree())
+        assert check["changed"] is True, check
+        assert check["sections"]["connections"]["added"] == ["c1", "c2", "c3"]
+        assert check["sections"]["secrets"]["added"] == ["ike-c1", "ike-c2", "ike-c3"]
+        assert check["sections"]["pools"]["added"] == ["rw"]
+        assert set(proxy.commands) <= READ_ONLY, proxy.commands
+        assert daemon_state(charon.socket_uri) == {"conns": [], "shared": [], "pools": []}
+        # One read per kind, not per object.
+        assert proxy.commands.count("list-conns") == 1 and proxy.commands.count("get-shared") == 1, proxy.commands
+
+        proxy.clear()
+        real = run(proxy.uri, ledger, **tree())
+        assert real["changed"] is True and real["sections"] == check["sections"], real
+        assert daemon_state(charon.socket_uri) == {"conns": ["c1", "c2", "c3"], "shared": ["ike-c1", "ike-c2", "ike-c3"],
+                                                   "pools": ["rw"]}
+        # Credentials and pools before the connections that use them.
+        loads = [name for name in proxy.commands if name.startswith("load-")]
+        assert loads == ["load-shared"] * 3 + ["load-pool"] + ["load-conn"] * 3, loads
+        assert [entry["section"] for entry in real["applied"]] == ["secrets"] * 3 + ["pools"] + ["connections"] * 3
+
+        proxy.clear()
+        again = run(proxy.uri, ledger, **tree())
+        assert again["changed"] is False, again
+        assert again["sections"]["connections"] == {"added": [], "changed": [], "removed": [], "unchanged": ["c1", "c2", "c3"]}
+        assert set(proxy.commands) <= READ_ONLY, proxy.commands
+
+        # One secret changed: only that one is reloaded.
+        changed_tree = tree()
+        changed_tree["secrets"]["ike-c2"]["secret"] = PSK2
+        proxy.clear()
+        predicted = run(proxy.uri, ledger, check=True, **changed_tree)
+        assert set(proxy.commands) <= READ_ONLY
+        done = run(proxy.uri, ledger, **changed_tree)
+        for result in (predicted, done):
+            assert result["changed"] is True
+            assert result["sections"]["secrets"]["changed"] == ["ike-c2"], result
+            assert result["sections"]["connections"]["changed"] == []
+        assert [name for name in proxy.commands if name.startswith("load-")] == ["load-shared"], proxy.commands
+
+
+def test_purge_named_kinds_only(charon, ledger):
+    uri = charon.socket_uri
+    assert run(uri, ledger, **tree(3))["changed"] is True
+    # Another connection and secret, loaded behind our back.
+    with Session(uri, timeout=10) as vici:
+        vici.load_conn({"stray": conn(9)})
+        vici.load_shared("IKE", "x" * 20, id_="ike-stray", owners=["stray"])
+    smaller = tree(2)
+    smaller.pop("pools")  # not named: the pool stays
+    predicted = run(uri, ledger, check=True, purge=True, **smaller)
+    assert predicted["changed"] is True
+    assert predicted["sections"]["connections"]["removed"] == ["c3", "stray"]
+    assert predicted["sections"]["secrets"]["removed"] == ["ike-c3", "ike-stray"]
+    assert "pools" not in predicted["sections"]
+    assert daemon_state(uri)["conns"] == ["c1", "c2", "c3", "stray"]
+    done = run(uri, ledger, purge=True, **smaller)
+    assert done["sections"] == predicted["sections"], done
+    assert daemon_state(uri) == {"conns": ["c1", "c2"], "shared": ["ike-c1", "ike-c2"], "pools": ["rw"]}
+    # Connections are unloaded before the pools they used: an empty pools section purges the pool last.
+    gone = run(uri, ledger, purge=True, connections={}, pools={})
+    assert gone["sections"]["connections"]["removed"] == ["c1", "c2"] and gone["sections"]["pools"]["removed"] == ["rw"]
+    assert [entry["section"] for entry in gone["applied"]] == ["connections", "connections", "pools"]
+    assert daemon_state(uri) == {"conns": [], "shared": ["ike-c1", "ike-c2"], "pools": []}
+    assert run(uri, ledger, purge=True, connections={}, pools={})["changed"] is False
+
+
+def test_diff_and_output_never_show_secrets(charon, ledger):
+    private = tree(2)
+    private["secrets"]["eap-carol"] = {"secret": "carol-password-881", "id": "carol"}
+    result, tasks = runs(charon.socket_uri, ledger, dict(private, _diff=True), dict(private, _diff=True, _check=True),
+                         verbose=True)
+    first = tasks[0]
+    assert first["changed"] is True
+    after = first["diff"]["after"]
+    assert after["secrets"]["ike-c1"]["data"] == "********"
+    assert after["secrets"]["eap-carol"]["owners"] == ["carol"]
+    assert after["connections"]["c1"]["remote"]["id"] == "peer1.example.com"
+    for text in (result.stdout, result.stderr, json.dumps(tasks)):
+        for secret in (PSK, "carol-password-881"):
+            assert secret not in text
+    assert tasks[0]["invocation"]["module_args"]["secrets"]["ike-c1"]["secret"] == "********"
+    assert tasks[1]["changed"] is False
+
+
+def test_failure_part_way_then_rerun(charon, ledger):
+    broken = tree(3)
+    broken["connections"]["c2"]["children"]["net"]["esp_proposals"] = ["no-such-algorithm"]
+    failed = run(charon.socket_uri, ledger, **broken)
+    assert failed["failed"] is True
+    assert failed["msg"].startswith("connections 'c2': "), failed["msg"]
+    assert "esp_proposals" in failed["msg"], failed["msg"]
+    assert failed["vici_errmsg"], failed
+    assert failed["applied"] == [{"section": "secrets", "name": "ike-c%d" % n, "action": "load"} for n in (1, 2, 3)] + [
+        {"section": "pools", "name": "rw", "action": "load"}, {"section": "connections", "name": "c1", "action": "load"}]
+    assert daemon_state(charon.socket_uri)["conns"] == ["c1"]
+    # The ledger matches what was applied: a rerun with the fixed input loads only the rest.
+    fixed = run(charon.socket_uri, ledger, **tree(3))
+    assert fixed["changed"] is True
+    assert fixed["sections"]["connections"] == {"added": ["c2", "c3"], "changed": [], "removed": [], "unchanged": ["c1"]}
+    assert fixed["sections"]["secrets"]["unchanged"] == ["ike-c1", "ike-c2", "ike-c3"]
+    assert run(charon.socket_uri, ledger, **tree(3))["changed"] is False
+
+
+def test_bad_input_names_the_path(charon, ledger):
+    uri = charon.socket_uri
+    _result, tasks = runs(uri, ledger,
+                          {"tree": {"connections": {}, "conections": {}}},
+                          {"secrets": {"ike-x": {"secret": "abcdef"}}},
+                          {"secrets": {"foo": {"secret": "abcdef", "id": "x"}}},
+                          {"pools": {"rw": {"addrs": "10.3.0.0/24", "dnss": "1.1.1.1"}}},
+                          {"connections": {"gw": conn(1, pools="nowhere")}, "pools": {}, "_check": True})
+    assert tasks[0]["failed"] and tasks[0]["msg"].startswith("tree.conections: unknown top-level section"), tasks[0]
+    assert tasks[1]["failed"] and tasks[1]["msg"].startswith("secrets.ike-x: no owners"), tasks[1]
+    assert tasks[2]["failed"] and "secrets.foo" in tasks[2]["msg"], tasks[2]
+    assert tasks[3]["failed"] and tasks[3]["msg"].startswith("pools.rw.dnss: unknown pool key"), tasks[3]
+    assert not tasks[4].get("failed"), tasks[4]
+    assert any("connections.gw.pools: pool 'nowhere'" in warning for warning in tasks[4].get("warnings", [])), tasks[4]
+    assert "abcdef" not in json.dumps(tasks)
+    assert daemon_state(uri) == {"conns": [], "shared": [], "pools": []}
+
+
+def _swanctl_dir(tmp_path):
+    directory = tmp_path / "swanctl"
+    (directory / "conf.d").mkdir(parents=True)
+    (directory / "swanctl.conf").write_text("include conf.d/*.conf\n")
+    return directory
+
+
+def test_persist_restart_load_all(charon, ledger, tmp_path):
+    directory = _swanctl_dir(tmp_path)
+    target = directory / "conf.d" / "gateway.conf"
+    proxy_path = tmp_path / "p.vici"
+    with ViciProxy(proxy_path, charon.socket_path) as proxy:
+        first = run(proxy.uri, ledger, persist=str(target), **tree(3))
+        assert first["changed"] is True and first["persist"] == {"path": str(target), "changed": True}
+        assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
+        text = target.read_text()
+        assert PSK in text  # the file is the only place the secret is written
+        assert run(proxy.uri, ledger, persist=str(target), **tree(3))["changed"] is False
+
+    # The service's start: a new daemon, then swanctl --load-all of the files.
+    charon.restart()
+    loaded = charon.swanctl("--load-all", "--file", str(directory / "swanctl.conf"))
+    assert "loaded 3 connections" in loaded.stdout, loaded.stdout
+    with ViciProxy(proxy_path, charon.socket_path) as proxy:
+        rerun = run(proxy.uri, ledger, persist=str(target), **tree(3))
+        assert rerun["changed"] is False, rerun
+        assert rerun["sections"]["connections"]["unchanged"] == ["c1", "c2", "c3"]
+        assert set(proxy.commands) <= READ_ONLY, proxy.commands
+
+        # swanctl --load-all on the running daemon (systemctl reload) unloads nothing of ours.
+        reload = charon.swanctl("--load-all", "--file", str(directory / "swanctl.conf"))
+        assert "0 unloaded" in reload.stdout or "unloaded" not in reload.stdout, reload.stdout
+        assert daemon_state(charon.socket_uri) == {"conns": ["c1", "c2", "c3"], "shared": ["ike-c1", "ike-c2", "ike-c3"],
+                                                   "pools": ["rw"]}
+        proxy.clear()
+        assert run(proxy.uri, ledger, persist=str(target), **tree(3))["changed"] is False
+        assert set(proxy.commands) <= READ_ONLY, proxy.commands
+
+        # A hand-edited file: conservative, everything reloads and the file is rewritten.
+        target.write_text(text.replace("10.9.8.7", "10.9.8.1"))
+        proxy.clear()
+        edited = run(proxy.uri, ledger, persist=str(target), backup=True, **tree(3))
+        assert edited["changed"] is True and edited["persist"]["changed"] is True
+        assert edited["sections"]["connections"]["changed"] == ["c1", "c2", "c3"], edited
+        assert "backup_file" in edited["persist"] and os.path.exists(edited["persist"]["backup_file"])
+        assert target.read_text() == text
+        assert run(proxy.uri, ledger, persist=str(target), **tree(3))["changed"] is False
+
+
+def test_persist_stale_file_after_restart_reloads(charon, ledger, tmp_path):
+    """The tree changed but the daemon restarted from the old file: the changed objects are loaded."""
+    directory = _swanctl_dir(tmp_path)
+    target = directory / "conf.d" / "gateway.conf"
+    assert run(charon.socket_uri, ledger, persist=str(target), **tree(2))["changed"] is True
+    charon.restart()
+    charon.swanctl("--load-all", "--file", str(directory / "swanctl.conf"))
+    newer = tree(2, psk=PSK2)
+    result = run(charon.socket_uri, ledger, persist=str(target), **newer)
+    assert result["changed"] is True and result["persist"]["changed"] is True
+    assert sorted(result["sections"]["secrets"]["changed"]) == ["ike-c1", "ike-c2"], result
