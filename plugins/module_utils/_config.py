@@ -397,6 +397,10 @@ def desired_tree(params: Mapping[str, Any], ledger: Ledger) -> Desired:
     if sections["certificates"] is not None:
         desired.groups.extend(certificate_groups(sections["certificates"]))
     secrets = _section("secrets", sections["secrets"])
+    for name in secrets:
+        if secret_type(str(name)) is None:
+            raise InputError("secrets.%s: unknown kind of secret; the section name must start with one of %s "
+                             "(as swanctl reads it)" % (name, ", ".join(SECRET_PREFIXES)))
     if sections["secrets"] is not None or sections["private_keys"] is not None:
         keys, labels = key_items(secrets, sections["private_keys"] or [], swanctl_dir, ledger, desired)
         desired.groups.append(Group("private_keys", PrivateKeyKind(), keys, labels))
@@ -534,8 +538,9 @@ def gateway_diff(planned: Sequence[Planned]) -> Dict[str, Any]:
 class TreeError(Exception):
     """Applying failed part-way; ``done`` lists what was applied before."""
 
-    def __init__(self, message: str, error: ViciError, done: List[Dict[str, str]]) -> None:
-        super().__init__(message)
+    def __init__(self, where: str, error: ViciError, done: List[Dict[str, str]]) -> None:
+        super().__init__("%s: %s" % (where, error))
+        self.where = where
         self.error = error
         self.done = done
 
@@ -550,23 +555,29 @@ def apply_tree(session: Session, planned: Sequence[Planned], ledger: Ledger, des
     unloads = [(entry, [change for change in entry.changes if change.action == "unload"]) for entry in reversed(planned)]
     done: List[Dict[str, str]] = []
     tokens = _Tokens(ledger)
+    loaded_keys: set = set()
     for entry, changes in loads + unloads:
+        group = entry.group
+        if isinstance(group.kind, PrivateKeyKind):
+            # A token key whose id was unknown is loaded under a placeholder name: never purge it right after.
+            changes = [change for change in changes if change.action != "unload" or change.name not in loaded_keys]
         if not changes:
             continue
-        group = entry.group
         items = {item.name: item for item in group.items}
         try:
             replies = apply(group.kind, session, changes, items, ledger)
         except ApplyError as failure:
             done.extend(_done(group, failure.applied))
             label = group.labels.get(failure.change.name, failure.change.name)
-            raise TreeError("%s '%s': %s" % (group.section, label, failure.error), failure.error, done) from None
+            raise TreeError("%s '%s'" % (group.section, label), failure.error, done) from None
         done.extend(_done(group, changes))
         if isinstance(group.kind, PrivateKeyKind) and changes[0].action != "unload":
             for change, reply in zip(changes, replies):
                 message = desired.tokens.get(change.name)
-                if message is not None and isinstance(reply.get("id"), str):
-                    tokens.remember(message, reply["id"])
+                if isinstance(reply.get("id"), str):
+                    loaded_keys.add(reply["id"])
+                    if message is not None:
+                        tokens.remember(message, reply["id"])
     return done
 
 
@@ -699,7 +710,7 @@ def run(vici: Any) -> None:
                 ledger.save()  # remember the adopted objects for this daemon instance
         except TreeError as failure:
             result["applied"] = failure.done
-            vici.fail_from(failure.error, context=str(failure).split(": ")[0], applied=failure.done,
+            vici.fail_from(failure.error, context=failure.where, applied=failure.done,
                            sections=result["sections"], invocation={"module_args": masked_params(params)})
             return
     if persist and text is not None and text_digest is not None:
@@ -720,4 +731,3 @@ def run(vici: Any) -> None:
                 return
         changed = changed or file_changed
     vici.exit(changed=changed, diff=gateway_diff(planned), invocation={"module_args": masked_params(params)}, **result)
-

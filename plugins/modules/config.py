@@ -48,7 +48,7 @@ options:
         keys starting with C(id) (C(id), C(id-a), C(id-gw) ...). The section name is the secret's id in the
         daemon; this is the O(strongswan.vici.shared_secret#module:id) of the M(strongswan.vici.shared_secret)
         module, and the C(id*) values are its O(strongswan.vici.shared_secret#module:owners).
-      - A shared secret needs at least one owner; write V(id: '%any') for a secret any identity may use.
+      - A shared secret needs at least one owner; set C(id) to V(%any) for a secret any identity may use.
       - C(private*), C(rsa*), C(ecdsa*), C(pkcs8*) are private key files (C(file), relative to the folder of that
         name in O(swanctl_dir) or absolute, and C(secret), the passphrase of an encrypted key).
       - C(token*) are keys on a PKCS#11 token (C(handle), C(slot), C(module), C(pin)).
