@@ -29,9 +29,9 @@ def desired(ledger, **params):
 
 
 def test_sections_become_groups_in_load_order(ledger):
+    secrets = {"ike-gw": {"secret": "abcdef", "id-a": "a", "id-b": "b"}, "eap-carol": {"secret": "x1y2z3", "id": "carol"}}
     tree = desired(ledger, connections={"gw": CONN}, pools={"rw": {"addrs": "10.3.0.0/24", "dns": "1.1.1.1, 8.8.8.8"}},
-                   secrets={"ike-gw": {"secret": "abcdef", "id-a": "a", "id-b": "b"}, "eap-carol": {"secret": "x1y2z3",
-                                                                                                      "id": "carol"}})
+                   secrets=secrets)
     assert [group.section for group in tree.groups] == ["private_keys", "secrets", "pools", "connections"]
     shared = tree.group("secrets")[0].items
     assert [item.name for item in shared] == ["ike-gw", "eap-carol"]
