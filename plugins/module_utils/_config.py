@@ -673,9 +673,9 @@ def run(vici: Any) -> None:
     text = text_digest = on_disk = None
     state = "unknown"
     if persist:
-        text = file_text(persisted_tree(merged))
-        text_digest = digest(text)
         try:
+            text = file_text(persisted_tree(merged))
+            text_digest = digest(text)
             on_disk = current_digest(persist)
         except PersistError as error:
             fail(str(error))

@@ -26,60 +26,26 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import tempfile
 from typing import Any, Dict, Mapping, Optional
 
 from ._state import Ledger, same_instance
+from ._swanctl_conf import ConfError, render
 
 RECORD_VERSION = 1
-_PLAIN = re.compile(r"^[A-Za-z0-9_.,:/@%*+=\- ]*$")
-
-try:  # the shared renderer of the to_swanctl_conf filter, when present
-    from ._swanctl_conf import render as _shared_render  # type: ignore[import-not-found]  # pylint: disable=import-error
-except ImportError:  # pragma: no cover - depends on the collection's version
-    _shared_render = None
 
 
 class PersistError(ValueError):
     """The file cannot be written; the message names the path."""
 
 
-def _value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, (list, tuple)):
-        return _value(", ".join(str(item) for item in value))
-    text = str(value)
-    if text and _PLAIN.match(text) and text == text.strip() and "  " not in text:
-        return text
-    return '"%s"' % text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def _render_section(body: Mapping[str, Any], depth: int) -> str:
-    indent = "   " * depth
-    lines = []
-    for key, value in body.items():
-        if isinstance(value, Mapping):
-            lines.append("%s%s {\n%s%s}\n" % (indent, key, _render_section(value, depth + 1), indent))
-        elif value is None:
-            continue
-        else:
-            lines.append("%s%s = %s\n" % (indent, key, _value(value)))
-    return "".join(lines)
-
-
-def render(tree: Mapping[str, Any]) -> str:
-    """swanctl.conf text for ``tree`` (the shared renderer if the collection has it)."""
-    if _shared_render is not None:
-        return _shared_render(tree)
-    return _render_section(tree, 0)
-
-
 def file_text(tree: Mapping[str, Any]) -> str:
     header = ("# Written by the strongswan.vici.config module; changes made here are replaced on its next run.\n"
               "# It holds secrets: keep it mode 0600.\n")
-    return header + render({key: value for key, value in tree.items() if value})
+    try:
+        return header + render({key: value for key, value in tree.items() if value})
+    except ConfError as error:
+        raise PersistError("persist: cannot write the tree as swanctl.conf: %s" % error) from None
 
 
 def digest(text: str) -> str:
