@@ -16,6 +16,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
+from ._input import InputError, check_text
 from ._state import ApplyError, Change, Item, Kind, Ledger, apply, plan
 from .vici.errors import (
     ViciCommandFailed,
@@ -143,6 +144,11 @@ class ViciModule:
         )
         self.params = self.module.params
         self._session: Optional[Session] = None
+        try:
+            # Text that is not UTF-8 could neither be sent nor returned to the controller.
+            check_text(self.params, [name for name, spec in self.module.argument_spec.items() if spec.get("no_log")])
+        except InputError as error:
+            self.fail(str(error))
         problems = [check_seconds(self.params, "timeout")]
         problems.extend(check_seconds(self.params, name, allow_zero=True) for name in seconds)
         found = [problem for problem in problems if problem]

@@ -10,14 +10,13 @@ import base64
 import binascii
 from typing import Any, Dict, List, Mapping, Optional, Union
 
+from ._input import InputError
 from ._state import Kind
 from .vici.session import Session
 
 SHARED_SECRET_TYPES = ("ike", "eap", "xauth", "ntlm", "ppk")
 
-
-class InputError(ValueError):
-    """A user-supplied value is wrong; the message names the field."""
+__all__ = ["InputError", "SHARED_SECRET_TYPES", "SharedSecretKind", "decode_secret", "shared_secret_message"]
 
 
 def decode_secret(secret: str) -> Union[str, bytes]:
@@ -43,6 +42,10 @@ def shared_secret_message(secret_id: str, secret_type: str, secret: str, owners:
         raise InputError("secret must not be empty")
     message: Dict[str, Any] = {"id": secret_id, "type": secret_type.upper(), "data": decode_secret(secret)}
     if owners:
+        for index, owner in enumerate(owners):
+            if not str(owner).strip():
+                raise InputError("owners[%d]: must not be empty (an owner is an identity, for example gw.example.com "
+                                 "or %%any)" % index)
         message["owners"] = [str(owner) for owner in owners]
     return message
 

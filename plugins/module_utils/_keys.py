@@ -385,12 +385,17 @@ def decrypt_private_key(data: bytes, passphrase: str, backends: Optional[Sequenc
     Tries the Python ``cryptography`` package first (in process), then the
     ``openssl`` command. Fails naming both when neither is installed.
     """
+    try:
+        secret = passphrase.encode("utf-8")
+    except UnicodeEncodeError:
+        # Never the value, nor where in it the bad byte is.
+        raise InputError("passphrase: is not valid UTF-8 text") from None
     missing = []
     for name, decryptor in DECRYPTORS:
         if backends is not None and name not in backends:
             continue
         try:
-            return decryptor(data, passphrase.encode("utf-8"))
+            return decryptor(data, secret)
         except _Unavailable as error:
             missing.append(str(error))
     raise InputError("decrypting an encrypted private key on the managed host needs %s; neither is installed "

@@ -632,25 +632,65 @@ def default_event(command: str) -> Optional[str]:
     return STREAMED_COMMANDS.get(command)
 
 
+MASK = "********"
+
+
+def is_secret_key(command: str, key: Optional[str]) -> bool:
+    """True when the values under ``key`` are secrets in ``command``'s request."""
+    if key is None:
+        return False
+    return key.lower() in SECRET_KEYS or (key == "data" and command in SECRET_DATA_COMMANDS)
+
+
+def _leaves(message: Any) -> Iterable[Tuple[Optional[str], Any]]:
+    """(key, value) of every scalar in ``message``; list items carry their list's key. Iterative (any depth)."""
+    stack: List[Tuple[Optional[str], Any]] = [(None, message)]
+    while stack:
+        key, node = stack.pop()
+        if isinstance(node, Mapping):
+            stack.extend((str(name), value) for name, value in reversed(list(node.items())))
+        elif isinstance(node, (list, tuple)):
+            stack.extend((key, value) for value in reversed(node))
+        else:
+            yield key, node
+
+
 def secret_values(command: str, message: Any) -> List[str]:
     """Every value in ``message`` that must never be echoed back (for Ansible's no_log_values)."""
     found: List[str] = []
-
-    def walk(node: Any, key: Optional[str]) -> None:
-        if isinstance(node, Mapping):
-            for name, value in node.items():
-                walk(value, str(name))
-        elif isinstance(node, (list, tuple)):
-            for value in node:
-                walk(value, key)
-        elif node is not None and key is not None:
-            secret = key.lower() in SECRET_KEYS or (key == "data" and command in SECRET_DATA_COMMANDS)
+    for key, node in _leaves(message):
+        if node is not None and is_secret_key(command, key):
             text = node.decode("utf-8", "replace") if isinstance(node, bytes) else str(node)
-            if secret and text:
+            if text:
                 found.append(text)
-
-    walk(message, None)
     return found
+
+
+def masked_request(command: str, message: Any) -> Any:
+    """A copy of ``message`` with every secret value (see :func:`is_secret_key`) replaced by ``********``.
+
+    Iterative, so that any depth the decoder accepts is copied without recursion.
+    """
+    root: List[Any] = [None]
+    # (node to copy, key it sits under, container to put the copy in, slot in that container)
+    stack: List[Tuple[Any, Optional[str], Any, Any]] = [(message, None, root, 0)]
+    while stack:
+        node, key, parent, slot = stack.pop()
+        if isinstance(node, Mapping):
+            copy: Any = {}
+            for name, value in node.items():
+                copy[name] = None
+                stack.append((value, str(name), copy, name))
+        elif isinstance(node, (list, tuple)):
+            copy = [None] * len(node)
+            for index, value in enumerate(node):
+                stack.append((value, key, copy, index))
+        elif node is not None and is_secret_key(command, key):
+            copy = MASK
+        else:
+            copy = node
+        parent[slot] = copy
+    return root[0]
 
 
 def run_command(

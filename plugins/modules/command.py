@@ -41,8 +41,12 @@ options:
     description:
       - The request message (a mapping). Keys keep the daemon's names (C(ike-id), not C(ike_id)).
       - Named C(request) because Ansible reserves the option name C(message).
-      - Values of keys named C(secret), C(password), C(passphrase), C(pin) or C(psk), and the C(data) of
-        C(load-shared), C(load-key) and C(load-token), are masked in the module's result and logs.
+      - The option is C(no_log) - Ansible neither logs it (syslog, journal) nor echoes it on an argument error.
+        In the module's result (C(invocation)) a copy is shown in which the values of keys named C(secret),
+        C(password), C(passphrase), C(pin) or C(psk), and the C(data) of C(load-shared), C(load-key) and
+        C(load-token), are replaced by C(********); those values are also masked wherever else they appear.
+      - The request is encoded and its size checked before anything is sent, in check mode too - the daemon
+        accepts at most 512 KiB per message and 65535 bytes per value.
     type: dict
     default: {}
   event:
@@ -118,9 +122,11 @@ vici_errmsg:
 """
 
 from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule, to_text
+from ansible_collections.strongswan.vici.plugins.module_utils._input import InputError, check_request
 from ansible_collections.strongswan.vici.plugins.module_utils._runtime import (
     default_event,
     is_read_only,
+    masked_request,
     run_command,
     secret_values,
 )
@@ -131,16 +137,24 @@ def main():
     module = ViciModule(
         {
             "command": {"type": "str", "required": True},
-            "request": {"type": "dict", "default": {}},
+            # no_log: ansible-core logs module arguments to syslog/journal and echoes them on argument errors.
+            "request": {"type": "dict", "default": {}, "no_log": True},
             "event": {"type": "str"},
         }
     )
 
     def run(vici):
         command, message = vici.params["command"], vici.params["request"] or {}
-        # Mask secrets before anything can be echoed (results, failures, invocation).
-        for value in secret_values(command, message):
-            vici.module.no_log_values.add(value)
+        # no_log made every value of the request a no_log value ("yes", "2", a connection name...), which would
+        # mask them wherever they appear in the reply. Keep only the secrets, and show a masked copy of the
+        # request in the result (invocation) instead of nothing.
+        vici.module.no_log_values.clear()
+        vici.module.no_log_values.update(secret_values(command, message))
+        vici.params["request"] = masked_request(command, message)
+        try:
+            check_request(command, message, "request")
+        except InputError as error:
+            vici.fail(str(error))
         event = vici.params["event"]
         if event is None:
             event = default_event(command)

@@ -11,10 +11,12 @@ the test that secrets stay out of ansible-playbook's verbose output.
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 
 import pytest
 
+import syslog_capture
 from runtime_support import play, run_module
 from vici_proxy import ViciProxy
 
@@ -96,3 +98,67 @@ def test_failures_quote_the_daemon(charon):
     assert "/nonexistent/charon.vici" in cmd("unix:///nonexistent/charon.vici", "version")["msg"]
     bad = cmd(socket, "load-conn", {"x": {"local_addrs": [1.5]}})
     assert bad["failed"] is True
+
+
+# ---------------------------------------------------------------------------
+# Secrets in logs (issue 9, item 5)
+# ---------------------------------------------------------------------------
+
+PIN = "9876-pin-that-must-not-leak"
+
+
+@pytest.mark.skipif(not syslog_capture.available(), reason="needs root and unshare (a private /dev/log)")
+@pytest.mark.parametrize("check", [False, True], ids=["real", "check"])
+def test_secrets_stay_out_of_syslog(charon, check):
+    """What ansible-core itself logs for the module (syslog "Invoked with ..."), captured at a private /dev/log."""
+    collections = os.environ["ANSIBLE_COLLECTIONS_PATH"].split(os.pathsep)[0]  # set by conftest
+    args = {"socket": charon.socket_uri, "command": "load-shared",
+            "request": {"id": "k3", "type": "IKE", "data": SECRET, "owners": ["moon"]}}
+    result, lines = syslog_capture.run_logged(collections, "command", args, check=check)
+    assert result["changed"] is True and not result.get("failed"), result
+    assert any("Invoked with" in line and "command=load-shared" in line for line in lines), lines
+    assert not any(SECRET in line for line in lines), lines
+    assert SECRET not in json.dumps(result)
+    # The result shows a masked copy of the request, not nothing.
+    assert result["invocation"]["module_args"]["request"] == {
+        "id": "k3", "type": "IKE", "data": "********", "owners": ["moon"]}
+    with Session(charon.socket_uri, timeout=5) as session:
+        assert session.get_shared()["keys"] == ([] if check else ["k3"])
+    # A PIN of load-token, and a secret in a nested key.
+    token, lines = syslog_capture.run_logged(collections, "command", {
+        "socket": charon.socket_uri, "command": "load-token",
+        "request": {"handle": "0102", "pin": PIN, "module": "none"}}, check=check)
+    assert lines and not any(PIN in line for line in lines), lines
+    assert PIN not in json.dumps(token)
+
+
+def test_argument_errors_do_not_echo_the_request(charon):
+    """An argument error fails before the module masks anything: the whole request is masked then."""
+    for args in ({"bogus_option": 1}, {"timeout": "not-a-number"}, {"event": ["not", "a", "string"]}):
+        module_args = {"socket": charon.socket_uri, "command": "load-shared",
+                       "request": {"id": "k4", "type": "IKE", "data": SECRET}}
+        module_args.update(args)
+        failed = run_module("command", module_args)
+        assert failed["failed"] is True, failed
+        assert SECRET not in json.dumps(failed), failed
+    with Session(charon.socket_uri, timeout=5) as session:
+        assert session.get_shared()["keys"] == []
+
+
+def test_argument_errors_stay_out_of_ansible_output(charon, ansible_playbook):
+    """ansible-playbook -vvv prints the invocation of a failed task: no secret in it."""
+    run = ansible_playbook(play({"name": "bad args", "strongswan.vici.command": {
+        "socket": charon.socket_uri, "command": "load-token", "bogus_option": 1,
+        "request": {"handle": "0102", "pin": PIN}}}), extra_args=["-vvv"])
+    assert run.rc != 0 and run.task("bad args")["failed"] is True, run
+    assert "bogus_option" in run.task("bad args")["msg"]
+    assert PIN not in run.stdout and PIN not in run.stderr
+
+
+def test_only_secrets_are_masked_in_replies(charon):
+    """no_log on the request must not mask its ordinary values ("loopback", "yes") in the reply."""
+    socket = charon.socket_uri
+    assert cmd(socket, "load-conn", CONN)["response"] == {"success": "yes"}
+    listed = cmd(socket, "list-conns", {"ike": "loopback"})
+    assert [list(event) for event in listed["events"]] == [["loopback"]]
+    assert listed["invocation"]["module_args"]["request"] == {"ike": "loopback"}
