@@ -19,6 +19,7 @@ from ansible_collections.strongswan.vici.plugins.module_utils._runtime import (
     format_log_line,
     hints_for,
     is_read_only,
+    masked_request,
     match_sas,
     redirect_candidates,
     secret_values,
@@ -242,6 +243,36 @@ class TestSecretValues:
 
     def test_empty_values_are_not_masked(self):
         assert secret_values("load-shared", {"data": ""}) == []
+
+    def test_deep_nesting_needs_no_recursion(self):
+        message = node = {}
+        for _ in range(50000):
+            node["s"] = {}
+            node = node["s"]
+        node["psk"] = "deep"
+        assert secret_values("load-conn", message) == ["deep"]
+        copy = masked_request("load-conn", message)
+        for _ in range(50000):
+            copy = copy["s"]
+        assert copy == {"psk": "********"}
+
+
+class TestMaskedRequest:
+    def test_secrets_replaced_rest_kept_in_order(self):
+        message = {"id": "k", "type": "IKE", "data": "psk!", "owners": ["a", "b"]}
+        masked = masked_request("load-shared", message)
+        assert masked == {"id": "k", "type": "IKE", "data": "********", "owners": ["a", "b"]}
+        assert list(masked) == list(message)
+        assert message["data"] == "psk!"  # a copy
+
+    def test_lists_of_secrets_and_sections(self):
+        message = {"tok": {"pin": [1, 2]}, "x": [{"password": "pw"}], "all": True, "n": 3}
+        assert masked_request("load-token", message) == {
+            "tok": {"pin": ["********", "********"]}, "x": [{"password": "********"}], "all": True, "n": 3}
+
+    def test_data_is_secret_only_for_secret_commands(self):
+        assert masked_request("load-cert", {"data": "PEM"}) == {"data": "PEM"}
+        assert masked_request("load-key", {"data": "PEM"}) == {"data": "********"}
 
 
 def test_success_log_has_no_packet_lines():
