@@ -71,7 +71,7 @@ def run_logged(collections_path: str, name: str, args: Dict[str, Any], check: bo
             )
             listener.setblocking(False)
             lines = []
-            for _ in range(10000):  # bounded: far more than one module run logs
+            for _attempt in range(10000):  # bounded: far more than one module run logs
                 try:
                     lines.append(listener.recv(1 << 20).decode("utf-8", "backslashreplace"))
                 except BlockingIOError:

@@ -54,7 +54,7 @@ def test_check_text_never_shows_a_secret():
 
 def test_check_text_is_iterative_and_accepts_valid_text():
     deep = node = {}
-    for _ in range(50000):
+    for _level in range(50000):
         node["a"] = {}
         node = node["a"]
     node["x"] = ["ü", 1, None, True]

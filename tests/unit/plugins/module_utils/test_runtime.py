@@ -246,13 +246,13 @@ class TestSecretValues:
 
     def test_deep_nesting_needs_no_recursion(self):
         message = node = {}
-        for _ in range(50000):
+        for _level in range(50000):
             node["s"] = {}
             node = node["s"]
         node["psk"] = "deep"
         assert secret_values("load-conn", message) == ["deep"]
         copy = masked_request("load-conn", message)
-        for _ in range(50000):
+        for _level in range(50000):
             copy = copy["s"]
         assert copy == {"psk": "********"}
 
