@@ -1,0 +1,157 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, strongswan.vici contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Read a host's swanctl configuration the way ``swanctl --load-all`` does. PRIVATE to the collection.
+
+Standard library only. Follows ``src/swanctl/swanctl.c`` and ``src/swanctl/commands/load_*.c``:
+
+* the swanctl directory is the directory of the swanctl.conf read (``--file``), includes relative to the
+  including file;
+* credentials are the regular files (symbolic links followed; dot files too, only ``.`` and ``..`` are
+  skipped) directly inside ``x509/``, ``x509ca/``, ``x509ocsp/``, ``x509aa/``, ``x509ac/``, ``x509crl/``,
+  ``pubkey/`` (certificates) and ``private/``, ``rsa/``, ``ecdsa/``, ``pkcs8/``, ``pkcs12/`` (private keys);
+  no sub-directories;
+* relative ``certs``, ``cacerts`` and ``pubkeys`` of a connection are files in ``x509/``, ``x509ca/`` and
+  ``pubkey/``; ``0x``/``0s`` values are data, not files; an authority's relative ``cacert`` is in ``x509ca/``;
+* an encrypted key's passphrase is the ``secret*`` of every ``secrets`` section whose name starts with the key's
+  directory name (``private-x``, ``rsa-x`` ...) and whose ``file`` equals the key's file name (ignoring case).
+
+Private key files are never opened. Secret values (``secret*`` and ``pin`` keys of ``secrets``) are left out
+unless the caller asks for them.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+from ._swanctl_conf import ConfError, parse_file
+
+SECTIONS = ("connections", "secrets", "pools", "authorities")
+#: Certificate directories in swanctl's load order, with the certificate module's type and flag.
+CERT_DIRS: Tuple[Tuple[str, str, Optional[str]], ...] = (
+    ("x509", "x509", "none"),
+    ("x509ca", "x509", "ca"),
+    ("x509ocsp", "x509", "ocsp"),
+    ("x509aa", "x509", "aa"),
+    ("x509ac", "x509_ac", None),
+    ("x509crl", "x509_crl", None),
+    ("pubkey", "pubkey", None),
+)
+#: Private key directories in swanctl's load order (pkcs12 holds containers: key plus certificates).
+KEY_DIRS = ("private", "rsa", "ecdsa", "pkcs8", "pkcs12")
+#: Where swanctl looks for a relative file name of these connection keys (exact key names: load_conns.c).
+FILE_LIST_DIRS = {"certs": "x509", "cacerts": "x509ca", "pubkeys": "pubkey"}
+
+
+class ConfigReadError(Exception):
+    """The configuration cannot be read; the message names the file."""
+
+
+def is_secret_key(key: str) -> bool:
+    """Keys of a ``secrets`` section that hold secret values: ``secret``, ``secret1``..., a token's ``pin``."""
+    return key.startswith("secret") or key == "pin"
+
+
+def _regular_files(directory: str) -> List[str]:
+    """Regular files directly in DIRECTORY (symbolic links followed), sorted; [] when it does not exist."""
+    try:
+        names = os.listdir(directory)
+    except FileNotFoundError:
+        return []
+    except OSError as error:
+        raise ConfigReadError("cannot list %s: %s" % (directory, error.strerror or error)) from None
+    return sorted(name for name in names if os.path.isfile(os.path.join(directory, name)))
+
+
+def _resolve_file_list(value: str, directory: str) -> str:
+    items = [item.strip(" ") for item in value.split(",")]
+    items = [item for item in items if item]
+    if all(os.path.isabs(item) or item[:2].lower() in ("0x", "0s") for item in items):
+        return value
+    return ", ".join(item if os.path.isabs(item) or item[:2].lower() in ("0x", "0s")
+                     else os.path.join(directory, item) for item in items)
+
+
+def _resolve_connection(body: Dict[str, Any], swanctl_dir: str) -> None:
+    for key, value in body.items():
+        if isinstance(value, dict):
+            _resolve_connection(value, swanctl_dir)
+        elif key in FILE_LIST_DIRS and isinstance(value, str):
+            body[key] = _resolve_file_list(value, os.path.join(swanctl_dir, FILE_LIST_DIRS[key]))
+
+
+def read_config(path: str, resolve_paths: bool = True, include_secrets: bool = False) -> Dict[str, Any]:
+    """The configuration ``swanctl --load-all --file PATH`` would load, as data.
+
+    Returns connections, secrets, pools, authorities (section bodies), certificates and private_keys (file
+    paths), ignored (other top-level names swanctl does not read), swanctl_dir, path, secrets_included and
+    secret_values_left_out (how many were left out). Raises ConfigReadError naming the file.
+    """
+    path = os.path.abspath(path)
+    if not os.path.isfile(path):
+        raise ConfigReadError("%s: no such file" % path)
+    try:
+        tree = parse_file(path)
+    except ConfError as error:
+        raise ConfigReadError(str(error)) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigReadError("cannot read %s (or a file it includes): %s" % (path, error)) from None
+    swanctl_dir = os.path.dirname(path)
+    result: Dict[str, Any] = {}
+    for name in SECTIONS:
+        section = tree.get(name, {})
+        if not isinstance(section, dict):
+            raise ConfigReadError("%s: '%s' must be a section, not a key" % (path, name))
+        for entry, body in section.items():
+            if not isinstance(body, dict):
+                raise ConfigReadError("%s: %s.%s must be a section, not a key" % (path, name, entry))
+        result[name] = section
+    result["ignored"] = sorted(name for name in tree if name not in SECTIONS)
+
+    if resolve_paths:
+        for body in result["connections"].values():
+            _resolve_connection(body, swanctl_dir)
+        for body in result["authorities"].values():
+            cacert = body.get("cacert")
+            if isinstance(cacert, str) and cacert and not os.path.isabs(cacert):
+                body["cacert"] = os.path.join(swanctl_dir, "x509ca", cacert)
+
+    certificates = []
+    for directory, cert_type, flag in CERT_DIRS:
+        for name in _regular_files(os.path.join(swanctl_dir, directory)):
+            item = {"path": os.path.join(swanctl_dir, directory, name), "type": cert_type, "directory": directory}
+            if flag is not None:
+                item["flag"] = flag
+            certificates.append(item)
+    result["certificates"] = certificates
+
+    private_keys = []
+    for directory in KEY_DIRS:
+        for name in _regular_files(os.path.join(swanctl_dir, directory)):
+            passphrases = [section for section, body in result["secrets"].items()
+                           if section.startswith(directory) and isinstance(body.get("file"), str)
+                           and body["file"].lower() == name.lower()]
+            private_keys.append({"path": os.path.join(swanctl_dir, directory, name), "type": directory,
+                                 "passphrase_secrets": passphrases})
+    result["private_keys"] = private_keys
+
+    result["secret_values_left_out"] = 0
+    if not include_secrets:
+        result["secret_values_left_out"] = count_secret_values(result["secrets"])
+        result["secrets"] = hide_secret_values(result["secrets"])
+    result["secrets_included"] = include_secrets
+    result["swanctl_dir"] = swanctl_dir
+    result["path"] = path
+    return result
+
+
+def hide_secret_values(secrets: Mapping[str, Any]) -> Dict[str, Any]:
+    """SECRETS without their secret values (``secret*``, ``pin``); owners, files and handles stay."""
+    return {name: {key: value for key, value in body.items() if not is_secret_key(key)}
+            for name, body in secrets.items()}
+
+
+def count_secret_values(secrets: Mapping[str, Any]) -> int:
+    return sum(1 for body in secrets.values() for key in body if is_secret_key(key))
