@@ -16,6 +16,8 @@ Standard library only. Follows ``src/swanctl/swanctl.c`` and ``src/swanctl/comma
   ``pubkey/``; ``0x``/``0s`` values are data, not files; an authority's relative ``cacert`` is in ``x509ca/``;
 * an encrypted key's passphrase is the ``secret*`` of every ``secrets`` section whose name starts with the key's
   directory name (``private-x``, ``rsa-x`` ...) and whose ``file`` equals the key's file name (ignoring case).
+  Such a key is left to that section (the config module loads ``secrets.private-x`` as the key file ``file``
+  with the passphrase ``secret``), so ``private_keys`` lists only the keys no section names.
 
 Private key files are never opened. Secret values (``secret*`` and ``pin`` keys of ``secrets``) are left out
 unless the caller asks for them.
@@ -85,8 +87,8 @@ def _resolve_connection(body: Dict[str, Any], swanctl_dir: str) -> None:
 def read_config(path: str, resolve_paths: bool = True, include_secrets: bool = False) -> Dict[str, Any]:
     """The configuration ``swanctl --load-all --file PATH`` would load, as data.
 
-    Returns connections, secrets, pools, authorities (section bodies), certificates and private_keys (file
-    paths), ignored (other top-level names swanctl does not read), swanctl_dir, path, secrets_included and
+    Returns connections, secrets, pools, authorities (section bodies), certificates, private_keys and pkcs12
+    (file paths), ignored (other top-level names swanctl does not read), swanctl_dir, path, secrets_included and
     secret_values_left_out (how many were left out). Raises ConfigReadError naming the file.
     """
     path = os.path.abspath(path)
@@ -121,21 +123,29 @@ def read_config(path: str, resolve_paths: bool = True, include_secrets: bool = F
     certificates = []
     for directory, cert_type, flag in CERT_DIRS:
         for name in _regular_files(os.path.join(swanctl_dir, directory)):
-            item = {"path": os.path.join(swanctl_dir, directory, name), "type": cert_type, "directory": directory}
+            item = {"path": os.path.join(swanctl_dir, directory, name), "type": cert_type}
             if flag is not None:
                 item["flag"] = flag
             certificates.append(item)
     result["certificates"] = certificates
 
-    private_keys = []
+    # A key that a secrets section names (its passphrase) is loaded through that section, as the config module
+    # does it: listing it in private_keys as well would give the same key twice.
+    private_keys, containers = [], []
     for directory in KEY_DIRS:
         for name in _regular_files(os.path.join(swanctl_dir, directory)):
-            passphrases = [section for section, body in result["secrets"].items()
-                           if section.startswith(directory) and isinstance(body.get("file"), str)
-                           and body["file"].lower() == name.lower()]
-            private_keys.append({"path": os.path.join(swanctl_dir, directory, name), "type": directory,
-                                 "passphrase_secrets": passphrases})
+            path_of_key = os.path.join(swanctl_dir, directory, name)
+            named_by = passphrase_sections(result["secrets"], directory, name)
+            if directory == "pkcs12":
+                containers.append({"path": path_of_key, "passphrase_secrets": named_by})
+                continue
+            if resolve_paths:
+                for section in named_by:  # swanctl compares ignoring case; a file system may not
+                    result["secrets"][section]["file"] = name
+            if not named_by:
+                private_keys.append({"path": path_of_key})
     result["private_keys"] = private_keys
+    result["pkcs12"] = containers
 
     result["secret_values_left_out"] = 0
     if not include_secrets:
@@ -145,6 +155,12 @@ def read_config(path: str, resolve_paths: bool = True, include_secrets: bool = F
     result["swanctl_dir"] = swanctl_dir
     result["path"] = path
     return result
+
+
+def passphrase_sections(secrets: Mapping[str, Any], directory: str, name: str) -> List[str]:
+    """The secrets sections swanctl takes a key's passphrase from: name starts with DIRECTORY, file == NAME (any case)."""
+    return [section for section, body in secrets.items()
+            if section.startswith(directory) and isinstance(body.get("file"), str) and body["file"].lower() == name.lower()]
 
 
 def hide_secret_values(secrets: Mapping[str, Any]) -> Dict[str, Any]:

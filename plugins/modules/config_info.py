@@ -58,8 +58,6 @@ options:
 notes:
   - Run it with C(become) where C(/etc/swanctl) is readable by root only (it usually is).
   - The result is what the files say, not what the daemon holds; M(strongswan.vici.info) reads the daemon.
-  - Private keys in C(pkcs12/) are containers (key and certificates); swanctl finds their passphrases in
-    C(pkcs12*) secrets.
   - PKCS#11 tokens are C(token*) sections of C(secrets) (C(handle), C(slot), C(module), C(pin)), returned there.
 seealso:
   - module: strongswan.vici.info
@@ -135,43 +133,52 @@ authorities:
 certificates:
   description:
     - Certificate files of the credential folders, in swanctl's load order (folder by folder, names sorted),
-      with the options M(strongswan.vici.certificate) takes.
+      with the options M(strongswan.vici.certificate) and the C(certificates) option of C(strongswan.vici.config)
+      take.
   returned: always
   type: list
   elements: dict
-  sample: [{path: /etc/swanctl/x509ca/caCert.pem, type: x509, flag: ca, directory: x509ca}]
+  sample: [{path: /etc/swanctl/x509ca/caCert.pem, type: x509, flag: ca}, {path: /etc/swanctl/x509crl/ca.crl, type: x509_crl}]
   contains:
     path:
       description: Absolute path of the file.
       type: str
     type:
-      description: V(x509), V(x509_ac), V(x509_crl) or V(pubkey), as the folder says.
+      description: V(x509) (C(x509/), C(x509ca/), C(x509ocsp/), C(x509aa/)), V(x509_ac) (C(x509ac/)), V(x509_crl) (C(x509crl/)) or V(pubkey) (C(pubkey/)).
       type: str
     flag:
-      description: V(none), V(ca), V(ocsp) or V(aa) for X.509 certificates (C(x509/), C(x509ca/), C(x509ocsp/), C(x509aa/)).
+      description: V(none), V(ca), V(ocsp) or V(aa), after the folder.
       type: str
       returned: for type V(x509)
-    directory:
-      description: The folder the file is in (C(x509), C(x509ca), ...).
-      type: str
 private_keys:
   description:
-    - Private key files (paths only; their content is never read) in swanctl's load order.
+    - Private key files in C(private/), C(rsa/), C(ecdsa/) and C(pkcs8/) (paths only; their content is never
+      read) in swanctl's load order, as the C(private_keys) option of C(strongswan.vici.config) takes them.
+    - A key that a RV(secrets) section names (C(private-x), C(rsa-x) ... with C(file) and its passphrase in
+      C(secret)) is not listed; that section loads it, as in swanctl. With O(resolve_paths), the section's C(file)
+      gets the file's exact name (swanctl compares names ignoring case).
   returned: always
   type: list
   elements: dict
-  sample: [{path: /etc/swanctl/private/moonKey.pem, type: private, passphrase_secrets: []}]
+  sample: [{path: /etc/swanctl/private/moonKey.pem}]
   contains:
     path:
       description: Absolute path of the file.
       type: str
-    type:
-      description: The folder, V(private), V(rsa), V(ecdsa), V(pkcs8) or V(pkcs12) (a container).
+pkcs12:
+  description:
+    - PKCS#12 containers in C(pkcs12/) (key and certificates in one file). C(strongswan.vici.config) cannot load
+      them; the module warns. Extract the key and certificates (for example with C(openssl pkcs12)).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{path: /etc/swanctl/pkcs12/moon.p12, passphrase_secrets: [pkcs12-moon]}]
+  contains:
+    path:
+      description: Absolute path of the file.
       type: str
     passphrase_secrets:
-      description:
-        - Names of the RV(secrets) sections that hold this file's passphrase (their name starts with RV(private_keys[].type)
-          and their C(file) is this file's name, ignoring case), as swanctl matches them.
+      description: Names of the RV(secrets) sections that hold its passphrase (C(pkcs12*) sections whose C(file) is this file's name).
       type: list
       elements: str
 ignored:
@@ -222,6 +229,9 @@ def main():
     if result["secret_values_left_out"]:
         module.warn("%d secret values of 'secrets' are left out; run the task with 'no_log: true' to get them "
                     "(Ansible then keeps the result out of its output)" % result["secret_values_left_out"])
+    if result["pkcs12"]:
+        module.warn("%d PKCS#12 containers in %s/pkcs12 are listed in 'pkcs12' only; the config module cannot load "
+                    "them (extract the key and certificates)" % (len(result["pkcs12"]), result["swanctl_dir"]))
     if result["ignored"]:
         module.warn("%s: swanctl does not read the top-level %s %s" % (
             result["path"], "entry" if len(result["ignored"]) == 1 else "entries", ", ".join(result["ignored"])))

@@ -106,22 +106,23 @@ def test_credential_folders(swanctl_dir):
     result = read_config(str(swanctl_dir / "swanctl.conf"))
     root = str(swanctl_dir)
     assert result["certificates"] == [
-        {"path": root + "/x509/.hidden.pem", "type": "x509", "flag": "none", "directory": "x509"},
-        {"path": root + "/x509/link.pem", "type": "x509", "flag": "none", "directory": "x509"},
-        {"path": root + "/x509/moonCert.pem", "type": "x509", "flag": "none", "directory": "x509"},
-        {"path": root + "/x509ca/caCert.pem", "type": "x509", "flag": "ca", "directory": "x509ca"},
-        {"path": root + "/x509ocsp/ocsp.pem", "type": "x509", "flag": "ocsp", "directory": "x509ocsp"},
-        {"path": root + "/x509aa/aa.pem", "type": "x509", "flag": "aa", "directory": "x509aa"},
-        {"path": root + "/x509ac/ac.der", "type": "x509_ac", "directory": "x509ac"},
-        {"path": root + "/x509crl/ca.crl", "type": "x509_crl", "directory": "x509crl"},
-        {"path": root + "/pubkey/peer.pub", "type": "pubkey", "directory": "pubkey"},
+        {"path": root + "/x509/.hidden.pem", "type": "x509", "flag": "none"},
+        {"path": root + "/x509/link.pem", "type": "x509", "flag": "none"},
+        {"path": root + "/x509/moonCert.pem", "type": "x509", "flag": "none"},
+        {"path": root + "/x509ca/caCert.pem", "type": "x509", "flag": "ca"},
+        {"path": root + "/x509ocsp/ocsp.pem", "type": "x509", "flag": "ocsp"},
+        {"path": root + "/x509aa/aa.pem", "type": "x509", "flag": "aa"},
+        {"path": root + "/x509ac/ac.der", "type": "x509_ac"},
+        {"path": root + "/x509crl/ca.crl", "type": "x509_crl"},
+        {"path": root + "/pubkey/peer.pub", "type": "pubkey"},
     ]
-    assert result["private_keys"] == [
-        {"path": root + "/private/moonKey.pem", "type": "private", "passphrase_secrets": ["private-moon"]},
-        {"path": root + "/ecdsa/a.pem", "type": "ecdsa", "passphrase_secrets": []},
-        {"path": root + "/ecdsa/b.pem", "type": "ecdsa", "passphrase_secrets": []},
-        {"path": root + "/pkcs12/bundle.p12", "type": "pkcs12", "passphrase_secrets": []},
-    ]
+    # private/moonKey.pem is loaded through secrets.private-moon (its passphrase); rsa-other names no rsa/ file
+    assert result["private_keys"] == [{"path": root + "/ecdsa/a.pem"}, {"path": root + "/ecdsa/b.pem"}]
+    assert result["secrets"]["private-moon"] == {"file": "moonKey.pem"}  # the file's exact name
+    assert result["secrets"]["rsa-other"] == {"file": "moonKey.pem"}
+    assert result["pkcs12"] == [{"path": root + "/pkcs12/bundle.p12", "passphrase_secrets": []}]
+    assert read_config(str(swanctl_dir / "swanctl.conf"), resolve_paths=False)["secrets"]["private-moon"] == {
+        "file": "MOONKEY.PEM"}
 
 
 def test_secret_values_left_out_by_default(swanctl_dir):
@@ -129,7 +130,7 @@ def test_secret_values_left_out_by_default(swanctl_dir):
     assert result["secrets_included"] is False and result["secret_values_left_out"] == 5
     assert result["secrets"]["ike-gw"] == {"id-a": "moon", "id-b": "sun"}
     assert result["secrets"]["token-1"] == {"handle": "0123", "slot": "1"}
-    assert result["secrets"]["private-moon"] == {"file": "MOONKEY.PEM"}
+    assert result["secrets"]["private-moon"] == {"file": "moonKey.pem"}
     text = json.dumps(result)
     for secret in (PSK, EAP, PASS, PIN, "not-a-real-key"):
         assert secret not in text
@@ -186,6 +187,7 @@ def test_module_without_no_log_leaves_secrets_out(swanctl_dir, capsys):
     assert result["changed"] is False and result["secrets_included"] is False
     assert "5 secret values of 'secrets' are left out" in json.dumps(result["warnings"])
     assert "does not read the top-level entry something" in json.dumps(result["warnings"])
+    assert "1 PKCS#12 containers" in json.dumps(result["warnings"])
     for secret in (PSK, EAP, PASS, PIN):
         assert secret not in json.dumps(result)
     assert result["connections"]["gw"]["remote_addrs"] == "192.0.2.2"
