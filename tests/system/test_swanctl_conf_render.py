@@ -5,7 +5,8 @@
 """to_swanctl_conf's text read by the real swanctl (strongSwan's own settings parser): ``swanctl --load-all``.
 
 Values are checked where the daemon reports them back verbatim: a CHILD_SA's ``interface`` (any text, kept as
-it is), identities, lists, integers and booleans, pool and secret names.
+it is), identities, lists, integers and booleans, pool and secret names; and PSKs of any bytes, which must
+authenticate an IKE_SA against a daemon that got the original bytes over VICI.
 """
 
 from __future__ import annotations
@@ -157,3 +158,36 @@ def test_quoting_matters(charon, tmp_path, unquoted):
         for event in vici.list_conns():
             conns.update(event)
     assert _text(conns["c"]["children"]["net"].get("interface")) != unquoted
+
+
+# Any bytes swanctl can take in a PSK: line breaks, tab, CR, quotes, backslashes, comment and section characters,
+# '=', non-ASCII text, leading and trailing spaces.
+PSKS = [' multi\nline\ttab\rcr "q" \\ #{}= grüezi ✓ ', '\\"\\n', "#", "}", "  "]
+
+
+def test_psk_of_any_bytes_authenticates(netns_pair, charon_factory, tmp_path):
+    """The strongest echo: A reads the rendered PSK through swanctl, B gets the original bytes over VICI;
+    IKE authentication succeeds only if both are the same bytes."""
+    a = charon_factory(name="a", netns=netns_pair.a.name)
+    b = charon_factory(name="b", netns=netns_pair.b.name)
+    conns_a, secrets_a = {}, {}
+    with Session(b.socket_uri, timeout=10) as vici:
+        for number, psk in enumerate(PSKS + [PSKS[0]]):
+            name, id_a, id_b = "gw%d" % number, "a%d.example" % number, "b%d.example" % number
+            conns_a[name] = {"local_addrs": netns_pair.a_ip, "remote_addrs": netns_pair.b_ip,
+                             "local": {"auth": "psk", "id": id_a}, "remote": {"auth": "psk", "id": id_b}}
+            secrets_a["ike-%s" % name] = {"secret": psk, "id-a": id_a, "id-b": id_b}
+            vici.load_conn({name: {"local_addrs": [netns_pair.b_ip], "remote_addrs": [netns_pair.a_ip],
+                                   "local": {"auth": "psk", "id": id_b}, "remote": {"auth": "psk", "id": id_a}}})
+            sent = psk if number < len(PSKS) else psk.strip(" ")
+            vici.load_shared("IKE", sent.encode("utf-8"), owners=[id_a, id_b])
+    load_all(a, tmp_path, {"connections": conns_a, "secrets": secrets_a})
+    for number in range(len(PSKS)):
+        result = a.swanctl("--initiate", "--ike", "gw%d" % number, "--timeout", "10", check=False, timeout=20)
+        assert result.returncode == 0 and "initiate completed successfully" in result.stdout, (number, result.stdout)
+    # The control: B's PSK without the leading and trailing space (what unquoted text would give) fails.
+    result = a.swanctl("--initiate", "--ike", "gw%d" % len(PSKS), "--timeout", "10", check=False, timeout=20)
+    assert "initiate completed successfully" not in result.stdout, result.stdout
+    with Session(b.socket_uri, timeout=10) as vici:
+        states = {name: sa["state"] for event in vici.list_sas() for name, sa in event.items()}
+    assert states == {"gw%d" % number: "ESTABLISHED" for number in range(len(PSKS))}
