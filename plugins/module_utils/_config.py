@@ -556,29 +556,40 @@ def apply_tree(session: Session, planned: Sequence[Planned], ledger: Ledger, des
     done: List[Dict[str, str]] = []
     tokens = _Tokens(ledger)
     loaded_keys: set = set()
-    for entry, changes in loads + unloads:
-        group = entry.group
-        if isinstance(group.kind, PrivateKeyKind):
-            # A token key whose id was unknown is loaded under a placeholder name: never purge it right after.
-            changes = [change for change in changes if change.action != "unload" or change.name not in loaded_keys]
-        if not changes:
-            continue
-        items = {item.name: item for item in group.items}
-        try:
-            replies = apply(group.kind, session, changes, items, ledger)
-        except ApplyError as failure:
-            done.extend(_done(group, failure.applied))
-            label = group.labels.get(failure.change.name, failure.change.name)
-            raise TreeError("%s '%s'" % (group.section, label), failure.error, done) from None
-        done.extend(_done(group, changes))
-        if isinstance(group.kind, PrivateKeyKind) and changes[0].action != "unload":
-            for change, reply in zip(changes, replies):
-                message = desired.tokens.get(change.name)
-                if isinstance(reply.get("id"), str):
-                    loaded_keys.add(reply["id"])
-                    if message is not None:
-                        tokens.remember(message, reply["id"])
+    # apply() saves the ledger after each kind; one write for the whole tree, at the end, is enough.
+    ledger.save = lambda: None  # type: ignore[method-assign]
+    try:
+        for entry, changes in loads + unloads:
+            _apply_group(session, entry, changes, ledger, desired, tokens, loaded_keys, done)
+    finally:
+        del ledger.save
+        ledger.save()
     return done
+
+
+def _apply_group(session: Session, entry: Planned, changes: List[Change], ledger: Ledger, desired: Desired,
+                 tokens: TokenKeys, loaded_keys: set, done: List[Dict[str, str]]) -> None:
+    group = entry.group
+    if isinstance(group.kind, PrivateKeyKind):
+        # A token key whose id was unknown is loaded under a placeholder name: never purge it right after.
+        changes = [change for change in changes if change.action != "unload" or change.name not in loaded_keys]
+    if not changes:
+        return
+    items = {item.name: item for item in group.items}
+    try:
+        replies = apply(group.kind, session, changes, items, ledger)
+    except ApplyError as failure:
+        done.extend(_done(group, failure.applied))
+        label = group.labels.get(failure.change.name, failure.change.name)
+        raise TreeError("%s '%s'" % (group.section, label), failure.error, done) from None
+    done.extend(_done(group, changes))
+    if isinstance(group.kind, PrivateKeyKind) and changes[0].action != "unload":
+        for change, reply in zip(changes, replies):
+            message = desired.tokens.get(change.name)
+            if isinstance(reply.get("id"), str):
+                loaded_keys.add(reply["id"])
+                if message is not None:
+                    tokens.remember(message, reply["id"])
 
 
 def _done(group: Group, changes: Sequence[Change]) -> List[Dict[str, str]]:
@@ -586,9 +597,16 @@ def _done(group: Group, changes: Sequence[Change]) -> List[Dict[str, str]]:
             for change in changes]
 
 
+#: Sections with more entries than this are summarised in ``invocation`` (the result stays small).
+INVOCATION_LIMIT = 20
+
+
 def masked_params(params: Mapping[str, Any]) -> Dict[str, Any]:
-    """The module's arguments with every secret value masked (for ``invocation``)."""
+    """The module's arguments for ``invocation``: every secret value masked, large sections summarised."""
     shown = json.loads(json.dumps(dict(params), default=str))
+    tree = shown.get("tree")
+    if isinstance(tree, dict) and isinstance(tree.get("secrets"), dict):
+        tree["secrets"] = masked_params({"secrets": tree["secrets"]})["secrets"]
     for name, body in (shown.get("secrets") or {}).items():
         if isinstance(body, dict):
             for key in ("secret", "pin"):
@@ -596,14 +614,16 @@ def masked_params(params: Mapping[str, Any]) -> Dict[str, Any]:
                     body[key] = MASK
         elif body is not None:
             shown["secrets"][name] = MASK
-    tree = shown.get("tree") or {}
-    if isinstance(tree, dict) and isinstance(tree.get("secrets"), dict):
-        shown["tree"]["secrets"] = masked_params({"secrets": tree["secrets"]})["secrets"]
     for entry in shown.get("private_keys") or []:
         if isinstance(entry, dict):
             for key in ("content", "passphrase"):
                 if entry.get(key) not in (None, ""):
                     entry[key] = MASK
+    for holder in (shown, tree if isinstance(tree, dict) else {}):
+        for section in ("connections", "secrets", "pools", "authorities", "certificates", "private_keys"):
+            value = holder.get(section)
+            if isinstance(value, (dict, list)) and len(value) > INVOCATION_LIMIT:
+                holder[section] = "%d entries (see the task's arguments)" % len(value)
     return shown
 
 
@@ -705,7 +725,7 @@ def run(vici: Any) -> None:
     if not vici.check_mode:
         try:
             if changed:
-                result["applied"] = apply_tree(session, planned, ledger, desired)
+                apply_tree(session, planned, ledger, desired)
             elif state == "loaded":
                 ledger.save()  # remember the adopted objects for this daemon instance
         except TreeError as failure:

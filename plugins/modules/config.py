@@ -178,8 +178,8 @@ sections:
   type: dict
   sample: {connections: {added: [branch], changed: [], removed: [old], unchanged: [hq]}}
 applied:
-  description: What was done, in order (V(section), V(name), V(action)); on failure, what was done before it.
-  returned: when something was applied, and on a failure part-way
+  description: On a failure part-way, what was done before it, in order (V(section), V(name), V(action)).
+  returned: on failure
   type: list
   elements: dict
   sample: [{section: connections, name: branch, action: load}]

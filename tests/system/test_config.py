@@ -94,7 +94,6 @@ def test_check_real_rerun_through_proxy(charon, ledger, tmp_path):
         # Credentials and pools before the connections that use them.
         loads = [name for name in proxy.commands if name.startswith("load-")]
         assert loads == ["load-shared"] * 3 + ["load-pool"] + ["load-conn"] * 3, loads
-        assert [entry["section"] for entry in real["applied"]] == ["secrets"] * 3 + ["pools"] + ["connections"] * 3
 
         proxy.clear()
         again = run(proxy.uri, ledger, **tree())
@@ -116,7 +115,7 @@ def test_check_real_rerun_through_proxy(charon, ledger, tmp_path):
         assert [name for name in proxy.commands if name.startswith("load-")] == ["load-shared"], proxy.commands
 
 
-def test_purge_named_kinds_only(charon, ledger):
+def test_purge_named_kinds_only(charon, ledger, tmp_path):
     uri = charon.socket_uri
     assert run(uri, ledger, **tree(3))["changed"] is True
     # Another connection and secret, loaded behind our back.
@@ -135,9 +134,10 @@ def test_purge_named_kinds_only(charon, ledger):
     assert done["sections"] == predicted["sections"], done
     assert daemon_state(uri) == {"conns": ["c1", "c2"], "shared": ["ike-c1", "ike-c2"], "pools": ["rw"]}
     # Connections are unloaded before the pools they used: an empty pools section purges the pool last.
-    gone = run(uri, ledger, purge=True, connections={}, pools={})
+    with ViciProxy(tmp_path / "p.vici", charon.socket_path) as proxy:
+        gone = run(proxy.uri, ledger, purge=True, connections={}, pools={})
     assert gone["sections"]["connections"]["removed"] == ["c1", "c2"] and gone["sections"]["pools"]["removed"] == ["rw"]
-    assert [entry["section"] for entry in gone["applied"]] == ["connections", "connections", "pools"]
+    assert [name for name in proxy.commands if name.startswith("unload-")] == ["unload-conn", "unload-conn", "unload-pool"]
     assert daemon_state(uri) == {"conns": [], "shared": ["ike-c1", "ike-c2"], "pools": []}
     assert run(uri, ledger, purge=True, connections={}, pools={})["changed"] is False
 

@@ -1,0 +1,210 @@
+#!/usr/bin/env python3
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, strongswan.vici contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A whole gateway in one task: strongswan.vici.config against swanctl --load-all, measured in one run.
+
+For each size N (default 1000 and 5000) it generates N connections, each with its own PSK, and times on
+fresh daemons (root network namespace, loopback only, explicit plugin list, started by the test harness):
+
+* ``ansible-playbook`` with one ``strongswan.vici.config`` task: first apply, unchanged rerun, and a purge
+  of N/5 connections and their secrets (1000 of 5000);
+* ``swanctl --load-all`` of the same tree (written with the collection's swanctl.conf renderer): first,
+  and again unchanged;
+* the module's peak RSS (the Python process that runs the module, measured through a wrapper interpreter).
+
+Optionally (``--loop N``) a loop of ``strongswan.vici.connection`` over N connections, the figure the
+issue started from. Prints the times and the ratios; nothing is asserted.
+
+usage: .venv/bin/python benchmarks/bulk.py [--sizes 1000,5000] [--loop 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO, "tests", "integration", "targets", "setup_charon", "files"))
+
+from charon_harness import Charon  # noqa: E402  pylint: disable=wrong-import-position
+
+RSS_WRAPPER = """#!%(python)s
+import resource, subprocess, sys
+code = subprocess.call([%(python)r] + sys.argv[1:])
+with open(%(log)r, "a") as out:
+    out.write("%%d\\n" %% resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+sys.exit(code)
+"""
+
+
+def gateway(count, first=0):
+    connections, secrets = {}, {}
+    for number in range(first, first + count):
+        peer = "peer%d.example.com" % number
+        connections["c%d" % number] = {
+            "local_addrs": ["127.0.0.1"],
+            "remote_addrs": ["127.%d.%d.%d" % (1 + number // 65536, (number // 256) % 256, number % 256)],
+            "local": {"auth": "psk", "id": "gw.example.com"},
+            "remote": {"auth": "psk", "id": peer},
+            "children": {"net": {"local_ts": ["10.0.0.0/16"], "remote_ts": ["10.%d.%d.0/24" % (
+                100 + number // 256, number % 256)], "esp_proposals": ["aes128gcm16-x25519"]}},
+        }
+        secrets["ike-c%d" % number] = {"secret": "psk-%08d-%s" % (number, "k" * 16), "id": "gw.example.com", "id-peer": peer}
+    return {"connections": connections, "secrets": secrets}
+
+
+def stage():
+    staged = subprocess.run(["bash", os.path.join(REPO, "scripts", "stage_collection.sh")], check=True, timeout=300,
+                            capture_output=True, text=True).stdout.strip()
+    return os.path.dirname(os.path.dirname(os.path.dirname(staged)))
+
+
+class Runner:
+    """ansible-playbook with the staged collection, one config task, vars from a JSON file."""
+
+    def __init__(self, workdir, collections, socket):
+        self.workdir = workdir
+        self.collections = collections
+        self.socket = socket
+        self.rss_log = os.path.join(workdir, "rss.log")
+        self.python = os.path.join(workdir, "python-rss")
+        with open(self.python, "w", encoding="utf-8") as out:
+            out.write(RSS_WRAPPER % {"python": sys.executable, "log": self.rss_log})
+        os.chmod(self.python, 0o755)
+        with open(os.path.join(workdir, "inventory.ini"), "w", encoding="utf-8") as out:
+            out.write("localhost ansible_connection=local ansible_python_interpreter=%s\n" % self.python)
+        self.ledger = os.path.join(workdir, "ledger")
+
+    def playbook(self, name, task):
+        path = os.path.join(self.workdir, name + ".yml")
+        with open(path, "w", encoding="utf-8") as out:
+            json.dump([{"hosts": "localhost", "gather_facts": False, "vars_files": ["tree.json"], "tasks": [task]}], out)
+        return path
+
+    def run(self, playbook):
+        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=self.collections, STRONGSWAN_VICI_LEDGER_DIR=self.ledger,
+                   ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0", ANSIBLE_LOCAL_TEMP=os.path.join(self.workdir, "tmp"),
+                   ANSIBLE_DEPRECATION_WARNINGS="0")
+        open(self.rss_log, "w", encoding="utf-8").close()
+        start = time.perf_counter()
+        proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i",
+                               os.path.join(self.workdir, "inventory.ini"), playbook], cwd=self.workdir, env=env,
+                              capture_output=True, text=True, timeout=3600, check=False)
+        elapsed = time.perf_counter() - start
+        if proc.returncode != 0:
+            raise SystemExit("ansible-playbook failed:\n%s\n%s" % (proc.stdout[-3000:], proc.stderr[-3000:]))
+        with open(self.rss_log, encoding="utf-8") as handle:
+            rss = max((int(line) for line in handle if line.strip()), default=0)
+        changed = "changed=1" in proc.stdout
+        return elapsed, rss, changed
+
+
+def write_tree(path, tree):
+    with open(path, "w", encoding="utf-8") as out:
+        json.dump(tree, out)
+
+
+def swanctl_dir(workdir, tree, collections):
+    sys.path.insert(0, collections)
+    from ansible_collections.strongswan.vici.plugins.module_utils._swanctl_conf import render  # pylint: disable=import-outside-toplevel
+    directory = os.path.join(workdir, "swanctl")
+    os.makedirs(directory, exist_ok=True)
+    with open(os.path.join(directory, "swanctl.conf"), "w", encoding="utf-8") as out:
+        out.write(render(tree))
+    return os.path.join(directory, "swanctl.conf")
+
+
+def timed_swanctl(daemon, conf):
+    start = time.perf_counter()
+    proc = daemon.swanctl("--load-all", "--file", conf, timeout=3600)
+    elapsed = time.perf_counter() - start
+    if "connections" not in proc.stdout:
+        raise SystemExit("swanctl --load-all said: %s %s" % (proc.stdout[-2000:], proc.stderr[-2000:]))
+    return elapsed
+
+
+def measure(size, collections, base):
+    workdir = tempfile.mkdtemp(prefix="bulk-%d-" % size, dir=base)
+    purged = size // 5
+    tree = gateway(size)
+    smaller = gateway(size - purged, purged)
+    figures = {}
+    ours = Charon(os.path.join(workdir, "a"), name="a", log_level=0).start()
+    theirs = Charon(os.path.join(workdir, "b"), name="b", log_level=0).start()
+    try:
+        runner = Runner(workdir, collections, ours.socket_uri)
+        write_tree(os.path.join(workdir, "tree.json"), {"tree_all": tree, "tree_rest": smaller})
+        apply_all = runner.playbook("apply", {"name": "gateway", "strongswan.vici.config": {
+            "socket": ours.socket_uri, "connections": "{{ tree_all.connections }}", "secrets": "{{ tree_all.secrets }}"}})
+        purge = runner.playbook("purge", {"name": "gateway", "strongswan.vici.config": {
+            "socket": ours.socket_uri, "connections": "{{ tree_rest.connections }}", "secrets": "{{ tree_rest.secrets }}",
+            "purge": True}})
+        figures["first apply"], rss_first, changed_first = runner.run(apply_all)
+        figures["unchanged rerun"], rss_again, changed_again = runner.run(apply_all)
+        figures["purge %d" % purged], rss_purge, _changed = runner.run(purge)
+        figures["module peak RSS MB"] = max(rss_first, rss_again, rss_purge) / 1024.0
+        if not changed_first or changed_again:
+            raise SystemExit("unexpected changed flags: first %s, rerun %s" % (changed_first, changed_again))
+        conf = swanctl_dir(workdir, tree, collections)
+        figures["swanctl first"] = timed_swanctl(theirs, conf)
+        figures["swanctl again"] = timed_swanctl(theirs, conf)
+        conf_rest = swanctl_dir(os.path.join(workdir, "rest"), smaller, collections)
+        figures["swanctl purge"] = timed_swanctl(theirs, conf_rest)
+    finally:
+        ours.stop()
+        theirs.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    return figures
+
+
+def loop_reference(count, collections, base):
+    workdir = tempfile.mkdtemp(prefix="bulk-loop-", dir=base)
+    daemon = Charon(os.path.join(workdir, "a"), name="a", log_level=0).start()
+    try:
+        runner = Runner(workdir, collections, daemon.socket_uri)
+        write_tree(os.path.join(workdir, "tree.json"), {"tree_all": gateway(count)})
+        loop = runner.playbook("loop", {"name": "one by one", "strongswan.vici.connection": {
+            "socket": daemon.socket_uri, "name": "{{ item.key }}", "config": "{{ item.value }}"},
+            "loop": "{{ tree_all.connections | dict2items }}"})
+        return runner.run(loop)[0]
+    finally:
+        daemon.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
+    parser.add_argument("--sizes", default="1000,5000", help="comma-separated numbers of connections")
+    parser.add_argument("--loop", type=int, default=0, help="also time a loop of the connection module over N")
+    args = parser.parse_args()
+    collections = stage()
+    base = tempfile.mkdtemp(prefix="svici-bulk-", dir="/tmp")
+    try:
+        for size in [int(text) for text in args.sizes.split(",") if text]:
+            figures = measure(size, collections, base)
+            print("N = %d connections, each with its own PSK" % size)
+            for key, value in figures.items():
+                print("  %-22s %8.2f%s" % (key, value, "" if "MB" in key else " s"))
+            purge_key = next(key for key in figures if key.startswith("purge"))
+            print("  ratios: first apply / swanctl first = %.2f; unchanged rerun / swanctl again = %.2f; "
+                  "purge / swanctl purge = %.2f" % (figures["first apply"] / figures["swanctl first"],
+                                                    figures["unchanged rerun"] / figures["swanctl again"],
+                                                    figures[purge_key] / figures["swanctl purge"]))
+            sys.stdout.flush()
+        if args.loop:
+            print("loop of strongswan.vici.connection over %d connections: %.2f s" % (args.loop, loop_reference(
+                args.loop, collections, base)))
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
