@@ -7,7 +7,7 @@
 Standard library only. Follows ``src/swanctl/swanctl.c`` and ``src/swanctl/commands/load_*.c``:
 
 * the swanctl directory is the directory of the swanctl.conf read (``--file``), includes relative to the
-  including file;
+  including file; an include that matches no file is skipped (strongSwan's glob finds nothing);
 * credentials are the regular files (symbolic links followed; dot files too, only ``.`` and ``..`` are
   skipped) directly inside ``x509/``, ``x509ca/``, ``x509ocsp/``, ``x509aa/``, ``x509ac/``, ``x509crl/``,
   ``pubkey/`` (certificates) and ``private/``, ``rsa/``, ``ecdsa/``, ``pkcs8/``, ``pkcs12/`` (private keys);
@@ -28,7 +28,7 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from ._swanctl_conf import ConfError, parse_file
+from ._swanctl_conf import ConfError, read_file
 
 SECTIONS = ("connections", "secrets", "pools", "authorities")
 #: Certificate directories in swanctl's load order, with the certificate module's type and flag.
@@ -88,14 +88,14 @@ def read_config(path: str, resolve_paths: bool = True, include_secrets: bool = F
     """The configuration ``swanctl --load-all --file PATH`` would load, as data.
 
     Returns connections, secrets, pools, authorities (section bodies), certificates, private_keys and pkcs12
-    (file paths), ignored (other top-level names swanctl does not read), swanctl_dir, path, secrets_included and
+    (file paths), files (every file read), missing_includes, ignored (other top-level names swanctl does not read), swanctl_dir, path, secrets_included and
     secret_values_left_out (how many were left out). Raises ConfigReadError naming the file.
     """
     path = os.path.abspath(path)
     if not os.path.isfile(path):
         raise ConfigReadError("%s: no such file" % path)
     try:
-        tree = parse_file(path)
+        tree, files_read, missing_includes = read_file(path)
     except ConfError as error:
         raise ConfigReadError(str(error)) from None
     except (OSError, UnicodeDecodeError) as error:
@@ -111,6 +111,8 @@ def read_config(path: str, resolve_paths: bool = True, include_secrets: bool = F
                 raise ConfigReadError("%s: %s.%s must be a section, not a key" % (path, name, entry))
         result[name] = section
     result["ignored"] = sorted(name for name in tree if name not in SECTIONS)
+    result["files"] = files_read
+    result["missing_includes"] = missing_includes
 
     if resolve_paths:
         for body in result["connections"].values():

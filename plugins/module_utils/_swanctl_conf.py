@@ -22,7 +22,7 @@ from __future__ import annotations
 import glob
 import os
 import re
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 NAME_STOP = set('#{}="\r\n\t ')
 
@@ -45,11 +45,14 @@ class _Section:
 
 
 class _Reader:
-    def __init__(self, text: str, path: str, include_dir: Optional[str]) -> None:
+    def __init__(self, text: str, path: str, include_dir: Optional[str],
+                 files: Optional[Dict[str, Any]] = None) -> None:
         self.text = text
         self.pos = 0
         self.path = path
         self.include_dir = include_dir
+        # When given: {"read": [paths], "missing": [patterns]}; a missing include is then recorded, not an error
+        self.files = files
 
     def peek(self) -> str:
         return self.text[self.pos] if self.pos < len(self.text) else ""
@@ -141,10 +144,15 @@ class _Reader:
                     pattern = os.path.join(self.include_dir, pattern)
                 matches = sorted(glob.glob(pattern))
                 if not matches and not glob.has_magic(pattern):
-                    raise ConfError("include of a missing file: %s" % pattern)
+                    if self.files is None:
+                        raise ConfError("include of a missing file: %s" % pattern)
+                    self.files["missing"].append(pattern)
                 for match in matches:
                     with open(match, encoding="utf-8") as handle:
-                        _Reader(handle.read(), match, os.path.dirname(match)).body(section, top=True)
+                        text = handle.read()
+                    if self.files is not None:
+                        self.files["read"].append(match)
+                    _Reader(text, match, os.path.dirname(match), self.files).body(section, top=True)
                 continue
             self.skip()
             char = self.peek()
@@ -209,6 +217,21 @@ def parse_file(path: str) -> Dict[str, Any]:
     """The swanctl.conf at PATH, includes resolved relative to its directory."""
     with open(path, encoding="utf-8") as handle:
         return parse_text(handle.read(), path, os.path.dirname(os.path.abspath(path)))
+
+
+def read_file(path: str) -> Tuple[Dict[str, Any], List[str], List[str]]:
+    """The swanctl.conf at PATH as swanctl reads it: (tree, files read, missing includes).
+
+    Unlike :func:`parse_file`, an include of a file that does not exist is skipped, as strongSwan does (its
+    glob finds nothing); the caller gets the pattern to report.
+    """
+    path = os.path.abspath(path)
+    files: Dict[str, Any] = {"read": [path], "missing": []}
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    root = _Section()
+    _Reader(text, path, os.path.dirname(path), files).body(root, top=True)
+    return _resolve(root, root), files["read"], files["missing"]
 
 
 # strongSwan's NAME token: [^#{}:.,="\r\n\t ]+ (settings_lexer.l). Section and key names are only these.

@@ -181,6 +181,20 @@ pkcs12:
       description: Names of the RV(secrets) sections that hold its passphrase (C(pkcs12*) sections whose C(file) is this file's name).
       type: list
       elements: str
+files:
+  description: Every configuration file read, O(path) first, then its includes in the order swanctl reads them.
+  returned: always
+  type: list
+  elements: str
+  sample: [/etc/swanctl/swanctl.conf, /etc/swanctl/conf.d/gateway.conf]
+missing_includes:
+  description:
+    - Include statements that name a file which does not exist (not a glob). swanctl skips them silently; so
+      does this module, and it warns.
+  returned: always
+  type: list
+  elements: str
+  sample: [/etc/swanctl/swanctl_base.conf]
 ignored:
   description: Other top-level names in the file, which swanctl does not load.
   returned: always
@@ -229,6 +243,8 @@ def main():
     if result["secret_values_left_out"]:
         module.warn("%d secret values of 'secrets' are left out; run the task with 'no_log: true' to get them "
                     "(Ansible then keeps the result out of its output)" % result["secret_values_left_out"])
+    for pattern in result["missing_includes"]:
+        module.warn("%s: an include names %s, which does not exist; skipped, as swanctl does" % (result["path"], pattern))
     if result["pkcs12"]:
         module.warn("%d PKCS#12 containers in %s/pkcs12 are listed in 'pkcs12' only; the config module cannot load "
                     "them (extract the key and certificates)" % (len(result["pkcs12"]), result["swanctl_dir"]))

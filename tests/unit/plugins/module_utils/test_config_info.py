@@ -155,13 +155,33 @@ def test_empty_directory(tmp_path):
     ("connections {", "missing '}'"),
     ("connections = x\n", "'connections' must be a section"),
     ("pools { rw = 1 }\n", "pools.rw must be a section"),
-    ("include missing.conf\n", "include of a missing file"),
     ('secrets { a { secret = "open\n', "unterminated string"),
 ])
 def test_errors_name_the_file(tmp_path, text, message):
     (tmp_path / "swanctl.conf").write_text(text)
     with pytest.raises(ConfigReadError, match=message):
         read_config(str(tmp_path / "swanctl.conf"))
+
+
+def test_includes(tmp_path):
+    (tmp_path / "conf.d").mkdir()
+    (tmp_path / "conf.d" / "b.conf").write_text("pools { b { addrs = 10.1.0.0/24 } }\ninclude ../deep/*.conf\n")
+    (tmp_path / "conf.d" / "a.conf").write_text("pools { a { addrs = 10.0.0.0/24 } }\n")
+    (tmp_path / "deep").mkdir()
+    (tmp_path / "deep" / "c.conf").write_text("pools { c { addrs = 10.2.0.0/24 } }\n")
+    (tmp_path / "swanctl.conf").write_text("include conf.d/*.conf\ninclude missing.conf\ninclude none/*.conf\n"
+                                           "connections { include /abs/missing.conf\n}\n")
+    result = read_config(str(tmp_path / "swanctl.conf"))
+    assert list(result["pools"]) == ["a", "b", "c"]
+    assert result["files"] == [str(tmp_path / name) for name in
+                               ("swanctl.conf", "conf.d/a.conf", "conf.d/b.conf", "conf.d/../deep/c.conf")]
+    assert result["missing_includes"] == [str(tmp_path / "missing.conf"), "/abs/missing.conf"]
+
+
+def test_module_warns_about_missing_includes(tmp_path, capsys):
+    (tmp_path / "swanctl.conf").write_text("include swanctl_base.conf\n")
+    result = run_module(capsys, {"path": str(tmp_path / "swanctl.conf")})
+    assert "swanctl_base.conf, which does not exist; skipped" in json.dumps(result["warnings"])
 
 
 def test_missing_file(tmp_path):

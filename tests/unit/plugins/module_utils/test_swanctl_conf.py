@@ -16,6 +16,7 @@ from ansible_collections.strongswan.vici.plugins.module_utils._swanctl_conf impo
     ConfError,
     parse_file,
     parse_text,
+    read_file,
     render,
     render_value,
 )
@@ -197,14 +198,7 @@ def test_render_is_stable(tree):
 def test_corpus_roundtrip():
     files = sorted(CORPUS.glob("*.conf"))
     assert files, "corpus directory has no .conf files: %s" % CORPUS
-    checked, unreadable = 0, []
     for path in files:
-        try:
-            tree = parse_file(str(path))
-        except (ConfError, OSError) as error:
-            unreadable.append("%s: %s" % (path.name, error))
-            continue
+        # read as swanctl does: a few files include a swanctl_base.conf the corpus does not have (skipped)
+        tree, _read, _missing = read_file(str(path))
         assert parse_text(render(tree), str(path)) == tree, path.name
-        checked += 1
-    # A file the parser cannot read at all (a missing include) is no round-trip failure, but most must be read.
-    assert checked >= len(files) * 0.9, unreadable
