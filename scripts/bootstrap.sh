@@ -3,10 +3,11 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
-# Idempotent development/CI setup for a Debian 12 machine, run as root:
-#   1. the Debian packages the tests need (strongSwan daemon, swanctl, pki, iproute2, shellcheck, git),
-#      installed without starting any daemon;
-#   2. .venv/ (Python 3.11) with tests/requirements.txt, skipped when a stamp says it is current;
+# Idempotent development/CI setup for a Debian 12 or 13 machine, run as root:
+#   1. the Debian packages in scripts/debian-packages.txt (everything the demo, the tests and the
+#      benchmarks use), installed without recommends and without starting any daemon;
+#   2. .venv/ (Python 3.11 on Debian 12, 3.13 on Debian 13) with tests/requirements.txt, skipped when a
+#      stamp says it is current;
 #   3. the ansible-test get-pip stand-in ~/.ansible/test/cache/get_pip_24_2.py (no access to the host
 #      ansible-test downloads it from).
 # A second run with everything in place takes a second or two.
@@ -77,9 +78,13 @@ warn_system_charon() {
     fi
 }
 
+# ansible-core 2.19 (tests/requirements.txt) runs its controller on Python 3.11 to 3.13: Debian 12 has
+# 3.11, Debian 13 has 3.13.
+SUPPORTED_PYTHON='(3, 11) <= sys.version_info[:2] <= (3, 13)'
+
 python_ok() {
-    # usage: python_ok BIN -> true if BIN is a working CPython 3.11 with venv and ensurepip
-    "$1" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info[:2] != (3, 11))' >/dev/null 2>&1
+    # usage: python_ok BIN -> true if BIN is a working CPython 3.11-3.13 with venv and ensurepip
+    "$1" -c "import sys, venv, ensurepip; sys.exit(not ($SUPPORTED_PYTHON))" >/dev/null 2>&1
 }
 
 find_python() {
@@ -95,7 +100,7 @@ find_python() {
     if command -v python3.11 >/dev/null 2>&1; then
         candidates+=("$(command -v python3.11)")
     fi
-    candidates+=(/usr/bin/python3.11 /usr/local/bin/python3.11)
+    candidates+=(/usr/bin/python3.11 /usr/local/bin/python3.11 /usr/bin/python3.13 /usr/bin/python3.12 /usr/bin/python3)
     for candidate in "${candidates[@]}"; do
         if [[ -x $candidate ]] && python_ok "$candidate"; then
             # resolve pyenv shims and the like to the real interpreter
@@ -108,9 +113,9 @@ find_python() {
 
 setup_python() {
     if ! PY=$(find_python); then
-        log "no Python 3.11 with venv found; installing Debian's"
+        log "no Python 3.11-3.13 with venv found; installing Debian's"
         apt_install python3 python3-venv
-        PY=$(find_python) || die "no usable Python 3.11 (with venv and ensurepip) after installing python3-venv"
+        PY=$(find_python) || die "no usable Python 3.11-3.13 (with venv and ensurepip) after installing python3-venv"
     fi
 }
 
@@ -130,8 +135,8 @@ setup_venv() {
         log ".venv is current (stamp $STAMP)"
         return 0
     fi
-    if [[ -x $VENV/bin/python ]] && ! "$VENV/bin/python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' >/dev/null 2>&1; then
-        log "recreating .venv (not a working Python 3.11 venv)"
+    if [[ -x $VENV/bin/python ]] && ! "$VENV/bin/python" -c "import sys; sys.exit(not ($SUPPORTED_PYTHON))" >/dev/null 2>&1; then
+        log "recreating .venv (not a working Python 3.11-3.13 venv)"
         rm -rf "$VENV"
     fi
     if [[ ! -x $VENV/bin/python ]]; then

@@ -6,10 +6,13 @@
 # The test stages behind the Makefile. usage: scripts/run.sh STAGE [extra args for the stage's tool]
 #   setup        scripts/bootstrap.sh (Debian packages, .venv, ansible-test get-pip stand-in)
 #   stage        copy the work tree to .tmp/ansible_collections/strongswan/vici (prints the path)
-#   units        ansible-test units --local --python 3.11 --requirements; fails if no unit test ran
-#   sanity       ansible-test sanity --local --python 3.11
-#   integration  ansible-test integration --local --python 3.11 --allow-destructive; fails if no target ran
+#   units        ansible-test units --local --python <.venv's> --requirements; fails if no unit test ran
+#   sanity       ansible-test sanity --local --python <.venv's: 3.11 on Debian 12, 3.13 on 13>
+#   integration  ansible-test integration --local --python <.venv's> --allow-destructive; fails if no target ran
 #   system       pytest tests/system (real daemons); pytest's "no tests collected" (5) is a failure
+#   system6      the same against strongSwan 6: charon from a cached Debian 13 root (scripts/strongswan6_root.sh),
+#                without the corpus conformance sample (it runs once, on the machine's own strongSwan);
+#                where the machine's own charon is strongSwan 6 already, the system stage covered it
 #   all          setup, then every stage above; prints a summary and fails if any stage failed
 # Stages other than setup expect setup to have run (the Makefile targets take care of it).
 
@@ -18,7 +21,8 @@ set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV="$REPO/.venv"
 PY="$VENV/bin/python"
-PYTHON_VERSION=3.11
+# The controller Python of .venv (3.11 on Debian 12, 3.13 on Debian 13): ansible-test runs --local with it.
+PYTHON_VERSION=$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || echo 3.11)
 export STAGE_ROOT=${STAGE_ROOT:-$REPO/.tmp}
 COLLECTION="$STAGE_ROOT/ansible_collections/strongswan/vici"
 export PATH="$VENV/bin:$PATH"
@@ -95,6 +99,22 @@ run_system() {
     (cd "$REPO" && "$PY" -m pytest tests/system -ra -p no:cacheprovider --timeout=300 "$@")
 }
 
+run_system6() {
+    need_venv
+    local native root
+    native=$(/usr/lib/ipsec/charon --version 2>/dev/null | grep -oE 'strongSwan [0-9]+' | grep -oE '[0-9]+$' || true)
+    if [[ ${native:-0} -ge 6 ]]; then
+        echo "system6: this machine's charon is strongSwan $native: the system stage ran against it"
+        return 0
+    fi
+    log "strongSwan 6 root"
+    root=$(bash "$REPO/scripts/strongswan6_root.sh")
+    stage
+    log "pytest tests/system against strongSwan 6 ($root)"
+    (cd "$REPO" && STRONGSWAN_VICI_CHARON_ROOT="$root" "$PY" -m pytest tests/system -ra -p no:cacheprovider \
+        --timeout=300 --ignore=tests/system/test_conformance.py "$@")
+}
+
 now() { date +%s%3N; }
 
 # usage: elapsed START_MS -> seconds with one decimal
@@ -104,7 +124,7 @@ elapsed() {
 }
 
 run_all() {
-    local stages=(units sanity integration system) results=() failed=() passed=0 name start rc
+    local stages=(units sanity integration system system6) results=() failed=() passed=0 name start rc
     log "setup"
     start=$(now)
     if ! bash "$REPO/scripts/bootstrap.sh"; then
@@ -145,8 +165,9 @@ main() {
         sanity) run_sanity "$@" ;;
         integration) run_integration "$@" ;;
         system) run_system "$@" ;;
+        system6) run_system6 "$@" ;;
         all) run_all ;;
-        *) sed -n '5,14p' "${BASH_SOURCE[0]}" >&2; exit 2 ;;
+        *) sed -n '5,17p' "${BASH_SOURCE[0]}" >&2; exit 2 ;;
     esac
 }
 

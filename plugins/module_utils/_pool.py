@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import re
 from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 from ._credentials import InputError
@@ -46,8 +47,8 @@ def _low32(address: IPAddress) -> int:
     return int(address) & _U32
 
 
-def pool_range(addrs: str) -> Tuple[IPAddress, int]:
-    """The ``base`` and ``size`` charon reports for a pool with this ``addrs``.
+def pool_range(addrs: str, major: int = 5) -> Tuple[IPAddress, int]:
+    """The ``base`` and ``size`` charon (strongSwan ``major``) reports for a pool with this ``addrs``.
 
     ``a-b`` is a range: base ``a``, size ``b - a + 1`` computed on the last 32
     bits (IPv6 ranges must not cross a /96). Anything else is ``address[/prefix]``:
@@ -55,6 +56,9 @@ def pool_range(addrs: str) -> Tuple[IPAddress, int]:
     assignable addresses from there to the end of the subnet, without the
     broadcast address and, if the base is the network id, without that either
     (only for subnets of more than two addresses); at most 2^31 addresses.
+    strongSwan 5 reports such a skipped network id as the base, strongSwan 6
+    the first address it hands out (10.50.0.0/24: 10.50.0.0 on 5.9.8,
+    10.50.0.1 on 6.0.1); the size is the same.
     """
     text = addrs
     if not text or text != text.strip() or any(char.isspace() for char in text):
@@ -84,9 +88,17 @@ def pool_range(addrs: str) -> Tuple[IPAddress, int]:
     if size > 2:
         size -= offset if offset else 1  # skip up to the base, or the network id itself
         size -= 1  # the broadcast address
+        if not offset and major >= 6:
+            base = base + 1
     elif offset:
         size -= 1
     return base, size
+
+
+def daemon_major(session: Session) -> int:
+    """The daemon's strongSwan major version (5 when its version string is odd)."""
+    match = re.match(r"\s*(\d+)\.", str(session.version().get("version", "")))
+    return int(match.group(1)) if match else 5
 
 
 def reported_base(text: Any) -> Optional[IPAddress]:
@@ -166,7 +178,7 @@ def pool_message(addrs: str, attributes: Mapping[str, Any], custom: Optional[Map
     return message
 
 
-def leases_block(name: str, message: Optional[Mapping[str, Any]], reported: Any) -> Optional[str]:
+def leases_block(name: str, message: Optional[Mapping[str, Any]], reported: Any, major: int = 5) -> Optional[str]:
     """The error the daemon will give for this change because of online leases, or None.
 
     Lets check mode predict the failure of a real run: a pool with online leases
@@ -184,7 +196,7 @@ def leases_block(name: str, message: Optional[Mapping[str, Any]], reported: Any)
     if message is None:
         return "%s has online leases, unable to unload (pool '%s' has %s; cannot unload it until those " \
                "clients disconnect)" % (name, name, leases)
-    base, size = pool_range(message["addrs"])
+    base, size = pool_range(message["addrs"], major)
     if reported_base(reported.get("base")) == base and str(reported.get("size")) == str(size):
         return None
     return "vici pool %s has online leases, unable to replace (pool '%s' has %s; cannot change its addresses " \
@@ -212,13 +224,19 @@ class PoolKind(Kind):
 
     label = "pool"
 
+    def __init__(self, major: Optional[int] = None) -> None:
+        #: The daemon's strongSwan major version (how it reports a pool's base); read by snapshot if None.
+        self.major = major
+
     def snapshot(self, session: Session) -> Dict[str, Any]:
+        if self.major is None:
+            self.major = daemon_major(session)
         return {name: body for name, body in session.get_pools().items() if isinstance(body, dict)}
 
     def drift(self, name: str, message: Mapping[str, Any], reported: Any) -> Optional[str]:
         if not isinstance(reported, Mapping):
             return None
-        base, size = pool_range(message["addrs"])
+        base, size = pool_range(message["addrs"], self.major or 5)
         actual_base = reported_base(reported.get("base"))
         try:
             actual_size = int(reported.get("size", ""))

@@ -149,7 +149,10 @@ name:
   type: str
   sample: rw-pool
 base:
-  description: The first address the daemon reports for the pool (as C(get-pools) prints it).
+  description:
+    - The first address the daemon reports for the pool (as C(get-pools) prints it).
+    - For a subnet given as its network id, strongSwan 6 reports the first address it hands out
+      (V(10.3.0.1) for V(10.3.0.0/24)), strongSwan 5 the network id (V(10.3.0.0)).
   returned: when O(state=present)
   type: str
   sample: 10.3.0.0
@@ -165,6 +168,7 @@ from ansible_collections.strongswan.vici.plugins.module_utils._credentials impor
 from ansible_collections.strongswan.vici.plugins.module_utils._pool import (
     POOL_ATTRIBUTES,
     PoolKind,
+    daemon_major,
     leases_block,
     pool_message,
     pool_range,
@@ -194,12 +198,13 @@ def main():
                 )
             except InputError as error:
                 vici.fail(str(error))
-            base, size = pool_range(params["addrs"])
+        kind = PoolKind(daemon_major(vici.session))
+        if message is not None:
+            base, size = pool_range(params["addrs"], kind.major)
             result.update(base=str(base) if int(base) else ("%any" if base.version == 4 else "%any6"), size=size)
-        kind = PoolKind()
         # Online leases make the daemon refuse a new range or an unload: say so in check mode too.
         reported = vici.session.get_pools(name=params["name"]).get(params["name"])
-        blocked = leases_block(params["name"], message, reported)
+        blocked = leases_block(params["name"], message, reported, kind.major)
         if blocked:
             vici.fail("pool '%s': %s" % (params["name"], blocked))
         changes, _replies = vici.converge(kind, [Item(params["name"], message)])

@@ -14,7 +14,7 @@ import textwrap
 
 import pytest
 
-from charon_harness import Charon, HarnessError, NetnsPair, pid_alive, udp_probe  # conftest.py puts it on sys.path
+from charon_harness import DEFAULT_PLUGINS, Charon, HarnessError, NetnsPair, pid_alive, udp_probe  # conftest.py puts it on sys.path
 
 HARNESS = sys.modules[Charon.__module__].__file__
 
@@ -55,7 +55,7 @@ def test_config_is_self_contained_and_safe(charon):
     with open("/proc/%d/environ" % pid, "rb") as environ:
         assert ("STRONGSWAN_CONF=%s" % charon.conf_path).encode() in environ.read().split(b"\0")
     assert _mount_ns(pid) != _mount_ns(os.getpid())
-    assert os.readlink("/proc/%d/exe" % pid) == "/usr/lib/ipsec/charon"
+    assert os.readlink("/proc/%d/exe" % pid) == (charon.root or "") + "/usr/lib/ipsec/charon"
 
 
 def test_two_daemons_side_by_side_then_stop(charon_factory):
@@ -110,9 +110,35 @@ def test_start_failure_raises_with_the_log_tail(tmp_path):
     assert daemon.pid is None
 
 
+def test_start_failure_when_there_is_no_charon(tmp_path):
+    daemon = Charon(tmp_path / "gone", charon_bin="/nonexistent/charon", start_timeout=5, root="")
+    with pytest.raises(HarnessError, match="no charon at /nonexistent/charon: install strongswan-charon"):
+        daemon.start()
+    assert daemon.pid is None
+
+
 def test_start_failure_when_the_daemon_exits(tmp_path):
-    daemon = Charon(tmp_path / "gone", charon_bin="/nonexistent/charon", start_timeout=5)
-    with pytest.raises(HarnessError, match="exited with status 127"):
+    fake = tmp_path / "charon"
+    fake.write_text('#!/bin/sh\n[ "$1" = --version ] && { echo "Linux strongSwan 5.9.8"; exit 0; }\nexit 3\n')
+    fake.chmod(0o755)
+    daemon = Charon(tmp_path / "gone", charon_bin=str(fake), start_timeout=5, root="")
+    with pytest.raises(HarnessError, match="exited with status 3"):
+        daemon.start()
+    assert daemon.pid is None
+
+
+def test_a_plugin_charon_did_not_load_stops_the_start(charon):
+    """charon only logs a plugin it cannot load and runs on; the harness checks stats' plugin list at once."""
+    charon.plugins = charon.plugins + ("pkcs11",)  # on disk, known, but not in the list this daemon loaded
+    with pytest.raises(HarnessError) as excinfo:
+        charon._check_loaded_plugins()  # pylint: disable=protected-access
+    assert "charon cannot load plugin(s) pkcs11" in str(excinfo.value)
+    assert "pkcs11 from libstrongswan-extra-plugins" in str(excinfo.value)
+
+
+def test_a_plugin_without_its_file_is_refused_before_start(tmp_path):
+    daemon = Charon(tmp_path / "noplugin", plugins=DEFAULT_PLUGINS + ("no-such-plugin",))
+    with pytest.raises(HarnessError, match="no-such-plugin are not in PLUGIN_PACKAGES"):
         daemon.start()
     assert daemon.pid is None
 

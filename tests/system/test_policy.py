@@ -106,5 +106,12 @@ def test_unknown_child_and_unusable_kernel_fail_clearly(daemon, netns_pair, char
     assert "connection 'gw' has no child named 'nope'" in policy(socket, "nope")["msg"]
     assert "no connection named 'nope' is loaded" in policy(socket, "net", ike="nope")["msg"]
     shunt = policy(libipsec.socket_uri, "bypass")
-    assert shunt["failed"] is True
-    assert "installing the policy of child 'bypass'" in shunt["msg"] and "installing policy 'bypass' failed" in shunt["msg"]
+    if libipsec.strongswan_version[0] >= 6:
+        # 6.0 installs kernel-libipsec's pass shunt with a traffic selector that holds no local address
+        # (docs/platforms.md); 5.9 fails with "error installing route".
+        assert shunt.get("failed") is not True and shunt["changed"] is True, shunt
+        assert any(key.split("/")[-1] == "bypass" for key in policies(libipsec.socket_uri))
+    else:
+        assert shunt["failed"] is True
+        assert "installing the policy of child 'bypass'" in shunt["msg"]
+        assert "installing policy 'bypass' failed" in shunt["msg"]

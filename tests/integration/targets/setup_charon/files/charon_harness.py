@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import secrets
 import select
 import signal
@@ -42,7 +43,9 @@ CHARON_BIN = "/usr/lib/ipsec/charon"
 SWANCTL_BIN = "/usr/sbin/swanctl"
 
 #: The plugins every harness daemon loads, in this order (the order matters:
-#: kernel interfaces are tried in load order).
+#: kernel interfaces are tried in load order). Debian 12 (strongSwan 5.9) and
+#: Debian 13 (6.0) both build every one of them, once the packages in
+#: scripts/debian-packages.txt are installed.
 DEFAULT_PLUGINS = (
     "random", "nonce", "openssl", "aes", "sha1", "sha2", "hmac", "kdf", "gmp", "curve25519",
     "gcm", "ctr", "ccm", "cmac", "xcbc", "chapoly", "drbg", "pem", "pkcs1", "pkcs8", "x509",
@@ -51,14 +54,74 @@ DEFAULT_PLUGINS = (
     "kernel-netlink",
 )
 
+_PACKAGES_5 = {
+    "libstrongswan": ("random", "nonce", "aes", "sha1", "sha2", "hmac", "kdf", "gmp", "xcbc", "drbg", "pem",
+                      "pkcs1", "pkcs8", "x509", "pubkey", "constraints", "attr", "kernel-netlink", "resolve"),
+    "libstrongswan-standard-plugins": ("openssl", "gcm", "aesni"),
+    "libstrongswan-extra-plugins": ("curve25519", "ctr", "ccm", "cmac", "chapoly", "pkcs11"),
+    "strongswan-libcharon": ("socket-default", "counters"),
+    "strongswan-swanctl": ("vici",),
+    "libcharon-extra-plugins": ("eap-identity", "eap-md5", "kernel-libipsec"),
+    "libcharon-extauth-plugins": ("eap-mschapv2", "xauth-generic"),
+}
+# Debian 13 moved openssl into libstrongswan and the software ciphers and hashes into the extra plugins.
+_PACKAGES_6 = dict(_PACKAGES_5)
+_PACKAGES_6.update({
+    "libstrongswan": ("random", "nonce", "openssl", "drbg", "pem", "pkcs1", "pkcs8", "x509", "pubkey",
+                      "constraints", "attr", "kernel-netlink", "resolve"),
+    "libstrongswan-standard-plugins": ("gcm", "aesni"),
+    "libstrongswan-extra-plugins": ("aes", "sha1", "sha2", "hmac", "kdf", "gmp", "xcbc", "curve25519", "ctr",
+                                    "ccm", "cmac", "chapoly", "pkcs11"),
+})
+
+#: The Debian package of every plugin a harness daemon may load, by strongSwan major version.
+#: A daemon asked for a plugin missing here does not start: so this table names every plugin
+#: the project uses, and tests/unit/test_platform.py checks it against ``dpkg -S`` and against
+#: scripts/debian-packages.txt (what bootstrap installs).
+PLUGIN_PACKAGES = {
+    major: {plugin: package for package, plugins in table.items() for plugin in plugins}
+    for major, table in ((5, _PACKAGES_5), (6, _PACKAGES_6))
+}
+
+PLUGIN_DIR = "/usr/lib/ipsec/plugins"
+
+#: Every program the harness, the tests, the demo and the benchmarks run, with the Debian package that
+#: ships it; tests/unit/test_platform.py checks each against ``dpkg -S`` and scripts/debian-packages.txt.
+PROGRAM_PACKAGES = {
+    "charon": "strongswan-charon",
+    "swanctl": "strongswan-swanctl",
+    "pki": "strongswan-pki",
+    "openssl": "openssl",
+    "softhsm2-util": "softhsm2",
+    "ip": "iproute2",
+    "unshare": "util-linux",
+    "nsenter": "util-linux",
+    "mount": "mount",
+    "chroot": "coreutils",
+    "timeout": "coreutils",
+    "ssh-keygen": "openssh-client",
+    "debootstrap": "debootstrap",
+    "shellcheck": "shellcheck",
+    "git": "git",
+}
+
+#: Environment variable naming a Debian root (made by scripts/strongswan6_root.sh) whose charon the
+#: harness runs instead of this machine's, chrooted, with the same paths for sockets and files.
+CHARON_ROOT_ENV = "STRONGSWAN_VICI_CHARON_ROOT"
+
 #: Default filelog levels (charon's -1..4 scale) per subsystem.
 DEFAULT_LOG_LEVELS = {"default": 1, "ike": 2, "cfg": 2}
 
 #: Longest path an AF_UNIX socket address takes on Linux (108 bytes with the NUL).
 MAX_SOCKET_PATH = 107
 
-# A VICI CMD_REQUEST for "version" with an empty message: length 9, type 0, name length 7, name.
-VERSION_REQUEST = b"\x00\x00\x00\x09\x00\x07version"
+# A VICI CMD_REQUEST with an empty message: length, type 0, name length, name.
+def _request_frame(command):
+    name = command.encode("ascii")
+    return struct.pack("!IBB", 2 + len(name), 0, len(name)) + name
+
+
+VERSION_REQUEST = _request_frame("version")
 
 _VICI_CMD_RESPONSE = 1
 _VICI_CMD_UNKNOWN = 2
@@ -68,6 +131,20 @@ _WRAPPER = (
     "mount -t tmpfs -o mode=0755 tmpfs /run || exit 71; "
     "if [ ! -L /var/run ]; then mount -t tmpfs -o mode=0755 tmpfs /var/run || exit 72; fi; "
     'exec "$2"'
+)
+
+# The same, for a charon from another Debian root ($3): the root sees this machine's /tmp (where
+# workdirs, sockets and test files live) and the workdir ($4) at the same paths, its own /run.
+_ROOT_WRAPPER = (
+    'echo $$ > "$1" || exit 70; '
+    'if [ -n "$5" ]; then ip link set lo up || exit 78; fi; '
+    'mount --rbind /tmp "$3/tmp" || exit 73; '
+    'case "$4" in /tmp/*) ;; *) mkdir -p "$3$4" && mount --bind "$4" "$3$4" || exit 74 ;; esac; '
+    'mount -t tmpfs -o mode=0755 tmpfs "$3/run" || exit 71; '
+    'mount --rbind /dev "$3/dev" || exit 75; '
+    'mount -t proc proc "$3/proc" || exit 76; '
+    'mount --rbind /sys "$3/sys" || exit 77; '
+    'exec chroot "$3" "$2"'
 )
 
 
@@ -128,8 +205,8 @@ def _decode_message(data):
     return root
 
 
-def vici_version(socket_path, timeout=2.0):
-    """Send a hand-built VICI ``version`` request; return the reply as a dict of str.
+def vici_request(socket_path, command, timeout=2.0):
+    """Send a hand-built VICI request without arguments; return the reply as a dict of str.
 
     Raises OSError (including timeouts and refused connections) or ValueError.
     """
@@ -137,14 +214,67 @@ def vici_version(socket_path, timeout=2.0):
     try:
         sock.settimeout(timeout)
         sock.connect(socket_path)
-        sock.sendall(VERSION_REQUEST)
+        sock.sendall(_request_frame(command))
         length = struct.unpack("!I", _recv_exact(sock, 4))[0]
         frame = _recv_exact(sock, length)
     finally:
         sock.close()
     if not frame or frame[0] != _VICI_CMD_RESPONSE:
-        raise ValueError("unexpected VICI reply type %r to 'version'" % (frame[:1],))
+        raise ValueError("unexpected VICI reply type %r to %r" % (frame[:1], command))
     return _decode_message(frame[1:])
+
+
+def vici_version(socket_path, timeout=2.0):
+    """The daemon's ``version`` reply (see :func:`vici_request`)."""
+    return vici_request(socket_path, "version", timeout=timeout)
+
+
+# ---------------------------------------------------------------------------
+# The platform: which strongSwan, which plugins
+# ---------------------------------------------------------------------------
+
+_VERSIONS = {}
+
+
+def charon_version(root=None, charon_bin=CHARON_BIN):
+    """(major, minor, patch) of the charon binary, from ``charon --version`` (chrooted into ROOT if given)."""
+    key = (root or "/", charon_bin)
+    if key not in _VERSIONS:
+        if not os.path.exists(os.path.join(root or "/", charon_bin.lstrip("/"))):
+            raise HarnessError("no charon at %s%s: install strongswan-charon (apt-get install strongswan-charon; "
+                               "`make setup` does)" % (root or "", charon_bin))
+        _code, output = _run((["chroot", root] if root else []) + [charon_bin, "--version"], timeout=10.0)
+        match = re.search(r"strongSwan (\d+)\.(\d+)\.(\d+)", output)
+        if not match:
+            raise HarnessError("cannot tell the strongSwan version from %r" % output.strip())
+        _VERSIONS[key] = tuple(int(part) for part in match.groups())
+    return _VERSIONS[key]
+
+
+def plugin_problem(plugins, version, root=None):
+    """Why charon VERSION (in ROOT) cannot load PLUGINS, naming plugin and package; None if it can."""
+    table = PLUGIN_PACKAGES.get(version[0])
+    if table is None:
+        return ("strongSwan %s: the harness knows no plugin packages for this major version "
+                "(add a table to PLUGIN_PACKAGES)" % ".".join(map(str, version)))
+    unknown = [plugin for plugin in plugins if plugin not in table]
+    if unknown:
+        return ("plugin(s) %s are not in PLUGIN_PACKAGES: add each with the Debian package that ships it "
+                "(dpkg -S %s/libstrongswan-NAME.so) and make sure scripts/debian-packages.txt names that package"
+                % (", ".join(unknown), PLUGIN_DIR))
+    missing = [plugin for plugin in plugins
+               if not os.path.exists(os.path.join(root or "/", PLUGIN_DIR.lstrip("/"), "libstrongswan-%s.so" % plugin))]
+    if missing:
+        return missing_plugins_message(missing, table, root)
+    return None
+
+
+def missing_plugins_message(missing, table, root=None):
+    packages = sorted({table.get(plugin, "?") for plugin in missing})
+    where = " in %s" % root if root else ""
+    return ("charon cannot load plugin(s) %s%s: install %s (apt-get install %s; `make setup` does)"
+            % (", ".join(missing), where, ", ".join("%s from %s" % (plugin, table.get(plugin, "?")) for plugin in missing),
+               " ".join(packages)))
 
 
 # ---------------------------------------------------------------------------
@@ -226,7 +356,8 @@ class Charon:
     """
 
     def __init__(self, workdir, name="charon", plugins=DEFAULT_PLUGINS, netns=None, extra_conf="",
-                 log_level=None, log_levels=None, tunnel=False, start_timeout=15.0, charon_bin=CHARON_BIN):
+                 log_level=None, log_levels=None, tunnel=False, start_timeout=15.0, charon_bin=CHARON_BIN,
+                 root=None):
         self.workdir = os.path.abspath(str(workdir))
         real = os.path.realpath(self.workdir)
         if real == "/run" or real.startswith("/run/"):
@@ -246,6 +377,9 @@ class Charon:
         self.log_levels.update(log_levels or {})
         self.start_timeout = float(start_timeout)
         self.charon_bin = charon_bin
+        #: A Debian root to run charon from (chrooted), e.g. strongSwan 6 from scripts/strongswan6_root.sh.
+        self.root = root if root is not None else (os.environ.get(CHARON_ROOT_ENV) or None)
+        self.strongswan_version = None
         base = "strongswan.conf" if name == "charon" else "%s.strongswan.conf" % name
         self.conf_path = os.path.join(self.workdir, base)
         self.state_path = self._file("json")
@@ -351,10 +485,26 @@ class Charon:
             conf.write(self.render_conf())
         return self.conf_path
 
+    @property
+    def private_netns(self):
+        """Whether the daemon gets a network namespace of its own (only loopback, up).
+
+        strongSwan 6's kernel-netlink probes for XFRM interfaces at start, creating one
+        for a moment: a daemon that would otherwise run in the root namespace runs in
+        a private one, so this machine's network is never touched.
+        """
+        return self.netns is None and (self.strongswan_version or (5,))[0] >= 6
+
     def command(self):
         """The argv that starts the daemon (with its private /run, in its netns if any)."""
-        cmd = ["unshare", "--mount", "--propagation", "private",
-               "sh", "-c", _WRAPPER, "charon-harness", self.pid_path, self.charon_bin]
+        unshare = ["unshare", "--mount", "--propagation", "private"] + (["--net"] if self.private_netns else [])
+        if self.root:
+            cmd = unshare + ["sh", "-c", _ROOT_WRAPPER, "charon-harness", self.pid_path, self.charon_bin,
+                             self.root, self.workdir, "net" if self.private_netns else ""]
+        else:
+            cmd = unshare + (["sh", "-c", "ip link set lo up || exit 78; " + _WRAPPER] if self.private_netns
+                             else ["sh", "-c", _WRAPPER])
+            cmd += ["charon-harness", self.pid_path, self.charon_bin]
         if self.netns:
             cmd = ["ip", "netns", "exec", self.netns] + cmd
         return cmd
@@ -368,6 +518,10 @@ class Charon:
         """
         if self.running:
             return self
+        self.strongswan_version = charon_version(self.root, self.charon_bin)
+        problem = plugin_problem(self.plugins, self.strongswan_version, self.root)
+        if problem:
+            raise HarnessError(problem)
         self.write_conf()
         for stale in (self.socket_path, self.pid_path):
             try:
@@ -383,6 +537,7 @@ class Charon:
         self._pid = self._proc.pid
         try:
             self._wait_ready()
+            self._check_loaded_plugins()
         except BaseException:
             self.stop()
             raise
@@ -412,6 +567,15 @@ class Charon:
         raise HarnessError("charon did not answer 'version' on %s within %.0f s (%s)\n--- %s\n%s"
                            % (self.socket_uri, self.start_timeout, last_error, self.log_path, _tail(self.log_path)))
 
+    def _check_loaded_plugins(self):
+        """Fail at once when charon left out a plugin of its list (it only logs that and goes on)."""
+        loaded = vici_request(self.socket_path, "stats", timeout=5.0).get("plugins", [])
+        missing = [plugin for plugin in self.plugins if plugin not in loaded]
+        if missing:
+            table = PLUGIN_PACKAGES.get(self.strongswan_version[0], {})
+            raise HarnessError("%s\n--- %s\n%s" % (missing_plugins_message(missing, table, self.root), self.log_path,
+                                                   _tail(self.log_path, 15)))
+
     def _check_pidfile(self):
         try:
             with open(self.pid_path, encoding="ascii") as pidfile:
@@ -426,7 +590,8 @@ class Charon:
         state = {
             "name": self.name, "pid": self._pid, "socket": self.socket_uri, "socket_path": self.socket_path,
             "log": self.log_path, "conf": self.conf_path, "workdir": self.workdir, "netns": self.netns,
-            "tunnel": self.tunnel,
+            "tunnel": self.tunnel, "root": self.root, "plugins": list(self.plugins),
+            "strongswan_version": ".".join(map(str, self.strongswan_version or ())),
         }
         with open(self.state_path, "w", encoding="utf-8") as handle:
             json.dump(state, handle, indent=1, sort_keys=True)
@@ -492,7 +657,8 @@ class Charon:
         path = os.path.join(os.path.abspath(str(workdir)), "%s.json" % name)
         with open(path, encoding="utf-8") as handle:
             state = json.load(handle)
-        daemon = cls(workdir, name=name, netns=state.get("netns"), tunnel=state.get("tunnel", False))
+        daemon = cls(workdir, name=name, netns=state.get("netns"), tunnel=state.get("tunnel", False),
+                     plugins=state.get("plugins") or DEFAULT_PLUGINS, root=state.get("root") or "")
         daemon.conf_path = state.get("conf", daemon.conf_path)
         pid = state.get("pid")
         if pid is not None and daemon.owns(pid):
@@ -506,6 +672,9 @@ class Charon:
     def swanctl(self, *args, timeout=30.0, check=True):
         """Run ``swanctl ARGS --uri <socket>``; return the CompletedProcess (text)."""
         cmd = [SWANCTL_BIN] + [str(arg) for arg in args] + ["--uri", self.socket_uri]
+        if self.root and self.pid:
+            # The root's own swanctl, in the daemon's mount namespace (which sees /tmp and the workdir).
+            cmd = ["nsenter", "--target", str(self.pid), "--mount", "--", "chroot", self.root] + cmd
         return subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout,
                               check=check)
 
