@@ -11,6 +11,7 @@ playbooks call it between corpus files so that both daemons are read by the same
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -18,7 +19,7 @@ import re
 import shutil
 import subprocess
 import sys
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 SHARED_PREFIXES = ("eap", "xauth", "ntlm", "ike", "ppk")
 KEY_DIRS = {"private": "private", "rsa": "rsa", "ecdsa": "ecdsa", "pkcs8": "pkcs8"}
@@ -50,10 +51,48 @@ def _split(value: Any) -> List[str]:
     return tokens
 
 
+def drop_inexpressible(tree: Dict[str, Any]) -> List[Tuple[str, str]]:
+    """Remove from TREE what the modules (or this test's stand-ins) cannot express; [(identity, why)] of it.
+
+    The rest of the file is still compared; swanctl loads the whole file, and the identities returned
+    (``load-conn NAME``, ``load-authority NAME``, ``secret NAME``) are left out of both sides' comparison.
+    """
+    dropped = []
+    conns = tree.get("connections") or {}
+    for name, conn in list(conns.items()):
+        if not isinstance(conn, dict):
+            continue
+        why = None
+        for round_name, body in conn.items():
+            if not isinstance(body, dict) or not round_name.lower().startswith(("local", "remote")):
+                continue
+            for key in ("certs", "cacerts", "pubkeys"):
+                for item in _split(body.get(key, "")):
+                    if os.path.isabs(item) and not item.startswith(("0x", "0s")):
+                        why = "absolute credential path %s" % item
+            for sub in body:
+                if isinstance(body[sub], dict) and sub.lower().startswith(("cert", "cacert")):
+                    why = "daemon-side certificate section %s.%s" % (round_name, sub)
+        if why:
+            del conns[name]
+            dropped.append(("load-conn %s" % name, why))
+    authorities = tree.get("authorities") or {}
+    for name, body in list(authorities.items()):
+        if isinstance(body, dict) and "cacert" not in body and (body.get("file") or body.get("handle")):
+            del authorities[name]
+            dropped.append(("load-authority %s" % name, "the daemon reads its certificate itself"))
+    secrets = tree.get("secrets") or {}
+    for name, body in list(secrets.items()):
+        if name.startswith("token"):
+            del secrets[name]
+            dropped.append(("secret %s" % name, "a PKCS#11 token key (no token here)"))
+    return dropped
+
+
 def references(tree: Dict[str, Any]) -> List[Tuple[str, str]]:
-    """Every (directory, file name) the file makes swanctl read, or NotExpressible."""
+    """Every (directory, file name) the file makes swanctl read (after drop_inexpressible)."""
     refs = []
-    for name, conn in (tree.get("connections") or {}).items():
+    for conn in (tree.get("connections") or {}).values():
         if not isinstance(conn, dict):
             continue
         for round_name, body in conn.items():
@@ -61,29 +100,17 @@ def references(tree: Dict[str, Any]) -> List[Tuple[str, str]]:
                 continue
             for key, folder in (("certs", "x509"), ("cacerts", "x509ca"), ("pubkeys", "pubkey")):
                 for item in _split(body.get(key, "")):
-                    if item.startswith(("0x", "0s")):
-                        continue
-                    if os.path.isabs(item):
-                        raise NotExpressible("absolute credential path %s" % item)
-                    refs.append((folder, item))
-            for sub in body:
-                if isinstance(body[sub], dict) and sub.lower().startswith(("cert", "cacert")):
-                    raise NotExpressible("daemon-side certificate section %s.%s.%s" % (name, round_name, sub))
-    for name, body in (tree.get("authorities") or {}).items():
-        if isinstance(body, dict):
-            if "cacert" in body:
-                refs.append(("x509ca", body["cacert"]))
-            elif body.get("file") or body.get("handle"):
-                raise NotExpressible("authority %s reads its certificate daemon-side" % name)
+                    if not item.startswith(("0x", "0s")):
+                        refs.append((folder, item))
+    for body in (tree.get("authorities") or {}).values():
+        if isinstance(body, dict) and "cacert" in body:
+            refs.append(("x509ca", body["cacert"]))
     for name, body in (tree.get("secrets") or {}).items():
         if not isinstance(body, dict):
             continue
         prefix = next((p for p in KEY_DIRS if name.startswith(p)), None)
-        if prefix:
-            if "file" in body:
-                refs.append((KEY_DIRS[prefix], body["file"]))
-        elif name.startswith(("pkcs12", "token")):
-            raise NotExpressible("secrets.%s (PKCS#12/token) has no module counterpart here" % name)
+        if prefix and "file" in body:
+            refs.append((KEY_DIRS[prefix], body["file"]))
     return refs
 
 
@@ -245,7 +272,224 @@ def reset(socket: str, empty_conf: str) -> None:
                    check=False, capture_output=True, timeout=60)
 
 
+# -- what was sent: recorded VICI messages, normalised -------------------------------------------
+
+MARK_COMMAND = "x-conformance-mark"  # sent between the module passes; the daemon answers "unknown command"
+MUTATING = ("load-conn", "load-cert", "load-key", "load-token", "load-shared", "load-authority", "load-pool",
+            "unload-conn", "unload-key", "unload-shared", "unload-authority", "unload-pool", "clear-creds")
+# Keys of load-conn whose values the daemon parses as times, byte counts or booleans (vici_config.c), written
+# down here, independently of the collection's schema, so that the comparison does not inherit its mistakes.
+TIME_KEYS = {"dpd_delay", "dpd_timeout", "reauth_time", "rekey_time", "over_time", "rand_time", "life_time",
+             "inactivity"}
+BYTES_KEYS = {"rekey_bytes", "life_bytes", "rand_bytes"}
+BOOL_KEYS = {"aggressive", "pull", "encap", "mobike", "send_certreq", "ppk_required", "mediation", "hostaccess",
+             "policies", "policies_fwd_out", "mark_in_sa", "ipcomp", "sha256_96", "copy_df", "copy_ecn", "icmp"}
+FILE_KEYS = {"certs", "cacerts", "pubkeys", "cacert", "cert"}
+SECRET_KEYS = {"data", "pin", "secret"}  # never shown: compared by digest
+GENERIC_KEY_TYPES = {"any", "private", "pkcs8"}
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_BYTE_UNITS = {"": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
+_PEM = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.DOTALL)
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def _der_items(value: bytes) -> List[bytes]:
+    """PEM blocks as DER (headers dropped), or the value itself when it is not PEM."""
+    blocks = _PEM.findall(value)
+    if not blocks:
+        return [value]
+    out = []
+    for _label, body in blocks:
+        lines = [line for line in body.strip().splitlines() if b":" not in line]
+        out.append(base64.b64decode(b"".join(line.strip() for line in lines)))
+    return out
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return "bytes:" + _digest(value)
+    return str(value)
+
+
+def _amount(value: str, units: Dict[str, int]) -> str:
+    match = re.match(r"^\s*([0-9]+)\s*([A-Za-z]?)\s*$", value)
+    if match and match.group(2).lower() in units:
+        return str(int(match.group(1)) * units[match.group(2).lower()])
+    return value
+
+
+def normalise_value(key: str, value: Any) -> Any:
+    """One value in the form both sides are compared in (see the module docstring of this section)."""
+    if isinstance(value, dict):
+        return {name: normalise_value(name, item) for name, item in value.items()}
+    if isinstance(value, list):
+        if key in FILE_KEYS:
+            return ["der:" + _digest(der) for item in value for der in _der_items(item)]
+        return [normalise_value(key, item) for item in value]
+    if key in SECRET_KEYS:
+        return "secret:" + _digest(value if isinstance(value, bytes) else str(value).encode())
+    if key in FILE_KEYS and isinstance(value, bytes):
+        return "der:" + "+".join(_digest(der) for der in _der_items(value))
+    text = _text(value)
+    if key in TIME_KEYS:
+        return _amount(text, _UNITS)
+    if key in BYTES_KEYS:
+        return _amount(text, _BYTE_UNITS)
+    if key in BOOL_KEYS:
+        lowered = text.lower()
+        return "yes" if lowered in ("yes", "true", "enabled", "1") else "no" if lowered in (
+            "no", "false", "disabled", "0") else text
+    if key in ("type", "flag"):
+        return text.lower()
+    return text
+
+
+def _key_id(data: bytes) -> str:
+    from ansible_collections.strongswan.vici.plugins.module_utils._keys import load_private_key  # noqa: E501 pylint: disable=import-outside-toplevel
+    try:
+        return load_private_key(data, None, "data").key_id
+    except Exception:  # pylint: disable=broad-except
+        return "unparsable:" + _digest(data)
+
+
+def normalise_message(name: str, request: Any) -> Optional[Tuple[str, Dict[str, Any]]]:
+    """(identity, normalised body) of one mutating request, or None for read-only commands and marks."""
+    if name not in MUTATING or not isinstance(request, dict):
+        return None
+    if name.startswith("unload-") or name == "clear-creds":
+        return None  # swanctl unloads what the file lacks; both daemons start empty, so nothing to compare
+    if name in ("load-conn", "load-pool", "load-authority") and len(request) == 1:
+        (object_name, body), = request.items()
+        return "%s %s" % (name, object_name), normalise_value("", body)
+    if name == "load-cert":
+        data = request.get("data", b"")
+        ders = _der_items(data) if isinstance(data, bytes) else [b""]
+        body = normalise_value("", {key: value for key, value in request.items() if key != "data"})
+        body.setdefault("flag", "none") if body.get("type") == "x509" else None  # pylint: disable=expression-not-assigned
+        return "load-cert %s" % "+".join(_digest(der) for der in ders), body
+    if name == "load-key":
+        data = request.get("data", b"")
+        key_id = _key_id(data) if isinstance(data, bytes) else "?"
+        body = {"type": normalise_value("type", request.get("type", b""))}
+        if body["type"] in GENERIC_KEY_TYPES:
+            body = {}
+        return "load-key %s" % key_id, body
+    if name == "load-shared":
+        body = normalise_value("", request)
+        return "load-shared %s" % body.pop("id", "?"), body
+    if name == "load-token":
+        body = normalise_value("", request)
+        return "load-token %s" % body.get("handle", "?"), body
+    return "%s ?" % name, normalise_value("", request)
+
+
+def _succeeded(response: Any) -> bool:
+    return isinstance(response, dict) and response.get("success") == b"yes"
+
+
+def sent(exchanges: List[Any]) -> Dict[str, Dict[str, Any]]:
+    """identity -> {"bodies": [distinct normalised bodies], "accepted": whether the daemon accepted any}."""
+    out: Dict[str, Dict[str, Any]] = {}
+    for exchange in exchanges:
+        normalised = normalise_message(exchange.name, exchange.request)
+        if normalised is None:
+            continue
+        identity, body = normalised
+        entry = out.setdefault(identity, {"bodies": [], "accepted": False})
+        if body not in entry["bodies"]:
+            entry["bodies"].append(body)
+        entry["accepted"] = entry["accepted"] or _succeeded(exchange.response)
+    return out
+
+
+def _show(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)[:200]
+
+
+def body_differences(path: str, reference: Any, actual: Any) -> List[str]:
+    """Human-readable differences between two normalised bodies (paths like children.net.esp_proposals)."""
+    if isinstance(reference, dict) and isinstance(actual, dict):
+        problems = []
+        for key in list(reference) + [key for key in actual if key not in reference]:
+            where = "%s.%s" % (path, key) if path else key
+            if key not in actual:
+                problems.append("%s: swanctl sent %s, the modules nothing" % (where, _show(reference[key])))
+            elif key not in reference:
+                problems.append("%s: the modules sent %s, swanctl nothing" % (where, _show(actual[key])))
+            else:
+                problems += body_differences(where, reference[key], actual[key])
+        return problems
+    if isinstance(reference, list) != isinstance(actual, list):
+        # A comma-separated string against a list: the daemon splits the string the same way.
+        as_list = [item.strip() for item in (actual if isinstance(reference, list) else reference).split(",")
+                   if item.strip()] if isinstance(actual if isinstance(reference, list) else reference, str) else None
+        if as_list is not None and as_list == (reference if isinstance(reference, list) else actual):
+            return []
+    if reference != actual:
+        return ["%s: swanctl sent %s, the modules %s" % (path or "message", _show(reference), _show(actual))]
+    return []
+
+
+def compare_sent(reference: Dict[str, Dict[str, Any]], actual: Dict[str, Dict[str, Any]],
+                 skipped: Tuple[str, ...] = ()) -> Tuple[List[str], int, List[str]]:
+    """(problems, number of messages compared, identities rejected by both daemons) of two ``sent()`` results.
+
+    Objects named in SKIPPED (identities like ``load-conn NAME``) are left out on both sides.
+    """
+    problems, rejected, compared = [], [], 0
+    for identity in sorted(set(reference) | set(actual)):
+        if identity in skipped:
+            continue
+        ours, theirs = actual.get(identity), reference.get(identity)
+        if theirs is None:
+            problems.append("%s: sent by the modules only" % identity)
+            continue
+        if ours is None:
+            problems.append("%s: sent by swanctl only (%s)" % (identity, "accepted" if theirs["accepted"] else "rejected"))
+            continue
+        compared += 1
+        if not theirs["accepted"] and not ours["accepted"]:
+            rejected.append(identity)
+        if theirs["bodies"][-1:] != ours["bodies"][-1:]:
+            problems += ["%s: %s" % (identity, text) for text in body_differences("", theirs["bodies"][-1], ours["bodies"][-1])]
+    return problems, compared, rejected
+
+
+def send_mark(uri: str, tag: str) -> None:
+    """Send the MARK_COMMAND request through a recording proxy (the daemon replies "unknown command")."""
+    import socket as _socket  # pylint: disable=import-outside-toplevel
+    import struct  # pylint: disable=import-outside-toplevel
+    name = MARK_COMMAND.encode()
+    body = b"\x03" + bytes([3]) + b"tag" + struct.pack("!H", len(tag)) + tag.encode()
+    segment = bytes([0, len(name)]) + name + body
+    with _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM) as sock:
+        sock.settimeout(30)
+        sock.connect(uri[len("unix://"):] if uri.startswith("unix://") else uri)
+        sock.sendall(struct.pack("!I", len(segment)) + segment)
+        sock.recv(4096)
+
+
+def split_at_marks(exchanges: List[Any]) -> List[List[Any]]:
+    """The exchanges between MARK_COMMAND requests."""
+    parts: List[List[Any]] = [[]]
+    for exchange in exchanges:
+        if exchange.name == MARK_COMMAND:
+            parts.append([])
+        else:
+            parts[-1].append(exchange)
+    return parts
+
+
 if __name__ == "__main__":
+    if sys.argv[1] == "mark":
+        send_mark(sys.argv[2], sys.argv[3])
+        sys.exit(0)
     sys.path.insert(0, os.environ.get("CONFORMANCE_COLLECTIONS", ""))
     SOCKET, OUT, EMPTY = sys.argv[1:4]
     with open(OUT, "w", encoding="utf-8") as handle:
