@@ -23,10 +23,11 @@ import base64
 import binascii
 import hashlib
 import os
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional
 
 from ._credentials import InputError
 from ._keys import public_key_id
+from ._pkcs12 import container_bytes, unpack_pkcs12
 from ._state import Kind
 from ._x509 import (
     DerError,
@@ -121,6 +122,42 @@ def read_certificate_data(cert_type: str, content: Optional[str], path: Optional
     if not valid:
         raise InputError("%s: not %s in PEM or DER" % (field, _WHAT[cert_type]))
     return data
+
+
+def read_pkcs12_certificates(content: Optional[str], path: Optional[str],
+                              passphrase: Optional[str]) -> Optional[List[bytes]]:
+    """The DER certificates of a PKCS#12 container given as ``path`` or base64 ``content``; None if it is none.
+
+    swanctl loads every certificate of a container of its ``pkcs12/`` folder; so does the module.
+    """
+    field = "path" if path else "content"
+    if path:
+        try:
+            with open(os.path.expanduser(path), "rb") as handle:
+                data = handle.read()
+        except OSError as error:
+            raise InputError("path: cannot read '%s' on the managed host (%s)" % (path, error.strerror or type(error).__name__)) from None
+    else:
+        data = (content or "").encode("utf-8", "surrogateescape")
+        if b"-----BEGIN" in data:
+            return None
+    container = container_bytes(data)
+    if container is None:
+        return None
+    try:
+        certificates = unpack_pkcs12(container, passphrase).certificates
+    except InputError as error:
+        message = str(error)
+        if passphrase and passphrase in message:  # belt and braces: no message may carry it
+            message = message.replace(passphrase, "********")
+        raise InputError("%s: %s" % (field, message)) from None
+    if not certificates:
+        raise InputError("%s: the PKCS#12 container holds no certificate" % field)
+    unique: List[bytes] = []
+    for der in certificates:
+        if der not in unique:
+            unique.append(der)
+    return unique
 
 
 def certificate_message(cert_type: str, flag: str, der: bytes) -> Dict[str, Any]:

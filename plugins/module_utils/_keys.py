@@ -39,6 +39,7 @@ import subprocess
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 from ._credentials import InputError
+from ._pkcs12 import container_bytes, unpack_pkcs12
 from ._state import Item, Kind, Ledger, MASK
 from ._x509 import DerError, children, decode_oid, encode_tlv, read_tlv
 from .vici.errors import ViciCommandFailed
@@ -467,6 +468,20 @@ def _private_block(data: bytes, field: str) -> Tuple[bool, bytes, bytes]:
     return encrypted, der, block.group(0).encode("utf-8")
 
 
+def private_key_from_pkcs12(container: bytes, passphrase: Optional[str], field: str = "content") -> PrivateKey:
+    """The one private key of a PKCS#12 container, as swanctl sends it (unencrypted, its real type)."""
+    try:
+        keys = unpack_pkcs12(container, passphrase).keys
+        if len(keys) != 1:
+            raise InputError("the PKCS#12 container holds %d private keys; exactly one is supported" % len(keys))
+        return parse_private_key_der(keys[0])
+    except InputError as error:
+        message = str(error)
+        if passphrase and passphrase in message:  # belt and braces: no message may carry it
+            message = message.replace(passphrase, MASK)
+        raise type(error)("%s: %s" % (field, message)) from None
+
+
 # -- the daemon object ----------------------------------------------------------
 
 
@@ -601,7 +616,8 @@ def desired_key(
         info["source"] = "token"
     elif content or path:
         data, field = read_key_data(content, path)
-        key = load_private_key(data, passphrase, field)
+        container = container_bytes(data)
+        key = private_key_from_pkcs12(container, passphrase, field) if container else load_private_key(data, passphrase, field)
         if expected and expected != key.key_id:
             raise InputError("id: '%s' is not the id of the given key (%s)" % (key_id, key.key_id))
         message, name = key_message(key), key.key_id

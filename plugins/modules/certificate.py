@@ -17,6 +17,9 @@ description:
   - The daemon lists every certificate it holds in DER, so the module compares the DER of the given certificate
     with that list; C(changed) is exact, and a certificate missing from the daemon (for example after a restart)
     is always loaded again. No state file is needed.
+  - A PKCS#12 container (O(path) or base64 O(content), with O(passphrase)) is unpacked as swanctl unpacks the
+    files of its C(pkcs12/) folder: every certificate in it is loaded (C(certificates) lists them); load its
+    private key with M(strongswan.vici.private_key) and the same container.
   - B(There is no O(state=absent).) VICI has no command to unload one certificate. The only way to remove
     certificates is C(clear-creds), which unloads B(all) certificates, private keys and shared secrets loaded
     over VICI (run it with M(strongswan.vici.command) and O(strongswan.vici.command#module:command=clear-creds), then load what should stay).
@@ -33,10 +36,22 @@ options:
       - Exactly one of O(content) and O(path) is required.
       - The PEM text may hold other blocks (a key, other kinds of certificates); exactly one block of the kind
         O(type) asks for must be in it.
+      - Or a PKCS#12 container encoded in base64 (see O(passphrase)).
     type: str
   path:
-    description: Path of a PEM or DER file on the managed host, read by the module (the daemon never sees the path).
+    description:
+      - Path of a PEM or DER file on the managed host, read by the module (the daemon never sees the path).
+      - Or of a PKCS#12 container (C(.p12), C(.pfx); see O(passphrase)).
     type: path
+  passphrase:
+    description:
+      - Passphrase of a PKCS#12 container given as O(path) or O(content), as in a C(secrets.pkcs12<suffix>)
+        section of swanctl.conf. Without it, a container without a passphrase is opened.
+      - The container is opened on the managed host with the Python package C(cryptography), or else the
+        C(openssl) command (the passphrase is handed to it through a pipe, never on its command line or in its
+        environment); every certificate in it is loaded (O(type=x509)), as swanctl does.
+      - Ignored for PEM and DER certificates.
+    type: str
   type:
     description:
       - What the data is.
@@ -133,6 +148,16 @@ EXAMPLES = r"""
     content: "{{ peer_public_key_pem }}"
     type: pubkey
 
+- name: The certificate(s) and the key of a PKCS#12 container, as swanctl loads pkcs12/gw.p12
+  strongswan.vici.certificate:
+    path: /etc/swanctl/pkcs12/gw.p12
+    passphrase: "{{ vault_gw_p12_passphrase }}"
+
+- name: The key of the same container
+  strongswan.vici.private_key:
+    path: /etc/swanctl/pkcs12/gw.p12
+    passphrase: "{{ vault_gw_p12_passphrase }}"
+
 - name: The only way to remove certificates - every credential loaded over VICI goes
   strongswan.vici.command:
     command: clear-creds
@@ -189,6 +214,14 @@ revoked:
   returned: for CRLs
   type: str
   sample: "0"
+certificates:
+  description:
+    - For a PKCS#12 container, every certificate in it (in container order) with the fields above; the fields
+      above then describe the first one.
+  returned: for PKCS#12 containers
+  type: list
+  elements: dict
+  sample: [{sha256: ede87748552e2b4a58e4b3f5b1a8c2d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f, subject: "CN=gw.example.com"}]
 key_id:
   description:
     - Key id of the certificate's public key (hex SHA-1 of it), the id the daemon gives the matching private key
@@ -208,6 +241,7 @@ from ansible_collections.strongswan.vici.plugins.module_utils._certificates impo
     describe,
     loaded,
     read_certificate_data,
+    read_pkcs12_certificates,
 )
 from ansible_collections.strongswan.vici.plugins.module_utils._credentials import InputError
 from ansible_collections.strongswan.vici.plugins.module_utils._state import Item
@@ -218,6 +252,7 @@ def main():
         {
             "content": {"type": "str"},
             "path": {"type": "path"},
+            "passphrase": {"type": "str", "no_log": True},
             "type": {"type": "str", "choices": list(CERT_TYPES), "default": "x509"},
             "flag": {"type": "str", "choices": list(CERT_FLAGS), "default": "none"},
             "state": {"type": "str", "choices": ["present"], "default": "present"},
@@ -229,24 +264,35 @@ def main():
     def run(vici):
         params = vici.params
         try:
-            der = read_certificate_data(params["type"], params["content"], params["path"])
-            message = certificate_message(params["type"], params["flag"], der)
+            container = read_pkcs12_certificates(params["content"], params["path"], params["passphrase"])
+            if container is not None and params["type"] != "x509":
+                raise InputError("type: a PKCS#12 container holds X.509 certificates; use type x509")
+            ders = container or [read_certificate_data(params["type"], params["content"], params["path"])]
+            items = [Item(certificate_name(der), certificate_message(params["type"], params["flag"], der)) for der in ders]
         except InputError as error:
             vici.fail(str(error))
         kind = CertificateKind(params["type"])
-        item = Item(certificate_name(der), message)
-        conflict = kind.conflict(vici.session, item.name, message)
-        if conflict:
-            vici.fail("certificate %s: flag %s: %s" % (describe(params["type"], der).get("subject", item.name),
-                                                       params["flag"], conflict))
-        changes, replies = vici.converge(kind, [item])
-        if replies and not loaded(vici.session, params["type"], der):
+        for der, item in zip(ders, items):
+            conflict = kind.conflict(vici.session, item.name, item.message)
+            if conflict:
+                vici.fail("certificate %s: flag %s: %s" % (describe(params["type"], der).get("subject", item.name),
+                                                           params["flag"], conflict))
+        changes, replies = vici.converge(kind, items)
+        if replies and not all(loaded(vici.session, params["type"], der) for der in ders):
             vici.module.warn("the daemon accepted the %s but does not list it (for a CRL: it keeps a newer one of "
                              "the same issuer)" % params["type"])
-        change = changes[0]
-        if change.action is None:
-            change = change._replace(before=change.after)  # listed means identical: the name is the DER's digest
-        vici.exit_change(kind, change, **describe(params["type"], der))
+        # Listed means identical: the name is the DER's digest.
+        changes = [change if change.action else change._replace(before=change.after) for change in changes]
+        extra = {"certificates": [describe(params["type"], der) for der in ders]} if container is not None else {}
+        if len(changes) == 1:
+            vici.exit_change(kind, changes[0], **dict(describe(params["type"], ders[0]), **extra))
+        vici.exit(changed=any(change.action for change in changes),
+                  diff={"before_header": "%s %s" % (kind.label, params["path"] or "content"),
+                        "after_header": "%s %s" % (kind.label, params["path"] or "content"),
+                        "before": {change.name: change.before for change in changes},
+                        "after": {change.name: change.after for change in changes}},
+                  action="load" if any(change.action for change in changes) else "none",
+                  **dict(describe(params["type"], ders[0]), **extra))
 
     module.run(run)
 

@@ -15,6 +15,9 @@ description:
     C(get-keys)), like a key in swanctl's C(private/), C(rsa/), C(ecdsa/) or C(pkcs8/) directories or a
     C(secrets.token<suffix>) section of swanctl.conf, without touching files or restarting anything.
   - RSA, ECDSA, Ed25519 and Ed448 keys in PKCS#1, SEC1 or PKCS#8 form, as PEM or DER, optionally encrypted.
+  - Or the private key of a PKCS#12 container (O(path), or O(content) in base64, with O(passphrase)), unpacked
+    as swanctl unpacks the files of its C(pkcs12/) folder; load the container's certificates with
+    M(strongswan.vici.certificate) and the same container.
   - The daemon names every key by its key id, the SHA-1 of the public key (for RSA of the DER RSAPublicKey, for
     ECDSA of the EC point, for Ed25519/Ed448 of the raw public key), which is what C(pki --keyid) prints as
     C(subjkey) and what certificates' key ids refer to. The module computes that id on the managed host and
@@ -49,6 +52,9 @@ options:
         the module, or else the C(openssl) command (the passphrase is handed to it through a pipe, never on its
         command line or in its environment). Without either, the module fails and says so.
       - Ignored for keys that are not encrypted.
+      - For a PKCS#12 container, its passphrase (the C(secret) of a C(secrets.pkcs12<suffix>) section of
+        swanctl.conf); without it, a container without a passphrase is opened. The container must hold exactly
+        one private key.
     type: str
   handle:
     description:
