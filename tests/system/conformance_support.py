@@ -111,7 +111,33 @@ def references(tree: Dict[str, Any]) -> List[Tuple[str, str]]:
         prefix = next((p for p in KEY_DIRS if name.startswith(p)), None)
         if prefix and "file" in body:
             refs.append((KEY_DIRS[prefix], body["file"]))
+        elif name.startswith("pkcs12") and "file" in body:
+            refs.append(("pkcs12", body["file"]))
     return refs
+
+
+def pkcs12_secret(tree: Dict[str, Any], filename: str) -> Optional[str]:
+    """The secret swanctl opens pkcs12/FILENAME with: of a secrets.pkcs12* section whose file matches (any case)."""
+    for name, body in (tree.get("secrets") or {}).items():
+        if name.startswith("pkcs12") and isinstance(body, dict) and str(body.get("file", "")).lower() == filename.lower():
+            for key, value in body.items():
+                if key.startswith("secret"):
+                    return str(value)
+    return None
+
+
+def make_pkcs12(cache: str, target: str, secret: str) -> None:
+    """A stand-in container at TARGET: a key and its certificate (from the cache), under SECRET."""
+    key = make_standin(cache, "private", "p12-" + os.path.basename(target) + ".pem")
+    cert = key[:-len(".pem")] + ".crt"
+    if not os.path.exists(cert):
+        with open(cert, "wb") as out:
+            subprocess.run(["pki", "--self", "--in", key, "--type", "ecdsa", "--lifetime", "3650", "--outform", "pem",
+                            "--dn", "C=CH, O=conformance, CN=%s" % os.path.basename(target)],
+                           check=True, stdout=out, stderr=subprocess.DEVNULL, timeout=60)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    subprocess.run(["openssl", "pkcs12", "-export", "-inkey", key, "-in", cert, "-passout", "stdin", "-out", target],
+                   input=secret.encode() + b"\n", check=True, capture_output=True, timeout=60)
 
 
 def make_standin(cache: str, folder: str, filename: str) -> str:
@@ -149,7 +175,11 @@ def prepare(source: str, tree: Dict[str, Any], workdir: str, cache: str) -> None
     for folder, filename in references(tree):
         dest = os.path.join(workdir, folder, filename)
         os.makedirs(os.path.dirname(dest), exist_ok=True)
-        if not os.path.exists(dest):
+        if os.path.exists(dest):
+            continue
+        if folder == "pkcs12":
+            make_pkcs12(cache, dest, pkcs12_secret(tree, filename) or "")
+        else:
             shutil.copy(make_standin(cache, folder, filename), dest)
     with open(source, encoding="utf-8") as handle:
         text = handle.read()
@@ -188,6 +218,13 @@ def module_tasks(tree: Dict[str, Any], workdir: str, socket: str, available: set
             directory = os.path.join(workdir, folder)
             for filename in sorted(os.listdir(directory)) if os.path.isdir(directory) else []:
                 task("private_key", "%s/%s" % (folder, filename), {"path": os.path.join(directory, filename)})
+    # Like swanctl's pkcs12/ folder: every certificate and the key of each container it can open.
+    directory = os.path.join(workdir, "pkcs12")
+    for filename in sorted(os.listdir(directory)) if os.path.isdir(directory) else []:
+        secret = pkcs12_secret(tree, filename)
+        for module in ("certificate", "private_key"):
+            if module in available and secret is not None:
+                task(module, "pkcs12/%s" % filename, {"path": os.path.join(directory, filename), "passphrase": secret})
     if "shared_secret" in available:
         for name, body in (tree.get("secrets") or {}).items():
             prefix = next((p for p in SHARED_PREFIXES if name.startswith(p)), None)
@@ -389,7 +426,7 @@ def normalise_message(name: str, request: Any) -> Optional[Tuple[str, Dict[str, 
     return "%s ?" % name, normalise_value("", request)
 
 
-def _succeeded(response: Any) -> bool:
+def succeeded(response: Any) -> bool:
     return isinstance(response, dict) and response.get("success") == b"yes"
 
 
@@ -404,7 +441,7 @@ def sent(exchanges: List[Any]) -> Dict[str, Dict[str, Any]]:
         entry = out.setdefault(identity, {"bodies": [], "accepted": False})
         if body not in entry["bodies"]:
             entry["bodies"].append(body)
-        entry["accepted"] = entry["accepted"] or _succeeded(exchange.response)
+        entry["accepted"] = entry["accepted"] or succeeded(exchange.response)
     return out
 
 
@@ -437,18 +474,23 @@ def body_differences(path: str, reference: Any, actual: Any) -> List[str]:
 
 
 def compare_sent(reference: Dict[str, Dict[str, Any]], actual: Dict[str, Dict[str, Any]],
-                 skipped: Tuple[str, ...] = ()) -> Tuple[List[str], int, List[str]]:
-    """(problems, number of messages compared, identities rejected by both daemons) of two ``sent()`` results.
+                 skipped: Tuple[str, ...] = ()) -> Tuple[List[str], int, List[str], List[str]]:
+    """Compare two ``sent()`` results: (problems, number of messages compared, identities rejected by both
+    daemons, identities the daemon rejected from swanctl that the modules did not send).
 
+    The last ones are fine when the module refused the object itself (the caller checks its task failed).
     Objects named in SKIPPED (identities like ``load-conn NAME``) are left out on both sides.
     """
-    problems, rejected, compared = [], [], 0
+    problems, rejected, refused, compared = [], [], [], 0
     for identity in sorted(set(reference) | set(actual)):
         if identity in skipped:
             continue
         ours, theirs = actual.get(identity), reference.get(identity)
         if theirs is None:
             problems.append("%s: sent by the modules only" % identity)
+            continue
+        if ours is None and not theirs["accepted"]:
+            refused.append(identity)
             continue
         if ours is None:
             problems.append("%s: sent by swanctl only (%s)" % (identity, "accepted" if theirs["accepted"] else "rejected"))
@@ -458,7 +500,7 @@ def compare_sent(reference: Dict[str, Dict[str, Any]], actual: Dict[str, Dict[st
             rejected.append(identity)
         if theirs["bodies"][-1:] != ours["bodies"][-1:]:
             problems += ["%s: %s" % (identity, text) for text in body_differences("", theirs["bodies"][-1], ours["bodies"][-1])]
-    return problems, compared, rejected
+    return problems, compared, rejected, refused
 
 
 def send_mark(uri: str, tag: str) -> None:

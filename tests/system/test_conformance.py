@@ -58,8 +58,9 @@ MODULES = ("connection", "shared_secret", "authority", "pool", "private_key", "c
 # Which daemon view each module makes comparable.
 VIEWS = {"conns": "connection", "shared": "shared_secret", "authorities": "authority", "pools": "pool",
          "keys": "private_key", "certs": "certificate"}
-# swanctl's stderr lines that are not errors: credential folders the stand-ins did not need.
-SWANCTL_NOISE = re.compile(r"^opening directory '.*' failed: No such file or directory$")
+# swanctl's stderr lines that are not errors: credential folders the stand-ins did not need, and the indented
+# subjects it prints for certificates loaded from a PKCS#12 container.
+SWANCTL_NOISE = re.compile(r"^(opening directory .* failed: No such file or directory|\s+.*)$")
 BATCH = int(os.environ.get("CONFORMANCE_BATCH", "25"))
 
 
@@ -86,12 +87,13 @@ def _short_dir(prefix):
 
 def _evaluate(name, tag, by_name, reference, actual, views, loaded, sent_ref, passes, dropped):
     """The result of one file: status, problems and what was compared."""
-    problems, rejected = [], []
+    problems, rejected, failed_objects = [], [], set()
     for task_name, result in by_name.items():
         if not task_name.startswith(tag + " pass"):
             continue
         if result.get("failed"):
             module, object_name = task_name.split(" ", 3)[2:]
+            failed_objects.add(object_name)
             view = next(view for view, owner in VIEWS.items() if owner == module)
             if view in ("conns", "shared", "authorities", "pools") and object_name not in reference[view]:
                 # swanctl could not load it either (e.g. an option this daemon is too old for).
@@ -104,9 +106,17 @@ def _evaluate(name, tag, by_name, reference, actual, views, loaded, sent_ref, pa
     if len(passes) != 2:
         problems.append("the proxy saw %d module passes, not 2" % len(passes))
         passes = (passes + [[], []])[:2]
-    message_problems, messages, rejected_messages = support.compare_sent(sent_ref, support.sent(passes[0]), skipped)
+    message_problems, messages, rejected_messages, refused = support.compare_sent(sent_ref, support.sent(passes[0]),
+                                                                                  skipped)
     problems += message_problems
-    problems += ["second run sent %s" % exchange.name for exchange in passes[1] if exchange.name in support.MUTATING]
+    for identity in refused:  # the daemon rejected swanctl's; the module must have refused it before sending
+        if identity.split(" ", 1)[1] in failed_objects:
+            rejected.append(identity)
+        else:
+            problems.append("%s: sent by swanctl only (rejected), and the module did not fail" % identity)
+    # A second run may retry what the daemon rejected; anything it changed is a broken promise of idempotency.
+    problems += ["second run sent %s, and the daemon accepted it" % exchange.name for exchange in passes[1]
+                 if exchange.name in support.MUTATING and support.succeeded(exchange.response)]
     skipped_names = {identity.split(" ", 1)[1] for identity in skipped}
     compared = {}
     if actual is not None:
@@ -121,10 +131,10 @@ def _evaluate(name, tag, by_name, reference, actual, views, loaded, sent_ref, pa
                     view, json.dumps(ref_view, sort_keys=True)[:600], json.dumps(act_view, sort_keys=True)[:600]))
     if problems:
         status = "fail"
+    elif not any(compared.values()) and len(rejected_messages) == messages and (rejected or rejected_messages):
+        status = "rejected by both"
     elif messages == 0 and not any(compared.values()):
         status = "compared nothing"
-    elif not any(compared.values()) and len(rejected_messages) == messages:
-        status = "rejected by both"
     else:
         status = "pass"
     return {"status": status, "problems": problems, "rejected_by_both": sorted(set(rejected) | set(rejected_messages)),
@@ -326,14 +336,57 @@ secrets {
 """
 
 
+# Files that compare nothing or are refused by both daemons, and one whose first part cannot be expressed.
+SPECIAL_CONFS = {
+    "empty.conf": "# nothing but a comment\n",
+    "rejected.conf": "connections {\n bad {\n  children {\n   c {\n    mode = bogus\n   }\n  }\n }\n}\n",
+    "partial.conf": """
+connections {
+   token {
+      local {
+         auth = pubkey
+         cert-1 {
+            handle = 0102
+         }
+      }
+   }
+   psk {
+      remote_addrs = 127.0.0.2
+      proposals = aes128-sha256-x25519
+      local {
+         auth = psk
+      }
+      remote {
+         auth = psk
+      }
+   }
+}
+""",
+}
+
+
 def test_a_broken_canonicaliser_is_caught(charon_factory, tmp_path):
-    """The comparison of what was sent sees keys the daemon never reports; the daemon views alone do not."""
+    """The comparison of what was sent sees keys the daemon never reports; the daemon views alone do not.
+
+    The intact collection passes the same file; files that compare nothing or that both daemons refuse are
+    reported as such, never as passes, and a file with a part that cannot be expressed is compared for the rest.
+    """
     conf = tmp_path / "conf" / "mediation.conf"
     conf.parent.mkdir()
     conf.write_text(MEDIATION_CONF)
-    intact = run_conformance(charon_factory, tmp_path / "intact", [conf], label="i")
-    assert intact["results"]["mediation.conf"]["status"] == "pass", intact["results"]
-    assert intact["results"]["mediation.conf"]["messages_compared"] == 3  # two connections, one secret
+    for name, text in SPECIAL_CONFS.items():
+        (conf.parent / name).write_text(text)
+    intact = run_conformance(charon_factory, tmp_path / "intact", [conf] + [conf.parent / name for name in SPECIAL_CONFS],
+                             label="i")
+    results = intact["results"]
+    assert results["mediation.conf"]["status"] == "pass", results
+    assert results["mediation.conf"]["messages_compared"] == 3  # two connections, one secret
+    assert results["empty.conf"]["status"] == "compared nothing", results["empty.conf"]
+    assert results["rejected.conf"]["status"] == "rejected by both", results["rejected.conf"]
+    assert results["rejected.conf"]["swanctl_errors"], results["rejected.conf"]  # taken from stderr
+    partial = results["partial.conf"]
+    assert partial["status"] == "pass" and partial["left_out"][0][0] == "load-conn token", partial
+    assert partial["messages_compared"] == 1 and partial["compared"]["conns"] == 1, partial
 
     broken = tmp_path / "broken"
     shutil.copytree(COLLECTIONS_PATH / "ansible_collections" / "strongswan" / "vici",
