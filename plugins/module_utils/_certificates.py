@@ -124,8 +124,7 @@ def read_certificate_data(cert_type: str, content: Optional[str], path: Optional
     return data
 
 
-def read_pkcs12_certificates(content: Optional[str], path: Optional[str],
-                              passphrase: Optional[str]) -> Optional[List[bytes]]:
+def read_pkcs12_certificates(content: Optional[str], path: Optional[str], passphrase: Optional[str]) -> Optional[List[bytes]]:
     """The DER certificates of a PKCS#12 container given as ``path`` or base64 ``content``; None if it is none.
 
     swanctl loads every certificate of a container of its ``pkcs12/`` folder; so does the module.

@@ -18,7 +18,7 @@ description:
     with that list; C(changed) is exact, and a certificate missing from the daemon (for example after a restart)
     is always loaded again. No state file is needed.
   - A PKCS#12 container (O(path) or base64 O(content), with O(passphrase)) is unpacked as swanctl unpacks the
-    files of its C(pkcs12/) folder: every certificate in it is loaded (C(certificates) lists them); load its
+    files of its C(pkcs12/) folder. Every certificate in it is loaded (C(certificates) lists them); load its
     private key with M(strongswan.vici.private_key) and the same container.
   - B(There is no O(state=absent).) VICI has no command to unload one certificate. The only way to remove
     certificates is C(clear-creds), which unloads B(all) certificates, private keys and shared secrets loaded

@@ -117,8 +117,8 @@ def test_content_in_base64_and_wrong_passphrases(charon, containers):
                           "tasks": _tasks(charon.socket_uri, {"content": content})}])
     assert play.task("cert")["changed"] and play.task("key")["changed"], play
     wrong = "wr0ng-" + PASSPHRASE
-    tasks = [{"name": name, "strongswan.vici.%s" % module: {"path": str(made["legacy"]), "passphrase": wrong,
-                                                          "socket": charon.socket_uri}, "ignore_errors": True}
+    args = {"path": str(made["legacy"]), "passphrase": wrong, "socket": charon.socket_uri}
+    tasks = [{"name": name, "strongswan.vici.%s" % module: args, "ignore_errors": True}
              for name, module in (("cert", "certificate"), ("key", "private_key"))]
     failed = run_playbook([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}], extra_args=["-vvv"])
     for name in ("cert", "key"):
