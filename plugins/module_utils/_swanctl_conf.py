@@ -12,7 +12,9 @@ Follows strongSwan's settings syntax (``src/libstrongswan/settings/settings_lexe
 ``#`` or ``}``; its words are joined by one space; ``"..."`` strings with backslash escapes), sections of the
 same name merged, references ``name : other.section, ... { }`` (keys and sub-sections the section lacks are
 inherited; its own come first), and ``include`` (relative to ``include_dir``, globbed; without ``include_dir``
-an include is an error). Values stay text, exactly as swanctl reads them.
+an include is an error; :func:`read_file` skips an include of a missing file as strongSwan does). ``key =`` without a value
+unsets the key (it is absent, and hides the key from referenced sections). Names are strongSwan's NAME tokens
+(none of ``#{}:.,="`` nor white space). Values stay text, exactly as swanctl reads them.
 
 :func:`render` writes a tree back as text that both this parser and strongSwan's read as the same tree.
 """
@@ -24,7 +26,8 @@ import os
 import re
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-NAME_STOP = set('#{}="\r\n\t ')
+# strongSwan's NAME token is [^#{}:.,="\r\n\t ]+ (settings_lexer.l)
+NAME_STOP = set('#{}:.,="\r\n\t ')
 
 
 class ConfError(ValueError):
@@ -33,7 +36,7 @@ class ConfError(ValueError):
 
 class _Section:
     def __init__(self) -> None:
-        self.keys: Dict[str, str] = {}
+        self.keys: Dict[str, Optional[str]] = {}  # None: 'key =' without a value (strongSwan: unset)
         self.sections: Dict[str, "_Section"] = {}
         self.refs: List[str] = []
 
@@ -95,13 +98,13 @@ class _Reader:
                 out.append(char)
             self.pos += 1
 
-    def value(self) -> str:
+    def value(self) -> Optional[str]:
         parts = []
         while True:
             self.skip(newlines=False)
             char = self.peek()
             if char in ("", "\n", "#", "}"):
-                return " ".join(parts)
+                return " ".join(parts) if parts else None
             if char == '"':
                 parts.append(self.string())
             else:
@@ -119,6 +122,14 @@ class _Reader:
             self.pos += 1
         return self.text[start:self.pos]
 
+    def include_follows(self) -> bool:
+        """After the name 'include': an include statement, not a key or section? (the lexer's
+        ``"include"[\\t ]+/[^=]``; 'include  = x' with two spaces, an error in strongSwan, is taken as a key)."""
+        pos = self.pos
+        while pos < len(self.text) and self.text[pos] in " \t":
+            pos += 1
+        return pos > self.pos and pos < len(self.text) and self.text[pos] != "="
+
     def body(self, section: _Section, top: bool) -> None:
         while True:
             self.skip()
@@ -135,9 +146,10 @@ class _Reader:
             name = self.name()
             if not name:
                 raise ConfError("%s: unexpected %r at offset %d" % (self.path, char, self.pos))
-            self.skip(newlines=False)
-            if name == "include" and self.peek() not in ("=", "{", ":"):
+            if name == "include" and self.include_follows():
                 pattern = self.include_pattern()
+                if not pattern:
+                    continue  # strongSwan: "no include pattern specified, ignored"
                 if self.include_dir is None:
                     raise ConfError("%s: 'include %s' needs include_dir" % (self.path, pattern))
                 if not os.path.isabs(pattern):
@@ -171,6 +183,8 @@ class _Reader:
                 self.pos += 1  # '{'
                 self.body(child, top=False)
                 section.sections.setdefault(name, _Section()).merge(child)
+            elif char in (".", ","):
+                raise ConfError("%s: %r cannot be part of a name (after %r at offset %d)" % (self.path, char, name, self.pos))
             else:
                 raise ConfError("%s: expected '=' or '{' after %r" % (self.path, name))
 
@@ -206,11 +220,17 @@ def _inherit(own: Dict[str, Any], inherited: Dict[str, Any]) -> None:
             _inherit(own[key], value)
 
 
+def _drop_unset(tree: Dict[str, Any]) -> Dict[str, Any]:
+    """'key =' (None) hid the key from references; in the result it is simply absent, as strongSwan has it."""
+    return {key: _drop_unset(value) if isinstance(value, dict) else value
+            for key, value in tree.items() if value is not None}
+
+
 def parse_text(text: str, path: str = "<swanctl.conf>", include_dir: Optional[str] = None) -> Dict[str, Any]:
     """swanctl.conf TEXT as a tree of dicts and text values (ConfError on bad syntax)."""
     root = _Section()
     _Reader(text, path, include_dir).body(root, top=True)
-    return _resolve(root, root)
+    return _drop_unset(_resolve(root, root))
 
 
 def parse_file(path: str) -> Dict[str, Any]:
@@ -231,7 +251,7 @@ def read_file(path: str) -> Tuple[Dict[str, Any], List[str], List[str]]:
         text = handle.read()
     root = _Section()
     _Reader(text, path, os.path.dirname(path), files).body(root, top=True)
-    return _resolve(root, root), files["read"], files["missing"]
+    return _drop_unset(_resolve(root, root)), files["read"], files["missing"]
 
 
 # strongSwan's NAME token: [^#{}:.,="\r\n\t ]+ (settings_lexer.l). Section and key names are only these.

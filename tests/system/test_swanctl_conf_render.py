@@ -191,3 +191,27 @@ def test_psk_of_any_bytes_authenticates(netns_pair, charon_factory, tmp_path):
     with Session(b.socket_uri, timeout=10) as vici:
         states = {name: sa["state"] for event in vici.list_sas() for name, sa in event.items()}
     assert states == {"gw%d" % number: "ESTABLISHED" for number in range(len(PSKS))}
+
+
+def test_parser_reads_like_swanctl(charon, tmp_path):
+    """The parser's strongSwan corners against swanctl itself: a reference right after the name ('gw:'), and
+    'key =' without a value, which unsets the key and hides the referenced section's value."""
+    text = ("connections {\n"
+            "   base { remote_addrs = 127.0.0.2\n      local { auth = psk }\n      remote { auth = psk }\n"
+            "      children { net { interface = x\n } } }\n"
+            "   gw: connections.base { remote_addrs =\n      version = 2 }\n"
+            "}\n")
+    path = tmp_path / "swanctl.conf"
+    path.write_text(text, encoding="utf-8")
+    tree = parse_file(str(path))
+    assert "remote_addrs" not in tree["connections"]["gw"] and tree["connections"]["gw"]["version"] == "2"
+    assert tree["connections"]["gw"]["children"] == {"net": {"interface": "x"}}
+    result = charon.swanctl("--load-all", "--noprompt", "--file", path, check=False)
+    assert [line for line in result.stderr.splitlines() if not line.startswith("opening directory")] == [], result.stderr
+    with Session(charon.socket_uri, timeout=10) as vici:
+        conns = {}
+        for event in vici.list_conns():
+            conns.update(_text(event))
+    assert conns["base"]["remote_addrs"] == ["127.0.0.2"] and conns["base"]["version"] == "IKEv1/2"
+    assert conns["gw"]["remote_addrs"] == ["%any"] and conns["gw"]["version"] == "IKEv2"
+    assert conns["gw"]["children"]["net"]["interface"] == "x"

@@ -159,6 +159,31 @@ def test_parse_file_roundtrip(tmp_path):
     assert parse_file(str(path)) == tree
 
 
+@pytest.mark.parametrize("text,tree", [
+    # strongSwan's NAME token stops at ':' (a reference may follow without a space)
+    ("base { a = 1 }\ngw: base { b = 2 }\n", {"base": {"a": "1"}, "gw": {"b": "2", "a": "1"}}),
+    ("base { a = 1\n b = 2 }\ngw : base { a =\n }\n", {"base": {"a": "1", "b": "2"}, "gw": {"b": "2"}}),
+    ("s { k = # nothing\n k2 = \"\" }\n", {"s": {"k2": ""}}),
+    ("s { k = 1\n k =\n }\n", {"s": {}}),
+    ("include = x\n", {"include": "x"}),
+    ("include{ a = b }\n", {"include": {"a": "b"}}),
+    ("include # nothing to include\nx = 1\n", {"x": "1"}),
+])
+def test_parse_like_strongswan(text, tree):
+    assert parse_text(text) == tree
+
+
+@pytest.mark.parametrize("text,message", [
+    ("a.b = 1\n", "'.' cannot be part of a name"),
+    ("a,b { }\n", "',' cannot be part of a name"),
+    ("include x.conf\n", "needs include_dir"),
+    ("include\tx.conf\n", "needs include_dir"),
+])
+def test_parse_errors_like_strongswan(text, message):
+    with pytest.raises(ConfError, match=message):
+        parse_text(text)
+
+
 # --- property: parse(render(tree)) == tree for any tree of text the syntax can hold ---------------------
 
 # strongSwan's NAME token is [^#{}:.,="\r\n\t ]+; NUL cannot be in C strings; lone surrogates cannot be UTF-8.
