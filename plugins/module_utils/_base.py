@@ -17,7 +17,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
 from ._input import InputError, check_text
-from ._state import ApplyError, Change, Item, Kind, Ledger, apply, plan
+from ._state import ABSENT, RESTORED, UNCHANGED, ApplyError, Change, Item, Kind, Ledger, LedgerError, apply, plan
 from .vici.errors import (
     ViciCommandFailed,
     ViciCommandUnknown,
@@ -124,6 +124,18 @@ def check_seconds(params: Mapping[str, Any], name: str, allow_zero: bool = False
     return None
 
 
+def _state_sentence(what: str, failure: ApplyError) -> str:
+    """What the daemon holds of the object after a failed change, when that is not obvious."""
+    if failure.outcome == RESTORED:
+        return ("; %s was unloaded for this change and its previous configuration was loaded back: the daemon runs "
+                "the previous configuration" % what)
+    if failure.outcome == ABSENT:
+        return "; %s was unloaded for this change and could not be loaded back: it is not loaded now" % what
+    if failure.outcome == UNCHANGED and failure.change.action == "reload":
+        return "; the new configuration was rejected before anything was unloaded: %s is unchanged" % what
+    return ""
+
+
 class ViciModule:
     """An AnsibleModule with a lazily opened VICI session and shared error handling.
 
@@ -144,6 +156,7 @@ class ViciModule:
         )
         self.params = self.module.params
         self._session: Optional[Session] = None
+        self._warned: List[str] = []
         try:
             # Text that is not UTF-8 could neither be sent nor returned to the controller.
             check_text(self.params, [name for name, spec in self.module.argument_spec.items() if spec.get("no_log")])
@@ -179,11 +192,12 @@ class ViciModule:
         self.close()
         self.module.fail_json(msg=msg, **details)
 
-    def fail_from(self, error: ViciError, context: str = "", **details: Any) -> None:
-        """Fail with a message for ``error``, prefixed with what we were doing."""
+    def fail_from(self, error: ViciError, context: str = "", suffix: str = "", **details: Any) -> None:
+        """Fail with a message for ``error``, prefixed with what we were doing (and ``suffix`` appended)."""
         msg = describe_error(error, self.params["socket"])
         if context:
             msg = "%s: %s" % (context, msg)
+        msg += suffix
         if isinstance(error, ViciCommandFailed):
             details.setdefault("vici_command", error.command)
             details.setdefault("vici_errmsg", error.errmsg)
@@ -204,32 +218,47 @@ class ViciModule:
             self.fail_from(error)
         except NestingError as error:
             self.fail("the daemon's reply cannot be returned: %s" % error)
+        except LedgerError as error:
+            self.fail(str(error))
 
     # -- declarative objects ----------------------------------------------
 
     def converge(self, kind: Kind, items: Sequence[Item]) -> Tuple[List[Change], List[Dict[str, Any]]]:
         """Plan ``items`` against the daemon and, outside check mode, apply the plan.
 
-        Check mode sends only read-only commands. A failure part-way fails the
-        module with the daemon's errmsg, the object's name and what was applied.
+        Check mode sends only read-only commands and writes no ledger. A
+        failure part-way fails the module with the daemon's errmsg, the
+        object's name, what was applied and what the daemon holds of the
+        failed object (``daemon_state``). Ledger problems are warnings: they
+        make objects reload, and a change applied but not recorded is still
+        reported as changed.
         """
         session = self.session
         snapshot = kind.snapshot(session)
-        ledger = Ledger.for_session(session)
-        if ledger.note:
-            self.module.warn(ledger.note)
+        ledger = Ledger.for_session(session, read_only=self.check_mode)
         changes = plan(kind, items, snapshot, ledger)
         replies: List[Dict[str, Any]] = []
         if not self.check_mode and any(change.action for change in changes):
             try:
                 replies = apply(kind, session, changes, {item.name: item for item in items}, ledger)
             except ApplyError as failure:
+                self._warn_ledger(ledger)
+                what = "%s '%s'" % (kind.label, failure.change.name)
                 self.fail_from(
                     failure.error,
-                    context="%s '%s'" % (kind.label, failure.change.name),
+                    context=what,
+                    suffix=_state_sentence(what, failure),
                     applied=[{"name": done.name, "action": done.action} for done in failure.applied],
+                    daemon_state=failure.outcome,
                 )
+        self._warn_ledger(ledger)
         return changes, replies
+
+    def _warn_ledger(self, ledger: Ledger) -> None:
+        for note in ledger.notes:
+            if note not in self._warned:
+                self._warned.append(note)
+                self.module.warn(note)
 
     def exit_change(self, kind: Kind, change: Change, **result: Any) -> None:
         """Exit for a module that manages one object."""
@@ -239,4 +268,5 @@ class ViciModule:
             "before": change.before,
             "after": change.after,
         }
+        result.setdefault("reason", change.reason)
         self.exit(changed=change.action is not None, diff=diff, action=change.action or "none", **result)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import secrets
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from ._state import Kind
@@ -310,6 +311,9 @@ class ConnectionKind(Kind):
 
     label = "connection"
     secret_paths = ()
+    # A connection's message holds no secret (PSKs are shared_secret objects):
+    # the ledger keeps it whole, to load it back if a replacement fails.
+    restorable = True
 
     def __init__(self, names: Optional[Iterable[str]] = None) -> None:
         self.names = None if names is None else set(names)
@@ -347,6 +351,19 @@ class ConnectionKind(Kind):
     def describe_reported(self, name: str, reported: Any) -> Dict[str, Any]:
         return describe_reported_connection(reported)
 
+    def validate(self, session: Session, name: str, message: Mapping[str, Any]) -> None:
+        """Load ``message`` under a throw-away name, then unload it: the daemon's verdict, with no effect.
+
+        Every child's start_action is forced to none, so the probe neither
+        initiates nor installs a trap policy.
+        """
+        probe = "%s.vici-probe-%s" % (name, secrets.token_hex(4))
+        self._load(session, probe, probe_message(message))
+        self.unload(session, probe)
+
+    def exists(self, session: Session, name: str) -> Optional[bool]:
+        return name in [str(conn) for conn in session.get_conns().get("conns", []) or []]
+
     def load(self, session: Session, name: str, message: Mapping[str, Any]) -> Dict[str, Any]:
         reply = self._load(session, name, message)
         # A connection loaded by someone else (or changed behind our back) may
@@ -373,6 +390,16 @@ class ConnectionKind(Kind):
         reply = session.unload_conn(name, check=False)
         if reply.get("success") != "yes" and not NOT_FOUND.match(str(reply.get("errmsg", ""))):
             raise ViciCommandFailed("unload-conn", reply)
+
+
+def probe_message(message: Mapping[str, Any]) -> Dict[str, Any]:
+    """``message`` with every child's start_action set to none (a copy)."""
+    probe: Dict[str, Any] = dict(message)
+    for key, children in message.items():
+        if key.lower() == "children" and isinstance(children, Mapping):
+            probe[key] = {name: dict(child, start_action="none") if isinstance(child, Mapping) else child
+                          for name, child in children.items()}
+    return probe
 
 
 def _version_hint(errmsg: str) -> str:

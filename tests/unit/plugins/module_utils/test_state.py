@@ -7,16 +7,26 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import stat
 
 import pytest
 
+from ansible_collections.strongswan.vici.plugins.module_utils._ledger import decode_message, encode_message
 from ansible_collections.strongswan.vici.plugins.module_utils._state import (
+    ABSENT,
+    CHANGED_SECRET,
+    LEDGER_DIR_ENV,
     MASK,
+    RESTORED,
+    UNCHANGED,
+    ApplyError,
     Item,
     Kind,
     Ledger,
+    LedgerError,
+    apply,
     canonical_bytes,
     instance_identity,
     mask_paths,
@@ -24,6 +34,7 @@ from ansible_collections.strongswan.vici.plugins.module_utils._state import (
     printable,
     same_instance,
 )
+from ansible_collections.strongswan.vici.plugins.module_utils.vici.errors import ViciCommandFailed
 
 
 class RecordingKind(Kind):
@@ -210,3 +221,336 @@ def test_a_new_socket_file_is_a_new_daemon_instance(tmp_path):
     assert not same_instance(first, instance_identity("unix://%s" % path, since))
     # Over TCP (no socket file) the start time decides, with the daemon's jitter.
     assert instance_identity("tcp://127.0.0.1:4502", since) == since
+
+
+# -- damaged ledgers mean "unknown" (issue 9, item 4) -----------------------------
+
+
+INSTANCE = "Nov 23 20:44:47 2026"
+
+
+def _saved_ledger(path, entries):
+    ledger = Ledger(str(path), INSTANCE)
+    ledger.fingerprint({})
+    ledger.save()
+    data = json.loads(path.read_text())
+    data["entries"] = entries
+    path.write_text(json.dumps(data))
+
+
+def test_ill_formed_entries_are_unknown_not_a_crash(tmp_path):
+    path = tmp_path / "ledger.json"
+    _saved_ledger(path, {"thing/a": {"fingerprint": "x", "message": "str"}, "thing/b": "nonsense",
+                         "thing/c": {"fingerprint": 1, "message": {}}})
+    ledger = Ledger(str(path), INSTANCE)
+    for name in "abc":
+        assert ledger.get("thing", name) is None
+    assert "3 ill-formed entries" in ledger.note
+    kind = RecordingKind(unload_on=("dpd",))
+    change, = plan(kind, [Item("a", {"data": "s"})], {"a": {"seen": "yes"}}, ledger)
+    assert change.action == "load" and change.reason.startswith("loaded, but not by this collection")
+
+
+@pytest.mark.parametrize("content", ['{"version": 1, "entries": []}', '{"version": 1, "key": "zz"}', "[1]", "\xff",
+                                     "[" * 100000])
+def test_ill_formed_files_are_unknown(tmp_path, content):
+    path = tmp_path / "ledger.json"
+    path.write_bytes(content.encode("latin-1"))
+    ledger = Ledger(str(path), INSTANCE)
+    assert ledger.entries == {} and ledger.note
+    change, = plan(RecordingKind(), [Item("a", {"x": "1"})], {"a": {}}, ledger)
+    assert change.action == "load"
+
+
+def test_a_ledger_or_lock_that_is_a_directory_is_a_note_not_an_exception(tmp_path):
+    path = tmp_path / "ledger.json"
+    path.mkdir()
+    ledger = Ledger(str(path), INSTANCE)
+    assert "not a regular file" in ledger.note
+    ledger.record("thing", "a", ledger.fingerprint({}), {})
+    assert ledger.save() is False
+    assert "nothing is recorded" in ledger.note or "could not be saved" in ledger.note
+    other = tmp_path / "other.json"
+    (tmp_path / "other.json.lock").mkdir()
+    ledger = Ledger(str(other), INSTANCE)
+    ledger.record("thing", "a", ledger.fingerprint({}), {})
+    assert ledger.save() is False and ledger.note
+
+
+def test_save_failure_after_apply_is_a_note(tmp_path):
+    path = tmp_path / "ledger.json"
+    ledger = Ledger(str(path), INSTANCE)
+    kind = DictKind()
+    items = {"a": Item("a", {"x": "1"})}
+    changes = plan(kind, items.values(), {}, ledger)
+    (tmp_path / "ledger.json.lock").unlink()
+    (tmp_path / "ledger.json.lock").mkdir()
+    apply(kind, None, changes, items, ledger)
+    assert kind.objects == {"a": {"x": "1"}}
+    assert "could not be saved" in ledger.note
+
+
+# -- trust (issue 9, item 6) --------------------------------------------------------
+
+
+def test_a_ledger_writable_by_others_is_not_trusted_and_fixed(tmp_path):
+    path = tmp_path / "ledger.json"
+    ledger = Ledger(str(path), INSTANCE)
+    ledger.record("thing", "a", ledger.fingerprint({}), {})
+    ledger.save()
+    os.chmod(str(path), 0o666)
+    again = Ledger(str(path), INSTANCE)
+    assert again.get("thing", "a") is None
+    assert "writable by group or others" in again.note and "0600" in again.note
+    assert stat.S_IMODE(os.stat(str(path)).st_mode) == 0o600
+    # Readable by others only: trusted (nobody else could write it), but tightened.
+    os.chmod(str(path), 0o644)
+    readable = Ledger(str(path), INSTANCE)
+    assert readable.get("thing", "a") is not None and "readable by group or others" in readable.note
+    assert stat.S_IMODE(os.stat(str(path)).st_mode) == 0o600
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give the file away")
+def test_a_ledger_owned_by_another_user_is_not_trusted(tmp_path):
+    path = tmp_path / "ledger.json"
+    ledger = Ledger(str(path), INSTANCE)
+    ledger.record("thing", "a", ledger.fingerprint({}), {})
+    ledger.save()
+    os.chown(str(path), 65534, 65534)
+    again = Ledger(str(path), INSTANCE)
+    assert again.get("thing", "a") is None and "owned by uid 65534" in again.note
+
+
+def test_a_directory_writable_by_others_is_not_trusted(tmp_path):
+    directory = tmp_path / "shared"
+    directory.mkdir()
+    path = directory / "ledger.json"
+    ledger = Ledger(str(path), INSTANCE)
+    ledger.record("thing", "a", ledger.fingerprint({}), {})
+    ledger.save()
+    os.chmod(str(directory), 0o777)
+    again = Ledger(str(path), INSTANCE)
+    assert again.get("thing", "a") is None and "not trusted" in again.note
+    again.record("thing", "b", again.fingerprint({}), {})
+    assert again.save() is False
+    assert "thing/b" not in path.read_text()
+
+
+def test_symbolic_links_are_never_followed(tmp_path):
+    target = tmp_path / "target"
+    target.write_text("precious")
+    path = tmp_path / "ledger.json"
+    os.symlink(str(target), str(path) + ".lock")
+    ledger = Ledger(str(path), INSTANCE)
+    ledger.record("thing", "a", ledger.fingerprint({}), {})
+    assert ledger.save() is False
+    assert target.read_text() == "precious"
+    # A dangling lock link does not create its target either.
+    os.unlink(str(path) + ".lock")
+    os.symlink(str(tmp_path / "created"), str(path) + ".lock")
+    ledger = Ledger(str(path), INSTANCE)
+    ledger.fingerprint({})
+    assert not (tmp_path / "created").exists()
+    # A ledger that is a link is not read.
+    good = tmp_path / "good"
+    good.mkdir()
+    real = Ledger(str(good / "ledger.json"), INSTANCE)
+    real.record("thing", "a", real.fingerprint({}), {})
+    real.save()
+    os.unlink(str(path) + ".lock")
+    os.symlink(str(good / "ledger.json"), str(path))
+    linked = Ledger(str(path), INSTANCE)
+    assert linked.get("thing", "a") is None and "symbolic link" in linked.note
+
+
+def test_no_predictable_fallback_and_a_warning_for_an_unusable_directory(tmp_path, monkeypatch):
+    from ansible_collections.strongswan.vici.plugins.module_utils import _ledger
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    monkeypatch.setattr(_ledger, "DEFAULT_LEDGER_DIRS", (str(blocked / "a"), str(blocked / "b")))
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+    monkeypatch.setenv(LEDGER_DIR_ENV, str(blocked / "env"))
+    with pytest.raises(LedgerError) as failure:
+        _ledger.locate("unix:///run/x.vici")
+    assert LEDGER_DIR_ENV in str(failure.value) and str(blocked / "env") in str(failure.value)
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    path, notes = _ledger.locate("unix:///run/x.vici")
+    assert path.startswith(str(runtime / "strongswan-vici") + "/")
+    assert stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode) == 0o700
+    assert len(notes) == 1 and LEDGER_DIR_ENV in notes[0] and str(blocked / "env") in notes[0]
+    # A shared directory the user named is never chmod-ed, only refused.
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(str(shared), 0o1777)
+    monkeypatch.setenv(LEDGER_DIR_ENV, str(shared))
+    path, notes = _ledger.locate("unix:///run/x.vici")
+    assert not path.startswith(str(shared)) and "writable by group or others" in notes[0]
+    assert stat.S_IMODE(os.stat(str(shared)).st_mode) == 0o1777
+
+
+def test_check_mode_ledger_writes_nothing(tmp_path):
+    path = tmp_path / "ledger.json"
+    ledger = Ledger(str(path), INSTANCE, read_only=True)
+    ledger.fingerprint({"x": "1"})
+    ledger.record("thing", "a", "f", {})
+    ledger.save()
+    assert list(tmp_path.iterdir()) == []
+
+
+# -- concurrent first runs share one key (issue 9, item 2) --------------------------
+
+
+def _first_run(path, name, barrier):
+    barrier.wait(10)
+    ledger = Ledger(path, INSTANCE)
+    ledger.record("thing", name, ledger.fingerprint({"name": name}), {"name": name})
+    ledger.save()
+
+
+def test_concurrent_first_runs_keep_every_entry(tmp_path):
+    path = str(tmp_path / "ledger.json")
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(20)
+    workers = [context.Process(target=_first_run, args=(path, "n%d" % number, barrier)) for number in range(20)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    assert [worker.exitcode for worker in workers] == [0] * 20
+    final = Ledger(path, INSTANCE)
+    for number in range(20):
+        entry = final.get("thing", "n%d" % number)
+        assert entry is not None, number
+        assert entry["fingerprint"] == final.fingerprint({"name": "n%d" % number})
+
+
+# -- restorable copies, replacements that fail (issue 9, item 1) --------------------
+
+
+def test_restorable_messages_round_trip_losslessly():
+    message = {"b": "1", "a": [b"\x00\xff", "x"], "children": {"z": {"k": "v"}, "y": {}}}
+    decoded = decode_message(json.loads(json.dumps(encode_message(message), sort_keys=True)))
+    assert decoded == message and list(decoded) == ["b", "a", "children"]
+    assert list(decoded["children"]) == ["z", "y"] and isinstance(decoded["a"][0], bytes)
+    with pytest.raises(ValueError):
+        decode_message({"plain": "dict"})
+
+
+class DictKind(Kind):
+    """A daemon that is a dict; ``reject`` is a predicate on messages the daemon refuses."""
+
+    label = "thing"
+    restorable = True
+
+    def __init__(self, reject=lambda message: False, reject_validation=None, unload_on=("dpd",)):
+        self.objects = {}
+        self.reject = reject
+        self.reject_validation = reject if reject_validation is None else reject_validation
+        self.unload_on = unload_on
+        self.calls = []
+
+    def snapshot(self, session):
+        return {name: {} for name in self.objects}
+
+    def needs_unload(self, previous, message):
+        return any(previous.get(key) != message.get(key) for key in self.unload_on)
+
+    def validate(self, session, name, message):
+        self.calls.append(("validate", name))
+        if self.reject_validation(message):
+            raise ViciCommandFailed("load-thing", {"success": "no", "errmsg": "rejected"})
+
+    def load(self, session, name, message):
+        self.calls.append(("load", name))
+        if self.reject(message):
+            raise ViciCommandFailed("load-thing", {"success": "no", "errmsg": "rejected"})
+        self.objects[name] = dict(message)
+        return {"success": "yes"}
+
+    def unload(self, session, name):
+        self.calls.append(("unload", name))
+        self.objects.pop(name, None)
+
+
+def _converge(kind, ledger, message):
+    items = {"a": Item("a", message)}
+    return apply(kind, None, plan(kind, items.values(), kind.snapshot(None), ledger), items, ledger)
+
+
+def test_a_rejected_replacement_unloads_nothing(tmp_path):
+    ledger = Ledger(str(tmp_path / "ledger.json"), INSTANCE)
+    kind = DictKind(reject=lambda message: message.get("mode") == "bogus")
+    _converge(kind, ledger, {"dpd": "10"})
+    kind.calls.clear()
+    with pytest.raises(ApplyError) as failure:
+        _converge(kind, ledger, {"dpd": "20", "mode": "bogus"})
+    assert failure.value.outcome == UNCHANGED and failure.value.change.action == "reload"
+    assert kind.calls == [("validate", "a")]
+    assert kind.objects == {"a": {"dpd": "10"}}
+    change, = plan(kind, [Item("a", {"dpd": "10"})], kind.snapshot(None), Ledger(str(tmp_path / "ledger.json"), INSTANCE))
+    assert change.action is None
+
+
+def test_a_replacement_rejected_after_the_unload_loads_the_previous_message_back(tmp_path):
+    path = str(tmp_path / "ledger.json")
+    kind = DictKind(reject=lambda message: message.get("mode") == "late", reject_validation=lambda message: False)
+    _converge(kind, Ledger(path, INSTANCE), {"dpd": "10", "blob": b"\x01"})
+    with pytest.raises(ApplyError) as failure:
+        _converge(kind, Ledger(path, INSTANCE), {"dpd": "20", "mode": "late"})
+    assert failure.value.outcome == RESTORED
+    assert kind.objects == {"a": {"dpd": "10", "blob": b"\x01"}}
+    # The ledger still describes what the daemon runs: the next run is "up to date".
+    change, = plan(kind, [Item("a", {"dpd": "10", "blob": b"\x01"})], kind.snapshot(None), Ledger(path, INSTANCE))
+    assert change.action is None
+
+
+def test_a_replacement_without_a_restorable_copy_says_the_object_is_gone(tmp_path):
+    path = str(tmp_path / "ledger.json")
+    kind = DictKind(reject=lambda message: message.get("mode") == "late", reject_validation=lambda message: False)
+    kind.restorable = False
+    _converge(kind, Ledger(path, INSTANCE), {"dpd": "10"})
+    with pytest.raises(ApplyError) as failure:
+        _converge(kind, Ledger(path, INSTANCE), {"dpd": "20", "mode": "late"})
+    assert failure.value.outcome == ABSENT and kind.objects == {}
+    assert Ledger(path, INSTANCE).get("thing", "a") is None
+
+
+def test_a_tampered_restorable_copy_is_not_loaded(tmp_path):
+    path = tmp_path / "ledger.json"
+    kind = DictKind()
+    _converge(kind, Ledger(str(path), INSTANCE), {"dpd": "10"})
+    data = json.loads(path.read_text())
+    data["entries"]["thing/a"]["restore"] = encode_message({"dpd": "10", "evil": "yes"})
+    path.write_text(json.dumps(data))
+    assert Ledger(str(path), INSTANCE).restorable("thing", "a") is None
+
+
+# -- a changed secret shows in the diff (issue 9, item 13) ---------------------------
+
+
+def test_a_changed_secret_is_marked_in_the_diff(tmp_path):
+    path = str(tmp_path / "ledger.json")
+    kind = DictKind()
+    kind.secret_paths = (("data",), ("*", "pin"))
+    kind.restorable = False
+    _converge(kind, Ledger(path, INSTANCE), {"id": "x", "data": "old", "tok": {"pin": "1"}})
+    change, = plan(kind, [Item("a", {"id": "x", "data": "new", "tok": {"pin": "1"}})], kind.snapshot(None),
+                   Ledger(path, INSTANCE))
+    assert change.action == "load" and change.reason == "secret value differs (data)"
+    assert change.before == {"id": "x", "data": MASK, "tok": {"pin": MASK}}
+    assert change.after == {"id": "x", "data": CHANGED_SECRET, "tok": {"pin": MASK}}
+    assert "old" not in json.dumps(change) and "new" not in json.dumps(change.after)
+    assert "old" not in open(path).read()
+    # Another field changed as well: the secret is still marked.
+    both, = plan(kind, [Item("a", {"id": "y", "data": "x", "tok": {"pin": "2"}})], kind.snapshot(None),
+                 Ledger(path, INSTANCE))
+    assert both.reason == "configuration differs"
+    assert both.after == {"id": "y", "data": CHANGED_SECRET, "tok": {"pin": CHANGED_SECRET}}
+
+
+def test_a_changed_secret_without_per_secret_fingerprints_is_marked(tmp_path):
+    kind = RecordingKind()
+    change, = _plan(kind, [Item("a", {"data": "new"})], {"a": {}}, tmp_path, recorded={"a": {"data": "old"}})
+    assert change.after == {"data": CHANGED_SECRET} and change.before == {"data": MASK}
