@@ -353,17 +353,19 @@ class Ledger:
                        "objects are reloaded" % (self.path, status.st_uid, os.geteuid()))
             return False
         mode = stat.S_IMODE(status.st_mode)
+        if mode & 0o022:
+            # Anyone could have written it: its content is never believed, not even after a
+            # chmod. A real run replaces it with a fresh file of mode 0600 (new key, no entries).
+            self._note("the ledger %s is writable by group or others (mode %04o) and is not trusted; objects are "
+                       "reloaded%s" % (self.path, mode, "" if self.read_only else " and it is replaced by a private file"))
+            return False
         if mode & 0o077:
-            # Readable by others exposes the fingerprint key; writable by others, the content.
+            # Readable by others exposes the fingerprint key (a low-entropy secret could be guessed).
             try:
                 os.fchmod(handle, 0o600)
                 fixed = "its mode was set to 0600"
             except OSError as error:
                 fixed = "its mode could not be fixed (%s)" % (error.strerror or error)
-            if mode & 0o022:
-                self._note("the ledger %s was writable by group or others (mode %04o) and is not trusted; %s; "
-                           "objects are reloaded" % (self.path, mode, fixed))
-                return False
             self._note("the ledger %s was readable by group or others (mode %04o); %s" % (self.path, mode, fixed))
         return True
 

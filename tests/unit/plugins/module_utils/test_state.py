@@ -299,10 +299,20 @@ def test_a_ledger_writable_by_others_is_not_trusted_and_fixed(tmp_path):
     ledger.record("thing", "a", ledger.fingerprint({}), {})
     ledger.save()
     os.chmod(str(path), 0o666)
+    # Check mode: not believed, not written.
+    looked = Ledger(str(path), INSTANCE, read_only=True)
+    assert looked.get("thing", "a") is None and "writable by group or others" in looked.note
+    looked.fingerprint({})
+    assert stat.S_IMODE(os.stat(str(path)).st_mode) == 0o666
+    # A real run replaces it with a private file: a chmod alone would make a tampered content trusted.
     again = Ledger(str(path), INSTANCE)
     assert again.get("thing", "a") is None
-    assert "writable by group or others" in again.note and "0600" in again.note
+    assert "writable by group or others" in again.note and "replaced" in again.note
+    again.fingerprint({})
     assert stat.S_IMODE(os.stat(str(path)).st_mode) == 0o600
+    assert Ledger(str(path), INSTANCE).get("thing", "a") is None
+    ledger.record("thing", "a", ledger.fingerprint({}), {})
+    ledger.save()
     # Readable by others only: trusted (nobody else could write it), but tightened.
     os.chmod(str(path), 0o644)
     readable = Ledger(str(path), INSTANCE)
