@@ -16,6 +16,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
+from ._diagnose import transport_problem
 from ._input import InputError, check_text
 from ._state import ABSENT, RESTORED, UNCHANGED, ApplyError, Change, Item, Kind, Ledger, LedgerError, apply, plan
 from .vici.errors import (
@@ -50,8 +51,11 @@ def describe_error(error: ViciError, socket_uri: str) -> str:
     if isinstance(error, ViciTimeoutError):
         return "%s. Raise the 'timeout' option if the daemon is just slow." % error
     if isinstance(error, ViciTransportError):
-        return "%s. Is charon running with the vici plugin, and is 'socket' (%s) right?" % (error, socket_uri)
+        return transport_problem(str(error), socket_uri)
     if isinstance(error, ViciProtocolError):
+        if str(error).startswith("message of "):
+            # Raised before sending (transport.send_segment): our own limit, not something the daemon did.
+            return "the request is too large to send: %s (a local limit; nothing was sent)" % error
         return "VICI protocol error talking to %s: %s" % (socket_uri, error)
     if isinstance(error, ViciEncodeError):
         return "cannot encode the request: %s" % error

@@ -24,6 +24,7 @@ import base64
 import binascii
 import difflib
 import hashlib
+import ipaddress
 import os
 import re
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
@@ -250,6 +251,55 @@ def seconds(value: Any) -> Optional[int]:
     return None
 
 
+def subnet_problem(value: str) -> Optional[str]:
+    """Why an address or traffic selector with a prefix (``10.0.0.0/33``, ``fec1::/129[tcp]``) is wrong, or None.
+
+    The daemon silently caps an over-long prefix (``/33`` becomes ``/32``) and reads a prefix that is not a
+    number as 0: both are refused. Forms that are not ``<IP address>/<prefix>`` are left to the daemon.
+    """
+    base = value.split("[", 1)[0].strip()
+    if "/" not in base:
+        return None
+    address, prefix = base.rsplit("/", 1)
+    try:
+        version = ipaddress.ip_address(address.strip()).version
+    except ValueError:
+        return None
+    limit = 32 if version == 4 else 128
+    if not prefix.strip().isdigit() or int(prefix) > limit:
+        return "'%s': the prefix length of an IPv%d subnet is 0 to %d, not '%s'" % (value, version, limit, prefix)
+    return None
+
+
+# Algorithm keyword families whose sizes are fixed by the IKE/ESP standards. A token of such a family with
+# another size (aes257, sha999, modp1000) is certainly unknown to the daemon's proposal parser; tokens of
+# other shapes are left to the daemon (plugins may register keywords of their own).
+_SIZED_KEYWORDS = (
+    (re.compile(r"^(aes|camellia)(\d+)"), frozenset((128, 192, 256)), "AES and Camellia keys are 128, 192 or 256 bits"),
+    (re.compile(r"^(sha|prfsha)(\d+)(_\d+)?$"), frozenset((1, 2, 3, 224, 256, 384, 512)),
+     "SHA integrity and PRF algorithms are sha1, sha256, sha384 or sha512"),
+    (re.compile(r"^(modp)(\d+)(s\d+)?$"), frozenset((768, 1024, 1536, 2048, 3072, 4096, 6144, 8192)),
+     "MODP groups are modp768 to modp8192 (1024, 1536, 2048, 3072, 4096, 6144, 8192)"),
+    (re.compile(r"^(ecp)(\d+)$"), frozenset((192, 224, 256, 384, 521)), "NIST ECP groups are ecp192 to ecp521"),
+    (re.compile(r"^(ecp)(\d+)bp$"), frozenset((224, 256, 384, 512)), "Brainpool groups are ecp224bp to ecp512bp"),
+)
+
+
+def proposal_problem(value: str) -> Optional[str]:
+    """Why one proposal (``aes256-sha256-modp2048``) certainly fails the daemon's parser, or None if it may pass."""
+    if value.lower() == "default":
+        return None
+    for token in value.split("-"):
+        token = token.strip().lower()
+        if not token:
+            return "'%s': empty algorithm between two '-'" % value
+        for pattern, sizes, hint in _SIZED_KEYWORDS:
+            match = pattern.match(token)
+            if match and int(match.group(2)) not in sizes:
+                return "'%s': unknown algorithm '%s' (%s)" % (value, token, hint)
+    return None
+
+
 class _Canonicaliser:
     """One body's walk; ``path`` entries build messages like ``children.net.esp_proposal``."""
 
@@ -312,12 +362,16 @@ class _Canonicaliser:
         items = value if isinstance(value, (list, tuple)) else [value]
         result: List[str] = []
         for index, item in enumerate(items):
+            where = path + [str(index)] if isinstance(value, (list, tuple)) else path
             if isinstance(item, (Mapping, list, tuple)) or item is None or isinstance(item, float):
-                raise self.error(path + [str(index)] if isinstance(value, (list, tuple)) else path,
-                                 "expected a list of strings or a comma-separated string, got %s"
+                raise self.error(where, "expected a list of strings or a comma-separated string, got %s"
                                  % ("null" if item is None else _type_name(item)))
             text = self.scalar(path, item)
-            result.extend(token.strip() for token in text.split(",") if token.strip())
+            tokens = [token.strip() for token in text.split(",") if token.strip()]
+            if not tokens:
+                # swanctl would drop it silently; an empty address or selector is a mistake, not a wish.
+                raise self.error(where, "must not be empty (leave the key out, or set it to null, for the default)")
+            result.extend(tokens)
         return result
 
     def files(self, path: List[str], key: str, value: Any) -> List[bytes]:
@@ -422,16 +476,63 @@ class _Canonicaliser:
                 out[key] = {}
                 for child_name, child_body in children.items():
                     child_name = str(child_name)
+                    self.check_name([key], child_name, "a child")
                     if child_body is None:
                         child_body = {}
                     out[key][child_name] = self.plain([key, child_name], child_body, CHILD_KEYS, "a child", [])
+                    self.check_child([key, child_name], out[key][child_name])
             elif is_auth_section(key) and (isinstance(value, Mapping) or key not in PEER_KEYS):
+                if not isinstance(value, Mapping) and "_" in key and _suggest(key, list(PEER_KEYS)):
+                    # remote_addr: a typo of a key, not an authentication round that lacks its body.
+                    raise self.error([key], "unknown key%s (a section named local* or remote* is an authentication "
+                                            "round and takes a mapping)" % _suggest(key, list(PEER_KEYS)))
+                self.check_name([], key, "an authentication round")
                 out[key] = self.auth([key], value)
             elif key in PEER_KEYS:
                 out[key] = self.value([key], key, PEER_KEYS[key], value)
             else:
                 raise self.unknown([], key, PEER_KEYS, ["children", "local", "remote"], value)
+        self.check_peer(out)
         return out
+
+    # -- checks the daemon would fail (or silently bend) at load time ------
+
+    def check_name(self, path: List[str], name: str, what: str) -> None:
+        """A section name the daemon accepts: 1 to 255 bytes of printable ASCII."""
+        if not name:
+            raise self.error(path, "the name of %s must not be empty" % what)
+        if len(name) > 255 or not name.isascii() or not name.isprintable():
+            raise self.error(path + [name], "the name of %s must be printable ASCII of at most 255 bytes" % what)
+
+    def check_peer(self, out: Mapping[str, Any]) -> None:
+        version = out.get("version")
+        # The daemon reads it like strtoul(value, NULL, 0): 2, 02 and 0x2 are all IKEv2.
+        if version is not None and not (re.match(r"^\s*(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$", version)
+                                        and strtoul(version) in (0, 1, 2)):
+            raise self.error(["version"], "must be 0 (IKEv1 and IKEv2), 1 (IKEv1) or 2 (IKEv2), got '%s'" % version)
+        for key in ("local_addrs", "remote_addrs"):
+            for index, item in enumerate(out.get(key) or []):
+                self.check_selector([key, str(index)], item)
+        for index, item in enumerate(out.get("proposals") or []):
+            self.check_proposal(["proposals", str(index)], item)
+
+    def check_child(self, path: List[str], child: Mapping[str, Any]) -> None:
+        for key in ("local_ts", "remote_ts"):
+            for index, item in enumerate(child.get(key) or []):
+                self.check_selector(path + [key, str(index)], item)
+        for key in ("esp_proposals", "ah_proposals"):
+            for index, item in enumerate(child.get(key) or []):
+                self.check_proposal(path + [key, str(index)], item)
+
+    def check_selector(self, path: List[str], value: str) -> None:
+        problem = subnet_problem(value)
+        if problem:
+            raise self.error(path, problem)
+
+    def check_proposal(self, path: List[str], value: str) -> None:
+        problem = proposal_problem(value)
+        if problem:
+            raise self.error(path, problem)
 
     def auth(self, path: List[str], value: Any) -> Dict[str, Any]:
         body = self.section(path, value, "an authentication round")
@@ -441,6 +542,7 @@ class _Canonicaliser:
             if item is None:
                 continue
             if is_cert_section(key) and isinstance(item, Mapping):
+                self.check_name(path, key, "a certificate section")
                 out[key] = self.plain(path + [key], item, CERT_KEYS, "a certificate section", [])
             elif key in AUTH_KEYS:
                 out[key] = self.value(path + [key], key, AUTH_KEYS[key], item)

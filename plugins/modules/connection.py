@@ -72,7 +72,12 @@ options:
         read on the managed host and their content sent; the diff shows a certificate's subject and digest,
         never the data.
       - A key whose value is V(null) is left out, which is handy with templated values.
-      - Required with O(state=present).
+      - Checked before anything is sent, in check mode too - names of children and rounds (non-empty printable
+        ASCII), C(version) (V(0), V(1) or V(2)), empty list items (V(local_addrs: [""])), prefix lengths of
+        addresses and traffic selectors (V(10.0.0.0/33) is refused, the daemon would make it V(/32)),
+        algorithm keywords with impossible sizes in proposals (V(aes257), V(sha999), V(modp1000)), values of
+        at most 65535 bytes and a C(load-conn) message of at most 512 KiB.
+      - Required, and not empty, with O(state=present).
     type: dict
 notes:
   - The fingerprints are kept in a small file on the managed host (see the collection's documentation on
@@ -188,6 +193,7 @@ config:
 
 from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule
 from ansible_collections.strongswan.vici.plugins.module_utils._connection import ConnectionKind
+from ansible_collections.strongswan.vici.plugins.module_utils._input import InputError, check_request
 from ansible_collections.strongswan.vici.plugins.module_utils._state import Item
 from ansible_collections.strongswan.vici.plugins.module_utils._swanctl import ConfigError, canonical_connection
 
@@ -206,9 +212,15 @@ def main():
         params = vici.params
         message = None
         if params["state"] == "present":
+            if not params["config"]:
+                vici.fail("config: must not be empty with state=present (an empty body loads a connection from "
+                          "%any to %any with default settings); give at least remote_addrs, the authentication "
+                          "rounds and the children, or use state=absent")
             try:
                 message = canonical_connection(params["name"], params["config"])
-            except ConfigError as error:
+                # Check mode must fail where the real run would: encode the request and check its size here.
+                check_request("load-conn", {params["name"]: message}, "connection '%s'" % params["name"])
+            except (ConfigError, InputError) as error:
                 vici.fail(str(error))
         kind = ConnectionKind([params["name"]])
         changes = vici.converge(kind, [Item(params["name"], message)])[0]
