@@ -64,7 +64,7 @@ def transport_problem(message: str, socket_uri: str) -> str:
     try:
         info = os.stat(path)
     except FileNotFoundError:
-        return "%s. No socket at '%s': is charon running with the vici plugin, and is 'socket' (%s) right?" % (
+        return "%s. No socket at '%s'. Is charon running with the vici plugin, and is 'socket' (%s) right?" % (
             message, path, socket_uri)
     except PermissionError:
         return ("%s. '%s' cannot be looked up by this user (uid %d): a directory on the way is not accessible; run "
@@ -81,7 +81,6 @@ def transport_problem(message: str, socket_uri: str) -> str:
                 "with charon.group or by its service)" % (
                     message, path, owner, group, stat.S_IMODE(info.st_mode), _user(os.geteuid()), os.geteuid(), group))
     if "Connection refused" in message:
-        return ("%s. '%s' is a socket, but no process listens on it (a stale socket left by a charon that stopped, "
-                "or charon uses another path): start charon, or fix 'socket' (%s)" % (message, path, socket_uri))
+        return ("%s. '%s' is a socket, but no process listens on it (left by a charon that stopped). Is charon "
+                "running with the vici plugin, and is 'socket' (%s) right?" % (message, path, socket_uri))
     return generic
-

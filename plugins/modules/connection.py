@@ -73,7 +73,7 @@ options:
         never the data.
       - A key whose value is V(null) is left out, which is handy with templated values.
       - Checked before anything is sent, in check mode too - names of children and rounds (non-empty printable
-        ASCII), C(version) (V(0), V(1) or V(2)), empty list items (V(local_addrs: [""])), prefix lengths of
+        ASCII), C(version) (V(0), V(1) or V(2)), empty list items (an empty string in C(local_addrs)), prefix lengths of
         addresses and traffic selectors (V(10.0.0.0/33) is refused, the daemon would make it V(/32)),
         algorithm keywords with impossible sizes in proposals (V(aes257), V(sha999), V(modp1000)), values of
         at most 65535 bytes and a C(load-conn) message of at most 512 KiB.
