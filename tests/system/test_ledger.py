@@ -180,13 +180,12 @@ def test_a_successful_reload_probes_without_side_effects(charon_factory, run):
         with open(daemon.log_path, encoding="utf-8", errors="replace") as handle:
             handle.seek(mark)
             log = handle.read()
-        probes = [line for line in log.splitlines() if "vici-probe-" in line]
-        assert any("added vici connection: gw.vici-probe-" in line for line in probes), log
-        # The daemon printed the probe's child with start_action none (cfg level 2) before adding it.
-        probe_dump = log[:log.index("added vici connection: gw.vici-probe-")]
-        assert "start_action = none" in probe_dump.rsplit("conn gw.vici-probe-", 1)[-1] or \
-            "start_action = none" in probe_dump.rsplit("gw.vici-probe-", 1)[-1], log
-        assert "installing trap" not in log.split("added vici connection: gw.vici-probe-", 1)[0].split("gw.vici-probe-")[-1]
+        # The daemon printed the probe (cfg level 2) before adding it: its child has start_action none.
+        start, end = log.index(" conn gw.vici-probe-"), log.index("added vici connection: gw.vici-probe-")
+        probe = log[start:end]
+        assert "start_action = none" in probe and "start_action = trap" not in probe, probe
+        assert "unload-conn" in log[end:log.index(" conn gw:", end)], "the probe is unloaded before the real reload"
+        assert "added vici connection: gw\n" in log
     finally:
         netns.delete()
 
