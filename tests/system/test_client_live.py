@@ -326,6 +326,7 @@ def test_twenty_module_runs_at_once_all_succeed(charon, ansible_playbook, tmp_pa
         stop.set()
         for thread in busy:
             thread.join(10)
+    assert result.json is not None, result
     task = next(task for task in result.json["plays"][0]["tasks"] if task["task"]["name"] == "info")
     failed = {host: outcome.get("msg") for host, outcome in task["hosts"].items() if outcome.get("failed")}
     print("%d module runs at once: %d failed" % (PARALLEL_MODULE_RUNS, len(failed)))
