@@ -532,7 +532,11 @@ def test_a_tampered_restorable_copy_is_not_loaded(tmp_path):
     kind = DictKind()
     _converge(kind, Ledger(str(path), INSTANCE), {"dpd": "10"})
     data = json.loads(path.read_text())
-    data["entries"]["thing/a"]["restore"] = encode_message({"dpd": "10", "evil": "yes"})
+    assert Ledger(str(path), INSTANCE).restorable("thing", "a") == {"dpd": "10"}
+    data["entries"]["thing/a"]["restore"] = json.dumps(encode_message({"dpd": "10", "evil": "yes"}))
+    path.write_text(json.dumps(data))
+    assert Ledger(str(path), INSTANCE).restorable("thing", "a") is None
+    data["entries"]["thing/a"]["restore"] = "[" * 100000
     path.write_text(json.dumps(data))
     assert Ledger(str(path), INSTANCE).restorable("thing", "a") is None
 
