@@ -34,13 +34,22 @@ def _named(events: List[Dict[str, Any]]) -> Dict[str, Any]:
 
 
 def ike_sa_list(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    """list-sa events as a list of IKE_SAs, each with its ``name`` and a ``child_sas`` list."""
+    """list-sa events as a list of IKE_SAs, each with its ``name`` and a ``child_sas`` list.
+
+    Parts that are not sections where the daemon sends sections (a broken or
+    hostile peer) are left out rather than crash the conversion.
+    """
     sas = []
     for event in events:
         for name, body in event.items():
             sa = {"name": name}
+            if not isinstance(body, dict):
+                body = {}
             sa.update((key, to_text(value)) for key, value in body.items() if key != "child-sas")
-            sa["child_sas"] = [to_text(child) for child in body.get("child-sas", {}).values()]
+            children = body.get("child-sas")
+            if not isinstance(children, dict):
+                children = {}
+            sa["child_sas"] = [to_text(child) for child in children.values() if isinstance(child, dict)]
             sas.append(sa)
     return sas
 

@@ -159,6 +159,19 @@ def test_to_text_on_100000_levels_is_a_clear_error_not_a_recursion_error():
         ike_sa_list([{"gw": {"child-sas": {}, "deep": nest(DEEP)}}])
 
 
+def test_ike_sa_list_survives_values_where_sections_belong():
+    events = [
+        {"gw": {"state": "ESTABLISHED", "child-sas": {"net-1": {"name": "net", "spi": b"\x01"}, "odd": "x"}}},
+        {"flat": "not a section"},
+        {"bad-children": {"state": "CONNECTING", "child-sas": ["a", "b"]}},
+    ]
+    assert ike_sa_list(events) == [
+        {"name": "gw", "state": "ESTABLISHED", "child_sas": [{"name": "net", "spi": "01"}]},
+        {"name": "flat", "child_sas": []},
+        {"name": "bad-children", "state": "CONNECTING", "child_sas": []},
+    ]
+
+
 # -- a 100,000-deep reply through whole modules ----------------------------------------------------------
 
 
