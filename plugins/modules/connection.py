@@ -77,6 +77,8 @@ options:
         addresses and traffic selectors (V(10.0.0.0/33) is refused, the daemon would make it V(/32)),
         algorithm keywords with impossible sizes in proposals (V(aes257), V(sha999), V(modp1000)), values of
         at most 65535 bytes and a C(load-conn) message of at most 512 KiB.
+      - A proposal naming an algorithm the daemon implements no plugin for (C(get-algorithms), for example
+        C(serpent128) or C(ntru128) on most builds) loads, but can never be negotiated; the module warns.
       - Required, and not empty, with O(state=present).
     type: dict
 notes:
@@ -192,6 +194,7 @@ config:
 """
 
 from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule
+from ansible_collections.strongswan.vici.plugins.module_utils._algorithms import unavailable_algorithms
 from ansible_collections.strongswan.vici.plugins.module_utils._connection import ConnectionKind
 from ansible_collections.strongswan.vici.plugins.module_utils._input import InputError, check_request
 from ansible_collections.strongswan.vici.plugins.module_utils._state import Item
@@ -222,6 +225,9 @@ def main():
                 check_request("load-conn", {params["name"]: message}, "connection '%s'" % params["name"])
             except (ConfigError, InputError) as error:
                 vici.fail(str(error))
+        if message is not None:
+            for line in unavailable_algorithms(vici.session, message):
+                vici.module.warn("connection '%s': %s" % (params["name"], line))
         kind = ConnectionKind([params["name"]])
         changes = vici.converge(kind, [Item(params["name"], message)])[0]
         result = {"name": params["name"], "reason": changes[0].reason}

@@ -72,6 +72,19 @@ def with_children(children):
     return conn
 
 
+def fresh_run(name, args, check=False):
+    """run_module with ansible-core's process-wide warning list emptied first (in-process runs share it)."""
+    from ansible.module_utils.common import warnings as ansible_warnings  # pylint: disable=import-outside-toplevel
+
+    ansible_warnings._global_warnings.clear()  # pylint: disable=protected-access
+    return run_module(name, args, check=check)
+
+
+def warnings(result):
+    """The warning texts of a result (ansible-core 2.19 returns them as structured events in-process)."""
+    return [item["event"]["msg"] if isinstance(item, dict) else item for item in result.get("warnings", [])]
+
+
 def conns(socket):
     with Session(socket, timeout=10) as vici:
         return list(vici.get_conns().get("conns", []))
@@ -283,3 +296,29 @@ def test_permission_denied_names_owner_group_and_mode():
     assert "this task runs as nobody" in msg and "become: true" in msg and "group 'root'" in msg, msg
     assert "is charon running" not in msg.lower()
     assert "cannot be looked up by this user" in blocked.stdout and "become: true" in blocked.stdout, blocked
+
+
+def test_proposals_without_an_implementation_warn_in_check_and_real_mode(charon):
+    """serpent loads (the parser knows the keyword) but no plugin of this daemon implements it."""
+    socket = charon.socket_uri
+    config = body(proposals=["serpent128-sha256-modp2048", "aes128-sha256-x25519"])
+    with tempfile.TemporaryDirectory(prefix="svp-", dir="/tmp") as tmp:
+        with ViciProxy(tmp + "/p.vici", charon.socket_path) as proxy:
+            checked = fresh_run("connection", {"socket": proxy.uri, "name": "gw", "config": config}, check=True)
+            checked_sent = list(proxy.commands)
+    real = fresh_run("connection", {"socket": socket, "name": "gw", "config": config})
+    warning = ("connection 'gw': proposals.0 'serpent128-sha256-modp2048': the daemon implements no serpent128 "
+               "(SERPENT_CBC) (no plugin for it is loaded; see get-algorithms), so this proposal cannot be negotiated")
+    for result in (checked, real):
+        assert result["changed"] is True and not result.get("failed"), result
+        assert warnings(result) == [warning], result
+    assert "get-algorithms" in checked_sent and set(checked_sent) <= READ_ONLY_COMMANDS
+    assert conns(socket) == ["gw"]
+    # Algorithms the daemon has: no warning; no proposals at all: get-algorithms is not even asked.
+    assert not warnings(fresh_run("connection", {"socket": socket, "name": "gw", "config": body()}))
+    plain = body()
+    del plain["proposals"], plain["children"]["net"]["esp_proposals"]
+    with tempfile.TemporaryDirectory(prefix="svp-", dir="/tmp") as tmp:
+        with ViciProxy(tmp + "/p.vici", charon.socket_path) as proxy:
+            fresh_run("connection", {"socket": proxy.uri, "name": "other", "config": plain}, check=True)
+            assert "get-algorithms" not in proxy.commands
