@@ -663,7 +663,18 @@ def persisted_tree(params: Mapping[str, Any]) -> Dict[str, Any]:
 
 
 def run(vici: Any) -> None:
-    """The config module: plan the tree against the daemon, apply it, persist it, report per section."""
+    """The config module: plan the tree against the daemon, apply it, persist it, report per section.
+
+    Every exit carries ``invocation`` with secrets masked (the module disables Ansible's value scrubbing,
+    which would take minutes on thousands of objects).
+    """
+    try:
+        _run(vici)
+    except ViciError as error:
+        vici.fail_from(error, invocation={"module_args": masked_params(vici.params)})
+
+
+def _run(vici: Any) -> None:
     params = vici.params
     scrub = secret_values(params)
 

@@ -133,6 +133,8 @@ options:
     type: path
     default: /etc/swanctl
 notes:
+  - The tree's sections are not written to the managed host's system log (Ansible logs module arguments there);
+    the result's C(invocation) shows them with secrets masked, and summarised beyond 20 entries per section.
   - The ledger and the persist record are kept in the ledger directory (see the collection's docs on
     idempotency).
 seealso:
@@ -197,10 +199,12 @@ from ansible_collections.strongswan.vici.plugins.module_utils._config import run
 def main():
     module = ViciModule(
         {
-            "connections": {"type": "dict"},
+            # no_log on every tree section: Ansible would otherwise write the arguments to the system log,
+            # after matching every secret against their text (minutes for thousands of objects).
+            "connections": {"type": "dict", "no_log": True},
             "secrets": {"type": "dict", "no_log": True},
-            "pools": {"type": "dict"},
-            "authorities": {"type": "dict"},
+            "pools": {"type": "dict", "no_log": True},
+            "authorities": {"type": "dict", "no_log": True},
             "tree": {"type": "dict", "no_log": True},
             "certificates": {"type": "list", "elements": "dict", "options": {
                 "type": {"type": "str", "choices": ["x509", "x509_ac", "x509_crl", "pubkey"], "default": "x509"},

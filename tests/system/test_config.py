@@ -160,6 +160,14 @@ def test_diff_and_output_never_show_secrets(charon, ledger):
     assert tasks[1]["changed"] is False
 
 
+def test_daemon_unreachable_masks_secrets(tmp_path, ledger):
+    """Client errors (here: no daemon) exit through the same masking as everything else."""
+    result, tasks = runs("unix://%s" % (tmp_path / "none.vici"), ledger, tree(2), verbose=True)
+    assert tasks[0]["failed"] is True and "cannot connect" in tasks[0]["msg"], tasks[0]
+    assert tasks[0]["invocation"]["module_args"]["secrets"]["ike-c1"]["secret"] == "********"
+    assert PSK not in result.stdout + result.stderr
+
+
 def test_failure_part_way_then_rerun(charon, ledger):
     broken = tree(3)
     broken["connections"]["c2"]["children"]["net"]["esp_proposals"] = ["no-such-algorithm"]
