@@ -27,14 +27,15 @@ import os
 from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 from ._authority import AuthorityKind, authority_message
+from ._base import _state_sentence
 from ._certificates import CERT_TYPES, CertificateKind, certificate_message, certificate_name, read_certificate_data
 from ._connection import ConnectionKind
 from ._credentials import InputError, SharedSecretKind, shared_secret_message
 from ._keys import PrivateKeyKind, TokenKeys, desired_key
 from ._pool import POOL_ATTRIBUTES, PoolKind, pool_message
 from ._persist import PersistError, current_digest, digest, file_text, read_record, trust, write, write_record
-from ._state import (MASK, ApplyError, Change, Item, Kind, Ledger, apply, canonical_bytes, instance_identity, plan, printable,
-                     same_instance)
+from ._state import (MASK, ApplyError, Change, Item, Kind, Ledger, _remember, apply, canonical_bytes, instance_identity, plan,
+                     printable, same_instance)
 from ._swanctl import ConfigError, canonical_connection
 from .vici.errors import ViciError
 from .vici.session import Session
@@ -457,7 +458,7 @@ def adopt(ledger: Ledger, group: Group, snapshot: Mapping[str, Any]) -> int:
     count = 0
     for item in group.items:
         if item.message is not None and item.name in snapshot and ledger.get(group.kind.label, item.name) is None:
-            ledger.record(group.kind.label, item.name, ledger.fingerprint(item.message), group.kind.redact(item.message))
+            _remember(group.kind, ledger, item.name, ledger.fingerprint(item.message), item.message)
             count += 1
     return count
 
@@ -538,10 +539,11 @@ def gateway_diff(planned: Sequence[Planned]) -> Dict[str, Any]:
 class TreeError(Exception):
     """Applying failed part-way; ``done`` lists what was applied before."""
 
-    def __init__(self, where: str, error: ViciError, done: List[Dict[str, str]]) -> None:
-        super().__init__("%s: %s" % (where, error))
+    def __init__(self, where: str, failure: ApplyError, done: List[Dict[str, str]]) -> None:
+        super().__init__("%s: %s" % (where, failure.error))
         self.where = where
-        self.error = error
+        self.error = failure.error
+        self.failure = failure
         self.done = done
 
 
@@ -557,7 +559,7 @@ def apply_tree(session: Session, planned: Sequence[Planned], ledger: Ledger, des
     tokens = _Tokens(ledger)
     loaded_keys: set = set()
     # apply() saves the ledger after each kind; one write for the whole tree, at the end, is enough.
-    ledger.save = lambda: None  # type: ignore[method-assign]
+    ledger.save = lambda: True  # type: ignore[method-assign]
     try:
         for entry, changes in loads + unloads:
             _apply_group(session, entry, changes, ledger, desired, tokens, loaded_keys, done)
@@ -581,7 +583,7 @@ def _apply_group(session: Session, entry: Planned, changes: List[Change], ledger
     except ApplyError as failure:
         done.extend(_done(group, failure.applied))
         label = group.labels.get(failure.change.name, failure.change.name)
-        raise TreeError("%s '%s'" % (group.section, label), failure.error, done) from None
+        raise TreeError("%s '%s'" % (group.section, label), failure, done) from None
     done.extend(_done(group, changes))
     if isinstance(group.kind, PrivateKeyKind) and changes[0].action != "unload":
         for change, reply in zip(changes, replies):
@@ -689,9 +691,7 @@ def _run(vici: Any) -> None:
         fail(str(error))
         return
     session = vici.session
-    ledger = Ledger.for_session(session)
-    if ledger.note:
-        vici.module.warn(ledger.note)
+    ledger = Ledger.for_session(session, read_only=vici.check_mode)
     try:
         desired = desired_tree(merged, ledger)
     except InputError as error:
@@ -740,9 +740,11 @@ def _run(vici: Any) -> None:
             elif state == "loaded":
                 ledger.save()  # remember the adopted objects for this daemon instance
         except TreeError as failure:
+            _warn_notes(vici, ledger)
             result["applied"] = failure.done
-            vici.fail_from(failure.error, context=failure.where, applied=failure.done,
-                           sections=result["sections"], invocation={"module_args": masked_params(params)})
+            vici.fail_from(failure.error, context=failure.where, suffix=_state_sentence(failure.where, failure.failure),
+                           applied=failure.done, daemon_state=failure.failure.outcome, sections=result["sections"],
+                           invocation={"module_args": masked_params(params)})
             return
     if persist and text is not None and text_digest is not None:
         file_changed = on_disk != text_digest
@@ -761,4 +763,10 @@ def _run(vici: Any) -> None:
                 fail(str(error), sections=result["sections"], applied=result.get("applied", []))
                 return
         changed = changed or file_changed
+    _warn_notes(vici, ledger)
     vici.exit(changed=changed, diff=gateway_diff(planned), invocation={"module_args": masked_params(params)}, **result)
+
+
+def _warn_notes(vici: Any, ledger: Ledger) -> None:
+    for note in ledger.notes:
+        vici.module.warn(note)

@@ -29,6 +29,7 @@ import os
 import tempfile
 from typing import Any, Dict, Mapping, Optional
 
+from ._ledger import LedgerError
 from ._state import Ledger, same_instance
 from ._swanctl_conf import ConfError, render
 
@@ -73,7 +74,7 @@ def read_record(socket_uri: str, path: str) -> Optional[Dict[str, Any]]:
     try:
         with open(record_path(socket_uri, path), "r", encoding="utf-8") as handle:
             data = json.load(handle)
-    except (OSError, ValueError):
+    except (OSError, ValueError, LedgerError):
         return None
     if not isinstance(data, dict) or data.get("version") != RECORD_VERSION:
         return None
@@ -81,7 +82,11 @@ def read_record(socket_uri: str, path: str) -> Optional[Dict[str, Any]]:
 
 
 def write_record(socket_uri: str, path: str, text_digest: str, instance: str) -> None:
-    target = record_path(socket_uri, path)
+    try:
+        target = record_path(socket_uri, path)
+    except LedgerError as error:
+        raise PersistError("persist: the file was written, but no record of it could be kept (%s); the next run "
+                           "after a restart reloads everything" % error) from None
     _atomic_write(target, json.dumps({"version": RECORD_VERSION, "path": os.path.realpath(path), "digest": text_digest,
                                       "instance": instance}).encode("utf-8"))
 
