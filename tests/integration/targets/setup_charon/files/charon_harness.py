@@ -115,8 +115,9 @@ DEFAULT_LOG_LEVELS = {"default": 1, "ike": 2, "cfg": 2}
 #: Longest path an AF_UNIX socket address takes on Linux (108 bytes with the NUL).
 MAX_SOCKET_PATH = 107
 
-# A VICI CMD_REQUEST with an empty message: length, type 0, name length, name.
+
 def _request_frame(command):
+    """A VICI CMD_REQUEST with an empty message: length, type 0, name length, name."""
     name = command.encode("ascii")
     return struct.pack("!IBB", 2 + len(name), 0, len(name)) + name
 
