@@ -368,6 +368,9 @@ class ConnectionKind(Kind):
         reply = self._load(session, name, message)
         # A connection loaded by someone else (or changed behind our back) may
         # differ from ours in dpd_timeout only, which load-conn does not apply.
+        # The unload below is safe: the daemon has just accepted this very
+        # message, which is the validation a reload needs. Should the second
+        # load still fail, apply() asks the daemon (exists) and reports it.
         wanted = effective_dpd_timeout(message)
         if wanted is not None:
             shown = [event[name] for event in session.list_conns(ike=name) if name in event]
