@@ -176,14 +176,8 @@ class Session:
             self.close()
             raise
 
-    def _keep_event(self, packet: Packet, size: int, awaiting: Optional[str] = None) -> None:
-        """Keep an event for listen(); ``awaiting`` names the reply owed, if one is."""
-        if awaiting is not None and self._backlog_bytes + size > EVENT_BACKLOG_BYTES:
-            self.close()
-            raise ViciLimitError(
-                "the peer sent more than %d bytes of events (the last one '%s') while the reply to %s was owed; "
-                "the session is closed" % (EVENT_BACKLOG_BYTES, packet.name, awaiting)
-            )
+    def _keep_event(self, packet: Packet, size: int) -> None:
+        """Keep an event for listen(), dropping the oldest beyond the count and byte bounds."""
         while self._backlog and (len(self._backlog) >= EVENT_BACKLOG_LIMIT or self._backlog_bytes + size > EVENT_BACKLOG_BYTES):
             self._backlog_bytes -= self._backlog.popleft()[2]
             self.dropped_events += 1
@@ -206,6 +200,8 @@ class Session:
         """
         wanted = frozenset(replies)
         stream_bytes = 0
+        # Bytes of other events that arrived during this wait: events kept from before do not count.
+        kept_bytes = 0
         while True:
             try:
                 packet, size = self._read(deadline)
@@ -226,8 +222,15 @@ class Session:
                         % (STREAM_BYTES_LIMIT, stream_event, awaiting)
                     )
                 on_stream_event(packet.message or {})
-            else:
-                self._keep_event(packet, size, awaiting)
+                continue
+            kept_bytes += size
+            if kept_bytes > EVENT_BACKLOG_BYTES:
+                self.close()
+                raise ViciLimitError(
+                    "the peer sent more than %d bytes of events (the last one '%s') while the reply to %s was owed; "
+                    "the session is closed" % (EVENT_BACKLOG_BYTES, packet.name, awaiting)
+                )
+            self._keep_event(packet, size)
 
     # -- generic requests -------------------------------------------------
 

@@ -331,6 +331,26 @@ def test_backlog_bytes_are_released_when_taken(fake_vici, monkeypatch):
         assert len(vici.pending_events()) == 2
 
 
+def test_only_events_of_this_wait_count_toward_the_error(fake_vici, monkeypatch):
+    """A backlog filled earlier (nobody took it) does not fail the next command: its oldest events go."""
+    monkeypatch.setattr(session_module, "EVENT_BACKLOG_BYTES", 3 * len(BIG_EVENT))
+    server = fake_vici(
+        expect_register("log"), Send(event_confirm()),
+        expect_request("version"), Send(BIG_EVENT, BIG_EVENT, BIG_EVENT, cmd_response()),
+        expect_request("version"), Send(BIG_EVENT, BIG_EVENT, cmd_response(kv("daemon", "charon"))),
+        expect_request("version"), Send(BIG_EVENT, BIG_EVENT, BIG_EVENT, BIG_EVENT, cmd_response()),
+    )
+    vici = Session(server.uri, timeout=10)
+    vici.register("log")
+    vici.version()
+    assert vici.version() == {"daemon": "charon"}
+    assert vici.dropped_events == 2
+    # Four events in one wait are more than the bound: that is the flood.
+    with pytest.raises(ViciLimitError):
+        vici.version()
+    assert vici.closed
+
+
 def test_stream_flood_fails_with_bounded_memory(fake_vici, monkeypatch):
     monkeypatch.setattr(session_module, "STREAM_BYTES_LIMIT", 8 * 1024 * 1024)
     flood = Flood(event("list-sa", b"".join(kv("v%d" % n, "x" * 60000) for n in range(8))), 2000)
