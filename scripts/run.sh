@@ -96,7 +96,17 @@ run_system() {
     stage
     log "pytest tests/system"
     # conftest.py would stage again on its own when ANSIBLE_COLLECTIONS_PATH is unset; here it is set.
-    (cd "$REPO" && "$PY" -m pytest tests/system -ra -p no:cacheprovider --timeout=300 "$@")
+    # shellcheck disable=SC2046  # the paths are words without spaces
+    (cd "$REPO" && "$PY" -m pytest $(system_paths "$@") -ra -p no:cacheprovider --timeout=300 "$@")
+}
+
+# usage: system_paths ARGS -> "tests/system" unless ARGS name test files or directories themselves
+system_paths() {
+    local arg
+    for arg in "$@"; do
+        [[ $arg != -* && -e ${arg%%::*} ]] && return 0
+    done
+    echo tests/system
 }
 
 run_system6() {
@@ -111,7 +121,8 @@ run_system6() {
     root=$(bash "$REPO/scripts/strongswan6_root.sh")
     stage
     log "pytest tests/system against strongSwan 6 ($root)"
-    (cd "$REPO" && STRONGSWAN_VICI_CHARON_ROOT="$root" "$PY" -m pytest tests/system -ra -p no:cacheprovider \
+    # shellcheck disable=SC2046  # the paths are words without spaces
+    (cd "$REPO" && STRONGSWAN_VICI_CHARON_ROOT="$root" "$PY" -m pytest $(system_paths "$@") -ra -p no:cacheprovider \
         --timeout=300 --ignore=tests/system/test_conformance.py "$@")
 }
 
