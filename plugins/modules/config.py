@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: config
 short_description: Converge a running strongSwan daemon to a gateway's whole configuration
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Loads a whole swanctl.conf tree (connections, secrets, pools, authorities, plus certificates and private keys)
     into the charon daemon over VICI in one session, and optionally removes what the tree does not name

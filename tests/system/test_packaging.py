@@ -1,0 +1,301 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, strongswan.vici contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The collection as it is shipped, checked with the real tools (pinned in tests/requirements.txt):
+
+* ``ansible-galaxy collection build`` of a copy of the tree with caches planted in it: the tarball holds the
+  collection (plugins, roles, meta, docs, README, changelog, licences) and nothing of the development setup
+  (Makefile, scripts/, demo/, benchmarks/, the real-daemon tests, caches);
+* ``antsibull-changelog release`` on a copy: it succeeds, and each new module, plugin and role is listed once,
+  under "New Modules"/"New Plugins"/"New Roles" only;
+* ``antsibull-docs lint-collection-docs --plugin-docs``: docs/docsite/ and the plugin docs are valid, and every
+  guide in docs/ is published;
+* ``ansible-builder introspect`` on the installed collection finds its Python and system requirements, and
+  ``ansible-builder create`` makes a build context from the execution environment definition in the docs.
+
+These run no daemon; the strongSwan 6 pass of the system stage (``STRONGSWAN_VICI_CHARON_ROOT``) skips them.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+TIMEOUT = 240
+
+pytestmark = pytest.mark.skipif(
+    bool(os.environ.get("STRONGSWAN_VICI_CHARON_ROOT")),
+    reason="packaging does not depend on the daemon; checked once, in the system stage")
+
+# Top-level entries of the tree that are the development setup, never the collection.
+NOT_SHIPPED_TOP = {".ci", ".gitignore", ".venv", ".tmp", "Makefile", "scripts", "demo", "benchmarks"}
+NOT_SHIPPED_PATHS = {"tests/system", "tests/output", "tests/unit/test_platform.py", "tests/requirements.txt"}
+CACHE_NAMES = {"__pycache__", ".pytest_cache", ".hypothesis", ".mypy_cache", ".ruff_cache", ".tox"}
+
+
+def _tool(name):
+    path = BIN / name
+    if not path.exists():
+        pytest.fail("%s is missing from %s: install tests/requirements.txt into the virtualenv" % (name, BIN))
+    return str(path)
+
+
+def _run(argv, cwd=None, env=None):
+    # antsibull-changelog and antsibull-docs run ansible-doc and ansible-galaxy from PATH: the same virtualenv's.
+    full_env = dict(os.environ, ANSIBLE_NOCOLOR="1", NO_COLOR="1", PATH="%s%s%s" % (BIN, os.pathsep, os.environ["PATH"]))
+    full_env.update(env or {})
+    result = subprocess.run(argv, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=TIMEOUT,
+                            check=False)
+    assert result.returncode == 0, "%s failed (%d):\n%s\n%s" % (" ".join(argv), result.returncode,
+                                                                result.stdout[-4000:], result.stderr[-4000:])
+    return result
+
+
+def _tree_files():
+    """Files of the work tree as git sees them (tracked, or untracked and not ignored): what a release is made of."""
+    out = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO,
+                         capture_output=True, check=True, timeout=60).stdout
+    files = []
+    for raw in out.split(b"\0"):
+        rel = raw.decode("utf-8", "surrogateescape")
+        if not rel or rel.split("/", 1)[0] in (".venv", ".tmp"):
+            continue  # .venv is a symlink in work trees (not matched by the ignore pattern ".venv/")
+        path = REPO / rel
+        if path.is_file() and not path.is_symlink():
+            files.append(rel)
+    return files
+
+
+def _copy_tree(dest):
+    """Copy the work tree to ``dest`` (the collection root); returns the list of copied files."""
+    files = _tree_files()
+    for rel in files:
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / rel, target)
+    return files
+
+
+def _plant_caches(root):
+    """What a developer's tree holds after a test run: none of it may reach the tarball."""
+    planted = [
+        ".venv/bin/python", ".tmp/ansible_collections/strongswan/vici/galaxy.yml", "tests/output/junit/x.xml",
+        ".pytest_cache/v/cache/lastfailed", ".hypothesis/examples/x", "tests/unit/.pytest_cache/README.md",
+        "tests/unit/.hypothesis/examples/y", "plugins/module_utils/__pycache__/_base.cpython-311.pyc",
+        "plugins/modules/__pycache__/info.cpython-311.pyc", "plugins/module_utils/vici/x.pyc", ".mypy_cache/x.json",
+        "strongswan-vici-0.0.1.tar.gz", "changelogs/.plugin-cache.yaml",
+    ]
+    for rel in planted:
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("planted\n", encoding="utf-8")
+    return planted
+
+
+def _galaxy():
+    return yaml.safe_load((REPO / "galaxy.yml").read_text(encoding="utf-8"))
+
+
+def _module_docs(path):
+    """DOCUMENTATION of a module file, parsed (without importing the module)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "DOCUMENTATION" for t in node.targets):
+            return yaml.safe_load(node.value.value)
+    raise AssertionError("%s has no DOCUMENTATION" % path)
+
+
+def _new_objects():
+    """{(kind, name): version_added} of every module, filter and role in the tree."""
+    found = {}
+    for path in sorted((REPO / "plugins" / "modules").glob("*.py")):
+        if path.name != "__init__.py":
+            found[("module", path.stem)] = str(_module_docs(path).get("version_added"))
+    for path in sorted((REPO / "plugins" / "filter").glob("*.yml")):
+        found[("filter", path.stem)] = str(yaml.safe_load(path.read_text(encoding="utf-8"))["DOCUMENTATION"]
+                                           .get("version_added"))
+    roles = REPO / "roles"
+    for role in sorted(roles.iterdir()) if roles.is_dir() else []:
+        specs = role / "meta" / "argument_specs.yml"
+        main = (yaml.safe_load(specs.read_text(encoding="utf-8")) or {}).get("argument_specs", {}).get("main", {}) \
+            if specs.exists() else {}
+        found[("role", role.name)] = str(main.get("version_added"))
+    return found
+
+
+def _version_key(text):
+    return tuple(int(part) for part in re.findall(r"\d+", text)[:3])
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """A copy of the tree with caches planted in it, built with ansible-galaxy: (tarball path, member names)."""
+    root = tmp_path_factory.mktemp("build")
+    src = root / "src"
+    _copy_tree(src)
+    _plant_caches(src)
+    out = root / "out"
+    _run([_tool("ansible-galaxy"), "collection", "build", str(src), "--output-path", str(out)])
+    galaxy = _galaxy()
+    tarball = out / ("%s-%s-%s.tar.gz" % (galaxy["namespace"], galaxy["name"], galaxy["version"]))
+    assert tarball.is_file(), sorted(p.name for p in out.iterdir())
+    with tarfile.open(tarball) as tar:
+        names = {member.name.rstrip("/") for member in tar.getmembers() if member.isfile()}
+    return tarball, names
+
+
+def test_tarball_ships_the_collection(built):
+    names = built[1]
+    expected = {"MANIFEST.json", "FILES.json", "README.md", "COPYING", "LICENSES/GPL-3.0-or-later.txt",
+                "changelogs/changelog.yaml", "changelogs/config.yaml", "meta/runtime.yml",
+                "meta/execution-environment.yml", "meta/ee-requirements.txt", "bindep.txt",
+                "docs/docsite/extra-docs.yml", "docs/docsite/links.yml", "tests/config.yml"}
+    tree = set(_tree_files())
+    expected |= {rel for rel in tree if rel.startswith(("plugins/", "docs/", "roles/", "meta/"))
+                 and not any(part in CACHE_NAMES for part in rel.split("/"))}
+    assert any(rel.startswith("plugins/modules/") for rel in expected)
+    assert any(rel.startswith("plugins/module_utils/vici/") for rel in expected)
+    assert any(re.match(r"docs/[^/]+\.md$", rel) for rel in expected)
+    missing = sorted(expected - names)
+    assert not missing, "missing from the tarball: %s" % missing
+
+
+def test_tarball_ships_nothing_of_the_development_setup(built):
+    names = built[1]
+    shipped_wrongly = []
+    for name in sorted(names):
+        parts = name.split("/")
+        if parts[0] in NOT_SHIPPED_TOP or any(name == p or name.startswith(p + "/") for p in NOT_SHIPPED_PATHS) \
+                or any(part in CACHE_NAMES for part in parts) or name.endswith((".pyc", ".pyo", ".tar.gz")) \
+                or name.endswith(".plugin-cache.yaml"):
+            shipped_wrongly.append(name)
+    assert not shipped_wrongly, "shipped but must not be: %s" % shipped_wrongly
+    # Nothing shipped uses a path in the excluded directories ("scripts/x", REPO / "scripts", .../demo/...);
+    # prose that names them (" scripts/...", comments) is fine.
+    runs_excluded = []
+    for name in names:
+        if name.endswith((".py", ".sh", ".yml", ".yaml")) and name.startswith(("tests/", "roles/", "extensions/")):
+            text = (REPO / name).read_text(encoding="utf-8", errors="replace")
+            for line in text.splitlines():
+                code = line.split("#", 1)[0]
+                if re.search(r"""(["'/])(scripts|demo|benchmarks)(/|["'])""", code):
+                    runs_excluded.append("%s: %s" % (name, line.strip()))
+    assert not runs_excluded, "shipped files run excluded programs:\n%s" % "\n".join(runs_excluded)
+
+
+def test_changelog_release_lists_each_new_object_once(tmp_path):
+    collection = tmp_path / "ansible_collections" / "strongswan" / "vici"
+    _copy_tree(collection)
+    changelog = _tool("antsibull-changelog")
+    lint = _run([changelog, "lint"], cwd=collection)
+    assert lint.stdout.strip() == "", lint.stdout
+
+    version = str(_galaxy()["version"])
+    before = yaml.safe_load((collection / "changelogs" / "changelog.yaml").read_text(encoding="utf-8"))
+    released = sorted((before.get("releases") or {}), key=_version_key)
+    previous = released[-1] if released else None
+    objects = _new_objects()
+    ahead = sorted("%s %s (%s)" % (kind, name, added) for (kind, name), added in objects.items()
+                   if added == "None" or _version_key(added) > _version_key(version))
+    assert not ahead, ("version_added missing or ahead of galaxy.yml's version %s, so left out of the release "
+                       "notes: %s" % (version, ahead))
+
+    def is_new(added):
+        if previous is None:
+            return added == version
+        return _version_key(previous) < _version_key(added) <= _version_key(version)
+    expected = {key for key, added in objects.items() if is_new(added)}
+
+    _run([changelog, "release", "--version", version], cwd=collection, env={"ANSIBLE_COLLECTIONS_PATH": str(tmp_path)})
+    data = yaml.safe_load((collection / "changelogs" / "changelog.yaml").read_text(encoding="utf-8"))
+    release = data["releases"][version]
+    listed = [("module", entry["name"]) for entry in release.get("modules", [])]
+    listed += [(kind, entry["name"]) for kind, entries in (release.get("plugins") or {}).items() for entry in entries]
+    listed += [(kind, entry["name"]) for kind, entries in (release.get("objects") or {}).items() for entry in entries]
+    assert sorted(set(listed)) == sorted(expected)
+    assert len(listed) == len(set(listed)), "listed twice: %s" % sorted(listed)
+
+    # The fragments announce no new module, plugin or role: antsibull-changelog does, from version_added.
+    changes = (release.get("changes") or {})
+    announcing = [text for section, items in changes.items() if isinstance(items, list) for text in items
+                  if re.search(r"\bnew (module|filter|plugin|role|lookup)\b", text, re.IGNORECASE)]
+    assert not announcing, "fragments that announce a new module/plugin/role: %s" % announcing
+
+    rst = (collection / "CHANGELOG.rst").read_text(encoding="utf-8")
+    for kind, name in expected:
+        fqcn = "strongswan.vici.%s" % name
+        assert len(re.findall(r"^- %s - " % re.escape(fqcn), rst, re.MULTILINE)) == 1, (fqcn, rst)
+    sections = re.findall(r"^([A-Z][A-Za-z /()]+)\n-+$", rst, re.MULTILINE)
+    if any(kind == "module" for kind, dummy in expected):
+        assert "New Modules" in sections
+    if any(kind == "role" for kind, dummy in expected):
+        assert "New Roles" in sections
+
+
+def test_docsite_lints_and_publishes_every_guide(tmp_path):
+    collection = tmp_path / "ansible_collections" / "strongswan" / "vici"
+    _copy_tree(collection)
+    result = _run([_tool("antsibull-docs"), "lint-collection-docs", "--plugin-docs", str(collection)])
+    assert result.stdout.strip() == "", result.stdout
+
+    docsite = REPO / "docs" / "docsite"
+    extra = yaml.safe_load((docsite / "extra-docs.yml").read_text(encoding="utf-8"))
+    pages = [page for section in extra["sections"] for page in section["toctree"]]
+    texts = {page: (docsite / "rst" / ("%s.rst" % page)).read_text(encoding="utf-8") for page in pages}
+    unpublished = [guide.name for guide in sorted((REPO / "docs").glob("*.md"))
+                   if not any("docs/%s" % guide.name in text for text in texts.values())]
+    assert not unpublished, ("guides in docs/ with no page in docs/docsite/extra-docs.yml (add a page under "
+                             "docs/docsite/rst/ that links to them): %s" % unpublished)
+    for page, text in texts.items():
+        for guide in re.findall(r"docs/([\w.-]+\.md)", text):
+            assert (REPO / "docs" / guide).is_file(), "%s points to docs/%s, which does not exist" % (page, guide)
+
+
+def test_execution_environment_requirements_found_by_introspect(built, tmp_path):
+    tarball = built[0]
+    collections = tmp_path / "collections"
+    _run([_tool("ansible-galaxy"), "collection", "install", "--force", "-p", str(collections), str(tarball)])
+    result = _run([_tool("ansible-builder"), "introspect", "--sanitize", str(collections)])
+    data = yaml.safe_load(result.stdout)
+    python = [line.split("#", 1)[0].strip() for line in data["python"]]
+    system = [line.split("#", 1)[0].strip() for line in data["system"]]
+    requirements = [line.strip() for line in (REPO / "meta" / "ee-requirements.txt").read_text().splitlines()
+                    if line.strip() and not line.startswith("#")]
+    bindep = [line.strip() for line in (REPO / "bindep.txt").read_text().splitlines()
+              if line.strip() and not line.startswith("#")]
+    assert python == requirements and requirements
+    assert system == bindep and any(line.startswith("openssl ") for line in bindep)
+    assert all("from collection strongswan.vici" in line for line in data["python"] + data["system"])
+
+
+def test_execution_environment_definition_in_the_docs_creates_a_build_context(tmp_path):
+    guide = (REPO / "docs" / "docsite" / "rst" / "guide_execution_environment.rst").read_text(encoding="utf-8")
+    block = re.search(r"\.\. code-block:: yaml\n\n((?:    .*\n|\n)+)", guide)
+    assert block, "no YAML code block in guide_execution_environment.rst"
+    definition = "\n".join(line[4:] for line in block.group(1).splitlines()) + "\n"
+    data = yaml.safe_load(definition)
+    assert data["version"] == 3
+    assert {"name": "strongswan.vici"} in data["dependencies"]["galaxy"]["collections"]
+    (tmp_path / "execution-environment.yml").write_text(definition, encoding="utf-8")
+    context = tmp_path / "context"
+    _run([_tool("ansible-builder"), "create", "--file", "execution-environment.yml", "--context", str(context),
+          "--output-filename", "Containerfile"], cwd=tmp_path)
+    containerfile = (context / "Containerfile").read_text(encoding="utf-8")
+    assert data["images"]["base_image"]["name"] in containerfile
+    assert "introspect" in containerfile and "install-from-bindep" in containerfile
+    requirements = yaml.safe_load((context / "_build" / "requirements.yml").read_text(encoding="utf-8"))
+    assert {"name": "strongswan.vici"} in requirements["collections"]
+    for script in ("introspect.py", "assemble", "install-from-bindep", "check_galaxy"):
+        assert (context / "_build" / "scripts" / script).is_file(), script
