@@ -42,6 +42,9 @@ demo: setup
 bench: setup
 	@$(VENV_PYTHON) benchmarks/codec.py
 
+bench-bulk: setup
+	@$(VENV_PYTHON) benchmarks/bulk.py $(ARGS)
+
 clean:
 	rm -rf .tmp tests/output
 

@@ -37,10 +37,11 @@ sys.path.insert(0, os.path.join(REPO, "tests", "integration", "targets", "setup_
 from charon_harness import Charon  # noqa: E402  pylint: disable=wrong-import-position
 
 RSS_WRAPPER = """#!%(python)s
-import resource, subprocess, sys
+import resource, subprocess, sys, time
+start = time.perf_counter()
 code = subprocess.call([%(python)r] + sys.argv[1:])
 with open(%(log)r, "a") as out:
-    out.write("%%d\\n" %% resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    out.write("%%d %%.3f\\n" %% (resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, time.perf_counter() - start))
 sys.exit(code)
 """
 
@@ -82,6 +83,7 @@ class Runner:
         with open(os.path.join(workdir, "inventory.ini"), "w", encoding="utf-8") as out:
             out.write("localhost ansible_connection=local ansible_python_interpreter=%s\n" % self.python)
         self.ledger = os.path.join(workdir, "ledger")
+        self.module_time = 0.0
 
     def playbook(self, name, task):
         path = os.path.join(self.workdir, name + ".yml")
@@ -102,7 +104,9 @@ class Runner:
         if proc.returncode != 0:
             raise SystemExit("ansible-playbook failed:\n%s\n%s" % (proc.stdout[-3000:], proc.stderr[-3000:]))
         with open(self.rss_log, encoding="utf-8") as handle:
-            rss = max((int(line) for line in handle if line.strip()), default=0)
+            runs = [line.split() for line in handle if line.strip()]
+        rss = max((int(fields[0]) for fields in runs), default=0)
+        self.module_time = sum(float(fields[1]) for fields in runs)
         changed = "changed=1" in proc.stdout
         return elapsed, rss, changed
 
@@ -148,8 +152,11 @@ def measure(size, collections, base):
             "socket": ours.socket_uri, "connections": "{{ tree_rest.connections }}", "secrets": "{{ tree_rest.secrets }}",
             "purge": True}})
         figures["first apply"], rss_first, changed_first = runner.run(apply_all)
+        figures["  of which module"] = runner.module_time
         figures["unchanged rerun"], rss_again, changed_again = runner.run(apply_all)
+        figures["  of which module "] = runner.module_time
         figures["purge %d" % purged], rss_purge, _changed = runner.run(purge)
+        figures["  of which module  "] = runner.module_time
         figures["module peak RSS MB"] = max(rss_first, rss_again, rss_purge) / 1024.0
         if not changed_first or changed_again:
             raise SystemExit("unexpected changed flags: first %s, rerun %s" % (changed_first, changed_again))
@@ -192,7 +199,7 @@ def main():
             figures = measure(size, collections, base)
             print("N = %d connections, each with its own PSK" % size)
             for key, value in figures.items():
-                print("  %-22s %8.2f%s" % (key, value, "" if "MB" in key else " s"))
+                print("  %-22s %8.2f%s" % (key.rstrip(), value, "" if "MB" in key else " s"))
             purge_key = next(key for key in figures if key.startswith("purge"))
             print("  ratios: first apply / swanctl first = %.2f; unchanged rerun / swanctl again = %.2f; "
                   "purge / swanctl purge = %.2f" % (figures["first apply"] / figures["swanctl first"],
