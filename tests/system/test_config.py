@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
 
 import pytest
 
@@ -265,3 +266,46 @@ def test_persist_stale_file_after_restart_reloads(charon, ledger, tmp_path):
     result = run(charon.socket_uri, ledger, persist=str(target), **newer)
     assert result["changed"] is True and result["persist"]["changed"] is True
     assert sorted(result["sections"]["secrets"]["changed"]) == ["ike-c1", "ike-c2"], result
+
+
+def _pki(*args, out=None):
+    with open(out, "wb") as handle:
+        subprocess.run(["pki"] + list(args), check=True, stdout=handle, stderr=subprocess.DEVNULL, timeout=60)
+
+
+def test_credentials_authorities_and_key_purge(charon, ledger, tmp_path):
+    """Private keys from secrets sections and private_keys, certificates, authorities: converge, rerun, purge."""
+    directory = tmp_path / "swanctl"
+    for folder in ("private", "x509ca"):
+        (directory / folder).mkdir(parents=True)
+    _pki("--gen", "--type", "ecdsa", "--outform", "pem", out=directory / "private" / "gw.pem")
+    _pki("--gen", "--type", "ecdsa", "--outform", "pem", out=tmp_path / "other.pem")
+    _pki("--gen", "--type", "ecdsa", "--outform", "pem", out=tmp_path / "ca.key")
+    _pki("--self", "--in", str(tmp_path / "ca.key"), "--type", "ecdsa", "--ca", "--dn", "C=CH, O=test, CN=Test CA",
+         "--outform", "pem", out=directory / "x509ca" / "ca.pem")
+    wanted = {
+        "swanctl_dir": str(directory),
+        "secrets": {"private-gw": {"file": "gw.pem"}, "ike-x": {"secret": PSK, "id": "%any"}},
+        "private_keys": [{"path": str(tmp_path / "other.pem")}],
+        "certificates": [{"path": str(directory / "x509ca" / "ca.pem"), "flag": "ca"}],
+        "authorities": {"test-ca": {"cacert": "ca.pem", "crl_uris": "http://crl.example.com/ca.crl"}},
+    }
+    first = run(charon.socket_uri, ledger, **wanted)
+    assert first["changed"] is True, first
+    assert first["sections"]["private_keys"]["added"] == ["secrets.private-gw", "private_keys[0]"]
+    assert first["sections"]["certificates"]["added"] == ["certificates[0]"]
+    assert first["sections"]["authorities"]["added"] == ["test-ca"]
+    with Session(charon.socket_uri, timeout=10) as vici:
+        assert len(vici.get_keys()["keys"]) == 2
+        assert vici.get_authorities()["authorities"] == ["test-ca"]
+    again = run(charon.socket_uri, ledger, **wanted)
+    assert again["changed"] is False, again
+    # Drop the second key and the authority: purge unloads them; the certificate stays (VICI cannot unload it).
+    smaller = dict(wanted, private_keys=[], authorities={}, certificates=[])
+    purged = run(charon.socket_uri, ledger, purge=True, **smaller)
+    assert purged["sections"]["private_keys"]["removed"] and purged["sections"]["authorities"]["removed"] == ["test-ca"]
+    assert "certificates" not in purged["sections"] or not purged["sections"]["certificates"]["removed"]
+    with Session(charon.socket_uri, timeout=10) as vici:
+        assert len(vici.get_keys()["keys"]) == 1
+        assert vici.get_authorities()["authorities"] == []
+    assert run(charon.socket_uri, ledger, purge=True, **smaller)["changed"] is False
