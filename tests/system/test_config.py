@@ -301,7 +301,8 @@ def test_credentials_authorities_and_key_purge(charon, ledger, tmp_path):
     again = run(charon.socket_uri, ledger, **wanted)
     assert again["changed"] is False, again
     # Drop the second key and the authority: purge unloads them; the certificate stays (VICI cannot unload it).
-    smaller = dict(wanted, private_keys=[], authorities={}, certificates=[])
+    smaller = dict(wanted)
+    smaller.update({"private_keys": [], "authorities": {}, "certificates": []})
     purged = run(charon.socket_uri, ledger, purge=True, **smaller)
     assert purged["sections"]["private_keys"]["removed"] and purged["sections"]["authorities"]["removed"] == ["test-ca"]
     assert "certificates" not in purged["sections"] or not purged["sections"]["certificates"]["removed"]
