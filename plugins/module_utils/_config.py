@@ -660,8 +660,24 @@ def tree_params(params: Mapping[str, Any]) -> Dict[str, Any]:
 
 
 def persisted_tree(params: Mapping[str, Any]) -> Dict[str, Any]:
-    """The swanctl.conf sections to write (certificates and private_keys options have no place there)."""
-    return {name: params.get(name) for name in SWANCTL_SECTIONS if params.get(name)}
+    """The swanctl.conf sections to write (certificates and private_keys options have no place there).
+
+    swanctl.conf names certificate files; PEM text given inline cannot be written there.
+    """
+    tree = {name: params.get(name) for name in SWANCTL_SECTIONS if params.get(name)}
+    for name, body in (tree.get("authorities") or {}).items():
+        if isinstance(body, Mapping) and "-----BEGIN" in str(body.get("cacert", "")):
+            raise PersistError("persist: authorities.%s.cacert is PEM text; swanctl.conf takes a file name (in x509ca/ "
+                               "or absolute)" % name)
+    for name, body in (tree.get("connections") or {}).items():
+        for round_name, section in (body.items() if isinstance(body, Mapping) else []):
+            if not isinstance(section, Mapping):
+                continue
+            for key in ("certs", "cacerts", "pubkeys"):
+                if "-----BEGIN" in str(section.get(key, "")):
+                    raise PersistError("persist: connections.%s.%s.%s holds PEM text; swanctl.conf takes file names "
+                                       "(in swanctl's folders or absolute)" % (name, round_name, key))
+    return tree
 
 
 def run(vici: Any) -> None:

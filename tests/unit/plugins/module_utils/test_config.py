@@ -156,3 +156,12 @@ def test_persist_render_and_write(tmp_path):
     assert target.read_text() == text and os.stat(target).st_mode & 0o777 == 0o600
     with pytest.raises(persist.PersistError, match="does not exist"):
         persist.write(str(tmp_path / "missing" / "gw.conf"), text)
+
+
+def test_persisted_tree_refuses_inline_pem():
+    pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"
+    with pytest.raises(persist.PersistError, match=r"^persist: connections\.gw\.local\.certs holds PEM text"):
+        config.persisted_tree({"connections": {"gw": dict(CONN, local={"auth": "pubkey", "certs": [pem]})}})
+    with pytest.raises(persist.PersistError, match=r"^persist: authorities\.ca\.cacert is PEM text"):
+        config.persisted_tree({"authorities": {"ca": {"cacert": pem}}})
+    assert config.persisted_tree({"connections": {"gw": CONN}, "pools": {}}) == {"connections": {"gw": CONN}}
