@@ -362,9 +362,15 @@ def _amount(value: str, units: Dict[str, int]) -> str:
 
 
 def normalise_value(key: str, value: Any) -> Any:
-    """One value in the form both sides are compared in (see the module docstring of this section)."""
+    """One value in the form both sides are compared in.
+
+    Certificates and public keys (PEM or DER, one or several) become digests of their DER; secrets digests of
+    their bytes; times and byte counts numbers (``10m`` -> ``600``, ``1k`` -> ``1024``); booleans ``yes``/``no``;
+    ``type`` and ``flag`` lower case; empty lists are dropped. Lists keep their order (it matters to the daemon).
+    """
     if isinstance(value, dict):
-        return {name: normalise_value(name, item) for name, item in value.items()}
+        # An empty list is no list: the daemon's parser calls a list key's handler once per item.
+        return {name: normalise_value(name, item) for name, item in value.items() if item != []}
     if isinstance(value, list):
         if key in FILE_KEYS:
             return ["der:" + _digest(der) for item in value for der in _der_items(item)]
