@@ -184,10 +184,14 @@ def run_conformance(charon_factory, tmp_path, paths, collections=None, label="")
             support.reset(a.socket_uri, str(empty))
             prepared.append((index, name, tree, workdir, reference, loaded, sent_ref, dropped))
 
+    swanctl_done = time.monotonic()
     python = sys.executable
     script = str(Path(support.__file__).resolve())
-    batches = [prepared[offset:offset + BATCH] for offset in range(0, len(prepared), BATCH)]
-    jobs = max(1, min(int(os.environ.get("CONFORMANCE_JOBS", "2")), len(batches)))
+    jobs = max(1, int(os.environ.get("CONFORMANCE_JOBS", "2")))
+    # Fewer files than BATCH per job still keep every job busy (the CI sample is one batch per job).
+    size = max(1, min(BATCH, -(-len(prepared) // jobs)))
+    batches = [prepared[offset:offset + size] for offset in range(0, len(prepared), size)]
+    jobs = max(1, min(jobs, len(batches)))
     daemons = [charon_factory(name="%sb%d" % (label, job)) for job in range(jobs)]
     env = {"CONFORMANCE_COLLECTIONS": str(COLLECTIONS_PATH)}
 
@@ -247,7 +251,8 @@ def run_conformance(charon_factory, tmp_path, paths, collections=None, label="")
     compared = {view: sum(r.get("compared", {}).get(view, 0) for r in results.values()) for view in views}
     compared["messages"] = sum(r.get("messages_compared", 0) for r in results.values())
     return {"files": len(paths), "counts": counts, "objects_compared": compared, "views": views,
-            "modules": sorted(available), "seconds": round(time.monotonic() - started, 1), "results": results}
+            "modules": sorted(available), "seconds": round(time.monotonic() - started, 1),
+            "seconds_swanctl": round(swanctl_done - started, 1), "results": results}
 
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="corpus not present at %s" % CORPUS)
