@@ -34,7 +34,7 @@ from ._credentials import InputError, SharedSecretKind, shared_secret_message
 from ._keys import PrivateKeyKind, TokenKeys, desired_key
 from ._pool import POOL_ATTRIBUTES, PoolKind, pool_message
 from ._persist import PersistError, current_digest, digest, file_text, read_record, trust, write, write_record
-from ._state import (MASK, ApplyError, Change, Item, Kind, Ledger, _remember, apply, canonical_bytes, instance_identity, plan,
+from ._state import (MASK, ApplyError, Change, Item, Kind, Ledger, _remember, apply, instance_identity, plan,
                      printable, same_instance)
 from ._swanctl import ConfigError, canonical_connection
 from .vici.errors import ViciError
@@ -123,10 +123,13 @@ def _only(path: str, body: Mapping[str, Any], allowed: Sequence[str], prefixed: 
 def check_size(path: str, message: Mapping[str, Any]) -> None:
     """Reject an object whose message the daemon would refuse (larger than one VICI segment).
 
-    The JSON form used for fingerprints is never smaller than the wire form,
-    so only objects near the limit are encoded to measure them exactly.
+    ``ascii()`` of a message (computed in C) is never shorter than its wire
+    form: every key, value, list item and section costs at least as many
+    characters as bytes on the wire, non-ASCII text is escaped to more
+    characters than its UTF-8 bytes. Only objects near the limit are encoded
+    to measure them exactly.
     """
-    if len(canonical_bytes(message)) + _HEADER_ROOM <= MAX_SEGMENT_SIZE:
+    if len(ascii(message)) + _HEADER_ROOM <= MAX_SEGMENT_SIZE:
         return
     try:
         size = len(encode_message(message))
