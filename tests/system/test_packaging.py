@@ -11,6 +11,7 @@
   under "New Modules"/"New Plugins"/"New Roles" only;
 * ``antsibull-docs lint-collection-docs --plugin-docs``: docs/docsite/ and the plugin docs are valid, and every
   guide in docs/ is published;
+* the unit tests shipped in the tarball are collected by pytest from the installed collection;
 * ``ansible-builder introspect`` on the installed collection finds its Python and system requirements, and
   ``ansible-builder create`` makes a build context from the execution environment definition in the docs.
 
@@ -272,10 +273,23 @@ def test_docsite_lints_and_publishes_every_guide(tmp_path):
             assert (REPO / "docs" / guide).is_file(), "%s points to docs/%s, which does not exist" % (page, guide)
 
 
-def test_execution_environment_requirements_found_by_introspect(built, tmp_path):
-    tarball = built[0]
-    collections = tmp_path / "collections"
-    _run([_tool("ansible-galaxy"), "collection", "install", "--force", "-p", str(collections), str(tarball)])
+@pytest.fixture(scope="module")
+def installed(built, tmp_path_factory):
+    """The built tarball installed with ansible-galaxy: the collections directory."""
+    collections = tmp_path_factory.mktemp("installed")
+    _run([_tool("ansible-galaxy"), "collection", "install", "--force", "-p", str(collections), str(built[0])])
+    return collections
+
+
+def test_shipped_unit_tests_are_collected_without_the_development_setup(installed):
+    collection = installed / "ansible_collections" / "strongswan" / "vici"
+    result = _run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+                   "--import-mode=importlib", "tests/unit"], cwd=collection, env={"PYTHONPATH": str(installed)})
+    assert re.search(r"^\d+ tests? collected", result.stdout, re.MULTILINE), result.stdout[-2000:]
+
+
+def test_execution_environment_requirements_found_by_introspect(installed):
+    collections = installed
     result = _run([_tool("ansible-builder"), "introspect", "--sanitize", str(collections)])
     data = yaml.safe_load(result.stdout)
     python = [line.split("#", 1)[0].strip() for line in data["python"]]
