@@ -288,8 +288,22 @@ def test_shipped_unit_tests_are_collected_without_the_development_setup(installe
     assert re.search(r"^\d+ tests? collected", result.stdout, re.MULTILINE), result.stdout[-2000:]
 
 
+def _validate_ee_schema(data):
+    """ansible-builder's own validation of an execution environment file (raises on an unknown key)."""
+    script = "import sys, yaml; from ansible_builder.ee_schema import validate_schema; " \
+             "validate_schema(yaml.safe_load(sys.stdin.read()))"
+    result = subprocess.run([sys.executable, "-c", script], input=yaml.safe_dump(data), capture_output=True,
+                            text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
 def test_execution_environment_requirements_found_by_introspect(installed):
     collections = installed
+    meta = yaml.safe_load((REPO / "meta" / "execution-environment.yml").read_text(encoding="utf-8"))
+    assert meta["version"] == 3
+    _validate_ee_schema(meta)
+    for entry in ("python", "system"):
+        assert (REPO / meta["dependencies"][entry]).is_file(), "paths are relative to the collection root"
     result = _run([_tool("ansible-builder"), "introspect", "--sanitize", str(collections)])
     data = yaml.safe_load(result.stdout)
     python = [line.split("#", 1)[0].strip() for line in data["python"]]
@@ -310,6 +324,7 @@ def test_execution_environment_definition_in_the_docs_creates_a_build_context(tm
     definition = "\n".join(line[4:] for line in block.group(1).splitlines()) + "\n"
     data = yaml.safe_load(definition)
     assert data["version"] == 3
+    _validate_ee_schema(data)
     assert {"name": "strongswan.vici"} in data["dependencies"]["galaxy"]["collections"]
     (tmp_path / "execution-environment.yml").write_text(definition, encoding="utf-8")
     context = tmp_path / "context"
