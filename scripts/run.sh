@@ -13,6 +13,7 @@
 #   system6      the same against strongSwan 6: charon from a cached Debian 13 root (scripts/strongswan6_root.sh),
 #                without the corpus conformance sample (it runs once, on the machine's own strongSwan);
 #                where the machine's own charon is strongSwan 6 already, the system stage covered it
+#   molecule     molecule test --all: the roles' scenarios in extensions/molecule (network namespaces, real charon)
 #   all          setup, then every stage above; prints a summary and fails if any stage failed
 # Stages other than setup expect setup to have run (the Makefile targets take care of it).
 
@@ -126,6 +127,21 @@ run_system6() {
         --timeout=300 --ignore=tests/system/test_conformance.py "$@")
 }
 
+run_molecule() {
+    need_venv
+    stage
+    log "molecule test --all"
+    # A .venv symlink staged from a work tree is not part of the collection (ansible-compat walks the tree).
+    if [[ -L $COLLECTION/.venv ]]; then
+        unlink "$COLLECTION/.venv"
+    fi
+    # Extra arguments replace --all, e.g. scripts/run.sh molecule -s daemon
+    if [[ $# -eq 0 ]]; then
+        set -- --all
+    fi
+    in_collection molecule test "$@"
+}
+
 now() { date +%s%3N; }
 
 # usage: elapsed START_MS -> seconds with one decimal
@@ -135,7 +151,7 @@ elapsed() {
 }
 
 run_all() {
-    local stages=(units sanity integration system system6) results=() failed=() passed=0 name start rc
+    local stages=(units sanity integration system system6 molecule) results=() failed=() passed=0 name start rc
     log "setup"
     start=$(now)
     if ! bash "$REPO/scripts/bootstrap.sh"; then
@@ -177,8 +193,9 @@ main() {
         integration) run_integration "$@" ;;
         system) run_system "$@" ;;
         system6) run_system6 "$@" ;;
+        molecule) run_molecule "$@" ;;
         all) run_all ;;
-        *) sed -n '5,17p' "${BASH_SOURCE[0]}" >&2; exit 2 ;;
+        *) sed -n '5,18p' "${BASH_SOURCE[0]}" >&2; exit 2 ;;
     esac
 }
 
