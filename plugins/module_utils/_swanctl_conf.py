@@ -24,10 +24,24 @@ from __future__ import annotations
 import glob
 import os
 import re
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from collections.abc import Mapping
+from typing import Any, Dict, List, Optional, Tuple
 
 # strongSwan's NAME token is [^#{}:.,="\r\n\t ]+ (settings_lexer.l)
 NAME_STOP = set('#{}:.,="\r\n\t ')
+# The lexer's pieces as regular expressions (one match per token instead of a loop per character).
+_SKIP_NL = re.compile(r"(?:[ \t\r\n]+|#[^\n]*)*")
+_SKIP = re.compile(r"(?:[ \t\r]+|#[^\n]*)*")
+_NAME = re.compile(r'[^#{}:.,="\r\n\t ]*')
+_WORD = re.compile(r'[^#}"\r\n\t ]+')
+_STR_RUN = re.compile(r'[^"\\\r]+')
+_INCLUDE = re.compile(r"[^#}\r\n\t ]*")
+_UNESCAPE = {"n": "\n", "r": "\r", "t": "\t"}
+# Fast paths for the common lines: 'name = bare words' (no quotes; None when there is no value) and 'name {'.
+# Anything else, and everything named 'include', takes the general path.
+_KEY_LINE = re.compile(r'([^#{}:.,="\r\n\t ]+)[ \t]*=[ \t]*([^#}"\r\n\t ]+(?:[ \t]+[^#}"\r\n\t ]+)*)?[ \t\r]*(?=[\n#}]|\Z)')
+_SECTION_OPEN = re.compile(r'([^#{}:.,="\r\n\t ]+)[ \t]*\{')
+_BLANKS = re.compile(r"[ \t]+")
 
 
 class ConfError(ValueError):
@@ -58,69 +72,72 @@ class _Reader:
         self.files = files
 
     def peek(self) -> str:
-        return self.text[self.pos] if self.pos < len(self.text) else ""
+        return self.text[self.pos:self.pos + 1]
 
     def skip(self, newlines: bool = True) -> None:
-        while self.pos < len(self.text):
-            char = self.text[self.pos]
-            if char == "#":
-                while self.pos < len(self.text) and self.text[self.pos] != "\n":
-                    self.pos += 1
-            elif char in " \t\r" or (newlines and char == "\n"):
-                self.pos += 1
-            else:
-                return
+        self.pos = (_SKIP_NL if newlines else _SKIP).match(self.text, self.pos).end()
 
     def name(self) -> str:
-        start = self.pos
-        while self.pos < len(self.text) and self.text[self.pos] not in NAME_STOP:
-            self.pos += 1
-        return self.text[start:self.pos]
+        match = _NAME.match(self.text, self.pos)
+        self.pos = match.end()
+        return match.group()
 
     def string(self) -> str:
-        self.pos += 1  # opening quote
-        out = []
+        text, pos, out = self.text, self.pos + 1, []  # after the opening quote
         while True:
-            if self.pos >= len(self.text):
-                raise ConfError("%s: unterminated string" % self.path)
-            char = self.text[self.pos]
+            run = _STR_RUN.match(text, pos)
+            if run:
+                out.append(run.group())
+                pos = run.end()
+            char = text[pos:pos + 1]
             if char == '"':
-                self.pos += 1
+                self.pos = pos + 1
                 return "".join(out)
-            if char == "\\" and self.pos + 1 < len(self.text):
-                nxt = self.text[self.pos + 1]
-                self.pos += 2
-                if nxt == "\n":
-                    continue
-                out.append({"n": "\n", "r": "\r", "t": "\t"}.get(nxt, nxt))
-                continue
-            if char != "\r":
-                out.append(char)
-            self.pos += 1
+            if char == "\r":  # the lexer drops CR inside strings
+                pos += 1
+            elif char == "\\" and pos + 1 < len(text):
+                nxt = text[pos + 1]
+                if nxt == "\n":  # an escaped line break joins the lines
+                    pos += 2
+                elif nxt == "\r" and text[pos + 2:pos + 3] == "\n":
+                    pos += 3
+                else:
+                    out.append(_UNESCAPE.get(nxt, nxt))
+                    pos += 2
+            else:  # end of text, or a backslash at its very end
+                raise ConfError("%s: unterminated string" % self.path)
 
     def value(self) -> Optional[str]:
         parts = []
+        text = self.text
         while True:
-            self.skip(newlines=False)
-            char = self.peek()
+            self.pos = _SKIP.match(text, self.pos).end()
+            char = text[self.pos:self.pos + 1]
             if char in ("", "\n", "#", "}"):
                 return " ".join(parts) if parts else None
             if char == '"':
                 parts.append(self.string())
             else:
-                start = self.pos
-                while self.pos < len(self.text) and self.text[self.pos] not in '#}"\r\n\t ':
-                    self.pos += 1
-                parts.append(self.text[start:self.pos])
+                word = _WORD.match(text, self.pos)
+                self.pos = word.end()
+                parts.append(word.group())
 
     def include_pattern(self) -> str:
         self.skip(newlines=False)
         if self.peek() == '"':
             return self.string()
-        start = self.pos
-        while self.pos < len(self.text) and self.text[self.pos] not in "#}\r\n\t ":
-            self.pos += 1
-        return self.text[start:self.pos]
+        match = _INCLUDE.match(self.text, self.pos)
+        self.pos = match.end()
+        return match.group()
+
+    def _child(self, section: _Section, name: str, child: _Section) -> None:
+        """Read CHILD's body (after its '{') and merge it into SECTION as NAME."""
+        self.body(child, top=False)
+        existing = section.sections.get(name)
+        if existing is None:
+            section.sections[name] = child
+        else:
+            existing.merge(child)
 
     def include_follows(self) -> bool:
         """After the name 'include': an include statement, not a key or section? (the lexer's
@@ -131,8 +148,22 @@ class _Reader:
         return pos > self.pos and pos < len(self.text) and self.text[pos] != "="
 
     def body(self, section: _Section, top: bool) -> None:
+        text = self.text
         while True:
-            self.skip()
+            self.pos = _SKIP_NL.match(text, self.pos).end()
+            line = _KEY_LINE.match(text, self.pos)
+            if line and line.group(1) != "include":
+                value = line.group(2)
+                if value is not None and ("\t" in value or "  " in value):
+                    value = " ".join(_BLANKS.split(value))
+                section.keys[line.group(1)] = value
+                self.pos = line.end()
+                continue
+            line = _SECTION_OPEN.match(text, self.pos)
+            if line and line.group(1) != "include":
+                self.pos = line.end()
+                self._child(section, line.group(1), _Section())
+                continue
             char = self.peek()
             if char == "":
                 if top:
@@ -161,10 +192,10 @@ class _Reader:
                     self.files["missing"].append(pattern)
                 for match in matches:
                     with open(match, encoding="utf-8") as handle:
-                        text = handle.read()
+                        included = handle.read()
                     if self.files is not None:
                         self.files["read"].append(match)
-                    _Reader(text, match, os.path.dirname(match), self.files).body(section, top=True)
+                    _Reader(included, match, os.path.dirname(match), self.files).body(section, top=True)
                 continue
             self.skip()
             char = self.peek()
@@ -181,8 +212,7 @@ class _Reader:
                         self.pos += 1
                     child.refs = [ref.strip() for ref in refs.split(",") if ref.strip()]
                 self.pos += 1  # '{'
-                self.body(child, top=False)
-                section.sections.setdefault(name, _Section()).merge(child)
+                self._child(section, name, child)
             elif char in (".", ","):
                 raise ConfError("%s: %r cannot be part of a name (after %r at offset %d)" % (self.path, char, name, self.pos))
             else:
@@ -259,7 +289,7 @@ _NAME_RE = re.compile(r'[^#{}:.,="\r\n\t ]+\Z')
 # An unquoted value: words of characters the lexer's value state takes as they are, one space between them.
 # '{' and a backslash would be read back as they are too; they are quoted anyway, for a human reader's sake.
 # '=' stays bare: identities (C=CH, O=...) and base64 padding are full of it.
-_BARE_RE = re.compile(r'[^#{}"\\\r\n\t ]+( [^#{}"\\\r\n\t ]+)*\Z')
+_BARE_RE = re.compile(r'[^#{}"\\\r\n\t \0]+( [^#{}"\\\r\n\t \0]+)*\Z')
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 INDENT = "   "  # strongSwan's own examples indent by three spaces
 
@@ -325,17 +355,18 @@ def render_value(value: Any, path: Optional[List[str]] = None) -> str:
 def _render_section(tree: Mapping[Any, Any], path: List[str], depth: int, out: List[str]) -> None:
     indent = INDENT * depth
     for raw_name, value in tree.items():
-        name = _name(raw_name, path)
-        here = path + [name]
+        name = raw_name if isinstance(raw_name, str) and _NAME_RE.match(raw_name) else _name(raw_name, path)
         if value is None:
             continue  # 'key =' unsets a key in strongSwan; a missing value is simply not written
-        if isinstance(value, Mapping):
+        if isinstance(value, str) and _BARE_RE.match(value):  # the common case, as it is
+            out.append("%s%s = %s" % (indent, name, value))
+        elif isinstance(value, (dict, Mapping)):
             # 'include {' (with white space) would be read by strongSwan as an include statement
             out.append("%s%s%s{" % (indent, name, "" if name == "include" else " "))
-            _render_section(value, here, depth + 1, out)
+            _render_section(value, path + [name], depth + 1, out)
             out.append("%s}" % indent)
         else:
-            out.append("%s%s = %s" % (indent, name, render_value(value, here)))
+            out.append("%s%s = %s" % (indent, name, render_value(value, path + [name])))
 
 
 def render(tree: Mapping[str, Any]) -> str:

@@ -11,6 +11,7 @@ import os
 
 import pytest
 
+from ansible.module_utils.common import warnings as ansible_warnings
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.strongswan.vici.plugins.module_utils._config_info import ConfigReadError, read_config
@@ -195,6 +196,10 @@ def test_missing_file(tmp_path):
 # -- the module --------------------------------------------------------------------------------------------
 
 def run_module(capsys, args):
+    # AnsibleModule keeps warnings in a process-wide registry: start each run without those of earlier runs
+    registry = getattr(ansible_warnings, "_global_warnings", None)
+    if registry is not None:
+        registry.clear()
     with patch_module_args(args):
         with pytest.raises(SystemExit):
             config_info.main()

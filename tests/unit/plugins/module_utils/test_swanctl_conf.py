@@ -6,12 +6,15 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ansible_collections.strongswan.vici.plugins.module_utils import _swanctl_conf
 from ansible_collections.strongswan.vici.plugins.module_utils._swanctl_conf import (
     ConfError,
     parse_file,
@@ -21,7 +24,7 @@ from ansible_collections.strongswan.vici.plugins.module_utils._swanctl_conf impo
     render_value,
 )
 
-SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _corpus():
@@ -215,6 +218,29 @@ def test_render_is_stable(tree):
     ordered = {name: dict(sorted(body.items(), key=lambda item: isinstance(item[1], dict)))
                for name, body in tree.items()}
     assert render(parse_text(render(ordered))) == render(ordered)
+
+
+# --- the parser's fast paths read exactly what its general path reads --------------------------------------
+
+TOKENS = st.sampled_from(["a", "b", "key", "include", "x1", " ", "  ", "\t", "=", "{", "}", "\n", "\r", "\r\n", "#",
+                          '"', "\\", ":", ".", ",", "w o", "a=b", "0x1", "grüezi", "\\n", "c {", "k = v\n", "}\n"])
+
+
+def _outcome(text):
+    try:
+        return parse_text(text)
+    except ConfError:
+        return "error"
+
+
+@SETTINGS
+@given(st.lists(TOKENS, max_size=40).map("".join))
+def test_fast_paths_agree_with_the_general_path(text):
+    fast = _outcome(text)
+    never = re.compile(r"(?!)")
+    with mock.patch.object(_swanctl_conf, "_KEY_LINE", never), mock.patch.object(_swanctl_conf, "_SECTION_OPEN", never):
+        slow = _outcome(text)
+    assert fast == slow
 
 
 # --- every corpus file: parse -> render -> parse gives the same tree --------------------------------------
