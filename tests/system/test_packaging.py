@@ -9,8 +9,8 @@
   (Makefile, scripts/, demo/, benchmarks/, the real-daemon tests, caches);
 * ``antsibull-changelog release`` on a copy: it succeeds, and each new module, plugin and role is listed once,
   under "New Modules"/"New Plugins"/"New Roles" only;
-* ``antsibull-docs lint-collection-docs --plugin-docs``: docs/docsite/ and the plugin docs are valid, and every
-  guide in docs/ is published;
+* ``antsibull-docs lint-collection-docs --plugin-docs`` on the collection installed from the tarball: the
+  docsite and the plugin and role docs are valid, and every guide in docs/ is published;
 * the unit tests shipped in the tarball are collected by pytest from the installed collection;
 * ``ansible-builder introspect`` on the installed collection finds its Python and system requirements, and
   ``ansible-builder create`` makes a build context from the execution environment definition in the docs.
@@ -254,9 +254,9 @@ def test_changelog_release_lists_each_new_object_once(tmp_path):
         assert "New Roles" in sections
 
 
-def test_docsite_lints_and_publishes_every_guide(tmp_path):
-    collection = tmp_path / "ansible_collections" / "strongswan" / "vici"
-    _copy_tree(collection)
+def test_docsite_lints_and_publishes_every_guide(installed):
+    # The collection as installed from the tarball: its plugin docs and docsite are what a docs build sees.
+    collection = installed / "ansible_collections" / "strongswan" / "vici"
     result = _run([_tool("antsibull-docs"), "lint-collection-docs", "--plugin-docs", str(collection)])
     assert result.stdout.strip() == "", result.stdout
 
