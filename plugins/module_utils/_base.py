@@ -17,7 +17,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
 from ._diagnose import transport_problem
-from ._input import InputError, check_text
+from ._input import InputError, check_request, check_text
 from ._state import ABSENT, RESTORED, UNCHANGED, ApplyError, Change, Item, Kind, Ledger, LedgerError, apply, plan
 from .vici.errors import (
     ViciCommandFailed,
@@ -237,6 +237,14 @@ class ViciModule:
         make objects reload, and a change applied but not recorded is still
         reported as changed.
         """
+        for item in items:
+            if item.message is not None:
+                # Validate first, in check mode too: a value over 65535 bytes or a message over 512 KiB fails
+                # here, before anything is sent, not half-way through the real run.
+                try:
+                    check_request("load", item.message, "%s '%s'" % (kind.label, item.name))
+                except InputError as error:
+                    self.fail(str(error))
         session = self.session
         snapshot = kind.snapshot(session)
         ledger = Ledger.for_session(session, read_only=self.check_mode)

@@ -322,3 +322,21 @@ def test_proposals_without_an_implementation_warn_in_check_and_real_mode(charon)
         with ViciProxy(tmp + "/p.vici", charon.socket_path) as proxy:
             fresh_run("connection", {"socket": proxy.uri, "name": "other", "config": plain}, check=True)
             assert "get-algorithms" not in proxy.commands
+
+
+def test_every_declarative_module_checks_sizes_before_sending(charon):
+    """A 70 KB shared secret: check mode fails like the real run, nothing is sent, the secret is not echoed."""
+    secret = "s" * 70000
+    with tempfile.TemporaryDirectory(prefix="svp-", dir="/tmp") as tmp:
+        with ViciProxy(tmp + "/p.vici", charon.socket_path) as proxy:
+            results = [run_module("shared_secret", {"socket": proxy.uri, "id": "big", "secret": secret}, check=check)
+                       for check in (True, False)]
+            sent = list(proxy.commands)
+    for result in results:
+        assert result["failed"] is True, result
+        assert result["msg"] == ("shared_secret 'big': cannot be sent to the daemon: data: values are limited to "
+                                 "65535 bytes, this one has 70000"), result["msg"]
+        assert secret not in json.dumps(result)
+    assert sent == []
+    with Session(charon.socket_uri, timeout=10) as vici:
+        assert vici.get_shared()["keys"] == []

@@ -230,6 +230,14 @@ def test_wrong_or_missing_passphrase(encrypted, backend, form):
         load_private_key(data)
 
 
+def test_passphrase_that_is_not_utf8(encrypted):
+    """A byte 0xFF (surrogate-escaped, as Ansible hands it over) is a clear error, not a codec crash."""
+    passphrase = "s3cr" + b"\xff".decode("utf-8", "surrogateescape")
+    with pytest.raises(InputError) as caught:
+        load_private_key(encrypted["pkcs8-aes-pem"][0], passphrase)
+    assert str(caught.value) == "content: passphrase: is not valid UTF-8 text"
+
+
 def test_no_decryptor_names_what_is_missing(encrypted, monkeypatch):
     def missing(what):
         def decryptor(_data, _passphrase):
