@@ -132,6 +132,20 @@ def test_secrets_stay_out_of_syslog(charon, check):
     assert PIN not in json.dumps(token)
 
 
+@pytest.mark.parametrize("check", [False, True], ids=["real", "check"])
+def test_secrets_stay_out_of_the_journal(charon, check):
+    """The same through ansible-core's journal path (a stand-in systemd.journal records what it is sent)."""
+    collections = os.environ["ANSIBLE_COLLECTIONS_PATH"].split(os.pathsep)[0]  # set by conftest
+    result, entries = syslog_capture.run_journaled(collections, "command", {
+        "socket": charon.socket_uri, "command": "load-shared",
+        "request": {"id": "k5", "type": "IKE", "data": SECRET, "owners": ["moon"]}}, check=check)
+    assert result["changed"] is True and not result.get("failed"), result
+    messages = [entry.get("MESSAGE", "") for entry in entries]
+    assert any("Invoked with" in message and "command=load-shared" in message for message in messages), entries
+    assert SECRET not in json.dumps(entries), entries
+    assert SECRET not in json.dumps(result)
+
+
 def test_argument_errors_do_not_echo_the_request(charon):
     """An argument error fails before the module masks anything: the whole request is masked then."""
     for args in ({"bogus_option": 1}, {"timeout": "not-a-number"}, {"event": ["not", "a", "string"]}):
