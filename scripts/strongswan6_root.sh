@@ -10,7 +10,8 @@
 # Built once with debootstrap (about a minute) and cached in $STRONGSWAN6_ROOT_CACHE (default
 # /var/cache/strongswan-vici): rebuilt when the package list changes or the root is older than
 # $STRONGSWAN6_ROOT_MAX_AGE_DAYS (default 14, so security updates come in). The packages are the
-# strongSwan and netbase lines of scripts/debian-packages.txt: the same names as on Debian 12.
+# strongSwan, netbase and softhsm2 (the PKCS#11 module charon's pkcs11 plugin opens) lines of
+# scripts/debian-packages.txt: the same names as on Debian 12.
 # Prints the root's path.
 
 set -euo pipefail
@@ -25,7 +26,7 @@ MAX_AGE_DAYS=${STRONGSWAN6_ROOT_MAX_AGE_DAYS:-14}
 log() { printf 'strongswan6_root: %s\n' "$*" >&2; }
 
 packages=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$REPO/scripts/debian-packages.txt" | awk '{print $1}' \
-    | grep -E '^(strongswan-|libstrongswan|libcharon-|netbase$)' | sort | paste -sd, -)
+    | grep -E '^(strongswan-|libstrongswan|libcharon-|netbase$|softhsm2$)' | sort | paste -sd, -)
 stamp="$ROOT/.strongswan-vici-stamp"
 wanted="$SUITE $packages"
 
