@@ -21,6 +21,7 @@ hit Python's recursion limit.
 
 from __future__ import annotations
 
+import json
 from typing import Any, Iterable, List, Mapping, Optional, Tuple
 
 from .vici.errors import ViciEncodeError
@@ -71,6 +72,12 @@ def check_text(params: Mapping[str, Any], secret_options: Iterable[str] = ()) ->
 
     For an option in ``secret_options`` the message names the option only: no byte, no position.
     """
+    try:
+        # Fast path in C: module arguments come from JSON, and a lone surrogate anywhere makes this raise.
+        json.dumps(params, ensure_ascii=False, default=repr).encode("utf-8")
+        return
+    except (UnicodeEncodeError, TypeError, ValueError, RecursionError):
+        pass  # find it (or rule it out) with the iterative walk
     secrets = set(secret_options)
     for option, value in params.items():
         for where, item in _walk(value, str(option)):

@@ -59,6 +59,9 @@ def test_check_text_is_iterative_and_accepts_valid_text():
         node = node["a"]
     node["x"] = ["ü", 1, None, True]
     check_text({"config": deep, "n": 3})
+    node["x"].append(FF)  # too deep for the fast path (json): the walk finds it
+    with pytest.raises(InputError, match=r"\.x\[4\]: is not valid UTF-8 text"):
+        check_text({"config": deep})
 
 
 def test_request_size_is_the_segment_size():
