@@ -72,15 +72,20 @@ def _is_rsa_public_key(der: bytes) -> bool:
     return tag == 0x30 and end == len(der) and len(fields) == 2 and all(field[0] == 0x02 for field in fields)
 
 
+def _read_managed_file(path: str) -> bytes:
+    """The bytes of ``path`` on the managed host, or an InputError naming the option."""
+    try:
+        with open(os.path.expanduser(path), "rb") as handle:
+            return handle.read()
+    except OSError as error:
+        raise InputError("path: cannot read '%s' on the managed host (%s)" % (path, error.strerror or type(error).__name__)) from None
+
+
 def read_certificate_data(cert_type: str, content: Optional[str], path: Optional[str]) -> bytes:
     """DER of the one object of ``cert_type`` given as PEM/base64 ``content`` or a PEM/DER file at ``path``."""
     field = "path" if path else "content"
     if path:
-        try:
-            with open(os.path.expanduser(path), "rb") as handle:
-                data = handle.read()
-        except OSError as error:
-            raise InputError("path: cannot read '%s' on the managed host (%s)" % (path, error.strerror or type(error).__name__)) from None
+        data = _read_managed_file(path)
     else:
         text = (content or "").strip()
         if not text:
@@ -131,11 +136,7 @@ def read_pkcs12_certificates(content: Optional[str], path: Optional[str], passph
     """
     field = "path" if path else "content"
     if path:
-        try:
-            with open(os.path.expanduser(path), "rb") as handle:
-                data = handle.read()
-        except OSError as error:
-            raise InputError("path: cannot read '%s' on the managed host (%s)" % (path, error.strerror or type(error).__name__)) from None
+        data = _read_managed_file(path)
     else:
         data = (content or "").encode("utf-8", "surrogateescape")
         if b"-----BEGIN" in data:
