@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 from conftest import run_playbook
 from charon_harness import Netns
+from daemon_views import listed_connection as listed, loaded_connections as loaded
 from vici_proxy import ViciProxy
 
 from ansible.module_utils.testing import patch_module_args
@@ -122,17 +123,6 @@ def run(env, *tasks, diff=False, extra_args=()):
     return result
 
 
-def listed(socket, name="gw"):
-    with Session(socket, timeout=10) as vici:
-        for event in vici.list_conns(ike=name):
-            if name in event:
-                return event[name]
-    return None
-
-
-def loaded(socket):
-    with Session(socket, timeout=10) as vici:
-        return list(vici.get_conns().get("conns", []))
 
 
 def log_since(charon, mark):

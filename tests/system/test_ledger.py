@@ -23,6 +23,7 @@ import time
 
 import pytest
 from charon_harness import Netns
+from daemon_views import listed_connection as listed, loaded_connections as loaded
 
 from ansible.module_utils.testing import patch_module_args
 
@@ -73,17 +74,6 @@ def conn(run, socket, config=None, name="gw", **kwargs):
     return run(connection_module, socket, name=name, config=config, **kwargs)
 
 
-def listed(socket, name="gw"):
-    with Session(socket, timeout=10) as vici:
-        for event in vici.list_conns(ike=name):
-            if name in event:
-                return event[name]
-    return None
-
-
-def loaded(socket):
-    with Session(socket, timeout=10) as vici:
-        return sorted(str(name) for name in vici.get_conns().get("conns", []))
 
 
 def warnings(result):
