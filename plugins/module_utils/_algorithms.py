@@ -14,7 +14,8 @@ certain are mapped; anything else is left alone (no warning is better than a wro
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, List, Mapping, Optional, Set, Tuple
+from collections.abc import Mapping
+from typing import Any, Iterable, List, Optional, Set, Tuple
 
 from .vici.errors import ViciCommandUnknown
 from .vici.session import Session

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
+from collections.abc import Mapping
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from ._authority import AuthorityKind, authority_message
 from ._base import _state_sentence
@@ -606,29 +607,44 @@ def _done(group: Group, changes: Sequence[Change]) -> List[Dict[str, str]]:
 INVOCATION_LIMIT = 20
 
 
+_SUMMARISED = ("connections", "secrets", "pools", "authorities", "certificates", "private_keys")
+
+
+def _summarised(params: Mapping[str, Any]) -> Dict[str, Any]:
+    """A shallow copy of ``params`` (and of its ``tree``) with sections over INVOCATION_LIMIT entries summarised."""
+    shown = dict(params)
+    if isinstance(shown.get("tree"), Mapping):
+        shown["tree"] = dict(shown["tree"])
+    for holder in (shown, shown["tree"] if isinstance(shown.get("tree"), dict) else {}):
+        for section in _SUMMARISED:
+            value = holder.get(section)
+            if isinstance(value, (Mapping, list, tuple)) and len(value) > INVOCATION_LIMIT:
+                holder[section] = "%d entries (see the task's arguments)" % len(value)
+    return shown
+
+
 def masked_params(params: Mapping[str, Any]) -> Dict[str, Any]:
     """The module's arguments for ``invocation``: every secret value masked, large sections summarised."""
-    shown = json.loads(json.dumps(dict(params), default=str))
+    # Summarise the large sections first: the JSON copy below then stays small whatever the tree's size.
+    params = _summarised(params)
+    shown = json.loads(json.dumps(params, default=str))
     tree = shown.get("tree")
     if isinstance(tree, dict) and isinstance(tree.get("secrets"), dict):
         tree["secrets"] = masked_params({"secrets": tree["secrets"]})["secrets"]
-    for name, body in (shown.get("secrets") or {}).items():
+    secrets = shown.get("secrets")
+    for name, body in (secrets.items() if isinstance(secrets, dict) else ()):
         if isinstance(body, dict):
             for key in ("secret", "pin"):
                 if body.get(key) not in (None, ""):
                     body[key] = MASK
         elif body is not None:
             shown["secrets"][name] = MASK
-    for entry in shown.get("private_keys") or []:
+    keys = shown.get("private_keys")
+    for entry in (keys if isinstance(keys, list) else ()):
         if isinstance(entry, dict):
             for key in ("content", "passphrase"):
                 if entry.get(key) not in (None, ""):
                     entry[key] = MASK
-    for holder in (shown, tree if isinstance(tree, dict) else {}):
-        for section in ("connections", "secrets", "pools", "authorities", "certificates", "private_keys"):
-            value = holder.get(section)
-            if isinstance(value, (dict, list)) and len(value) > INVOCATION_LIMIT:
-                holder[section] = "%d entries (see the task's arguments)" % len(value)
     return shown
 
 

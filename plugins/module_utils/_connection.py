@@ -16,7 +16,8 @@ from __future__ import annotations
 import ipaddress
 import re
 import secrets
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
+from collections.abc import Mapping
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from ._state import Kind
 from ._swanctl import KEY_SINCE, auth_rounds, describe_connection, seconds

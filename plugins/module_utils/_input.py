@@ -22,7 +22,8 @@ hit Python's recursion limit.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, List, Mapping, Optional, Tuple
+from collections.abc import Mapping
+from typing import Any, Iterable, List, Optional, Tuple
 
 from .vici.errors import ViciEncodeError
 from .vici.wire import CMD_REQUEST, MAX_SEGMENT_SIZE, encode_packet

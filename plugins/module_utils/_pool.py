@@ -18,7 +18,8 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import re
-from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
+from collections.abc import Mapping
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from ._credentials import InputError
 from ._state import Kind

@@ -26,7 +26,8 @@ import fnmatch
 import ipaddress
 import re
 import time
-from typing import Any, Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Set, Tuple
+from collections.abc import Mapping
+from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
 
 from ._info import ike_sa_list
 from .vici.errors import ViciError, ViciEventUnknown

@@ -27,7 +27,8 @@ import hashlib
 import ipaddress
 import os
 import re
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
+from collections.abc import Mapping
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from ._x509 import DerError, der_to_pem, describe_certificate, pem_blocks
 

@@ -24,7 +24,8 @@ value. ``decode_message(data, raw_values=True)`` keeps every value as bytes.
 from __future__ import annotations
 
 import sys
-from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
+from collections.abc import Mapping
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 from .errors import ViciEncodeError, ViciLimitError, ViciProtocolError
 

@@ -121,6 +121,18 @@ def test_masked_params_and_secret_values():
     assert sorted(config.secret_values(params)) == ["1234", "PEM", "pass", "s3cret"]
 
 
+def test_masked_params_summarises_large_sections():
+    many = {"ike-%d" % number: {"secret": "s3cret-%d" % number} for number in range(config.INVOCATION_LIMIT + 1)}
+    conns = {"c%d" % number: {"version": 2} for number in range(config.INVOCATION_LIMIT + 1)}
+    params = {"secrets": many, "tree": {"connections": conns, "secrets": {"ike-x": {"secret": "t0ps3cret"}}}}
+    shown = config.masked_params(params)
+    assert shown["secrets"] == "%d entries (see the task's arguments)" % (config.INVOCATION_LIMIT + 1)
+    assert shown["tree"]["connections"] == "%d entries (see the task's arguments)" % (config.INVOCATION_LIMIT + 1)
+    assert shown["tree"]["secrets"] == {"ike-x": {"secret": MASK}}
+    assert "s3cret" not in repr(shown) and "t0ps3cret" not in repr(shown)
+    assert isinstance(params["secrets"], dict) and isinstance(params["tree"]["connections"], dict)  # not modified
+
+
 def test_adopt_and_distrust(ledger):
     tree = desired(ledger, pools={"rw": {"addrs": "10.3.0.0/24"}, "rw2": {"addrs": "10.4.0.0/24"}})
     group = tree.groups[0]
