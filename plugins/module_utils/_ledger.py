@@ -394,7 +394,8 @@ class Ledger:
 
     def _write(self, entries: Mapping[str, Any]) -> None:
         """Replace the file atomically (call with the lock held)."""
-        assert self.path
+        if not self.path:
+            raise ValueError("the ledger has no file to write")
         data = {"version": LEDGER_VERSION, "instance": self.instance, "key": self.key.hex(), "entries": entries}
         handle, temporary = tempfile.mkstemp(dir=os.path.dirname(self.path) or ".", prefix=".ledger-")
         try:
@@ -436,7 +437,8 @@ class Ledger:
             if data is not None:
                 self._note("the ledger %s has no valid key; objects are reloaded" % self.path)
             return False
-        assert data is not None
+        if data is None:  # no key without data; says so to type checkers too
+            return False
         self.key = key
         if same_instance(str(data.get("instance", "")), self.instance):
             # Keep the recorded start time: ours may be a second off.

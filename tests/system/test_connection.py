@@ -123,8 +123,6 @@ def run(env, *tasks, diff=False, extra_args=()):
     return result
 
 
-
-
 def log_since(charon, mark):
     with open(charon.log_path, encoding="utf-8", errors="replace") as handle:
         return handle.read()[mark:]

@@ -74,8 +74,6 @@ def conn(run, socket, config=None, name="gw", **kwargs):
     return run(connection_module, socket, name=name, config=config, **kwargs)
 
 
-
-
 def warnings(result):
     """The result's warnings as one text (ansible-core 2.19 gives them as dicts in process, strings in a playbook)."""
     return " | ".join(warning if isinstance(warning, str) else str((warning.get("event") or {}).get("msg", warning))
