@@ -5,7 +5,8 @@
 """Helpers of the corpus conformance test: stand-in credentials, module tasks, daemon snapshots.
 
 Run as a script (``python3 conformance_support.py SOCKET OUT RESET_CONF``) it writes the daemon's view to
-OUT as JSON and then empties the daemon with ``swanctl --load-all --clear`` of an empty swanctl.conf; the
+OUT as JSON and then empties the daemon with ``swanctl --load-all --clear`` of an empty swanctl.conf (not with
+RESET_CONF ``-``); the
 playbooks call it between corpus files so that both daemons are read by the same code.
 """
 
@@ -195,6 +196,24 @@ def strip_start_actions(tree: Dict[str, Any]) -> None:
                     child.pop("start_action", None)
 
 
+CERT_FOLDERS = (("x509", {"type": "x509", "flag": "none"}), ("x509ca", {"type": "x509", "flag": "ca"}),
+                ("x509ocsp", {"type": "x509", "flag": "ocsp"}), ("x509aa", {"type": "x509", "flag": "aa"}),
+                ("x509ac", {"type": "x509_ac"}), ("x509crl", {"type": "x509_crl"}), ("pubkey", {"type": "pubkey"}))
+
+
+def credential_files(workdir: str) -> List[Tuple[str, str, Dict[str, Any]]]:
+    """Like swanctl --load-creds, every file of the credential folders (it loads whole folders), as
+    (module, FOLDER/FILE, module arguments): certificates, then private keys (without passphrase)."""
+    out = []
+    for module, folders in (("certificate", CERT_FOLDERS),
+                            ("private_key", [(folder, {}) for folder in ("private", "rsa", "ecdsa", "pkcs8")])):
+        for folder, options in folders:
+            directory = os.path.join(workdir, folder)
+            for filename in sorted(os.listdir(directory)) if os.path.isdir(directory) else []:
+                out.append((module, "%s/%s" % (folder, filename), dict(options, path=os.path.join(directory, filename))))
+    return out
+
+
 def module_tasks(tree: Dict[str, Any], workdir: str, socket: str, available: set, tag: str) -> List[Dict[str, Any]]:
     """The module tasks that load what swanctl --load-all loads from this tree (creds, authorities, pools, conns)."""
     tasks = []
@@ -203,21 +222,9 @@ def module_tasks(tree: Dict[str, Any], workdir: str, socket: str, available: set
         tasks.append({"name": "%s %s %s" % (tag, module, name), "strongswan.vici.%s" % module: dict(args, socket=socket),
                       "ignore_errors": True})
 
-    # Like swanctl --load-creds: every file in the credential folders (it loads whole folders).
-    folders = (("x509", {"type": "x509", "flag": "none"}), ("x509ca", {"type": "x509", "flag": "ca"}),
-               ("x509ocsp", {"type": "x509", "flag": "ocsp"}), ("x509aa", {"type": "x509", "flag": "aa"}),
-               ("x509ac", {"type": "x509_ac"}), ("x509crl", {"type": "x509_crl"}), ("pubkey", {"type": "pubkey"}))
-    if "certificate" in available:
-        for folder, options in folders:
-            for filename in sorted(os.listdir(os.path.join(workdir, folder))) if os.path.isdir(
-                    os.path.join(workdir, folder)) else []:
-                task("certificate", "%s/%s" % (folder, filename),
-                     dict(options, path=os.path.join(workdir, folder, filename)))
-    if "private_key" in available:
-        for folder in ("private", "rsa", "ecdsa", "pkcs8"):
-            directory = os.path.join(workdir, folder)
-            for filename in sorted(os.listdir(directory)) if os.path.isdir(directory) else []:
-                task("private_key", "%s/%s" % (folder, filename), {"path": os.path.join(directory, filename)})
+    for module, label, args in credential_files(workdir):
+        if module in available:
+            task(module, label, args)
     # Like swanctl's pkcs12/ folder: every certificate and the key of each container it can open.
     directory = os.path.join(workdir, "pkcs12")
     for filename in sorted(os.listdir(directory)) if os.path.isdir(directory) else []:
@@ -542,4 +549,5 @@ if __name__ == "__main__":
     SOCKET, OUT, EMPTY = sys.argv[1:4]
     with open(OUT, "w", encoding="utf-8") as handle:
         json.dump(snapshot(SOCKET), handle)
-    reset(SOCKET, EMPTY)
+    if EMPTY != "-":  # "-": keep the daemon's state (the config module purges it between files)
+        reset(SOCKET, EMPTY)

@@ -143,19 +143,12 @@ def _evaluate(name, tag, by_name, reference, actual, views, loaded, sent_ref, pa
             "swanctl_errors": [line for line in loaded.stderr.splitlines() if not SWANCTL_NOISE.match(line)][:8]}
 
 
-def run_conformance(charon_factory, tmp_path, paths, collections=None, label=""):
-    """Compare swanctl and the modules over the swanctl.conf files PATHS; the report (a dict).
+def load_with_swanctl(charon_factory, tmp_path, paths, sockets, label=""):
+    """Each file of PATHS through ``swanctl --load-all`` into one daemon (emptied between files).
 
-    COLLECTIONS is another ANSIBLE_COLLECTIONS_PATH for the module runs (a fault-injected copy); LABEL
-    prefixes the daemons' names, for several runs in one test.
+    Returns (results of files that cannot be parsed, prepared entries, an empty swanctl.conf); a prepared entry
+    is (index, name, tree, workdir, reference snapshot, swanctl's process, what it sent, parts left out).
     """
-    started = time.monotonic()
-    available = {name for name in MODULES if (REPO / "plugins" / "modules" / ("%s.py" % name)).exists()}
-    views = [view for view, module in VIEWS.items() if module in available]
-    # list-certs also shows certificates that conns and authorities carry: compare only with every module present.
-    if not {"connection", "authority", "certificate"} <= available:
-        views = [view for view in views if view != "certs"]
-    sockets = _short_dir("svici-cf-")
     a = charon_factory(name=label + "a")
     cache, work = tmp_path / "standins", tmp_path / "work"
     empty = tmp_path / "empty" / "swanctl.conf"
@@ -183,7 +176,23 @@ def run_conformance(charon_factory, tmp_path, paths, collections=None, label="")
             Path(workdir, "swanctl.json").write_text(json.dumps(reference))  # kept for debugging a failure
             support.reset(a.socket_uri, str(empty))
             prepared.append((index, name, tree, workdir, reference, loaded, sent_ref, dropped))
+    return results, prepared, empty
 
+
+def run_conformance(charon_factory, tmp_path, paths, collections=None, label=""):
+    """Compare swanctl and the modules over the swanctl.conf files PATHS; the report (a dict).
+
+    COLLECTIONS is another ANSIBLE_COLLECTIONS_PATH for the module runs (a fault-injected copy); LABEL
+    prefixes the daemons' names, for several runs in one test.
+    """
+    started = time.monotonic()
+    available = {name for name in MODULES if (REPO / "plugins" / "modules" / ("%s.py" % name)).exists()}
+    views = [view for view, module in VIEWS.items() if module in available]
+    # list-certs also shows certificates that conns and authorities carry: compare only with every module present.
+    if not {"connection", "authority", "certificate"} <= available:
+        views = [view for view in views if view != "certs"]
+    sockets = _short_dir("svici-cf-")
+    results, prepared, empty = load_with_swanctl(charon_factory, tmp_path, paths, sockets, label)
     swanctl_done = time.monotonic()
     python = sys.executable
     script = str(Path(support.__file__).resolve())
