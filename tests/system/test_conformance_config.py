@@ -25,7 +25,6 @@ CONFORMANCE_FILES selects files as for test_conformance.py (default 16, the CI s
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -65,7 +64,7 @@ def pkcs12_left_out(tree, workdir, cache):
     return dropped, identities
 
 
-def config_args(tree, workdir, socket):
+def config_args(tree, workdir, socket, purge=True):
     """The arguments of the one ``config`` call that loads what swanctl --load-all loads from this file."""
     args = {section: tree.get(section) or {} for section in SECTIONS}
     named = {os.path.join(workdir, folder, filename) for folder, filename in support.references(tree)}
@@ -75,7 +74,7 @@ def config_args(tree, workdir, socket):
             args["certificates"].append(options)
         elif options["path"] not in named:  # a secrets.private* section loads it (with its passphrase)
             args["private_keys"].append(options)
-    args.update(socket=socket, swanctl_dir=workdir, purge=True)
+    args.update(socket=socket, swanctl_dir=workdir, purge=purge)
     return args
 
 
@@ -89,9 +88,13 @@ def held(identity, before):
     return command == "load-cert" and any(cert.endswith("/" + name) for cert in before["certs"])
 
 
+def digests(certs):
+    """The certificate digests of a list-certs view (``type/flag/digest``)."""
+    return {cert.rsplit("/", 1)[1] for cert in certs}
+
+
 def certs_problems(reference, before, after):
     """B keeps earlier files' certificates: it must hold the reference's, and gain only certificates of it."""
-    digests = lambda certs: {cert.rsplit("/", 1)[1] for cert in certs}  # noqa: E731
     problems = []
     missing = digests(reference) - digests(after)
     gained = digests(after) - digests(before) - digests(reference)
@@ -156,11 +159,14 @@ def evaluate(entry, tasks, passes, before, after):
             "swanctl_rc": loaded.returncode}
 
 
-def run_config_conformance(charon_factory, tmp_path, paths):
-    """swanctl --load-all against one config call per file (purge chains); the report (a dict)."""
+def run_config_conformance(charon_factory, tmp_path, paths, purge=True, label="c"):
+    """swanctl --load-all against one config call per file (purge chains); the report (a dict).
+
+    PURGE false (a broken chain, for the test of the test) leaves each file's objects to the next; LABEL
+    prefixes the daemons' names, for several runs in one test."""
     started = time.monotonic()
     sockets = _short_dir("svici-cc-")
-    results, prepared, _empty = load_with_swanctl(charon_factory, tmp_path, paths, sockets, "c")
+    results, prepared, _empty = load_with_swanctl(charon_factory, tmp_path, paths, sockets, label)
     for entry in prepared:
         dropped, identities = pkcs12_left_out(entry[2], entry[3], str(tmp_path / "standins"))
         entry[7].extend(dropped)
@@ -168,7 +174,7 @@ def run_config_conformance(charon_factory, tmp_path, paths):
     swanctl_done = time.monotonic()
     jobs = max(1, min(int(os.environ.get("CONFORMANCE_JOBS", "2")), len(prepared)))
     chains = [prepared[job::jobs] for job in range(jobs)]
-    daemons = [charon_factory(name="cb%d" % job) for job in range(jobs)]
+    daemons = [charon_factory(name="%sb%d" % (label, job)) for job in range(jobs)]
     script = str(Path(support.__file__).resolve())
 
     def run_chain(job):
@@ -176,7 +182,7 @@ def run_config_conformance(charon_factory, tmp_path, paths):
         for index, _name, tree, workdir, _reference, _loaded, _sent, _dropped in chains[job]:
             tag = "f%03d" % index
             proxy = proxies[index] = ViciProxy(os.path.join(sockets, tag + ".vici"), daemon.socket_path).start()
-            args = config_args({key: value for key, value in tree.items() if key in SECTIONS}, workdir, proxy.uri)
+            args = config_args({key: value for key, value in tree.items() if key in SECTIONS}, workdir, proxy.uri, purge)
             snap = {"argv": [sys.executable, script, daemon.socket_uri, os.path.join(workdir, "config.json"), "-"]}
             tasks += [{"name": tag + " pass1", "strongswan.vici.config": args, "ignore_errors": True},
                       {"name": tag + " mark", "ansible.builtin.command": {"argv": [sys.executable, script, "mark",
@@ -232,3 +238,72 @@ def test_corpus_conformance_config(charon_factory, tmp_path):
           % (report["counts"], len(files), report["seconds"], report["objects_compared"], out))
     failures = {name: result["problems"] for name, result in report["results"].items() if result["status"] == "fail"}
     assert not failures, json.dumps(failures, indent=1)[:20000]
+
+
+# Two files in one chain: the second shares nothing with the first, so every object of the first must go.
+CHAIN = {
+    "first.conf": """
+connections {
+   first {
+      remote_addrs = 127.0.0.2
+      local {
+         auth = psk
+         id = first@example.org
+      }
+      remote {
+         auth = psk
+      }
+   }
+}
+secrets {
+   ike-first {
+      id = first@example.org
+      secret = 0sv+NkxY9LLZvwj4qCC2o/gGrWDF2d21jL
+   }
+}
+pools {
+   first {
+      addrs = 10.9.0.0/24
+   }
+}
+""",
+    "second.conf": """
+connections {
+   second {
+      remote_addrs = 127.0.0.3
+      pools = second
+      local {
+         auth = psk
+      }
+      remote {
+         auth = psk
+      }
+   }
+}
+pools {
+   second {
+      addrs = 10.8.0.0/24
+      dns = 10.8.0.53
+   }
+}
+""",
+}
+
+
+def test_config_chain_without_purge_is_caught(charon_factory, tmp_path, monkeypatch):
+    """The chain passes with purge; without it the first file's objects stay in daemon B, and the views tell."""
+    monkeypatch.setenv("CONFORMANCE_JOBS", "1")
+    conf = tmp_path / "conf"
+    conf.mkdir()
+    for name, text in CHAIN.items():
+        (conf / name).write_text(text)
+    paths = [conf / name for name in sorted(CHAIN)]
+    intact = run_config_conformance(charon_factory, tmp_path / "intact", paths)["results"]
+    assert {name: result["status"] for name, result in intact.items()} == {"first.conf": "pass", "second.conf": "pass"}, intact
+    assert intact["second.conf"]["compared"]["conns"] == 1 and intact["second.conf"]["messages_compared"] == 2, intact
+    broken = run_config_conformance(charon_factory, tmp_path / "broken", paths, purge=False, label="x")["results"]
+    assert broken["first.conf"]["status"] == "pass", broken["first.conf"]
+    problems = broken["second.conf"]["problems"]
+    assert broken["second.conf"]["status"] == "fail", broken["second.conf"]
+    for view in ("conns", "shared", "pools"):
+        assert any(problem.startswith(view + " differ: ") for problem in problems), (view, problems)
