@@ -12,9 +12,13 @@ files of a job run as one chain against one daemon that is never emptied. The re
 the daemons report are compared with conformance_support's functions. A second ``config`` call must report
 ``changed=false`` and send nothing the daemon accepts.
 
+A file ends as for test_conformance.py (``pass``, ``fail``, ``compared nothing``, ``not expressible``), or as
+``rejected``: swanctl's load failed in part (the daemon refused an object) and config, which applies a tree
+whole or fails, refused the file.
+
 What config cannot express is left out and the rest of the file is compared: everything the module test leaves
 out, plus PKCS#12 containers (config refuses ``secrets.pkcs12*``; swanctl's certificate and key from the
-container are left out of both sides). An object the previous file already loaded identically is not sent
+container are left out of both sides) and shared secrets without owners (config refuses them). An object the previous file already loaded identically is not sent
 again; it is compared through the daemon's view only. Certificates cannot be unloaded over VICI, so daemon B's
 list-certs keeps earlier files' ones: it must hold every certificate of the reference, and every certificate
 it gained during this file must be in the reference.
@@ -44,16 +48,23 @@ SECTIONS = ("connections", "secrets", "pools", "authorities")
 VIEWS = ("conns", "shared", "keys", "pools", "authorities")  # "certs" is compared by certs_problems()
 
 
-def pkcs12_left_out(tree, workdir, cache):
-    """Drop ``secrets.pkcs12*`` from TREE; [(identity, why)] and the identities of what swanctl loads from them.
+def config_left_out(tree, workdir, cache):
+    """Drop from TREE what config refuses; [(identity, why)] and the identities of what swanctl loads from it.
 
-    The container is the stand-in of conformance_support.make_pkcs12: its key and certificate sit in the cache.
+    ``secrets.pkcs12*``: the container is the stand-in of conformance_support.make_pkcs12, whose key and
+    certificate sit in the cache. Shared secrets without owners (no ``id*`` key): swanctl loads them (they
+    match every identity), config refuses them and asks for ``id = %any``, which the daemon would be sent.
     """
     dropped, identities = [], []
     secrets = tree.get("secrets") or {}
-    for name in [name for name in secrets if name.startswith("pkcs12")]:
-        del secrets[name]
-        dropped.append(("secret %s" % name, "a PKCS#12 container (config refuses secrets.pkcs12*)"))
+    for name, body in list(secrets.items()):
+        if name.startswith("pkcs12"):
+            del secrets[name]
+            dropped.append(("secret %s" % name, "a PKCS#12 container (config refuses secrets.pkcs12*)"))
+        elif name.startswith(support.SHARED_PREFIXES) and isinstance(body, dict) and not any(
+                str(key).startswith("id") for key in body):
+            del secrets[name]
+            dropped.append(("load-shared %s" % name, "a shared secret without owners (config refuses it)"))
     directory = os.path.join(workdir, "pkcs12")
     for filename in sorted(os.listdir(directory)) if os.path.isdir(directory) else []:
         key = os.path.join(cache, "private", "p12-%s.pem" % filename)
@@ -136,7 +147,7 @@ def evaluate(entry, tasks, passes, before, after):
             if view in ("conns", "authorities") and skipped_names:
                 ref_view = {key: value for key, value in ref_view.items() if key not in skipped_names}
                 act_view = {key: value for key, value in act_view.items() if key not in skipped_names}
-            if view == "keys" and skipped_names:
+            if view in ("keys", "shared") and skipped_names:
                 ref_view = [key for key in ref_view if key not in skipped_names]
                 act_view = [key for key in act_view if key not in skipped_names]
             compared[view] = len(ref_view)
@@ -168,7 +179,7 @@ def run_config_conformance(charon_factory, tmp_path, paths, purge=True, label="c
     sockets = _short_dir("svici-cc-")
     results, prepared, _empty = load_with_swanctl(charon_factory, tmp_path, paths, sockets, label)
     for entry in prepared:
-        dropped, identities = pkcs12_left_out(entry[2], entry[3], str(tmp_path / "standins"))
+        dropped, identities = config_left_out(entry[2], entry[3], str(tmp_path / "standins"))
         entry[7].extend(dropped)
         entry[2]["x-pkcs12-identities"] = identities
     swanctl_done = time.monotonic()
