@@ -254,26 +254,37 @@ def run_conformance(charon_factory, tmp_path, paths, collections=None, label="")
                 result["problems"].append("no snapshot of daemon B (%s)" % by_name.get(tag + " snapshot", {}).get("msg", "?"))
             results[name] = result
 
-    counts = {}
-    for result in results.values():
-        counts[result["status"]] = counts.get(result["status"], 0) + 1
-    compared = {view: sum(r.get("compared", {}).get(view, 0) for r in results.values()) for view in views}
-    compared["messages"] = sum(r.get("messages_compared", 0) for r in results.values())
+    counts, compared = tally(results, views)
     return {"files": len(paths), "counts": counts, "objects_compared": compared, "views": views,
             "modules": sorted(available), "seconds": round(time.monotonic() - started, 1),
             "seconds_swanctl": round(swanctl_done - started, 1), "results": results}
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="corpus not present at %s" % CORPUS)
-def test_corpus_conformance(charon_factory, tmp_path):
+def tally(results, views):
+    """(files per status, objects compared per view and messages compared) of a run's results."""
+    counts = {}
+    for result in results.values():
+        counts[result["status"]] = counts.get(result["status"], 0) + 1
+    compared = {view: sum(r.get("compared", {}).get(view, 0) for r in results.values()) for view in views}
+    compared["messages"] = sum(r.get("messages_compared", 0) for r in results.values())
+    return counts, compared
+
+
+def check_corpus(run, charon_factory, tmp_path, report_variable, title):
+    """RUN (run_conformance or the like) over the selected corpus files; writes the report; no file may fail."""
     files = _select(sorted(path.name for path in CORPUS.glob("*.conf")))
-    report = run_conformance(charon_factory, tmp_path, [CORPUS / name for name in files])
-    out = Path(os.environ.get("CONFORMANCE_REPORT", str(tmp_path / "conformance.json")))
+    report = run(charon_factory, tmp_path, [CORPUS / name for name in files])
+    out = Path(os.environ.get(report_variable, str(tmp_path / ("%s.json" % title.replace(" ", "-")))))
     out.write_text(json.dumps(report, indent=1, sort_keys=True))
-    print("conformance: %s over %d files in %.0f s, objects compared %s; report %s"
-          % (report["counts"], len(files), report["seconds"], report["objects_compared"], out))
+    print("%s: %s over %d files in %.0f s, objects compared %s; report %s"
+          % (title, report["counts"], len(files), report["seconds"], report["objects_compared"], out))
     failures = {name: result["problems"] for name, result in report["results"].items() if result["status"] == "fail"}
     assert not failures, json.dumps(failures, indent=1)[:20000]
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="corpus not present at %s" % CORPUS)
+def test_corpus_conformance(charon_factory, tmp_path):
+    check_corpus(run_conformance, charon_factory, tmp_path, "CONFORMANCE_REPORT", "conformance")
 
 
 # A connection module whose canonicaliser drops keys list-conns never reports (issue 9): the conformance test

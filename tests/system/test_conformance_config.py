@@ -18,10 +18,10 @@ whole or fails, refused the file.
 
 What config cannot express is left out and the rest of the file is compared: everything the module test leaves
 out, plus PKCS#12 containers (config refuses ``secrets.pkcs12*``; swanctl's certificate and key from the
-container are left out of both sides) and shared secrets without owners (config refuses them). An object the previous file already loaded identically is not sent
-again; it is compared through the daemon's view only. Certificates cannot be unloaded over VICI, so daemon B's
-list-certs keeps earlier files' ones: it must hold every certificate of the reference, and every certificate
-it gained during this file must be in the reference.
+container are left out of both sides) and shared secrets without owners (config refuses them). An object the
+previous file already loaded identically is not sent again; it is compared through the daemon's view only.
+Certificates cannot be unloaded over VICI, so daemon B's list-certs keeps earlier files' ones: it must hold
+every certificate of the reference, and every certificate it gained during this file must be in the reference.
 
 CONFORMANCE_FILES selects files as for test_conformance.py (default 16, the CI sample); CONFORMANCE_JOBS
 (default 2) chains run in parallel, each against its own daemon; CONFORMANCE_CONFIG_REPORT names the JSON report.
@@ -41,7 +41,7 @@ import pytest
 
 from conftest import COLLECTIONS_PATH, run_playbook
 import conformance_support as support
-from test_conformance import CORPUS, _select, _short_dir, load_with_swanctl
+from test_conformance import CORPUS, _short_dir, check_corpus, load_with_swanctl, tally
 from vici_proxy import ViciProxy
 
 SECTIONS = ("connections", "secrets", "pools", "authorities")
@@ -228,12 +228,8 @@ def run_config_conformance(charon_factory, tmp_path, paths, purge=True, label="c
             tasks = {task[len(tag) + 1:]: value for task, value in by_name.items() if task.startswith(tag + " ")}
             results[entry[1]] = evaluate(entry, tasks, support.split_at_marks(recorded[entry[0]]), before, after)
             before = after or before
-    counts = {}
-    for result in results.values():
-        counts[result["status"]] = counts.get(result["status"], 0) + 1
+    counts, compared = tally(results, VIEWS + ("certs",))
     counts["with parts left out"] = sum(1 for result in results.values() if result.get("left_out"))
-    compared = {view: sum(r.get("compared", {}).get(view, 0) for r in results.values()) for view in VIEWS + ("certs",)}
-    compared["messages"] = sum(r.get("messages_compared", 0) for r in results.values())
     return {"files": len(paths), "counts": counts, "objects_compared": compared,
             "seconds": round(time.monotonic() - started, 1), "seconds_swanctl": round(swanctl_done - started, 1),
             "results": results}
@@ -241,14 +237,7 @@ def run_config_conformance(charon_factory, tmp_path, paths, purge=True, label="c
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="corpus not present at %s" % CORPUS)
 def test_corpus_conformance_config(charon_factory, tmp_path):
-    files = _select(sorted(path.name for path in CORPUS.glob("*.conf")))
-    report = run_config_conformance(charon_factory, tmp_path, [CORPUS / name for name in files])
-    out = Path(os.environ.get("CONFORMANCE_CONFIG_REPORT", str(tmp_path / "conformance-config.json")))
-    out.write_text(json.dumps(report, indent=1, sort_keys=True))
-    print("config conformance: %s over %d files in %.0f s, objects compared %s; report %s"
-          % (report["counts"], len(files), report["seconds"], report["objects_compared"], out))
-    failures = {name: result["problems"] for name, result in report["results"].items() if result["status"] == "fail"}
-    assert not failures, json.dumps(failures, indent=1)[:20000]
+    check_corpus(run_config_conformance, charon_factory, tmp_path, "CONFORMANCE_CONFIG_REPORT", "config conformance")
 
 
 # Two files in one chain: the second shares nothing with the first, so every object of the first must go.
