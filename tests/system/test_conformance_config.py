@@ -49,13 +49,13 @@ VIEWS = ("conns", "shared", "keys", "pools", "authorities")  # "certs" is compar
 
 
 def config_left_out(tree, workdir, cache):
-    """Drop from TREE what config refuses; [(identity, why)] and the identities of what swanctl loads from it.
+    """Drop from TREE what config refuses; [(identity, why)] of it and of what swanctl loads from it.
 
     ``secrets.pkcs12*``: the container is the stand-in of conformance_support.make_pkcs12, whose key and
     certificate sit in the cache. Shared secrets without owners (no ``id*`` key): swanctl loads them (they
     match every identity), config refuses them and asks for ``id = %any``, which the daemon would be sent.
     """
-    dropped, identities = [], []
+    dropped = []
     secrets = tree.get("secrets") or {}
     for name, body in list(secrets.items()):
         if name.startswith("pkcs12"):
@@ -69,10 +69,10 @@ def config_left_out(tree, workdir, cache):
     for filename in sorted(os.listdir(directory)) if os.path.isdir(directory) else []:
         key = os.path.join(cache, "private", "p12-%s.pem" % filename)
         with open(key, "rb") as handle:
-            identities.append(support.normalise_message("load-key", {"data": handle.read()})[0])
+            dropped.append((support.normalise_message("load-key", {"data": handle.read()})[0], "in pkcs12/" + filename))
         with open(key[:-len(".pem")] + ".crt", "rb") as handle:
-            identities.append(support.normalise_message("load-cert", {"data": handle.read()})[0])
-    return dropped, identities
+            dropped.append((support.normalise_message("load-cert", {"data": handle.read()})[0], "in pkcs12/" + filename))
+    return dropped
 
 
 def config_args(tree, workdir, socket, purge=True):
@@ -118,7 +118,7 @@ def certs_problems(reference, before, after):
 
 def evaluate(entry, tasks, passes, before, after):
     """The result of one file of the config path: status, problems, what was compared."""
-    _index, _name, tree, _workdir, reference, loaded, sent_ref, dropped = entry
+    _index, _name, _tree, _workdir, reference, loaded, sent_ref, dropped = entry
     problems = []
     result = tasks.get("pass1", {})
     if result.get("failed"):
@@ -128,7 +128,7 @@ def evaluate(entry, tasks, passes, before, after):
     if len(passes) != 2:
         problems.append("the proxy saw %d config passes, not 2" % len(passes))
         passes = (passes + [[], []])[:2]
-    skipped = tuple(identity for identity, _why in dropped) + tuple(tree.get("x-pkcs12-identities", ()))
+    skipped = tuple(identity for identity, _why in dropped)
     actual_sent = support.sent(passes[0])
     unchanged = [identity for identity in sent_ref if identity not in actual_sent and held(identity, before)]
     message_problems, messages, rejected, refused = support.compare_sent(sent_ref, actual_sent, skipped + tuple(unchanged))
@@ -179,9 +179,7 @@ def run_config_conformance(charon_factory, tmp_path, paths, purge=True, label="c
     sockets = _short_dir("svici-cc-")
     results, prepared, _empty = load_with_swanctl(charon_factory, tmp_path, paths, sockets, label)
     for entry in prepared:
-        dropped, identities = config_left_out(entry[2], entry[3], str(tmp_path / "standins"))
-        entry[7].extend(dropped)
-        entry[2]["x-pkcs12-identities"] = identities
+        entry[7].extend(config_left_out(entry[2], entry[3], str(tmp_path / "standins")))
     swanctl_done = time.monotonic()
     jobs = max(1, min(int(os.environ.get("CONFORMANCE_JOBS", "2")), len(prepared)))
     chains = [prepared[job::jobs] for job in range(jobs)]
@@ -193,7 +191,7 @@ def run_config_conformance(charon_factory, tmp_path, paths, purge=True, label="c
         for index, _name, tree, workdir, _reference, _loaded, _sent, _dropped in chains[job]:
             tag = "f%03d" % index
             proxy = proxies[index] = ViciProxy(os.path.join(sockets, tag + ".vici"), daemon.socket_path).start()
-            args = config_args({key: value for key, value in tree.items() if key in SECTIONS}, workdir, proxy.uri, purge)
+            args = config_args(tree, workdir, proxy.uri, purge)
             snap = {"argv": [sys.executable, script, daemon.socket_uri, os.path.join(workdir, "config.json"), "-"]}
             tasks += [{"name": tag + " pass1", "strongswan.vici.config": args, "ignore_errors": True},
                       {"name": tag + " mark", "ansible.builtin.command": {"argv": [sys.executable, script, "mark",
