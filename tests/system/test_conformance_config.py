@@ -14,7 +14,7 @@ the daemons report are compared with conformance_support's functions. A second `
 
 A file ends as for test_conformance.py (``pass``, ``fail``, ``compared nothing``, ``not expressible``), or as
 ``rejected``: swanctl's load failed in part (the daemon refused an object) and config, which applies a tree
-whole or fails, refused the file.
+whole or fails, failed naming that object.
 
 What config cannot express is left out and the rest of the file is compared: everything the module test leaves
 out, plus PKCS#12 containers (config refuses ``secrets.pkcs12*``; swanctl's certificate and key from the
@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 import time
@@ -46,6 +47,10 @@ from vici_proxy import ViciProxy
 
 SECTIONS = ("connections", "secrets", "pools", "authorities")
 VIEWS = ("conns", "shared", "keys", "pools", "authorities")  # "certs" is compared by certs_problems()
+# config's error for an object: "connections 'rw': VICI command 'load-conn' failed: ..."
+CONFIG_ERROR = re.compile(r"^(connections|pools|authorities|secrets)[ .]'?([^':]+)'?")
+LOAD_COMMANDS = {"connections": "load-conn", "pools": "load-pool", "authorities": "load-authority",
+                 "secrets": "load-shared"}
 
 
 def config_left_out(tree, workdir, cache):
@@ -116,6 +121,12 @@ def certs_problems(reference, before, after):
     return problems
 
 
+def refused_by_both(message, identities):
+    """Whether config's error MESSAGE names an object whose message the daemon rejected from swanctl."""
+    match = CONFIG_ERROR.match(message)
+    return bool(match) and "%s %s" % (LOAD_COMMANDS[match.group(1)], match.group(2)) in identities
+
+
 def evaluate(entry, tasks, passes, before, after):
     """The result of one file of the config path: status, problems, what was compared."""
     _index, _name, _tree, _workdir, reference, loaded, sent_ref, dropped = entry
@@ -157,7 +168,7 @@ def evaluate(entry, tasks, passes, before, after):
         ref_certs = [cert for cert in reference["certs"] if cert.rsplit("/", 1)[1] not in skipped_names]
         compared["certs"] = len(ref_certs)
         problems += certs_problems(ref_certs, before["certs"], after["certs"])
-    if problems and result.get("failed") and loaded.returncode != 0 and (refused or rejected):
+    if result.get("failed") and loaded.returncode != 0 and refused_by_both(str(result.get("msg", "")), refused + rejected):
         status = "rejected"  # swanctl's load failed in part and config refused the whole tree
     elif problems:
         status = "fail"
@@ -285,11 +296,14 @@ pools {
    }
 }
 """,
+    "third.conf": "connections {\n bad {\n  children {\n   c {\n    mode = bogus\n   }\n  }\n }\n}\n",
 }
 
 
 def test_config_chain_without_purge_is_caught(charon_factory, tmp_path, monkeypatch):
-    """The chain passes with purge; without it the first file's objects stay in daemon B, and the views tell."""
+    """The chain passes with purge; without it the first file's objects stay in daemon B, and the views tell.
+
+    A file the daemon refuses from swanctl, and config refuses whole, is reported as such."""
     monkeypatch.setenv("CONFORMANCE_JOBS", "1")
     conf = tmp_path / "conf"
     conf.mkdir()
@@ -297,7 +311,8 @@ def test_config_chain_without_purge_is_caught(charon_factory, tmp_path, monkeypa
         (conf / name).write_text(text)
     paths = [conf / name for name in sorted(CHAIN)]
     intact = run_config_conformance(charon_factory, tmp_path / "intact", paths)["results"]
-    assert {name: result["status"] for name, result in intact.items()} == {"first.conf": "pass", "second.conf": "pass"}, intact
+    assert {name: result["status"] for name, result in intact.items()} == {
+        "first.conf": "pass", "second.conf": "pass", "third.conf": "rejected"}, intact
     assert intact["second.conf"]["compared"]["conns"] == 1 and intact["second.conf"]["messages_compared"] == 2, intact
     broken = run_config_conformance(charon_factory, tmp_path / "broken", paths, purge=False, label="x")["results"]
     assert broken["first.conf"]["status"] == "pass", broken["first.conf"]
