@@ -14,7 +14,7 @@ the daemons report are compared with conformance_support's functions. A second `
 
 A file ends as for test_conformance.py (``pass``, ``fail``, ``compared nothing``, ``not expressible``), or as
 ``rejected``: swanctl's load failed in part (the daemon refused an object) and config, which applies a tree
-whole or fails, failed naming that object.
+whole or fails, failed naming that object and listed in ``applied`` every object it loaded or unloaded before.
 
 What config cannot express is left out and the rest of the file is compared: everything the module test leaves
 out, plus PKCS#12 containers (config refuses ``secrets.pkcs12*``; swanctl's certificate and key from the
@@ -127,6 +127,18 @@ def refused_by_both(message, identities):
     return bool(match) and "%s %s" % (LOAD_COMMANDS[match.group(1)], match.group(2)) in identities
 
 
+def unreported_changes(result, before, after):
+    """Objects a failed config call added to or removed from daemon B without listing them in ``applied``."""
+    applied = {(item.get("section"), item.get("name")) for item in result.get("applied") or []}
+    problems = []
+    for view, section in (("conns", "connections"), ("pools", "pools"), ("authorities", "authorities"),
+                          ("shared", "secrets")):
+        for name in sorted(set(before[view]) ^ set(after[view])):
+            if (section, name) not in applied:
+                problems.append("config failed and changed %s '%s' without listing it in applied" % (section, name))
+    return problems
+
+
 def evaluate(entry, tasks, passes, before, after):
     """The result of one file of the config path: status, problems, what was compared."""
     _index, _name, _tree, _workdir, reference, loaded, sent_ref, dropped = entry
@@ -168,7 +180,10 @@ def evaluate(entry, tasks, passes, before, after):
         ref_certs = [cert for cert in reference["certs"] if cert.rsplit("/", 1)[1] not in skipped_names]
         compared["certs"] = len(ref_certs)
         problems += certs_problems(ref_certs, before["certs"], after["certs"])
-    if result.get("failed") and loaded.returncode != 0 and refused_by_both(str(result.get("msg", "")), refused + rejected):
+    silent = unreported_changes(result, before, after) if result.get("failed") and after is not None else []
+    problems += silent
+    if not silent and result.get("failed") and loaded.returncode != 0 and refused_by_both(
+            str(result.get("msg", "")), refused + rejected):
         status = "rejected"  # swanctl's load failed in part and config refused the whole tree
     elif problems:
         status = "fail"
