@@ -59,16 +59,32 @@ RESTORED = "restored"  # it was unloaded for the change, and its previous messag
 ABSENT = "absent"  # it was unloaded for the change and could not be loaded back
 
 
-def _copy_tree(value: Any) -> Any:
-    """A deep copy of message data (dicts, lists, scalars); much faster than copy.deepcopy on big trees."""
+def _copy_tree(value: Any, memo: Optional[Dict[int, Any]] = None) -> Any:
+    """A deep copy of message data, much faster than copy.deepcopy on big trees.
+
+    Like deepcopy it keeps shared containers shared (masking one path masks every alias of it); types other
+    than dict and list go through deepcopy.
+    """
     kind = type(value)
-    if kind is dict:
-        return {key: _copy_tree(item) for key, item in value.items()}
-    if kind is list:
-        return [_copy_tree(item) for item in value]
     if kind in (str, bytes, int, bool, float) or value is None:
         return value
-    return copy.deepcopy(value)
+    if memo is None:
+        memo = {}
+    if id(value) in memo:
+        return memo[id(value)]
+    if kind is dict:
+        copied: Any = {}
+        memo[id(value)] = copied
+        for key, item in value.items():
+            copied[key] = _copy_tree(item, memo)
+    elif kind is list:
+        copied = []
+        memo[id(value)] = copied
+        copied.extend(_copy_tree(item, memo) for item in value)
+    else:
+        copied = copy.deepcopy(value)
+        memo[id(value)] = copied
+    return copied
 
 
 def mask_paths(message: Mapping[str, Any], secret_paths: Iterable[Tuple[str, ...]]) -> Dict[str, Any]:

@@ -67,6 +67,14 @@ def test_mask_paths_masks_only_secrets_and_copies():
     assert message["data"] == "hunter2", "the original must not be modified"
 
 
+def test_mask_paths_masks_every_alias_of_a_shared_section():
+    shared = {"pin": "1234"}
+    message = {"nested": shared, "alias": shared, "list": [shared]}
+    masked = mask_paths(message, [("nested", "pin")])
+    assert masked == {"nested": {"pin": MASK}, "alias": {"pin": MASK}, "list": [{"pin": MASK}]}
+    assert shared == {"pin": "1234"}, "the original must not be modified"
+
+
 def test_mask_paths_wildcard():
     masked = mask_paths({"a": {"secret": "1"}, "b": {"secret": "2", "other": "3"}}, [("*", "secret")])
     assert masked == {"a": {"secret": MASK}, "b": {"secret": MASK, "other": "3"}}
