@@ -56,7 +56,8 @@ DEFAULT_PLUGINS = (
 
 _PACKAGES_5 = {
     "libstrongswan": ("random", "nonce", "aes", "sha1", "sha2", "hmac", "kdf", "gmp", "xcbc", "drbg", "pem",
-                      "pkcs1", "pkcs8", "x509", "pubkey", "constraints", "attr", "kernel-netlink", "resolve"),
+                      "pkcs1", "pkcs8", "x509", "pubkey", "constraints", "revocation", "attr", "kernel-netlink",
+                      "resolve"),
     "libstrongswan-standard-plugins": ("openssl", "gcm", "aesni"),
     "libstrongswan-extra-plugins": ("curve25519", "ctr", "ccm", "cmac", "chapoly", "pkcs11"),
     "strongswan-libcharon": ("socket-default", "counters"),
@@ -68,7 +69,7 @@ _PACKAGES_5 = {
 _PACKAGES_6 = dict(_PACKAGES_5)
 _PACKAGES_6.update({
     "libstrongswan": ("random", "nonce", "openssl", "drbg", "pem", "pkcs1", "pkcs8", "x509", "pubkey",
-                      "constraints", "attr", "kernel-netlink", "resolve"),
+                      "constraints", "revocation", "attr", "kernel-netlink", "resolve"),
     "libstrongswan-standard-plugins": ("gcm", "aesni"),
     "libstrongswan-extra-plugins": ("aes", "sha1", "sha2", "hmac", "kdf", "gmp", "xcbc", "curve25519", "ctr",
                                     "ccm", "cmac", "chapoly", "pkcs11"),
