@@ -69,6 +69,21 @@ def _short_tmpdir(prefix):
     return tempfile.mkdtemp(prefix=prefix, dir="/tmp")
 
 
+@pytest.fixture(autouse=True)
+def _module_side_ansible(monkeypatch):
+    """Modules run in this process see the module side of ansible-core, as on a managed host.
+
+    Importing controller code (the filter plugins, for example) switches
+    ``ansible.module_utils._internal`` to the controller: a module's warnings then go to the
+    controller's display instead of its result, and module arguments get the controller's strict
+    UTF-8 check. A test would pass or fail by the tests that ran before it in the same process.
+    """
+    from ansible.module_utils import _internal  # pylint: disable=import-outside-toplevel
+
+    monkeypatch.setattr(_internal, "is_controller", False)
+    monkeypatch.setattr(_internal, "import_controller_module", lambda _name: None)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _stale_namespaces():
     """Remove svici-* namespaces left behind by test runs that died."""
