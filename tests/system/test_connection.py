@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import json
 import os
 import re
 import subprocess
@@ -28,14 +27,13 @@ import pytest
 from conftest import run_playbook
 from charon_harness import Netns
 from daemon_views import listed_connection as listed, loaded_connections as loaded
+from runtime_support import run_module
 from vici_proxy import ViciProxy
 
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.strongswan.vici.plugins.module_utils._connection import ConnectionKind
 from ansible_collections.strongswan.vici.plugins.module_utils._swanctl import canonical_connection
 from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import READ_ONLY_COMMANDS, Session
-from ansible_collections.strongswan.vici.plugins.modules import connection as connection_module
 
 MODULE = "strongswan.vici.connection"
 
@@ -84,21 +82,17 @@ def env(tmp_path):
 
 
 @pytest.fixture
-def module(env, monkeypatch, capsys):
+def module(env, monkeypatch):
     """Run the module in this process against the real daemon (much faster than ansible-playbook):
     ``module(socket, config=None, state="present", name="gw", check=False, diff=False)`` -> result dict."""
     for key, value in env.items():
         monkeypatch.setenv(key, value)
 
     def call(socket, config=None, state="present", name="gw", check=False, diff=False):
-        args = {"socket": socket, "name": name, "state": state, "_ansible_check_mode": check, "_ansible_diff": diff}
+        args = {"socket": socket, "name": name, "state": state}
         if config is not None:
             args["config"] = config
-        capsys.readouterr()
-        with patch_module_args(args):
-            with pytest.raises(SystemExit):
-                connection_module.main()
-        return json.loads(capsys.readouterr().out)
+        return run_module("connection", args, check=check, diff=diff)
 
     return call
 

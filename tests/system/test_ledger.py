@@ -23,9 +23,9 @@ import time
 
 import pytest
 from charon_harness import Netns
+from runtime_support import run_module
 from daemon_views import listed_connection as listed, loaded_connections as loaded
 
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.strongswan.vici.plugins.module_utils._connection import ConnectionKind
 from ansible_collections.strongswan.vici.plugins.module_utils._state import Ledger
@@ -53,17 +53,12 @@ def ledger_dir(tmp_path):
 
 
 @pytest.fixture
-def run(ledger_dir, monkeypatch, capsys):
+def run(ledger_dir, monkeypatch):
     """Run a module in this process: ``run(module, socket, check=False, diff=False, **args)`` -> result dict."""
     monkeypatch.setenv("STRONGSWAN_VICI_LEDGER_DIR", str(ledger_dir))
 
     def call(module, socket, check=False, diff=False, **args):
-        args = dict(args, socket=socket, _ansible_check_mode=check, _ansible_diff=diff)
-        capsys.readouterr()
-        with patch_module_args(args):
-            with pytest.raises(SystemExit):
-                module.main()
-        return json.loads(capsys.readouterr().out)
+        return run_module(module.__name__.rsplit(".", 1)[-1], dict(args, socket=socket), check=check, diff=diff)
 
     return call
 
