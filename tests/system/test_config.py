@@ -70,6 +70,12 @@ def daemon_state(uri):
                 "pools": sorted(vici.get_pools())}
 
 
+def daemon_dump(uri):
+    """Everything the daemon reports about connections and pools, to compare before and after a reload."""
+    with Session(uri, timeout=10) as vici:
+        return {"conns": vici.list_conns(), "pools": vici.get_pools(), "shared": sorted(vici.get_shared().get("keys", []))}
+
+
 @pytest.fixture
 def ledger(tmp_path):
     return tmp_path / "ledger"
@@ -235,11 +241,15 @@ def test_persist_restart_load_all(charon, ledger, tmp_path):
         assert rerun["sections"]["connections"]["unchanged"] == ["c1", "c2", "c3"]
         assert set(proxy.commands) <= READ_ONLY, proxy.commands
 
-        # swanctl --load-all on the running daemon (systemctl reload) unloads nothing of ours.
-        reload = charon.swanctl("--load-all", "--file", str(directory / "swanctl.conf"))
+        # systemctl reload of strongswan.service runs its two ExecReload lines: swanctl --reload, then
+        # swanctl --load-all --noprompt. Neither unloads nor changes anything of ours.
+        before = daemon_dump(charon.socket_uri)
+        charon.swanctl("--reload")
+        reload = charon.swanctl("--load-all", "--noprompt", "--file", str(directory / "swanctl.conf"))
         assert "0 unloaded" in reload.stdout or "unloaded" not in reload.stdout, reload.stdout
         assert daemon_state(charon.socket_uri) == {"conns": ["c1", "c2", "c3"], "shared": ["ike-c1", "ike-c2", "ike-c3"],
                                                    "pools": ["rw"]}
+        assert daemon_dump(charon.socket_uri) == before
         proxy.clear()
         assert run(proxy.uri, ledger, persist=str(target), **tree(3))["changed"] is False
         assert set(proxy.commands) <= READ_ONLY, proxy.commands
