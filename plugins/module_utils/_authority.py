@@ -13,13 +13,15 @@ fingerprint, cross-checked with what list-authorities does show.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Mapping
 from typing import Any, Dict, List, Optional
 
-from ._credentials import InputError
+from ._input import InputError
+from ._pki import pem
+from ._pki.der import DerError, children, decode_oid, read_tlv
+from ._pki.source import blocks_of, read_managed_file, token_reference, unreadable
+from ._pki.x509 import describe_certificate
 from ._state import Kind
-from ._x509 import DerError, children, decode_oid, describe_certificate, pem_blocks, read_tlv
 from .vici.errors import ViciCommandFailed
 from .vici.session import Session
 
@@ -34,26 +36,24 @@ _SAFE_STRING_TAGS = (0x13, 0x0C, 0x16)
 def read_certificate(value: str, field: str = "cacert") -> bytes:
     """DER of a certificate given as PEM text, or as the path of a PEM or DER file on the managed host."""
     text = value.strip()
-    if text.startswith("-----BEGIN"):
-        data = text.encode("ascii", "replace")
+    if "-----BEGIN" in text:
+        data = text.encode("utf-8")
         source = "the PEM text"
     else:
         try:
-            with open(os.path.expanduser(text), "rb") as handle:
-                data = handle.read()
+            data = read_managed_file(text)
         except OSError as error:
             raise InputError("%s: '%s' is neither PEM text nor a readable file on the managed host (%s)"
-                             % (field, text, error.strerror or error)) from None
+                             % (field, text, unreadable(error))) from None
         source = "the file '%s'" % text
-    if data.lstrip().startswith(b"-----BEGIN"):
-        try:
-            blocks = [der for label, der in pem_blocks(data.decode("ascii", "replace"))
-                      if label in ("CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE")]
-        except DerError as error:
-            raise InputError("%s: %s: %s" % (field, source, error)) from None
+    if pem.is_pem(data):
+        blocks = [block for block in blocks_of(data) if block.label in pem.CERTIFICATE]
         if not blocks:
             raise InputError("%s: %s holds no PEM CERTIFICATE block" % (field, source))
-        data = blocks[0]
+        try:
+            data = blocks[0].der
+        except DerError as error:
+            raise InputError("%s: %s: %s" % (field, source, error)) from None
     if describe_certificate(data) is None:
         raise InputError("%s: %s is not an X.509 certificate" % (field, source))
     return data
@@ -127,20 +127,7 @@ def authority_message(
     elif file:
         message["file"] = file
     else:
-        text = str(handle).strip()
-        if text.lower().startswith("0x"):
-            text = text[2:]
-        try:
-            bytes.fromhex(text)
-        except ValueError:
-            raise InputError("handle: '%s' is not hex (the token object's CKA_ID)" % handle) from None
-        message["handle"] = text.lower()
-        if slot is not None:
-            if slot < 0:
-                raise InputError("slot: must not be negative")
-            message["slot"] = slot
-        if module:
-            message["module"] = module
+        message.update(token_reference(handle, slot, module))
     crl = _uris("crl_uris", crl_uris)
     if crl:
         message["crl_uris"] = crl

@@ -19,39 +19,24 @@ flag the daemon cannot be brought to is reported as a conflict, never as "ok".
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import os
 from typing import Any, Dict, List, Mapping, Optional
 
-from ._credentials import InputError
-from ._keys import public_key_id
-from ._pkcs12 import container_bytes, unpack_pkcs12
+from ._input import InputError
+from ._pki.pkcs12 import container_bytes, unpack_pkcs12
+from ._pki import pem
+from ._pki.der import DerError, children, encode_tlv, read_tlv
+from ._pki.keys import public_key_id
+from ._pki.source import blocks_of, read_source
+from ._pki.x509 import certificate_public_key, describe_certificate, describe_crl, spki_public_key
 from ._state import Kind
-from ._x509 import (
-    DerError,
-    certificate_public_key,
-    children,
-    describe_certificate,
-    describe_crl,
-    encode_tlv,
-    pem_blocks,
-    read_tlv,
-    spki_public_key,
-)
 from .vici.session import Session
 
 #: Module ``type`` -> VICI certificate type.
 CERT_TYPES = {"x509": "X509", "x509_ac": "X509_AC", "x509_crl": "X509_CRL", "pubkey": "PUBKEY"}
 CERT_FLAGS = ("none", "ca", "aa", "ocsp")
 
-_PEM_LABELS = {
-    "x509": ("CERTIFICATE", "X509 CERTIFICATE"),
-    "x509_ac": ("ATTRIBUTE CERTIFICATE",),
-    "x509_crl": ("X509 CRL",),
-    "pubkey": ("PUBLIC KEY", "RSA PUBLIC KEY"),
-}
+_PEM_LABELS = {"x509": pem.CERTIFICATE, "x509_ac": pem.ATTRIBUTE_CERTIFICATE, "x509_crl": pem.CRL, "pubkey": pem.PUBLIC_KEY}
 _WHAT = {"x509": "an X.509 certificate", "x509_ac": "an attribute certificate", "x509_crl": "a CRL",
          "pubkey": "a public key"}
 _RSA_ALGORITHM = bytes.fromhex("300d06092a864886f70d0101010500")
@@ -72,46 +57,24 @@ def _is_rsa_public_key(der: bytes) -> bool:
     return tag == 0x30 and end == len(der) and len(fields) == 2 and all(field[0] == 0x02 for field in fields)
 
 
-def _read_managed_file(path: str) -> bytes:
-    """The bytes of ``path`` on the managed host, or an InputError naming the option."""
-    try:
-        with open(os.path.expanduser(path), "rb") as handle:
-            return handle.read()
-    except OSError as error:
-        raise InputError("path: cannot read '%s' on the managed host (%s)" % (path, error.strerror or type(error).__name__)) from None
-
-
 def read_certificate_data(cert_type: str, content: Optional[str], path: Optional[str]) -> bytes:
     """DER of the one object of ``cert_type`` given as PEM/base64 ``content`` or a PEM/DER file at ``path``."""
-    field = "path" if path else "content"
-    if path:
-        data = _read_managed_file(path)
-    else:
-        text = (content or "").strip()
-        if not text:
-            raise InputError("content: empty")
-        if "-----BEGIN" in text:
-            data = text.encode("utf-8")
-        else:
-            try:
-                data = base64.b64decode("".join(text.split()), validate=True)
-            except (binascii.Error, ValueError):
-                raise InputError("content: neither PEM text nor base64-encoded DER") from None
-    if b"-----BEGIN" in data:
-        try:
-            blocks = pem_blocks(data.decode("utf-8", "replace"))
-        except DerError as error:
-            raise InputError("%s: %s" % (field, error)) from None
-        wanted = [(label, der) for label, der in blocks if label in _PEM_LABELS[cert_type]]
+    data, field = read_source(content, path)
+    if pem.is_pem(data):
+        blocks = blocks_of(data)
+        wanted = [block for block in blocks if block.label in _PEM_LABELS[cert_type]]
         if len(wanted) != 1:
-            found = sorted({label for label, _der in blocks})
+            found = sorted({block.label for block in blocks})
             if wanted:
                 raise InputError("%s: %d PEM blocks of %s; give one per task (a loop loads several)"
                                  % (field, len(wanted), _WHAT[cert_type]))
             raise InputError("%s: no PEM block for type %s (%s)%s" % (
                 field, cert_type, ", ".join(_PEM_LABELS[cert_type]), "; found %s" % ", ".join(found) if found else ""))
-        label, data = wanted[0]
-        if label == "RSA PUBLIC KEY":
+        try:
+            data = wanted[0].der
+        except DerError as error:
+            raise InputError("%s: %s" % (field, error)) from None
+        if wanted[0].label == pem.RSA_PUBLIC_KEY:
             data = _rsa_spki(data)
     elif cert_type == "pubkey" and _is_rsa_public_key(data):
         data = _rsa_spki(data)
@@ -134,13 +97,7 @@ def read_pkcs12_certificates(content: Optional[str], path: Optional[str], passph
 
     swanctl loads every certificate of a container of its ``pkcs12/`` folder; so does the module.
     """
-    field = "path" if path else "content"
-    if path:
-        data = _read_managed_file(path)
-    else:
-        data = (content or "").encode("utf-8", "surrogateescape")
-        if b"-----BEGIN" in data:
-            return None
+    data, field = read_source(content, path)
     container = container_bytes(data)
     if container is None:
         return None
@@ -216,9 +173,6 @@ class CertificateKind(Kind):
                     entry["flags"].append(cert["flag"])
             self._snapshot = found
         return self._snapshot
-
-    def refresh(self) -> None:
-        self._snapshot = None
 
     def conflict(self, session: Session, name: str, message: Mapping[str, Any]) -> Optional[str]:
         """Why a loaded certificate cannot get the wanted flag, or None."""

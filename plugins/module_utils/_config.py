@@ -31,7 +31,8 @@ from ._authority import AuthorityKind, authority_message
 from ._base import _state_sentence
 from ._certificates import CERT_TYPES, CertificateKind, certificate_message, certificate_name, read_certificate_data
 from ._connection import ConnectionKind
-from ._credentials import InputError, SharedSecretKind, shared_secret_message
+from ._credentials import SharedSecretKind, shared_secret_message
+from ._input import InputError
 from ._keys import PrivateKeyKind, TokenKeys, desired_key
 from ._pool import POOL_ATTRIBUTES, PoolKind, pool_message
 from ._persist import PersistError, current_digest, digest, file_text, read_record, trust, write, write_record

@@ -6,30 +6,26 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any, Dict, List, Mapping, Optional, Union
 
 from ._input import InputError
+from ._pki.source import BlobError, decode_prefixed
 from ._state import Kind
 from .vici.session import Session
 
 SHARED_SECRET_TYPES = ("ike", "eap", "xauth", "ntlm", "ppk")
 
-__all__ = ["InputError", "SHARED_SECRET_TYPES", "SharedSecretKind", "decode_secret", "shared_secret_message"]
+__all__ = ["SHARED_SECRET_TYPES", "SharedSecretKind", "decode_secret", "shared_secret_message"]
 
 
 def decode_secret(secret: str) -> Union[str, bytes]:
     """A secret as swanctl reads it: ``0x`` hex and ``0s`` base64 are decoded, anything else is raw."""
     try:
-        if secret.startswith("0x"):
-            return binascii.unhexlify(secret[2:])
-        if secret.startswith("0s"):
-            return base64.b64decode(secret[2:], validate=True)
-    except (binascii.Error, ValueError):
+        decoded = decode_prefixed(secret)
+    except BlobError as error:
         # Say which encoding is wrong, never the value.
-        raise InputError("secret starts with '%s' but is not valid %s" % (secret[:2], "hex" if secret[1] == "x" else "base64")) from None
-    return secret
+        raise InputError("secret starts with '%s' but is not valid %s" % (error.prefix, error.encoding)) from None
+    return secret if decoded is None else decoded
 
 
 def shared_secret_message(secret_id: str, secret_type: str, secret: str, owners: Optional[List[str]]) -> Dict[str, Any]:

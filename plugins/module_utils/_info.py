@@ -15,7 +15,8 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, List
 
 from ._base import to_text
-from ._x509 import der_to_pem, describe_certificate
+from ._pki.pem import der_to_pem
+from ._pki.x509 import describe_certificate
 from .vici.errors import ViciCommandFailed
 from .vici.session import Session
 

@@ -29,31 +29,26 @@ Key material and passphrases never appear in messages raised from here.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import os
-import re
 import shutil
 import subprocess
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
-from ._credentials import InputError
-from ._pkcs12 import container_bytes, unpack_pkcs12
+from ._input import InputError
+from ._pki.pkcs12 import container_bytes, unpack_pkcs12
+from ._pki import pem
+from ._pki.der import DerError, children, decode_oid, encode_tlv, read_tlv
+from ._pki.keys import public_key_id
+from ._pki.source import blocks_of, read_source, token_reference
 from ._state import Item, Kind, Ledger, MASK
-from ._x509 import DerError, children, decode_oid, encode_tlv, read_tlv
 from .vici.errors import ViciCommandFailed
 from .vici.session import Session
-
-KEY_TYPES = ("rsa", "ecdsa", "ed25519", "ed448")
 
 _OID_RSA = "1.2.840.113549.1.1.1"
 _OID_EC = "1.2.840.10045.2.1"
 _OID_ED25519 = "1.3.101.112"
 _OID_ED448 = "1.3.101.113"
-
-_PRIVATE_LABELS = ("RSA PRIVATE KEY", "EC PRIVATE KEY", "PRIVATE KEY", "ENCRYPTED PRIVATE KEY")
-_PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.DOTALL)
 
 _SEQUENCE, _INTEGER, _BIT_STRING, _OCTET_STRING, _OID = 0x30, 0x02, 0x03, 0x04, 0x06
 
@@ -65,7 +60,7 @@ class EncryptedKeyError(InputError):
 class PrivateKey(NamedTuple):
     """A parsed, unencrypted private key."""
 
-    key_type: str  # one of KEY_TYPES, as load-key's ``type``
+    key_type: str  # rsa, ecdsa, ed25519 or ed448, as load-key's ``type``
     der: bytes  # unencrypted DER (PKCS#1, SEC1 or PKCS#8), what load-key gets
     public_key: bytes  # the subjectPublicKey bits
     size: str  # "2048" for RSA, the curve for EC, "" for EdDSA
@@ -76,16 +71,6 @@ class PrivateKey(NamedTuple):
 
     def describe(self) -> str:
         return " ".join(part for part in (self.key_type.upper(), self.size) if part)
-
-
-def public_key_id(public_key: bytes) -> str:
-    """The daemon's key id of a public key given as its subjectPublicKey bits (hex SHA-1)."""
-    try:
-        # Not a security measure but the daemon's naming, so FIPS-mode hosts must allow it.
-        digest = hashlib.sha1(public_key, usedforsecurity=False)  # type: ignore[call-arg]
-    except TypeError:  # Python 3.8
-        digest = hashlib.sha1(public_key)  # nosec
-    return digest.hexdigest()
 
 
 # -- small DER helpers ------------------------------------------------------
@@ -406,29 +391,10 @@ def decrypt_private_key(data: bytes, passphrase: str, backends: Optional[Sequenc
 # -- reading ------------------------------------------------------------------
 
 
-def read_key_data(content: Optional[str], path: Optional[str]) -> Tuple[bytes, str]:
-    """The raw key bytes and the option they came from (for messages)."""
-    if path:
-        try:
-            with open(os.path.expanduser(path), "rb") as handle:
-                return handle.read(), "path"
-        except OSError as error:
-            raise InputError("path: cannot read '%s' on the managed host (%s)" % (path, error.strerror or type(error).__name__)) from None
-    text = (content or "").strip()
-    if not text:
-        raise InputError("content: empty")
-    if "-----BEGIN" in text:
-        return text.encode("utf-8"), "content"
-    try:
-        return base64.b64decode("".join(text.split()), validate=True), "content"
-    except (binascii.Error, ValueError):
-        raise InputError("content: neither PEM text nor base64-encoded DER") from None
-
-
 def load_private_key(data: bytes, passphrase: Optional[str] = None, field: str = "content") -> PrivateKey:
     """Parse (and if needed decrypt) one private key given as PEM or DER."""
     try:
-        encrypted, der, whole = _private_block(data, field)
+        encrypted, der, whole = _private_block(data)
         if encrypted or is_encrypted_der(der):
             if not passphrase:
                 raise EncryptedKeyError("the private key is encrypted; set passphrase")
@@ -441,31 +407,24 @@ def load_private_key(data: bytes, passphrase: Optional[str] = None, field: str =
         raise type(error)("%s: %s" % (field, message)) from None
 
 
-def _private_block(data: bytes, field: str) -> Tuple[bool, bytes, bytes]:
+def _private_block(data: bytes) -> Tuple[bool, bytes, bytes]:
     """(legacy-encrypted?, DER of the key, the bytes to decrypt) of the one private key in ``data``."""
-    if b"-----BEGIN" not in data:
+    if not pem.is_pem(data):
         return False, data, data
-    text = data.decode("utf-8", "replace")
-    blocks = [match for match in _PEM_BLOCK.finditer(text) if match.group(1) in _PRIVATE_LABELS]
+    found = blocks_of(data)
+    blocks = [block for block in found if block.label in pem.PRIVATE_KEY]
     if len(blocks) != 1:
-        labels = sorted({match.group(1) for match in _PEM_BLOCK.finditer(text)})
+        labels = sorted({block.label for block in found})
         if not blocks:
             raise InputError("no PEM private key block (%s) found%s" % (
-                ", ".join(_PRIVATE_LABELS), "; found only %s" % ", ".join(labels) if labels else ""))
+                ", ".join(pem.PRIVATE_KEY), "; found only %s" % ", ".join(labels) if labels else ""))
         raise InputError("%d private keys found; give one key per task" % len(blocks))
     block = blocks[0]
-    body = block.group(2)
-    headers, separator, rest = body.strip().partition("\n\n")
-    encrypted = False
-    if separator and ":" in headers.split("\n", 1)[0]:
-        # Legacy OpenSSL encryption: "Proc-Type: 4,ENCRYPTED" and "DEK-Info: <cipher>,<iv>" headers.
-        encrypted = "ENCRYPTED" in headers
-        body = rest
     try:
-        der = base64.b64decode("".join(body.split()), validate=True)
-    except (binascii.Error, ValueError):
-        raise InputError("the PEM block '%s' is not valid base64" % block.group(1)) from None
-    return encrypted, der, block.group(0).encode("utf-8")
+        der = block.der
+    except DerError as error:
+        raise InputError(str(error)) from None
+    return block.encrypted, der, block.text.encode("utf-8")
 
 
 def private_key_from_pkcs12(container: bytes, passphrase: Optional[str], field: str = "content") -> PrivateKey:
@@ -492,22 +451,7 @@ def key_message(key: PrivateKey) -> Dict[str, Any]:
 
 def token_message(handle: str, slot: Optional[int], module: Optional[str], pin: Optional[str]) -> Dict[str, Any]:
     """The load-token message for a key on a PKCS#11 token."""
-    text = str(handle).strip()
-    if text.lower().startswith("0x"):
-        text = text[2:]
-    try:
-        if not text:
-            raise ValueError
-        bytes.fromhex(text)
-    except ValueError:
-        raise InputError("handle: '%s' is not hex (the key object's CKA_ID on the token)" % handle) from None
-    message: Dict[str, Any] = {"handle": text.lower()}
-    if slot is not None:
-        if slot < 0:
-            raise InputError("slot: must not be negative")
-        message["slot"] = slot
-    if module:
-        message["module"] = module
+    message = token_reference(handle, slot, module)
     if pin:
         message["pin"] = pin
     return message
@@ -615,7 +559,7 @@ def desired_key(
             name = "token:%s" % message["handle"]
         info["source"] = "token"
     elif content or path:
-        data, field = read_key_data(content, path)
+        data, field = read_source(content, path)
         container = container_bytes(data)
         key = private_key_from_pkcs12(container, passphrase, field) if container else load_private_key(data, passphrase, field)
         if expected and expected != key.key_id:

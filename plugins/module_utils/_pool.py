@@ -21,7 +21,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Dict, List, Optional, Tuple, Union
 
-from ._credentials import InputError
+from ._input import InputError
 from ._state import Kind
 from .vici.errors import ViciCommandFailed
 from .vici.session import Session

@@ -20,8 +20,6 @@ that one form, so two spellings the daemon treats alike give one form.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import difflib
 import hashlib
 import ipaddress
@@ -30,7 +28,11 @@ import re
 from collections.abc import Mapping
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
-from ._x509 import DerError, der_to_pem, describe_certificate, pem_blocks
+from ._input import InputError
+from ._pki import pem
+from ._pki.der import DerError
+from ._pki.source import blocks_of, decode_prefixed, read_managed_file, unreadable
+from ._pki.x509 import describe_certificate
 
 # Value kinds. The daemon parses every value from a string; these say how a
 # YAML value becomes that string and what is checked before sending.
@@ -177,8 +179,6 @@ _TIME = re.compile(r"^(0|[1-9][0-9]*) *([smhdSMHD]?)$")
 _BYTES = re.compile(r"^(0|[1-9][0-9]*) *([kKmMgG]?)$")
 _TIME_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _BYTE_UNITS = {"": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
-_CERT_LABELS = ("CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE")
-_PUBKEY_LABELS = ("PUBLIC KEY", "RSA PUBLIC KEY")
 
 Reader = Callable[[str], bytes]
 
@@ -215,11 +215,6 @@ def _type_name(value: Any) -> str:
     if isinstance(value, float):
         return "a float"
     return type(value).__name__
-
-
-def read_local_file(path: str) -> bytes:
-    with open(path, "rb") as handle:
-        return handle.read()
 
 
 def normalise_time(value: str) -> str:
@@ -306,7 +301,7 @@ class _Canonicaliser:
 
     def __init__(self, name: str, reader: Optional[Reader], swanctl_dir: Optional[str]) -> None:
         self.name = name
-        self.reader = reader or read_local_file
+        self.reader = reader or read_managed_file
         self.swanctl_dir = swanctl_dir or os.environ.get("SWANCTL_DIR") or DEFAULT_SWANCTL_DIR
 
     def error(self, path: List[str], text: str) -> ConfigError:
@@ -391,47 +386,43 @@ class _Canonicaliser:
             elif not isinstance(item, str):
                 raise self.error(where, "expected PEM text or a file path, got %s" % _type_name(item))
             elif "-----BEGIN" in item:
-                result.extend(self._pem(where, key, item))
-            elif item[:2].lower() in ("0x", "0s"):
-                try:
-                    raw = binascii.unhexlify(item[2:]) if item[:2].lower() == "0x" else base64.b64decode(item[2:], validate=True)
-                except (binascii.Error, ValueError):
-                    raise self.error(where, "'%s...' is not valid %s" % (item[:2], "hex" if item[1] in "xX" else "base64")) from None
-                result.extend(self._blob(where, key, raw))
+                result.extend(self._pem(where, key, item.encode("utf-8", "surrogateescape")))
             else:
-                file_path = item if os.path.isabs(item) else os.path.join(self.swanctl_dir, FILE_DIRS[key], item)
                 try:
-                    raw = self.reader(file_path)
-                except OSError as error:
-                    raise self.error(where, "cannot read '%s' on the managed host: %s" % (file_path, error.strerror or error)) from None
+                    raw = decode_prefixed(item)
+                except InputError as error:
+                    raise self.error(where, str(error)) from None
+                if raw is None:
+                    file_path = item if os.path.isabs(item) else os.path.join(self.swanctl_dir, FILE_DIRS[key], item)
+                    try:
+                        raw = self.reader(file_path)
+                    except OSError as error:
+                        raise self.error(where, "cannot read '%s' on the managed host: %s" % (file_path, unreadable(error))) from None
                 result.extend(self._blob(where, key, raw))
         return result
 
     def _blob(self, path: List[str], key: str, raw: bytes) -> List[bytes]:
-        if raw.lstrip().startswith(b"-----BEGIN"):
-            return self._pem(path, key, raw.decode("ascii", "replace"))
+        if pem.is_pem(raw):
+            return self._pem(path, key, raw)
         if not raw:
             raise self.error(path, "is empty")
         return [raw]  # DER: sent as is
 
-    def _pem(self, path: List[str], key: str, text: str) -> List[bytes]:
-        try:
-            blocks = pem_blocks(text)
-        except DerError as error:
-            raise self.error(path, str(error)) from None
+    def _pem(self, path: List[str], key: str, data: bytes) -> List[bytes]:
+        blocks = blocks_of(data)
         if not blocks:
             raise self.error(path, "no complete PEM block found")
+        labels, what = (pem.PUBLIC_KEY, "a public key") if key == "pubkeys" else (pem.CERTIFICATE, "a certificate")
         result = []
-        for label, der in blocks:
-            if key == "pubkeys":
-                if label not in _PUBKEY_LABELS:
-                    raise self.error(path, "PEM block '%s' is not a public key" % label)
-                # Re-wrapped PEM keeps the type the label carries (SPKI or PKCS#1) for the daemon's parsers.
-                result.append(der_to_pem(der, label).encode("ascii"))
-            else:
-                if label not in _CERT_LABELS:
-                    raise self.error(path, "PEM block '%s' is not a certificate" % label)
-                result.append(der)
+        for block in blocks:
+            if block.label not in labels:
+                raise self.error(path, "PEM block '%s' is not %s" % (block.label, what))
+            try:
+                der = block.der
+            except DerError as error:
+                raise self.error(path, str(error)) from None
+            # Re-wrapped PEM keeps the type the label carries (SPKI or PKCS#1) for the daemon's parsers.
+            result.append(pem.der_to_pem(der, block.label).encode("ascii") if key == "pubkeys" else der)
         return result
 
     # -- sections -----------------------------------------------------------

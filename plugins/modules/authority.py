@@ -133,9 +133,9 @@ subject:
 
 from ansible_collections.strongswan.vici.plugins.module_utils._authority import AuthorityKind, authority_message
 from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule
-from ansible_collections.strongswan.vici.plugins.module_utils._credentials import InputError
+from ansible_collections.strongswan.vici.plugins.module_utils._input import InputError
+from ansible_collections.strongswan.vici.plugins.module_utils._pki.x509 import describe_certificate
 from ansible_collections.strongswan.vici.plugins.module_utils._state import Item
-from ansible_collections.strongswan.vici.plugins.module_utils._x509 import describe_certificate
 
 
 def main():

@@ -243,7 +243,7 @@ from ansible_collections.strongswan.vici.plugins.module_utils._certificates impo
     read_certificate_data,
     read_pkcs12_certificates,
 )
-from ansible_collections.strongswan.vici.plugins.module_utils._credentials import InputError
+from ansible_collections.strongswan.vici.plugins.module_utils._input import InputError
 from ansible_collections.strongswan.vici.plugins.module_utils._state import Item
 
 

@@ -164,7 +164,7 @@ size:
 """
 
 from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule
-from ansible_collections.strongswan.vici.plugins.module_utils._credentials import InputError
+from ansible_collections.strongswan.vici.plugins.module_utils._input import InputError
 from ansible_collections.strongswan.vici.plugins.module_utils._pool import (
     POOL_ATTRIBUTES,
     PoolKind,

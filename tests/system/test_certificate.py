@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from ansible_collections.strongswan.vici.plugins.module_utils._x509 import to_der
+from ansible_collections.strongswan.vici.plugins.module_utils._pki.pem import pem_blocks
 from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import Session
 
 from conftest import run_playbook
@@ -78,7 +78,8 @@ def listed(charon, type_="ANY"):
 
 
 def sha(path):
-    return hashlib.sha256(to_der(path.read_bytes())).hexdigest()
+    # Every fixture is PEM: the digest is of the first block's DER, as list-certs reports it.
+    return hashlib.sha256(pem_blocks(path.read_text())[0].der).hexdigest()
 
 
 def test_lifecycle_check_real_check_real(charon, pki, ledger, tmp_path):

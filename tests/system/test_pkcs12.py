@@ -20,7 +20,7 @@ import subprocess
 
 import pytest
 
-from ansible_collections.strongswan.vici.plugins.module_utils._pkcs12 import is_pkcs12, unpack_pkcs12
+from ansible_collections.strongswan.vici.plugins.module_utils._pki.pkcs12 import is_pkcs12, unpack_pkcs12
 from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import Session
 
 from conftest import run_playbook

@@ -2,7 +2,7 @@
 # Copyright (c) 2026, strongswan.vici contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Certificates: reading PEM/DER of every type, the load-cert message, descriptions, and the _x509 helpers they use.
+"""Certificates: reading PEM/DER of every type, the load-cert message, descriptions, and the _pki helpers they use.
 
 Test PKI material is generated at test time with strongSwan's ``pki`` (skipped cleanly without it).
 """
@@ -17,22 +17,23 @@ import subprocess
 
 import pytest
 
+from ansible_collections.strongswan.vici.plugins.module_utils._authority import read_certificate
 from ansible_collections.strongswan.vici.plugins.module_utils._certificates import (
     CertificateKind,
     certificate_message,
     describe,
     read_certificate_data,
 )
-from ansible_collections.strongswan.vici.plugins.module_utils._credentials import InputError
+from ansible_collections.strongswan.vici.plugins.module_utils._input import InputError
 from ansible_collections.strongswan.vici.plugins.module_utils._keys import load_private_key
-from ansible_collections.strongswan.vici.plugins.module_utils._x509 import (
+from ansible_collections.strongswan.vici.plugins.module_utils._pki.der import encode_tlv, read_tlv
+from ansible_collections.strongswan.vici.plugins.module_utils._pki.pem import der_to_pem, pem_blocks
+from ansible_collections.strongswan.vici.plugins.module_utils._pki.x509 import (
     certificate_public_key,
     describe_crl,
-    encode_tlv,
-    read_tlv,
     spki_public_key,
-    to_der,
 )
+from ansible_collections.strongswan.vici.plugins.module_utils._swanctl import canonical_connection
 
 PKI = shutil.which("pki")
 OPENSSL = shutil.which("openssl")
@@ -72,7 +73,8 @@ def pki(tmp_path_factory):
 
 
 def pem_der(pem):
-    return to_der(pem)
+    """DER of the first block of a PEM file (every fixture here is PEM)."""
+    return pem_blocks(pem.decode("ascii"))[0].der
 
 
 def test_encode_tlv_round_trip():
@@ -109,6 +111,28 @@ def test_a_bundle_picks_the_block_of_the_type(pki):
         read_certificate_data("x509", (pki["host.pem"] + pki["ca.pem"]).decode(), None)
     with pytest.raises(InputError, match=r"^content: no PEM block for type x509_crl \(X509 CRL\); found CERTIFICATE"):
         read_certificate_data("x509_crl", pki["host.pem"].decode(), None)
+
+
+def _trusted_forms(pki):
+    """The CA certificate in OpenSSL's -trustout form: built here, and written by openssl where it is installed."""
+    der = pem_der(pki["ca.pem"])
+    # X509_CERT_AUX after the certificate: trusted for serverAuth (1.3.6.1.5.5.7.3.1).
+    aux = encode_tlv(0x30, encode_tlv(0x30, encode_tlv(0x06, bytes.fromhex("2b06010505070301"))))
+    forms = [der_to_pem(der + aux, "TRUSTED CERTIFICATE")]
+    if OPENSSL is not None:
+        written = run([OPENSSL, "x509", "-trustout", "-addtrust", "serverAuth"], pki["ca.pem"]).decode("ascii")
+        assert "-----BEGIN TRUSTED CERTIFICATE-----" in written
+        forms.append(written)
+    return der, forms
+
+
+def test_trusted_certificate_is_a_certificate_everywhere(pki):
+    """A TRUSTED CERTIFICATE block is read as the certificate alone by the certificate, authority and connection readers."""
+    der, forms = _trusted_forms(pki)
+    for trusted in forms:
+        assert read_certificate_data("x509", trusted, None) == der
+        assert read_certificate(trusted) == der
+        assert canonical_connection("gw", {"local": {"certs": [trusted]}})["local"]["certs"] == [der]
 
 
 def test_crl(pki):

@@ -18,7 +18,7 @@ import subprocess
 import pytest
 
 from ansible_collections.strongswan.vici.plugins.module_utils import _keys
-from ansible_collections.strongswan.vici.plugins.module_utils._credentials import InputError
+from ansible_collections.strongswan.vici.plugins.module_utils._input import InputError
 from ansible_collections.strongswan.vici.plugins.module_utils._keys import (
     EncryptedKeyError,
     desired_key,
@@ -27,9 +27,9 @@ from ansible_collections.strongswan.vici.plugins.module_utils._keys import (
     ed25519_public_key,
     load_private_key,
     normalize_key_id,
-    read_key_data,
     token_message,
 )
+from ansible_collections.strongswan.vici.plugins.module_utils._pki.source import read_source
 
 PKI = shutil.which("pki")
 OPENSSL = shutil.which("openssl")
@@ -139,10 +139,10 @@ def test_ec_generator_is_one_times_g():
 @needs_pki
 def test_base64_der_content_and_path(generated, tmp_path):
     der = load_private_key(generated["ed25519"]["pem"]).der
-    data, field = read_key_data(base64.b64encode(der).decode(), None)
+    data, field = read_source(base64.b64encode(der).decode(), None)
     assert (data, field) == (der, "content")
     (tmp_path / "k.der").write_bytes(der)
-    assert read_key_data(None, str(tmp_path / "k.der")) == (der, "path")
+    assert read_source(None, str(tmp_path / "k.der")) == (der, "path")
 
 
 @needs_pki
@@ -166,9 +166,9 @@ def test_bad_keys_name_the_field(data, message):
 
 def test_read_errors():
     with pytest.raises(InputError, match="^path: cannot read '/nonexistent/k.pem'"):
-        read_key_data(None, "/nonexistent/k.pem")
+        read_source(None, "/nonexistent/k.pem")
     with pytest.raises(InputError, match="^content: neither PEM text nor base64"):
-        read_key_data("not a key", None)
+        read_source("not a key", None)
 
 
 # -- encrypted keys -------------------------------------------------------------

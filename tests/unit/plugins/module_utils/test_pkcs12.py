@@ -16,11 +16,11 @@ import subprocess
 
 import pytest
 
-from ansible_collections.strongswan.vici.plugins.module_utils import _pkcs12
+from ansible_collections.strongswan.vici.plugins.module_utils._pki import pkcs12 as _pkcs12
 from ansible_collections.strongswan.vici.plugins.module_utils._certificates import read_pkcs12_certificates
-from ansible_collections.strongswan.vici.plugins.module_utils._credentials import InputError
+from ansible_collections.strongswan.vici.plugins.module_utils._input import InputError
 from ansible_collections.strongswan.vici.plugins.module_utils._keys import desired_key, parse_private_key_der
-from ansible_collections.strongswan.vici.plugins.module_utils._pkcs12 import (
+from ansible_collections.strongswan.vici.plugins.module_utils._pki.pkcs12 import (
     Pkcs12Error,
     container_bytes,
     is_pkcs12,

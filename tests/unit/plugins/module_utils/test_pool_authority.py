@@ -11,7 +11,7 @@ import ipaddress
 import pytest
 
 from ansible_collections.strongswan.vici.plugins.module_utils._authority import AuthorityKind, authority_message
-from ansible_collections.strongswan.vici.plugins.module_utils._credentials import InputError
+from ansible_collections.strongswan.vici.plugins.module_utils._input import InputError
 from ansible_collections.strongswan.vici.plugins.module_utils._pool import (
     PoolKind,
     leases_block,

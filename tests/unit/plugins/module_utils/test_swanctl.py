@@ -29,7 +29,7 @@ from ansible_collections.strongswan.vici.plugins.module_utils._swanctl import (
     normalise_bytes,
     normalise_time,
 )
-from ansible_collections.strongswan.vici.plugins.module_utils._x509 import der_to_pem
+from ansible_collections.strongswan.vici.plugins.module_utils._pki.pem import der_to_pem
 
 # A real (tiny) self-signed Ed25519 certificate: CN=unit, made with strongSwan's pki.
 CERT_DER = base64.b64decode(

@@ -2,23 +2,17 @@
 # Copyright (c) 2026, strongswan.vici contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Just enough DER and PEM to describe certificates. PRIVATE to the collection.
+"""X.509 certificates and CRLs: names, validity, public keys. PRIVATE to the collection.
 
-Managed hosts need no crypto library: the daemon does the cryptography, and
-the modules only need to recognise data (PEM or DER), compare it, and show a
-certificate's names and validity. This reader covers exactly that.
+Enough to show a certificate's names and validity and to find the public key
+the daemon names it by; the daemon does the cryptography.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import re
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Optional
 
-_PEM_BLOCK = re.compile(
-    r"-----BEGIN ([A-Z0-9 ]+)-----\s*(.*?)\s*-----END \1-----", re.DOTALL
-)
+from .der import DerError, children, decode_oid, read_tlv
 
 # Attribute names as strongSwan prints them in distinguished names.
 _DN_NAMES = {
@@ -41,60 +35,6 @@ _DN_NAMES = {
     "0.9.2342.19200300.100.1.1": "UID",
     "0.9.2342.19200300.100.1.25": "DC",
 }
-
-
-class DerError(ValueError):
-    """The data is not the DER structure we expected."""
-
-
-def read_tlv(data: bytes, pos: int) -> Tuple[int, int, int]:
-    """Read one DER element at ``pos``: (tag, content start, content end)."""
-    if pos + 2 > len(data):
-        raise DerError("truncated DER element")
-    tag = data[pos]
-    length = data[pos + 1]
-    pos += 2
-    if length & 0x80:
-        count = length & 0x7F
-        if count == 0 or count > 4 or pos + count > len(data):
-            raise DerError("invalid DER length")
-        length = int.from_bytes(data[pos:pos + count], "big")
-        pos += count
-    if pos + length > len(data):
-        raise DerError("truncated DER content")
-    return tag, pos, pos + length
-
-
-def encode_tlv(tag: int, content: bytes) -> bytes:
-    """One DER element (definite length)."""
-    length = len(content)
-    if length < 0x80:
-        return bytes((tag, length)) + content
-    raw = length.to_bytes((length.bit_length() + 7) // 8, "big")
-    return bytes((tag, 0x80 | len(raw))) + raw + content
-
-
-def children(data: bytes, start: int, end: int) -> List[Tuple[int, int, int]]:
-    """The elements inside a constructed element's content."""
-    items = []
-    while start < end:
-        tag, content_start, content_end = read_tlv(data, start)
-        items.append((tag, content_start, content_end))
-        start = content_end
-    return items
-
-
-def decode_oid(raw: bytes) -> str:
-    if not raw:
-        raise DerError("empty OID")
-    parts = [raw[0] // 40, raw[0] % 40] if raw[0] < 80 else [2, raw[0] - 80]
-    value = 0
-    for byte in raw[1:]:
-        value = (value << 7) | (byte & 0x7F)
-        if not byte & 0x80:
-            parts.append(value)
-            value = 0
-    return ".".join(str(part) for part in parts)
 
 
 def _string(tag: int, raw: bytes) -> str:
@@ -146,38 +86,6 @@ def describe_certificate(der: bytes) -> Optional[Dict[str, str]]:
         }
     except (DerError, IndexError, ValueError):
         return None
-
-
-def der_to_pem(der: bytes, label: str = "CERTIFICATE") -> str:
-    body = base64.b64encode(der).decode("ascii")
-    lines = [body[index:index + 64] for index in range(0, len(body), 64)]
-    return "-----BEGIN %s-----\n%s\n-----END %s-----\n" % (label, "\n".join(lines), label)
-
-
-def pem_blocks(text: str) -> List[Tuple[str, bytes]]:
-    """Every PEM block in ``text`` as (label, DER)."""
-    blocks = []
-    for match in _PEM_BLOCK.finditer(text):
-        body = match.group(2)
-        # Encrypted legacy PEM carries headers ("Proc-Type: ...") before the base64.
-        if ":" in body.split("\n\n", 1)[0] and "\n\n" in body:
-            body = body.split("\n\n", 1)[1]
-        try:
-            blocks.append((match.group(1), base64.b64decode("".join(body.split()), validate=True)))
-        except (binascii.Error, ValueError):
-            raise DerError("PEM block '%s' is not valid base64" % match.group(1)) from None
-    return blocks
-
-
-def to_der(data: bytes) -> bytes:
-    """DER of a PEM or DER blob (the first block of a PEM file)."""
-    stripped = data.lstrip()
-    if stripped.startswith(b"-----BEGIN"):
-        blocks = pem_blocks(stripped.decode("ascii", "replace"))
-        if not blocks:
-            raise DerError("no complete PEM block found")
-        return blocks[0][1]
-    return data
 
 
 def _spki_bits(data: bytes, start: int, end: int) -> Optional[bytes]:

@@ -24,17 +24,15 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-import re
 import shutil
 import subprocess
 from typing import List, NamedTuple, Optional, Sequence
 
-from ._credentials import InputError
-from ._x509 import DerError, children, decode_oid, read_tlv
+from .._input import InputError
+from . import pem
+from .der import DerError, children, decode_oid, read_tlv
 
 _OID_PKCS7_DATA = "1.2.840.113549.1.7.1"
-_PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.DOTALL)
-_KEY_LABELS = ("PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY")
 
 
 class Pkcs12Error(InputError):
@@ -138,12 +136,11 @@ def _unpack_openssl(data: bytes, passphrase: bytes, timeout: float = 30.0) -> Pk
         raise Pkcs12Error("the passphrase does not open the PKCS#12 container (wrong passphrase, or a damaged "
                           "container; openssl pkcs12 exited with %d)" % proc.returncode)
     certs, keys = [], []
-    for match in _PEM_BLOCK.finditer(proc.stdout.decode("ascii", "replace")):
-        der = base64.b64decode("".join(line for line in match.group(2).split() if ":" not in line))
-        if match.group(1) == "CERTIFICATE":
-            certs.append(der)
-        elif match.group(1) in _KEY_LABELS:
-            keys.append(der)
+    for block in pem.pem_blocks(proc.stdout.decode("ascii", "replace")):
+        if block.label in pem.CERTIFICATE:
+            certs.append(block.der)
+        elif block.label in pem.PRIVATE_KEY:
+            keys.append(block.der)
     return Pkcs12Contents(certs, keys)
 
 
