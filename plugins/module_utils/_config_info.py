@@ -88,14 +88,15 @@ def read_config(path: str, resolve_paths: bool = True, include_secrets: bool = F
     """The configuration ``swanctl --load-all --file PATH`` would load, as data.
 
     Returns connections, secrets, pools, authorities (section bodies), certificates, private_keys and pkcs12
-    (file paths), files (every file read), missing_includes, ignored (other top-level names swanctl does not read), swanctl_dir, path, secrets_included and
+    (file paths), files (every file read), missing_includes, merged (objects defined twice), ignored (other top-level names swanctl does not read), swanctl_dir, path, secrets_included and
     secret_values_left_out (how many were left out). Raises ConfigReadError naming the file.
     """
     path = os.path.abspath(path)
     if not os.path.isfile(path):
         raise ConfigReadError("%s: no such file" % path)
     try:
-        tree, files_read, missing_includes = read_file(path)
+        merged: List[str] = []
+        tree, files_read, missing_includes = read_file(path, merged)
     except ConfError as error:
         raise ConfigReadError(str(error)) from None
     except (OSError, UnicodeDecodeError) as error:
@@ -113,6 +114,7 @@ def read_config(path: str, resolve_paths: bool = True, include_secrets: bool = F
     result["ignored"] = sorted(name for name in tree if name not in SECTIONS)
     result["files"] = files_read
     result["missing_includes"] = missing_includes
+    result["merged"] = merged
 
     if resolve_paths:
         for body in result["connections"].values():

@@ -10,11 +10,15 @@ on the controller (the ``from_swanctl_conf`` and ``to_swanctl_conf`` filters).
 Follows strongSwan's settings syntax (``src/libstrongswan/settings/settings_lexer.l`` and
 ``settings_parser.y``): ``#`` comments, ``name { ... }`` sections, ``key = value`` (a value ends at a newline,
 ``#`` or ``}``; its words are joined by one space; ``"..."`` strings with backslash escapes), sections of the
-same name merged, references ``name : other.section, ... { }`` (keys and sub-sections the section lacks are
+same name merged (except a connection, secret, pool or authority defined twice: see below), references ``name : other.section, ... { }`` (keys and sub-sections the section lacks are
 inherited; its own come first), and ``include`` (relative to ``include_dir``, globbed; without ``include_dir``
 an include is an error; :func:`read_file` skips an include of a missing file as strongSwan does). ``key =`` without a value
 unsets the key (it is absent, and hides the key from referenced sections). Names are strongSwan's NAME tokens
 (none of ``#{}:.,="`` nor white space). Values stay text, exactly as swanctl reads them.
+
+swanctl silently merges a connection, secret, pool or authority that two places define (usually two files
+of ``conf.d/`` that both define ``connections.gw``); that is almost always a mistake, so it is a ConfError
+naming both places, unless the caller passes a ``merged`` list to take the merge and the list of them.
 
 :func:`render` writes a tree back as text that both this parser and strongSwan's read as the same tree.
 """
@@ -48,8 +52,14 @@ class ConfError(ValueError):
     pass
 
 
+# The sections whose sub-sections are objects of their own: one definition each.
+OBJECT_SECTIONS = frozenset(("connections", "secrets", "pools", "authorities"))
+
+
 class _Section:
-    def __init__(self) -> None:
+    def __init__(self, path: Tuple[str, ...] = (), origin: str = "") -> None:
+        self.path = path
+        self.origin = origin
         self.keys: Dict[str, Optional[str]] = {}  # None: 'key =' without a value (strongSwan: unset)
         self.sections: Dict[str, "_Section"] = {}
         self.refs: List[str] = []
@@ -63,13 +73,15 @@ class _Section:
 
 class _Reader:
     def __init__(self, text: str, path: str, include_dir: Optional[str],
-                 files: Optional[Dict[str, Any]] = None) -> None:
+                 files: Optional[Dict[str, Any]] = None, merged: Optional[List[str]] = None) -> None:
         self.text = text
         self.pos = 0
         self.path = path
         self.include_dir = include_dir
         # When given: {"read": [paths], "missing": [patterns]}; a missing include is then recorded, not an error
         self.files = files
+        # Objects defined twice: collected here when given, a ConfError otherwise
+        self.merged = merged
 
     def peek(self) -> str:
         return self.text[self.pos:self.pos + 1]
@@ -132,12 +144,29 @@ class _Reader:
 
     def _child(self, section: _Section, name: str, child: _Section) -> None:
         """Read CHILD's body (after its '{') and merge it into SECTION as NAME."""
+        child.path, child.origin = section.path + (name,), self.path
         self.body(child, top=False)
         existing = section.sections.get(name)
         if existing is None:
             section.sections[name] = child
+            return
+        # 'connections { a {} }' twice is fine; 'a' in both is an object defined twice
+        if len(child.path) == 2:
+            twice = [(existing, child)]
+        elif len(child.path) == 1:
+            twice = [(existing.sections[key], body) for key, body in child.sections.items() if key in existing.sections]
         else:
-            existing.merge(child)
+            twice = []
+        if child.path[0] in OBJECT_SECTIONS:
+            for first, again in twice:
+                self._defined_twice(first, again)
+        existing.merge(child)
+
+    def _defined_twice(self, first: _Section, again: _Section) -> None:
+        where = "%s: defined in %s and again in %s" % (".".join(again.path), first.origin, again.origin)
+        if self.merged is None:
+            raise ConfError(where + " (swanctl would silently merge the two; define it once)")
+        self.merged.append(where)
 
     def include_follows(self) -> bool:
         """After the name 'include': an include statement, not a key or section? (the lexer's
@@ -195,7 +224,7 @@ class _Reader:
                         included = handle.read()
                     if self.files is not None:
                         self.files["read"].append(match)
-                    _Reader(included, match, os.path.dirname(match), self.files).body(section, top=True)
+                    _Reader(included, match, os.path.dirname(match), self.files, self.merged).body(section, top=True)
                 continue
             self.skip()
             char = self.peek()
@@ -256,10 +285,11 @@ def _drop_unset(tree: Dict[str, Any]) -> Dict[str, Any]:
             for key, value in tree.items() if value is not None}
 
 
-def parse_text(text: str, path: str = "<swanctl.conf>", include_dir: Optional[str] = None) -> Dict[str, Any]:
+def parse_text(text: str, path: str = "<swanctl.conf>", include_dir: Optional[str] = None,
+               merged: Optional[List[str]] = None) -> Dict[str, Any]:
     """swanctl.conf TEXT as a tree of dicts and text values (ConfError on bad syntax)."""
     root = _Section()
-    _Reader(text, path, include_dir).body(root, top=True)
+    _Reader(text, path, include_dir, merged=merged).body(root, top=True)
     return _drop_unset(_resolve(root, root))
 
 
@@ -269,7 +299,7 @@ def parse_file(path: str) -> Dict[str, Any]:
         return parse_text(handle.read(), path, os.path.dirname(os.path.abspath(path)))
 
 
-def read_file(path: str) -> Tuple[Dict[str, Any], List[str], List[str]]:
+def read_file(path: str, merged: Optional[List[str]] = None) -> Tuple[Dict[str, Any], List[str], List[str]]:
     """The swanctl.conf at PATH as swanctl reads it: (tree, files read, missing includes).
 
     Unlike :func:`parse_file`, an include of a file that does not exist is skipped, as strongSwan does (its
@@ -280,7 +310,7 @@ def read_file(path: str) -> Tuple[Dict[str, Any], List[str], List[str]]:
     with open(path, encoding="utf-8") as handle:
         text = handle.read()
     root = _Section()
-    _Reader(text, path, os.path.dirname(path), files).body(root, top=True)
+    _Reader(text, path, os.path.dirname(path), files, merged).body(root, top=True)
     return _drop_unset(_resolve(root, root)), files["read"], files["missing"]
 
 

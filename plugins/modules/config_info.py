@@ -195,6 +195,15 @@ missing_includes:
   type: list
   elements: str
   sample: [/etc/swanctl/swanctl_base.conf]
+merged:
+  description:
+    - Connections, secrets, pools and authorities defined in two places (usually two files of C(conf.d/)), each
+      naming both places. swanctl merges the two definitions silently, and so does this module, which warns.
+      The C(from_swanctl_conf) filter, which makes a tree to apply, refuses such a file, naming both places.
+  returned: always
+  type: list
+  elements: str
+  sample: ["connections.gw: defined in /etc/swanctl/conf.d/a.conf and again in /etc/swanctl/conf.d/b.conf"]
 ignored:
   description: Other top-level names in the file, which swanctl does not load.
   returned: always
@@ -245,6 +254,8 @@ def main():
                     "(Ansible then keeps the result out of its output)" % result["secret_values_left_out"])
     for pattern in result["missing_includes"]:
         module.warn("%s: an include names %s, which does not exist; skipped, as swanctl does" % (result["path"], pattern))
+    for where in result["merged"]:
+        module.warn("%s; merged as swanctl does, define it once" % where)
     if result["pkcs12"]:
         module.warn("%d PKCS#12 containers in %s/pkcs12 are listed in 'pkcs12' only; the config module cannot load "
                     "them (extract the key and certificates)" % (len(result["pkcs12"]), result["swanctl_dir"]))

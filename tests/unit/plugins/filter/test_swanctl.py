@@ -39,7 +39,7 @@ secrets {
    eap-carol { secret = 'single quotes are text' }
 }
 pools { rw { addrs = 10.3.0.0/24 } }
-pools { rw { dns = 10.1.0.53 } }
+pools { v6 { addrs = fd00::/120 } }
 '''
 
 
@@ -54,7 +54,7 @@ def test_parse():
     assert gw["children"]["net"] == {"esp_proposals": "aes128gcm16", "local_ts": "10.1.0.0/16"}
     assert tree["secrets"]["ike-1"]["secret"] == 'a "quoted" secret # not a comment'
     assert tree["secrets"]["eap-carol"]["secret"] == "'single quotes are text'"
-    assert tree["pools"] == {"rw": {"addrs": "10.3.0.0/24", "dns": "10.1.0.53"}}
+    assert tree["pools"] == {"rw": {"addrs": "10.3.0.0/24"}, "v6": {"addrs": "fd00::/120"}}
 
 
 def test_include(tmp_path):

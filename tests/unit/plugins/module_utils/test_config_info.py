@@ -230,3 +230,15 @@ def test_module_fails_clearly(tmp_path, capsys):
     result = run_module(capsys, {"path": str(tmp_path / "none.conf")})
     assert result["failed"] and result["msg"] == "%s: no such file" % (tmp_path / "none.conf")
     assert "Traceback" not in json.dumps(result)
+
+
+def test_module_warns_about_objects_defined_twice(tmp_path, capsys):
+    (tmp_path / "conf.d").mkdir()
+    (tmp_path / "conf.d" / "a.conf").write_text("pools { p { addrs = 10.0.0.0/24 } }\n")
+    (tmp_path / "conf.d" / "b.conf").write_text("pools { p { dns = 10.0.0.53 } }\n")
+    (tmp_path / "swanctl.conf").write_text("include conf.d/*.conf\n")
+    result = run_module(capsys, {"path": str(tmp_path / "swanctl.conf")})
+    assert result["pools"] == {"p": {"addrs": "10.0.0.0/24", "dns": "10.0.0.53"}}
+    assert result["merged"] == ["pools.p: defined in %s and again in %s" % (tmp_path / "conf.d" / "a.conf",
+                                                                            tmp_path / "conf.d" / "b.conf")]
+    assert "pools.p: defined in" in json.dumps(result["warnings"])

@@ -253,3 +253,36 @@ def test_corpus_roundtrip():
         # read as swanctl does: a few files include a swanctl_base.conf the corpus does not have (skipped)
         tree, _read, _missing = read_file(str(path))
         assert parse_text(render(tree), str(path)) == tree, path.name
+
+
+def test_object_defined_twice_names_both_places(tmp_path):
+    (tmp_path / "conf.d").mkdir()
+    (tmp_path / "conf.d" / "a.conf").write_text("connections { gw { version = 2 } }\n")
+    (tmp_path / "conf.d" / "b.conf").write_text("connections { gw { mobike = no } }\n")
+    (tmp_path / "swanctl.conf").write_text("include conf.d/*.conf\n")
+    with pytest.raises(ConfError, match=r"connections\.gw: defined in .*/conf\.d/a\.conf and again in "
+                                        r".*/conf\.d/b\.conf \(swanctl would silently merge"):
+        parse_file(str(tmp_path / "swanctl.conf"))
+    merged = []
+    tree = parse_file_merging(tmp_path / "swanctl.conf", merged)
+    assert tree == {"connections": {"gw": {"version": "2", "mobike": "no"}}}
+    assert merged == ["connections.gw: defined in %s and again in %s" % (tmp_path / "conf.d" / "a.conf",
+                                                                          tmp_path / "conf.d" / "b.conf")]
+
+
+@pytest.mark.parametrize("text", [
+    "connections { gw { local { auth = psk } } }\nconnections { other { } }\n",  # the top-level section twice
+    "connections { gw { local { auth = psk }\nlocal { id = a } } }\n",  # a sub-section of one object twice
+    "pools { } pools { p { addrs = 10.0.0.0/24 } }\n",
+])
+def test_merging_below_and_above_objects_is_fine(text):
+    assert parse_text(text)
+
+
+def test_object_defined_twice_in_one_text():
+    with pytest.raises(ConfError, match=r"^secrets\.ike-a: defined in <swanctl\.conf> and again in <swanctl\.conf>"):
+        parse_text("secrets { ike-a { secret = x } }\nsecrets { ike-a { id = y } }\n")
+
+
+def parse_file_merging(path, merged):
+    return read_file(str(path), merged)[0]
