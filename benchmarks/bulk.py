@@ -9,7 +9,9 @@ For each size N (default 1000 and 5000) it generates N connections, each with it
 fresh daemons (root network namespace, loopback only, explicit plugin list, started by the test harness):
 
 * ``ansible-playbook`` with one ``strongswan.vici.config`` task: first apply, unchanged rerun, and a purge
-  of N/5 connections and their secrets (1000 of 5000);
+  of N/5 connections and their secrets (1000 of 5000); the task reads the tree from a file on the managed
+  host (``src``, JSON or swanctl.conf: ``--route src-json`` / ``src-conf``) or takes it as arguments from a
+  vars file (``--route args``);
 * ``swanctl --load-all`` of the same tree (written with the collection's swanctl.conf renderer): first,
   and again unchanged;
 * the module's peak RSS (the Python process that runs the module, measured through a wrapper interpreter).
@@ -17,7 +19,7 @@ fresh daemons (root network namespace, loopback only, explicit plugin list, star
 Optionally (``--loop N``) a loop of ``strongswan.vici.connection`` over N connections, the figure the
 issue started from. Prints the times and the ratios; nothing is asserted.
 
-usage: .venv/bin/python benchmarks/bulk.py [--sizes 1000,5000] [--loop 100]
+usage: .venv/bin/python benchmarks/bulk.py [--sizes 1000,5000] [--route src-json|src-conf|args] [--loop 100]
 """
 
 from __future__ import annotations
@@ -135,7 +137,25 @@ def timed_swanctl(daemon, conf):
     return elapsed
 
 
-def measure(size, collections, base):
+def tree_tasks(route, workdir, tree, smaller, collections, socket):
+    """The config task's arguments for the whole tree and for the purge, by ROUTE; writes the files they name."""
+    if route == "args":
+        write_tree(os.path.join(workdir, "tree.json"), {"tree_all": tree, "tree_rest": smaller})
+        return ({"socket": socket, "connections": "{{ tree_all.connections }}", "secrets": "{{ tree_all.secrets }}"},
+                {"socket": socket, "connections": "{{ tree_rest.connections }}", "secrets": "{{ tree_rest.secrets }}",
+                 "purge": True})
+    write_tree(os.path.join(workdir, "tree.json"), {})  # the playbook's (empty) vars file
+    if route == "src-json":
+        write_tree(os.path.join(workdir, "all.json"), tree)
+        write_tree(os.path.join(workdir, "rest.json"), smaller)
+        paths = os.path.join(workdir, "all.json"), os.path.join(workdir, "rest.json")
+    else:
+        paths = (swanctl_dir(os.path.join(workdir, "src-all"), tree, collections),
+                 swanctl_dir(os.path.join(workdir, "src-rest"), smaller, collections))
+    return {"socket": socket, "src": paths[0]}, {"socket": socket, "src": paths[1], "purge": True}
+
+
+def measure(size, collections, base, route):
     workdir = tempfile.mkdtemp(prefix="bulk-%d-" % size, dir=base)
     purged = size // 5
     tree = gateway(size)
@@ -145,12 +165,9 @@ def measure(size, collections, base):
     theirs = Charon(os.path.join(workdir, "b"), name="b", log_level=0).start()
     try:
         runner = Runner(workdir, collections, ours.socket_uri)
-        write_tree(os.path.join(workdir, "tree.json"), {"tree_all": tree, "tree_rest": smaller})
-        apply_all = runner.playbook("apply", {"name": "gateway", "strongswan.vici.config": {
-            "socket": ours.socket_uri, "connections": "{{ tree_all.connections }}", "secrets": "{{ tree_all.secrets }}"}})
-        purge = runner.playbook("purge", {"name": "gateway", "strongswan.vici.config": {
-            "socket": ours.socket_uri, "connections": "{{ tree_rest.connections }}", "secrets": "{{ tree_rest.secrets }}",
-            "purge": True}})
+        args_all, args_rest = tree_tasks(route, workdir, tree, smaller, collections, ours.socket_uri)
+        apply_all = runner.playbook("apply", {"name": "gateway", "strongswan.vici.config": args_all})
+        purge = runner.playbook("purge", {"name": "gateway", "strongswan.vici.config": args_rest})
         figures["first apply"], rss_first, changed_first = runner.run(apply_all)
         figures["  of which module"] = runner.module_time
         figures["unchanged rerun"], rss_again, changed_again = runner.run(apply_all)
@@ -190,14 +207,18 @@ def loop_reference(count, collections, base):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--sizes", default="1000,5000", help="comma-separated numbers of connections")
+    parser.add_argument("--route", choices=("src-json", "src-conf", "args"), default="src-json",
+                        help="how the config task gets the tree: a file on the managed host (JSON or swanctl.conf, "
+                             "option src) or task arguments from a vars file")
     parser.add_argument("--loop", type=int, default=0, help="also time a loop of the connection module over N")
     args = parser.parse_args()
     collections = stage()
     base = tempfile.mkdtemp(prefix="svici-bulk-", dir="/tmp")
     try:
         for size in [int(text) for text in args.sizes.split(",") if text]:
-            figures = measure(size, collections, base)
-            print("N = %d connections, each with its own PSK" % size)
+            figures = measure(size, collections, base, args.route)
+            print("N = %d connections, each with its own PSK (route %s; load average %s)" % (
+                size, args.route, " ".join("%.1f" % value for value in os.getloadavg())))
             for key, value in figures.items():
                 print("  %-22s %8.2f%s" % (key.rstrip(), value, "" if "MB" in key else " s"))
             purge_key = next(key for key in figures if key.startswith("purge"))

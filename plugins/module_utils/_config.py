@@ -30,6 +30,7 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tu
 from ._authority import AuthorityKind, authority_message
 from ._base import _state_sentence
 from ._certificates import CERT_TYPES, CertificateKind, certificate_message, certificate_name, read_certificate_data
+from ._config_src import SourceError, read_source, source_format
 from ._connection import ConnectionKind
 from ._credentials import SharedSecretKind, shared_secret_message
 from ._input import InputError
@@ -371,12 +372,12 @@ def pool_references(connections: Mapping[str, Any], pools: Optional[Mapping[str,
 # -- the tree ---------------------------------------------------------------------------------------
 
 
-def split_tree(tree: Mapping[str, Any]) -> Dict[str, Any]:
-    """The sections of a whole swanctl.conf tree (from_swanctl_conf's output), checked."""
+def split_tree(tree: Mapping[str, Any], prefix: str = "tree.") -> Dict[str, Any]:
+    """The sections of a whole swanctl.conf tree (from_swanctl_conf's output), checked; PREFIX names it in errors."""
     sections: Dict[str, Any] = {}
     for key, value in tree.items():
         if key not in SWANCTL_SECTIONS:
-            raise InputError("tree.%s: unknown top-level section; swanctl.conf has %s" % (key, ", ".join(SWANCTL_SECTIONS)))
+            raise InputError("%s%s: unknown top-level section; swanctl.conf has %s" % (prefix, key, ", ".join(SWANCTL_SECTIONS)))
         sections[key] = value if value is not None else {}
     return sections
 
@@ -669,13 +670,23 @@ def secret_values(params: Mapping[str, Any]) -> List[str]:
 
 
 def tree_params(params: Mapping[str, Any]) -> Dict[str, Any]:
-    """The module's arguments with ``tree`` (a whole swanctl.conf tree) split into its sections."""
+    """The module's arguments with ``tree`` or the file ``src`` (a whole swanctl.conf tree) split into its sections."""
     merged = dict(params)
-    if params.get("tree") is not None:
+    if params.get("src"):
+        src = params["src"]
+        fmt = source_format(src, params.get("src_format") or "auto")
+        try:
+            tree = read_source(src, fmt)
+        except SourceError as error:
+            raise InputError(str(error)) from None
+        if merged.get("swanctl_dir") is None and fmt == "swanctl_conf":
+            # As swanctl --file: relative file names are in the folders beside the swanctl.conf read.
+            merged["swanctl_dir"] = os.path.dirname(os.path.abspath(src))
+        merged.update(split_tree(tree, "src %s: " % src))
+    elif params.get("tree") is not None:
         if not isinstance(params["tree"], Mapping):
             raise InputError("tree: expected a dictionary (from_swanctl_conf's output), got %s" % type(params["tree"]).__name__)
-        for key, value in split_tree(params["tree"]).items():
-            merged[key] = value
+        merged.update(split_tree(params["tree"]))
     return merged
 
 
@@ -726,17 +737,24 @@ def _run(vici: Any) -> None:
     except InputError as error:
         fail(str(error))
         return
+    # The values of a tree read from src are not among the arguments: scrub them as well.
+    scrub.extend(secret_values(merged))
+    where = "src %s: " % params["src"] if params.get("src") else ""
     session = vici.session
     ledger = Ledger.for_session(session, read_only=vici.check_mode)
     try:
         desired = desired_tree(merged, ledger)
     except InputError as error:
-        fail(str(error))
+        fail(where + str(error))
         return
     for warning in desired.warnings:
         vici.module.warn(warning)
 
     persist = params.get("persist")
+    if persist and params.get("src") and os.path.realpath(persist) == os.path.realpath(params["src"]):
+        fail("persist: %s is the src file itself; persist writes the tree rendered anew (comments and includes "
+             "lost), so name another file (typically in conf.d/)" % persist)
+        return
     text = text_digest = on_disk = None
     state = "unknown"
     if persist:

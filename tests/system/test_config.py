@@ -320,3 +320,95 @@ def test_credentials_authorities_and_key_purge(charon, ledger, tmp_path):
         assert len(vici.get_keys()["keys"]) == 1
         assert vici.get_authorities()["authorities"] == []
     assert run(charon.socket_uri, ledger, purge=True, **smaller)["changed"] is False
+
+
+def _render(data):
+    from ansible_collections.strongswan.vici.plugins.module_utils._swanctl_conf import render  # pylint: disable=import-outside-toplevel
+    return render(data)
+
+
+def test_src_file_instead_of_arguments(charon, ledger, tmp_path):
+    """src: the tree read on the managed host (JSON, swanctl.conf, YAML) converges as the inline tree does."""
+    as_json = tmp_path / "gateway.json"
+    as_json.write_text(json.dumps(tree()))
+    conf_dir = tmp_path / "swanctl"
+    conf_dir.mkdir()
+    (conf_dir / "swanctl.conf").write_text("include conf.d/*.conf\n")
+    (conf_dir / "conf.d").mkdir()
+    (conf_dir / "conf.d" / "gw.conf").write_text(_render(tree()))
+    with ViciProxy(tmp_path / "p.vici", charon.socket_path) as proxy:
+        check = run(proxy.uri, ledger, check=True, src=str(as_json))
+        assert check["changed"] is True and check["sections"]["connections"]["added"] == ["c1", "c2", "c3"], check
+        assert set(proxy.commands) <= READ_ONLY, proxy.commands
+        assert daemon_state(charon.socket_uri) == {"conns": [], "shared": [], "pools": []}
+
+        proxy.clear()
+        real = run(proxy.uri, ledger, src=str(as_json))
+        assert real["changed"] is True and real["sections"] == check["sections"], real
+        assert daemon_state(charon.socket_uri) == {"conns": ["c1", "c2", "c3"], "shared": ["ike-c1", "ike-c2", "ike-c3"],
+                                                   "pools": ["rw"]}
+        assert [name for name in proxy.commands if name.startswith("load-")] == (
+            ["load-shared"] * 3 + ["load-pool"] + ["load-conn"] * 3), proxy.commands
+
+        # The same tree as swanctl.conf (with an include) and as the inline tree: nothing to do, nothing sent.
+        proxy.clear()
+        _result, again = runs(proxy.uri, ledger, {"src": str(as_json)}, {"src": str(conf_dir / "swanctl.conf")},
+                              {"tree": tree()})
+        for result in again:
+            assert result["changed"] is False, result
+            assert result["sections"]["connections"]["unchanged"] == ["c1", "c2", "c3"], result
+        assert set(proxy.commands) <= READ_ONLY, proxy.commands
+    assert PSK not in json.dumps([check, real, again])
+    assert "src" in real["invocation"]["module_args"]
+
+
+def test_src_purge_yaml_and_bad_files(charon, ledger, tmp_path):
+    uri = charon.socket_uri
+    yaml = pytest.importorskip("yaml")
+    whole, smaller = tmp_path / "whole.yml", tmp_path / "smaller.yaml"
+    whole.write_text(yaml.safe_dump(tree(3)))
+    small = tree(2)
+    small.pop("pools")  # not in the file: not managed, the pool stays
+    smaller.write_text(yaml.safe_dump(small))
+    bad_section, broken, persisted = tmp_path / "bad.json", tmp_path / "broken.conf", tmp_path / "gw.conf"
+    bad_section.write_text(json.dumps({"connections": {}, "conections": {}}))
+    broken.write_text("connections {\n  c1 {\n")
+    persisted.write_text("")
+    _result, tasks = runs(uri, ledger,
+                          {"src": str(whole)},
+                          {"src": str(smaller), "purge": True, "_check": True},
+                          {"src": str(smaller), "purge": True},
+                          {"src": str(bad_section)},
+                          {"src": str(broken)},
+                          {"src": str(tmp_path / "missing.json")},
+                          {"src": str(whole), "connections": {}},
+                          {"src": str(persisted), "persist": str(persisted)},
+                          {"src": str(whole), "src_format": "json"})
+    assert tasks[0]["changed"] is True, tasks[0]
+    assert tasks[1]["sections"]["connections"]["removed"] == ["c3"], tasks[1]
+    assert tasks[2]["sections"] == tasks[1]["sections"], tasks[2]
+    assert "pools" not in tasks[2]["sections"]
+    assert tasks[3]["failed"] and tasks[3]["msg"].startswith("src %s: conections: unknown top-level section" % bad_section), tasks[3]
+    assert tasks[4]["failed"] and str(broken) in tasks[4]["msg"], tasks[4]
+    assert tasks[5]["failed"] and "missing.json" in tasks[5]["msg"], tasks[5]
+    assert tasks[6]["failed"] and "mutually exclusive" in tasks[6]["msg"], tasks[6]
+    assert tasks[7]["failed"] and "is the src file itself" in tasks[7]["msg"], tasks[7]
+    assert tasks[8]["failed"] and "not valid JSON" in tasks[8]["msg"], tasks[8]
+    assert daemon_state(uri) == {"conns": ["c1", "c2"], "shared": ["ike-c1", "ike-c2"], "pools": ["rw"]}
+    assert PSK not in json.dumps(tasks)
+
+
+def test_src_swanctl_conf_files_relative_to_it(charon, ledger, tmp_path):
+    """A relative file in a swanctl.conf src is in the folders beside it, as swanctl --file reads it."""
+    directory = tmp_path / "swanctl"
+    (directory / "x509ca").mkdir(parents=True)
+    with open(directory / "ca.key", "wb") as out:
+        subprocess.run(["pki", "--gen", "--type", "ecdsa", "--size", "256", "--outform", "pem"], check=True,
+                       stdout=out, timeout=60)
+    with open(directory / "x509ca" / "ca.pem", "wb") as out:
+        subprocess.run(["pki", "--self", "--ca", "--in", str(directory / "ca.key"), "--type", "ecdsa", "--dn",
+                        "CN=src test CA", "--outform", "pem"], check=True, stdout=out, timeout=60)
+    (directory / "swanctl.conf").write_text("authorities {\n   ca {\n      cacert = ca.pem\n   }\n}\n")
+    done = run(charon.socket_uri, ledger, src=str(directory / "swanctl.conf"))
+    assert done["changed"] is True and done["sections"]["authorities"]["added"] == ["ca"], done
+    assert run(charon.socket_uri, ledger, src=str(directory / "swanctl.conf"))["changed"] is False

@@ -1,0 +1,70 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, strongswan.vici contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The config module's ``src``: a gateway tree read from a file on the managed host. PRIVATE to the collection.
+
+Why a file: a tree of thousands of objects passed as task arguments costs ansible-core far more than the
+module's own work (templating, tagging and copying every value on the controller, JSON transfer, argument
+validation and copies in the module). A path is one short string; the tree is read here, on the managed host.
+
+Formats: swanctl.conf (with its includes, read as swanctl reads them), or JSON / YAML holding the same tree
+as the ``tree`` option (``from_swanctl_conf``'s output). Standard library only, except YAML, which needs PyYAML
+on the managed host and is imported only when a YAML file is read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Dict
+
+from ._swanctl_conf import ConfError, read_file
+
+FORMATS = ("auto", "swanctl_conf", "json", "yaml")
+_EXTENSIONS = {".json": "json", ".yml": "yaml", ".yaml": "yaml"}
+
+
+class SourceError(ValueError):
+    """The file cannot be read as a tree; the message names the file."""
+
+
+def source_format(path: str, wanted: str = "auto") -> str:
+    """The format to read PATH in: WANTED, or for ``auto`` by extension (.json, .yml/.yaml, else swanctl.conf)."""
+    if wanted != "auto":
+        return wanted
+    return _EXTENSIONS.get(os.path.splitext(path)[1].lower(), "swanctl_conf")
+
+
+def read_source(path: str, wanted: str = "auto") -> Dict[str, Any]:
+    """The tree in the file at PATH (its top-level sections, unchecked: the caller checks them as ``tree``)."""
+    fmt = source_format(path, wanted)
+    try:
+        if fmt == "swanctl_conf":
+            tree, _files, _missing = read_file(path)
+        else:
+            with open(path, encoding="utf-8") as handle:
+                tree = json.load(handle) if fmt == "json" else _yaml(handle)
+    except ConfError as error:
+        raise SourceError("src: %s" % error) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise SourceError("src: cannot read %s (or a file it includes): %s" % (path, error)) from None
+    except ValueError as error:  # json.JSONDecodeError, and yaml's errors re-raised as ValueError
+        raise SourceError("src: %s is not valid %s: %s" % (path, fmt.upper(), error)) from None
+    if tree is None:
+        return {}
+    if not isinstance(tree, dict):
+        raise SourceError("src: %s must hold a dictionary of swanctl.conf sections, not %s" % (path, type(tree).__name__))
+    return tree
+
+
+def _yaml(handle: Any) -> Any:
+    try:
+        import yaml  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        raise SourceError("src: reading YAML needs PyYAML on the managed host; use JSON or swanctl.conf, or "
+                          "install it (python3-yaml)") from None
+    try:
+        return yaml.safe_load(handle)
+    except yaml.YAMLError as error:
+        raise ValueError(str(error)) from None
