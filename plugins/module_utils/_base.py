@@ -12,13 +12,14 @@ sockets or bytes.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
 from ._diagnose import transport_problem
 from ._input import InputError, check_request, check_text
 from ._state import ABSENT, RESTORED, UNCHANGED, ApplyError, Change, Item, Kind, Ledger, LedgerError, apply, plan
+from ._text import NestingError
 from .vici.errors import (
     ViciCommandFailed,
     ViciCommandUnknown,
@@ -31,7 +32,7 @@ from .vici.errors import (
     ViciValueError,
 )
 from .vici.session import Session
-from .vici.transport import DEFAULT_URI, check_timeout
+from .vici.transport import DEFAULT_URI, Endpoint, check_timeout
 
 VICI_COMMON_ARGS: Dict[str, Dict[str, Any]] = {
     "socket": {"type": "str", "default": DEFAULT_URI, "fallback": (env_fallback, ["STRONGSWAN_VICI_SOCKET"])},
@@ -46,12 +47,12 @@ def vici_argument_spec(**module_args: Any) -> Dict[str, Any]:
     return spec
 
 
-def describe_error(error: ViciError, socket_uri: str) -> str:
-    """One sentence a user can act on, for any client error."""
+def describe_error(error: ViciError, socket_uri: str, endpoint: Optional[Endpoint] = None) -> str:
+    """One sentence a user can act on, for any client error (``endpoint``: the open session's, if any)."""
     if isinstance(error, ViciTimeoutError):
         return "%s. Raise the 'timeout' option if the daemon is just slow." % error
     if isinstance(error, ViciTransportError):
-        return transport_problem(str(error), socket_uri)
+        return transport_problem(str(error), socket_uri, endpoint)
     if isinstance(error, ViciProtocolError):
         if str(error).startswith("message of "):
             # Raised before sending (transport.send_segment): our own limit, not something the daemon did.
@@ -64,52 +65,6 @@ def describe_error(error: ViciError, socket_uri: str) -> str:
     if isinstance(error, (ViciCommandFailed, ViciCommandUnknown, ViciEventUnknown)):
         return str(error)
     return "VICI error: %s" % error
-
-
-# The deepest nesting of dicts and lists to_text() converts. A decoded message is at most
-# MAX_DEPTH (64) sections deep; the margin covers lists of messages and the lists inside them.
-MAX_TEXT_DEPTH = 100
-
-
-class NestingError(ValueError):
-    """A value nests deeper than the walkers of the collection accept."""
-
-
-def to_text(value: Any, max_depth: int = MAX_TEXT_DEPTH) -> Any:
-    """A decoded message as text only: values that are not UTF-8 become hex.
-
-    Iterative, and refuses (:class:`NestingError`) dicts and lists nested
-    deeper than ``max_depth``: the result is later serialised by code that
-    recurses (``json``), so a depth bound keeps every later step safe too.
-    """
-    if not isinstance(value, (bytes, dict, list)):
-        return value
-    if isinstance(value, bytes):
-        return value.hex()
-    root: Any = {} if isinstance(value, dict) else []
-    # (source container, converted container, depth of the source)
-    pending: List[Tuple[Any, Any, int]] = [(value, root, 1)]
-    while pending:
-        source, target, depth = pending.pop()
-        if depth > max_depth:
-            raise NestingError("the value nests more than %d levels deep" % max_depth)
-        entries: Iterable[Tuple[Any, Any]] = source.items() if isinstance(source, dict) else enumerate(source)
-        for key, item in entries:
-            if isinstance(item, bytes):
-                item = item.hex()
-            elif isinstance(item, dict):
-                child: Any = {}
-                pending.append((item, child, depth + 1))
-                item = child
-            elif isinstance(item, list):
-                child = []
-                pending.append((item, child, depth + 1))
-                item = child
-            if isinstance(target, dict):
-                target[key] = item
-            else:
-                target.append(item)
-    return root
 
 
 def check_seconds(params: Mapping[str, Any], name: str, allow_zero: bool = False) -> Optional[str]:
@@ -198,7 +153,7 @@ class ViciModule:
 
     def fail_from(self, error: ViciError, context: str = "", suffix: str = "", **details: Any) -> None:
         """Fail with a message for ``error``, prefixed with what we were doing (and ``suffix`` appended)."""
-        msg = describe_error(error, self.params["socket"])
+        msg = describe_error(error, self.params["socket"], self._session.endpoint if self._session is not None else None)
         if context:
             msg = "%s: %s" % (context, msg)
         msg += suffix

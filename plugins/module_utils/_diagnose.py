@@ -16,8 +16,10 @@ import os
 import pwd
 import socket
 import stat
+from typing import Optional
+
 from .vici.errors import ViciTransportError
-from .vici.transport import parse_uri
+from .vici.transport import Endpoint, parse_uri
 
 _KINDS = (
     (stat.S_ISDIR, "a directory"),
@@ -50,14 +52,20 @@ def _kind(mode: int) -> str:
     return "not a socket"
 
 
-def transport_problem(message: str, socket_uri: str) -> str:
-    """The sentence for a ViciTransportError with text ``message`` while using ``socket_uri``."""
+def transport_problem(message: str, socket_uri: str, endpoint: Optional[Endpoint] = None) -> str:
+    """The sentence for a ViciTransportError with text ``message`` while using ``socket_uri``.
+
+    ``endpoint`` is the URI as the open session parsed it (``Session.endpoint``); without a session (the
+    connection failed) the URI is parsed here.
+    """
     generic = "%s. Is charon running with the vici plugin, and is 'socket' (%s) right?" % (message, socket_uri)
-    try:
-        family, address = parse_uri(socket_uri)
-    except ViciTransportError:
-        # A syntax error in the option: the daemon has nothing to do with it.
-        return "socket: %s" % message
+    if endpoint is None:
+        try:
+            endpoint = parse_uri(socket_uri)
+        except ViciTransportError:
+            # A syntax error in the option: the daemon has nothing to do with it.
+            return "socket: %s" % message
+    family, address = endpoint
     if family != socket.AF_UNIX or not isinstance(address, str):
         return generic
     path = address

@@ -14,50 +14,27 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, List
 
-from ._base import to_text
 from ._pki.pem import der_to_pem
 from ._pki.x509 import describe_certificate
+from ._sa import ike_sa_list
+from ._text import printable
 from .vici.errors import ViciCommandFailed
 from .vici.session import Session
 
 Result = Dict[str, Any]
-
-CHEAP_SUBJECTS = ("version", "stats", "conns", "sas")
-
 
 def _named(events: List[Dict[str, Any]]) -> Dict[str, Any]:
     """Merge ``{name: body}`` stream events into one dict; the first of a repeated name wins."""
     merged: Dict[str, Any] = {}
     for event in events:
         for name, body in event.items():
-            merged.setdefault(name, to_text(body))
+            merged.setdefault(name, printable(body))
     return merged
-
-
-def ike_sa_list(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    """list-sa events as a list of IKE_SAs, each with its ``name`` and a ``child_sas`` list.
-
-    Parts that are not sections where the daemon sends sections (a broken or
-    hostile peer) are left out rather than crash the conversion.
-    """
-    sas = []
-    for event in events:
-        for name, body in event.items():
-            sa = {"name": name}
-            if not isinstance(body, dict):
-                body = {}
-            sa.update((key, to_text(value)) for key, value in body.items() if key != "child-sas")
-            children = body.get("child-sas")
-            if not isinstance(children, dict):
-                children = {}
-            sa["child_sas"] = [to_text(child) for child in children.values() if isinstance(child, dict)]
-            sas.append(sa)
-    return sas
 
 
 def certificate_entry(event: Dict[str, Any]) -> Dict[str, Any]:
     """A list-cert event with its DER as PEM, plus names and validity where readable."""
-    entry = {key: to_text(value) for key, value in event.items() if key != "data"}
+    entry = {key: printable(value) for key, value in event.items() if key != "data"}
     data = event.get("data", b"")
     der = data.encode("utf-8") if isinstance(data, str) else data
     cert_type = str(event.get("type", ""))
@@ -76,11 +53,11 @@ def certificate_entry(event: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def gather_version(session: Session, options: Dict[str, Any]) -> Result:
-    return {"version": to_text(session.version())}
+    return {"version": printable(session.version())}
 
 
 def gather_stats(session: Session, options: Dict[str, Any]) -> Result:
-    return {"stats": to_text(session.stats())}
+    return {"stats": printable(session.stats())}
 
 
 def gather_conns(session: Session, options: Dict[str, Any]) -> Result:
@@ -104,7 +81,7 @@ def gather_authorities(session: Session, options: Dict[str, Any]) -> Result:
 
 
 def gather_pools(session: Session, options: Dict[str, Any]) -> Result:
-    return {"pools": to_text(session.get_pools(leases=options.get("pool_leases", False)))}
+    return {"pools": printable(session.get_pools(leases=options.get("pool_leases", False)))}
 
 
 def gather_keys(session: Session, options: Dict[str, Any]) -> Result:
@@ -116,7 +93,7 @@ def gather_shared(session: Session, options: Dict[str, Any]) -> Result:
 
 
 def gather_algorithms(session: Session, options: Dict[str, Any]) -> Result:
-    return {"algorithms": to_text(session.get_algorithms())}
+    return {"algorithms": printable(session.get_algorithms())}
 
 
 def gather_counters(session: Session, options: Dict[str, Any]) -> Result:
@@ -125,7 +102,7 @@ def gather_counters(session: Session, options: Dict[str, Any]) -> Result:
     except ViciCommandFailed as error:
         # Without the counters plugin the daemon answers success=no: report, don't fail.
         return {"counters": {}, "warnings": ["counters are not available: %s" % error.errmsg]}
-    return {"counters": to_text(reply.get("counters", {}))}
+    return {"counters": printable(reply.get("counters", {}))}
 
 
 GATHERERS: Dict[str, Callable[[Session, Dict[str, Any]], Result]] = {
@@ -154,3 +131,11 @@ def gather(session: Session, subjects: List[str], options: Dict[str, Any]) -> Re
             result["warnings"].extend(part.pop("warnings", []))
             result.update(part)
     return result
+
+
+def run(vici: Any) -> None:
+    """The info module's body, for ``ViciModule.run``: gather, warn, exit without change."""
+    result = gather(vici.session, vici.params["gather"], vici.params)
+    for warning in result.pop("warnings"):
+        vici.module.warn(warning)
+    vici.exit(changed=False, **result)

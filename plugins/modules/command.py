@@ -121,16 +121,8 @@ vici_errmsg:
   type: str
 """
 
-from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule, to_text
-from ansible_collections.strongswan.vici.plugins.module_utils._input import InputError, check_request
-from ansible_collections.strongswan.vici.plugins.module_utils._runtime import (
-    default_event,
-    is_read_only,
-    masked_request,
-    run_command,
-    secret_values,
-)
-from ansible_collections.strongswan.vici.plugins.module_utils.vici.errors import ViciCommandFailed
+from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule
+from ansible_collections.strongswan.vici.plugins.module_utils._command import run
 
 
 def main():
@@ -142,34 +134,6 @@ def main():
             "event": {"type": "str"},
         }
     )
-
-    def run(vici):
-        command, message = vici.params["command"], vici.params["request"] or {}
-        # no_log made every value of the request a no_log value ("yes", "2", a connection name...), which would
-        # mask them wherever they appear in the reply. Keep only the secrets, and show a masked copy of the
-        # request in the result (invocation) instead of nothing.
-        vici.module.no_log_values.clear()
-        vici.module.no_log_values.update(secret_values(command, message))
-        vici.params["request"] = masked_request(command, message)
-        try:
-            check_request(command, message, "request")
-        except InputError as error:
-            vici.fail(str(error))
-        event = vici.params["event"]
-        if event is None:
-            event = default_event(command)
-        read_only = is_read_only(command)
-        if vici.check_mode:
-            if not read_only:
-                vici.exit(changed=True, skipped_in_check_mode=True)
-        try:
-            response, events = run_command(vici.session, command, message, event or None)
-        except ViciCommandFailed as error:
-            vici.fail_from(error, response=to_text(error.response), events=to_text(error.events))
-        result = {"response": to_text(response), "events": to_text(events)}
-        if vici.check_mode:
-            result["skipped_in_check_mode"] = False
-        vici.exit(changed=not read_only, **result)
 
     module.run(run)
 

@@ -147,7 +147,7 @@ counters:
 """
 
 from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule
-from ansible_collections.strongswan.vici.plugins.module_utils._info import GATHERERS, gather
+from ansible_collections.strongswan.vici.plugins.module_utils._info import GATHERERS, run
 
 
 def main():
@@ -162,12 +162,6 @@ def main():
             "pool_leases": {"type": "bool", "default": False},
         }
     )
-
-    def run(vici):
-        result = gather(vici.session, vici.params["gather"], vici.params)
-        for warning in result.pop("warnings"):
-            vici.module.warn(warning)
-        vici.exit(changed=False, **result)
 
     module.run(run)
 

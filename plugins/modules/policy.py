@@ -87,8 +87,7 @@ policy:
 """
 
 from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule
-from ansible_collections.strongswan.vici.plugins.module_utils._runtime import Target, config_problem, find_policy
-from ansible_collections.strongswan.vici.plugins.module_utils.vici.errors import ViciCommandFailed
+from ansible_collections.strongswan.vici.plugins.module_utils._policy import run
 
 
 def main():
@@ -99,44 +98,6 @@ def main():
             "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
         }
     )
-
-    def run(vici):
-        child, ike, state = vici.params["child"], vici.params["ike"], vici.params["state"]
-        session = vici.session
-        before = find_policy(session, child, ike)
-        action = "none"
-        if state == "present" and before is None:
-            # Say which name is wrong instead of the daemon's "configuration not found".
-            problem = config_problem(session, Target(ike, child))
-            if problem:
-                vici.fail("installing the policy of child '%s' failed: %s" % (child, problem))
-            action = "install"
-            if not vici.check_mode:
-                try:
-                    session.install(child, ike)
-                except ViciCommandFailed as error:
-                    vici.fail_from(error, context="installing the policy of child '%s'" % child)
-        elif state == "absent" and before is not None:
-            action = "uninstall"
-            if not vici.check_mode:
-                reply = session.uninstall(child, ike, check=False)
-                # "not found" means someone removed it since we looked: the goal is reached.
-                if reply.get("success") == "no" and "not found" not in str(reply.get("errmsg", "")):
-                    vici.fail("uninstalling the policy of child '%s' failed: %s" % (child, reply.get("errmsg", "")),
-                              vici_errmsg=str(reply.get("errmsg", "")))
-        if vici.check_mode:
-            # What list-policies would show, as far as it is known without installing.
-            predicted = {"key": "%s/%s" % (ike, child), "ike": ike, "child": child} if ike else {"child": child}
-            after = before if action == "none" else (predicted if action == "install" else None)
-        else:
-            after = find_policy(session, child, ike) if action != "none" else before
-        diff = {
-            "before_header": "policy of child %s" % child,
-            "after_header": "policy of child %s" % child,
-            "before": before or {},
-            "after": after or {},
-        }
-        vici.exit(changed=action != "none", diff=diff, action=action, policy=after or {})
 
     module.run(run)
 

@@ -195,16 +195,7 @@ vici_errmsg:
 """
 
 from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule
-from ansible_collections.strongswan.vici.plugins.module_utils._runtime import (
-    SaFailure,
-    Target,
-    sa_down,
-    sa_redirect,
-    sa_rekey,
-    sa_snapshot,
-    sa_up,
-    summarize,
-)
+from ansible_collections.strongswan.vici.plugins.module_utils._sa import run
 
 
 def main():
@@ -223,39 +214,6 @@ def main():
         required_if=[("state", "redirected", ("gateway",)), ("state", "redirected", ("ike", "peer_ip", "peer_id"), True)],
         seconds=("wait_timeout",),
     )
-
-    def run(vici):
-        params = vici.params
-        state = params["state"]
-        target = Target(params["ike"], params["child"])
-        if state != "redirected" and not (target.ike or target.child):
-            vici.fail("one of the following is required: ike, child")
-        before = sa_snapshot(vici.session, target) if vici.diff_mode else []
-        try:
-            if state == "up":
-                result = sa_up(vici.session, target, params["wait_timeout"], vici.check_mode)
-            elif state == "down":
-                result = sa_down(vici.session, target, params["wait_timeout"], params["force"], vici.check_mode)
-            elif state == "rekeyed":
-                result = sa_rekey(vici.session, target, params["reauth"], params["wait_timeout"], vici.check_mode)
-            else:
-                result = sa_redirect(vici.session, params["ike"], params["peer_ip"], params["peer_id"],
-                                     params["gateway"], vici.check_mode)
-        except SaFailure as failure:
-            details = {"log": failure.log, "vici_errmsg": failure.errmsg}
-            if failure.sas is not None:
-                details["sas"] = failure.sas
-            vici.fail(failure.msg, **details)
-        changed = result.pop("changed")
-        diff = None
-        if vici.diff_mode:
-            # SAs as "name[id] state, child{id} state" lines; in check mode the action still to come.
-            after = summarize(result["sas"], target) if not vici.check_mode else before
-            diff = {"before_header": target.describe(), "after_header": target.describe(),
-                    "before": {"sas": before}, "after": {"sas": after}}
-            if vici.check_mode and changed:
-                diff["after"]["would"] = result["action"]
-        vici.exit(changed=changed, diff=diff, **result)
 
     module.run(run)
 

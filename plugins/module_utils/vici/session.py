@@ -31,7 +31,7 @@ from .errors import (
     ViciTimeoutError,
     ViciTransportError,
 )
-from .transport import DEFAULT_URI, MAX_TIMEOUT, Deadline, FramedSocket, check_timeout
+from .transport import DEFAULT_URI, MAX_TIMEOUT, Deadline, Endpoint, FramedSocket, check_timeout, parse_uri
 from .wire import (
     CMD_REQUEST,
     CMD_RESPONSE,
@@ -121,7 +121,8 @@ class Session:
         self._backlog: Deque[Tuple[str, Message, int]] = collections.deque()
         self._backlog_bytes = 0
         self.dropped_events = 0
-        self._socket: Optional[FramedSocket] = FramedSocket.connect(uri, self.timeout)
+        self._endpoint = parse_uri(uri)
+        self._socket: Optional[FramedSocket] = FramedSocket.connect(uri, self.timeout, self._endpoint)
 
     # -- life cycle -------------------------------------------------------
 
@@ -130,6 +131,11 @@ class Session:
             self._socket.close()
             self._socket = None
         self._registered.clear()
+
+    @property
+    def endpoint(self) -> Endpoint:
+        """The socket URI, parsed: (family, address)."""
+        return self._endpoint
 
     @property
     def closed(self) -> bool:
@@ -585,8 +591,7 @@ class Session:
 
     def get_pools(self, leases: bool = False, name: Optional[str] = None) -> Message:
         message = options(name=name)
-        if leases:
-            message["leases"] = True
+        message.update(_flags(leases=leases))
         return self.call("get-pools", message)
 
     def get_algorithms(self) -> Message:
@@ -594,14 +599,12 @@ class Session:
 
     def get_counters(self, name: Optional[str] = None, all_: bool = False, check: bool = True) -> Message:
         message = options(name=name)
-        if all_:
-            message["all"] = True
+        message.update(_flags(all_=all_))
         return self.call("get-counters", message, check)
 
     def reset_counters(self, name: Optional[str] = None, all_: bool = False, check: bool = True) -> Message:
         message = options(name=name)
-        if all_:
-            message["all"] = True
+        message.update(_flags(all_=all_))
         return self.call("reset-counters", message, check)
 
 

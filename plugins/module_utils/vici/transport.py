@@ -22,7 +22,7 @@ import math
 import random
 import socket
 import time
-from typing import Any, Optional, Tuple, Union
+from typing import Any, NamedTuple, Optional, Tuple, Union
 
 from .errors import ViciProtocolError, ViciTimeoutError, ViciTransportError, ViciValueError
 from .wire import MAX_SEGMENT_SIZE
@@ -67,7 +67,14 @@ def check_timeout(value: Any, field: str = "timeout", allow_zero: bool = False, 
     return seconds
 
 
-def parse_uri(uri: str) -> Tuple[int, Union[str, Tuple[str, int]]]:
+class Endpoint(NamedTuple):
+    """A parsed socket URI: what ``socket.socket(family)`` and ``connect(address)`` take."""
+
+    family: int
+    address: Union[str, Tuple[str, int]]  # a UNIX socket's path, or (host, port)
+
+
+def parse_uri(uri: str) -> Endpoint:
     """Split a socket URI as swanctl --uri takes it into (family, address).
 
     ``unix:///path`` and ``unix://path`` name a UNIX socket (a bare absolute
@@ -76,7 +83,7 @@ def parse_uri(uri: str) -> Tuple[int, Union[str, Tuple[str, int]]]:
     if not isinstance(uri, str) or not uri:
         raise ViciTransportError("the socket URI is empty", str(uri))
     if uri.startswith("/"):
-        return socket.AF_UNIX, uri
+        return Endpoint(socket.AF_UNIX, uri)
     scheme, sep, rest = uri.partition("://")
     if not sep:
         raise ViciTransportError("socket URI '%s' has no scheme: use unix:///path or tcp://host:port" % uri, uri)
@@ -84,10 +91,10 @@ def parse_uri(uri: str) -> Tuple[int, Union[str, Tuple[str, int]]]:
     if scheme == "unix":
         if not rest:
             raise ViciTransportError("socket URI '%s' has no path" % uri, uri)
-        return socket.AF_UNIX, rest
+        return Endpoint(socket.AF_UNIX, rest)
     if scheme == "tcp":
         host, port = _split_host_port(rest, uri)
-        return (socket.AF_INET6 if ":" in host else socket.AF_INET), (host, port)
+        return Endpoint(socket.AF_INET6 if ":" in host else socket.AF_INET, (host, port))
     raise ViciTransportError("socket URI '%s' has an unsupported scheme '%s': use unix:// or tcp://" % (uri, scheme), uri)
 
 
@@ -126,9 +133,6 @@ class Deadline:
             return None
         return max(0.0, self.at - time.monotonic())
 
-    def expired(self) -> bool:
-        return self.at is not None and time.monotonic() >= self.at
-
 
 class FramedSocket:
     """A connected stream socket that sends and receives whole VICI segments."""
@@ -138,10 +142,13 @@ class FramedSocket:
         self.uri = uri
 
     @classmethod
-    def connect(cls, uri: str, timeout: Optional[float]) -> "FramedSocket":
-        """Connect within ``timeout`` seconds, retrying while the listen queue is full."""
+    def connect(cls, uri: str, timeout: Optional[float], endpoint: Optional[Endpoint] = None) -> "FramedSocket":
+        """Connect within ``timeout`` seconds, retrying while the listen queue is full.
+
+        ``endpoint`` is ``uri`` already parsed (by the session, which keeps it).
+        """
         timeout = check_timeout(timeout)
-        family, address = parse_uri(uri)
+        family, address = endpoint if endpoint is not None else parse_uri(uri)
         deadline = Deadline(timeout)
         pause = CONNECT_RETRY_PAUSE
         attempts = 0

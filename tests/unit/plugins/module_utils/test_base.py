@@ -2,22 +2,20 @@
 # Copyright (c) 2026, strongswan.vici contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The shared module glue: range checks of the options in seconds, to_text, deep replies through whole modules."""
+"""The shared module glue: range checks of the options in seconds, deep replies through whole modules."""
 
 from __future__ import annotations
 
 import functools
 import importlib.util
 import json
-import sys
 
 import pytest
 
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.strongswan.vici.plugins.module_utils import _base
-from ansible_collections.strongswan.vici.plugins.module_utils._base import MAX_TEXT_DEPTH, NestingError, check_seconds, to_text
-from ansible_collections.strongswan.vici.plugins.module_utils._info import ike_sa_list
+from ansible_collections.strongswan.vici.plugins.module_utils._base import check_seconds
 from ansible_collections.strongswan.vici.plugins.module_utils.vici import session as session_module
 from ansible_collections.strongswan.vici.plugins.module_utils.vici.wire import decode_packet
 from ansible_collections.strongswan.vici.plugins.modules import command as command_module
@@ -120,58 +118,6 @@ def test_sa_wait_timeout_zero_is_allowed(tmp_path, capsys):
     assert "No such file" in result["msg"]
 
 
-# -- to_text -------------------------------------------------------------------------------------
-
-
-def test_to_text_converts_bytes_and_keeps_order():
-    value = {"b": b"\xff\x00", "a": ["x", b"\xfe"], "s": {"z": 1, "y": {"q": b"\x01"}}, "n": None}
-    converted = to_text(value)
-    assert converted == {"b": "ff00", "a": ["x", "fe"], "s": {"z": 1, "y": {"q": "01"}}, "n": None}
-    assert list(converted) == ["b", "a", "s", "n"]
-    assert list(converted["s"]) == ["z", "y"]
-    assert to_text(b"\xab") == "ab" and to_text("t") == "t" and to_text([]) == []
-    # The input is not modified.
-    assert value["b"] == b"\xff\x00"
-
-
-def nest(depth):
-    """``depth`` containers, dicts and lists by turns, around one bytes value."""
-    value = {"leaf": b"\x01"}
-    for level in range(depth - 1):
-        value = [value] if level % 2 else {"s": value}
-    return value
-
-
-def test_to_text_goes_to_its_depth_and_refuses_deeper():
-    converted = to_text(nest(MAX_TEXT_DEPTH))
-    for level in range(MAX_TEXT_DEPTH - 1):
-        converted = converted[0] if (MAX_TEXT_DEPTH - 2 - level) % 2 else converted["s"]
-    assert converted == {"leaf": "01"}
-    with pytest.raises(NestingError, match="more than %d levels" % MAX_TEXT_DEPTH):
-        to_text(nest(MAX_TEXT_DEPTH + 1))
-
-
-def test_to_text_on_100000_levels_is_a_clear_error_not_a_recursion_error():
-    assert DEEP > sys.getrecursionlimit()
-    with pytest.raises(NestingError):
-        to_text(nest(DEEP))
-    with pytest.raises(NestingError):
-        ike_sa_list([{"gw": {"child-sas": {}, "deep": nest(DEEP)}}])
-
-
-def test_ike_sa_list_survives_values_where_sections_belong():
-    events = [
-        {"gw": {"state": "ESTABLISHED", "child-sas": {"net-1": {"name": "net", "spi": b"\x01"}, "odd": "x"}}},
-        {"flat": "not a section"},
-        {"bad-children": {"state": "CONNECTING", "child-sas": ["a", "b"]}},
-    ]
-    assert ike_sa_list(events) == [
-        {"name": "gw", "state": "ESTABLISHED", "child_sas": [{"name": "net", "spi": "01"}]},
-        {"name": "flat", "child_sas": []},
-        {"name": "bad-children", "state": "CONNECTING", "child_sas": []},
-    ]
-
-
 # -- a 100,000-deep reply through whole modules ----------------------------------------------------------
 
 
@@ -191,7 +137,7 @@ def test_info_module_fails_cleanly_on_a_deep_reply(fake, capsys):
 
 
 def test_modules_fail_cleanly_even_if_the_decoder_let_it_through(fake, capsys, monkeypatch):
-    """Defence in depth: with the decoder's limit off, to_text's bound still gives a clear failure."""
+    """Defence in depth: with the decoder's limit off, printable's bound still gives a clear failure."""
     monkeypatch.setattr(session_module, "decode_packet", functools.partial(decode_packet, max_depth=None))
     server = fake(expect_request("version"), Send(deep_reply()), ReadUntilEof())
     result = run_module(command_module, {"socket": server.uri, "command": "version"}, capsys)

@@ -96,6 +96,13 @@ def test_call_with_a_message_and_nested_reply(fake_vici):
     assert server.received[0].message == {"name": "p1", "leases": "yes"}
 
 
+def test_endpoint_is_the_parsed_uri(fake_vici):
+    server = fake_vici(ReadUntilEof())
+    with connect(server) as vici:
+        assert vici.endpoint == (socket.AF_UNIX, server.uri[len("unix://"):])
+        assert vici.endpoint.family == socket.AF_UNIX
+
+
 def test_several_calls_in_sequence(fake_vici):
     server = fake_vici(
         expect_request("version"), Send(cmd_response(kv("n", "1"))),

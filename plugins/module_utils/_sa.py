@@ -2,9 +2,7 @@
 # Copyright (c) 2026, strongswan.vici contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Runtime operations shared by the sa, policy, settings and command modules. PRIVATE to the collection.
-
-What lives here, and why it is not in the modules:
+"""The sa module: SA matching, waiting, and the up/down/rekey/redirect operations. PRIVATE to the collection.
 
 * **SA matching**: which IKE_SAs and CHILD_SAs of ``list-sas`` a module
   argument (``ike`` and/or ``child``) means, and whether they are up, still
@@ -14,24 +12,23 @@ What lives here, and why it is not in the modules:
   ``child-updown`` events wake the waiter, and ``list-sas`` is re-read after
   every event and at bounded intervals, because a negotiation that fails
   before the IKE_SA was ever up raises no event at all.
-* **Control-log trimming**: an ``initiate`` streams 15-30 log lines; the two
-  or three that say *why* it failed (a notify error, a missing credential,
-  retransmits) are what the user needs in the failure message.
-* The **read-only command table** and **secret masking** of the command module.
+* The **operations** themselves, and :func:`run`, the sa module's body.
+
+Why a negotiation failed is read from the control log by ``_control_log``.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import ipaddress
-import re
 import time
 from collections.abc import Mapping
 from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
 
-from ._info import ike_sa_list
+from ._control_log import failure_message, trim_log
+from ._text import printable
 from .vici.errors import ViciError, ViciEventUnknown
-from .vici.session import READ_ONLY_COMMANDS, STREAMED_COMMANDS, Session, is_success
+from .vici.session import Session, is_success
 
 SA = Dict[str, Any]
 
@@ -127,6 +124,27 @@ def match_sas(sas: Sequence[SA], target: Target, child_conns: Optional[Iterable[
         if hit:
             matched.append(sa)
     return Match(matched, up, connecting)
+
+
+def ike_sa_list(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """list-sa events as a list of IKE_SAs, each with its ``name`` and a ``child_sas`` list.
+
+    Parts that are not sections where the daemon sends sections (a broken or
+    hostile peer) are left out rather than crash the conversion.
+    """
+    sas = []
+    for event in events:
+        for name, body in event.items():
+            sa = {"name": name}
+            if not isinstance(body, dict):
+                body = {}
+            sa.update((key, printable(value)) for key, value in body.items() if key != "child-sas")
+            children = body.get("child-sas")
+            if not isinstance(children, dict):
+                children = {}
+            sa["child_sas"] = [printable(child) for child in children.values() if isinstance(child, dict)]
+            sas.append(sa)
+    return sas
 
 
 def read_sas(session: Session, target: Target) -> List[SA]:
@@ -232,111 +250,6 @@ class Waiter:
 
 
 # ---------------------------------------------------------------------------
-# Control-log trimming
-# ---------------------------------------------------------------------------
-
-# Lines that say why a negotiation failed. Matched case-insensitively.
-_EXPLAINS = re.compile(
-    r"fail|error|not found|no trusted|no private key|no shared key|no matching|no acceptable|mismatch|"
-    r"unable|giving up|not responding|retransmit|no proposal|NO_PROPOSAL|AUTHENTICATION_FAILED|"
-    r"TS_UNACCEPTABLE|INVALID_|unacceptable|rejected|constraint|expired|not yet valid|"
-    r"received DELETE|deleting IKE_SA|closing CHILD_SA|timeout|timed out|peer|trap|acquire",
-    re.IGNORECASE,
-)
-# Lines that are protocol chatter even when a word above appears in them.
-_CHATTER = re.compile(r"^(generating|parsed|sending packet|received packet)\b|^peer supports", re.IGNORECASE)
-
-# Known causes, as (pattern in the log or errmsg, explanation for the user).
-HINTS = (
-    (re.compile(r"AUTHENTICATION_FAILED|MAC mismatched|authentication of .* failed|no shared key", re.I),
-     "authentication failed: the peers do not agree on the pre-shared key, identities or certificates"),
-    (re.compile(r"no trusted .* public key|no issuer certificate|constraint check failed|certificate .* (expired|not yet valid)", re.I),
-     "authentication failed: the peer's certificate is not trusted (missing CA, wrong identity, or validity)"),
-    (re.compile(r"no private key found", re.I),
-     "no private key is loaded for the local certificate"),
-    (re.compile(r"NO_PROPOSAL_CHOSEN|no acceptable proposal|no proposal", re.I),
-     "no proposal chosen: the peers have no algorithm proposal in common (check proposals/esp_proposals)"),
-    (re.compile(r"TS_UNACCEPTABLE|traffic selectors .* unacceptable", re.I),
-     "the peer does not accept the traffic selectors (check local_ts/remote_ts on both sides)"),
-    (re.compile(r"giving up after .* retransmits|retransmit|not established after|peer not responding", re.I),
-     "the peer is not responding (is it running, reachable, and listening on the right address and port?)"),
-    (re.compile(r"config '.*' not found|no connection named|has no child named|has a child named", re.I),
-     "unknown connection: load it first (strongswan.vici.connection) and check the ike/child names"),
-)
-
-
-def format_log_line(event: Mapping[str, Any]) -> str:
-    """One control-log or log event as swanctl prints it: ``[IKE] <gw|1> message``."""
-    group = str(event.get("group", "")).strip()
-    name = event.get("ikesa-name")
-    uid = event.get("ikesa-uniqueid")
-    prefix = "[%s] " % group if group else ""
-    if name:
-        prefix += "<%s|%s> " % (name, uid) if uid else "<%s> " % name
-    return prefix + str(event.get("msg", "")).strip()
-
-
-def trim_log(events: Sequence[Mapping[str, Any]], limit: int = 8) -> List[str]:
-    """The lines of a control-log that help explain its outcome, at most ``limit``.
-
-    Keeps the milestones (log level 0: "initiating IKE_SA ...", "establishing
-    CHILD_SA ...") and every line that names a failure; drops packet chatter.
-    When nothing explains anything and nothing was established (e.g. the peer
-    never answered), the last packet sent is kept: it says where the daemon
-    was sending to.
-    """
-    kept: List[Tuple[int, Mapping[str, Any]]] = []
-    last_sent: Optional[Tuple[int, Mapping[str, Any]]] = None
-    explained = False
-    for index, event in enumerate(events):
-        msg = str(event.get("msg", ""))
-        if msg.lower().startswith("sending packet"):
-            last_sent = (index, event)
-        if _CHATTER.search(msg):
-            continue
-        if _EXPLAINS.search(msg):
-            kept.append((index, event))
-            explained = explained or str(event.get("level", "1")) != "0" or "fail" in msg.lower()
-        elif str(event.get("level", "")) == "0":
-            kept.append((index, event))
-    succeeded = any("established" in str(event.get("msg", "")) and str(event.get("level", "")) == "0" for event in events)
-    if not explained and not succeeded and last_sent is not None and last_sent not in kept:
-        kept.append(last_sent)
-        kept.sort(key=lambda item: item[0])
-    lines = [format_log_line(event) for _index, event in kept]
-    if len(lines) > limit:
-        # The end of a failed negotiation says more than its beginning.
-        lines = lines[:2] + lines[-(limit - 2):]
-    # Repeated retransmit lines say the same thing.
-    unique: List[str] = []
-    for line in lines:
-        if line not in unique:
-            unique.append(line)
-    return unique
-
-
-def hints_for(errmsg: str, lines: Sequence[str]) -> List[str]:
-    """Plain-language causes recognised in the errmsg and the trimmed log, most specific first."""
-    text = "\n".join([errmsg] + list(lines))
-    found: List[str] = []
-    for pattern, hint in HINTS:
-        if pattern.search(text) and hint not in found:
-            found.append(hint)
-    return found
-
-
-def failure_message(action: str, target: Target, errmsg: str, lines: Sequence[str]) -> str:
-    """``<action> <target> failed: <errmsg> (<hint>). Daemon log: <lines>``."""
-    msg = "%s %s failed: %s" % (action, target.describe(), errmsg or "the daemon gave no reason")
-    hints = hints_for(errmsg, lines)
-    if hints:
-        msg += ". Likely cause: %s" % hints[0]
-    if lines:
-        msg += ". Daemon log: " + " | ".join(lines)
-    return msg
-
-
-# ---------------------------------------------------------------------------
 # The sa operations
 # ---------------------------------------------------------------------------
 
@@ -417,7 +330,7 @@ def sa_up(session: Session, target: Target, wait_timeout: float, check_mode: boo
         wait_timeout = max(1.0, deadline - time.monotonic())
     problem = config_problem(session, target)
     if problem:
-        raise SaFailure(failure_message("initiating", target, problem, []), errmsg=problem)
+        raise SaFailure(failure_message("initiating", target.describe(), problem, []), errmsg=problem)
     if check_mode:
         return sa_result("initiate", True, [])
     if wait_timeout <= 0:
@@ -425,7 +338,7 @@ def sa_up(session: Session, target: Target, wait_timeout: float, check_mode: boo
         reply = session.initiate(child=target.child, ike=target.ike, timeout=-1, check=False).response
         if not is_success(reply):
             errmsg = str(reply.get("errmsg", ""))
-            raise SaFailure(failure_message("initiating", target, errmsg, []), errmsg=errmsg)
+            raise SaFailure(failure_message("initiating", target.describe(), errmsg, []), errmsg=errmsg)
         return sa_result("initiate", True, match_sas(read_sas(session, target), target, child_conns).sas)
     timeout_ms = max(1, int(round(wait_timeout * 1000)))
     result = session.initiate(child=target.child, ike=target.ike, timeout=timeout_ms, check=False)
@@ -435,7 +348,7 @@ def sa_up(session: Session, target: Target, wait_timeout: float, check_mode: boo
         errmsg = str(result.response.get("errmsg", ""))
         if "not established after" in errmsg:
             errmsg += "; the daemon keeps trying in the background"
-        raise SaFailure(failure_message("initiating", target, errmsg, lines), lines, errmsg, sas)
+        raise SaFailure(failure_message("initiating", target.describe(), errmsg, lines), lines, errmsg, sas)
     return sa_result("initiate", True, sas, lines)
 
 
@@ -465,7 +378,7 @@ def _wait_established(
     if ok:
         return None
     errmsg = "not established after %s s of waiting for the negotiation in progress" % _seconds(wait_timeout)
-    raise SaFailure(failure_message("waiting for", target, errmsg, lines), lines, errmsg, match.sas)
+    raise SaFailure(failure_message("waiting for", target.describe(), errmsg, lines), lines, errmsg, match.sas)
 
 
 def _seconds(value: float) -> str:
@@ -492,7 +405,7 @@ def sa_down(session: Session, target: Target, wait_timeout: float, force: bool, 
         if str(reply.get("matches", "")) == "0":
             # Gone between our list-sas and the terminate: already absent.
             return sa_result("none", False, remaining.sas, lines)
-        raise SaFailure(failure_message("terminating", target, errmsg, lines), lines, errmsg, remaining.sas)
+        raise SaFailure(failure_message("terminating", target.describe(), errmsg, lines), lines, errmsg, remaining.sas)
     return sa_result("terminate", True, remaining.sas, lines, matches=_int(reply.get("matches")),
                      terminated=_int(reply.get("terminated")))
 
@@ -519,7 +432,7 @@ def sa_rekey(session: Session, target: Target, reauth: bool, wait_timeout: float
     reply = session.rekey(child=target.child, ike=target.ike, reauth=True if reauth else None, check=False)
     if not is_success(reply):
         errmsg = str(reply.get("errmsg", ""))
-        raise SaFailure(failure_message("rekeying", target, errmsg, []), errmsg=errmsg, sas=match.sas)
+        raise SaFailure(failure_message("rekeying", target.describe(), errmsg, []), errmsg=errmsg, sas=match.sas)
     matches = _int(reply.get("matches"))
     if wait_timeout <= 0:
         return sa_result("rekey", True, match_sas(read_sas(session, target), target).sas, matches=matches)
@@ -539,7 +452,7 @@ def sa_rekey(session: Session, target: Target, reauth: bool, wait_timeout: float
     after = match_sas(sas, target).sas
     if not ok:
         errmsg = "no new SA established within %s s after the rekeying started" % _seconds(wait_timeout)
-        raise SaFailure(failure_message("rekeying", target, errmsg, lines), lines, errmsg, after)
+        raise SaFailure(failure_message("rekeying", target.describe(), errmsg, lines), lines, errmsg, after)
     return sa_result("rekey", True, after, lines, matches=matches)
 
 
@@ -587,118 +500,45 @@ def sa_redirect(
             return sa_result("none", False, [], matches=0)
         errmsg = str(reply.get("errmsg", ""))
         target = Target(ike or "*", None)
-        raise SaFailure(failure_message("redirecting", target, errmsg, []), errmsg=errmsg, sas=candidates)
+        raise SaFailure(failure_message("redirecting", target.describe(), errmsg, []), errmsg=errmsg, sas=candidates)
     return sa_result("redirect", True, candidates, matches=matches)
 
 
 # ---------------------------------------------------------------------------
-# Policies (trap, pass, drop)
+# The module
 # ---------------------------------------------------------------------------
 
 
-def find_policy(session: Session, child: str, ike: Optional[str]) -> Optional[Dict[str, Any]]:
-    """The installed trap/pass/drop policy of ``child`` (in ``ike``), with its ``<ike>/<child>`` key."""
-    for event in session.list_policies(child=child, ike=ike, trap=True, drop=True, pass_=True):
-        for key, body in event.items():
-            if not isinstance(body, dict):
-                continue
-            # Filter here too: daemons before 5.9.6 ignore some filters.
-            if body.get("child", key.rsplit("/", 1)[-1]) != child:
-                continue
-            if ike is not None and body.get("ike", key.split("/", 1)[0]) != ike:
-                continue
-            entry = {"key": key}
-            entry.update(body)
-            return entry
-    return None
-
-
-# ---------------------------------------------------------------------------
-# The command module
-# ---------------------------------------------------------------------------
-
-# Keys whose values are secrets in some command: masked in every result and log.
-SECRET_KEYS = frozenset(("secret", "password", "passphrase", "pin", "psk"))
-# Commands whose ``data`` is a secret (a shared key or an unencrypted private key).
-SECRET_DATA_COMMANDS = frozenset(("load-shared", "load-key", "load-token"))
-
-
-def is_read_only(command: str) -> bool:
-    """True for commands that never change the daemon (version, stats, list-*, get-*)."""
-    return command in READ_ONLY_COMMANDS
-
-
-def default_event(command: str) -> Optional[str]:
-    """The event a streamed command raises, if it is one the client knows."""
-    return STREAMED_COMMANDS.get(command)
-
-
-MASK = "********"
-
-
-def is_secret_key(command: str, key: Optional[str]) -> bool:
-    """True when the values under ``key`` are secrets in ``command``'s request."""
-    if key is None:
-        return False
-    return key.lower() in SECRET_KEYS or (key == "data" and command in SECRET_DATA_COMMANDS)
-
-
-def _leaves(message: Any) -> Iterable[Tuple[Optional[str], Any]]:
-    """(key, value) of every scalar in ``message``; list items carry their list's key. Iterative (any depth)."""
-    stack: List[Tuple[Optional[str], Any]] = [(None, message)]
-    while stack:
-        key, node = stack.pop()
-        if isinstance(node, Mapping):
-            stack.extend((str(name), value) for name, value in reversed(list(node.items())))
-        elif isinstance(node, (list, tuple)):
-            stack.extend((key, value) for value in reversed(node))
+def run(vici: Any) -> None:
+    """The sa module's body, for ``ViciModule.run``: the operation of ``state``, its diff and its failure."""
+    params = vici.params
+    state = params["state"]
+    target = Target(params["ike"], params["child"])
+    if state != "redirected" and not (target.ike or target.child):
+        vici.fail("one of the following is required: ike, child")
+    before = sa_snapshot(vici.session, target) if vici.diff_mode else []
+    try:
+        if state == "up":
+            result = sa_up(vici.session, target, params["wait_timeout"], vici.check_mode)
+        elif state == "down":
+            result = sa_down(vici.session, target, params["wait_timeout"], params["force"], vici.check_mode)
+        elif state == "rekeyed":
+            result = sa_rekey(vici.session, target, params["reauth"], params["wait_timeout"], vici.check_mode)
         else:
-            yield key, node
-
-
-def secret_values(command: str, message: Any) -> List[str]:
-    """Every value in ``message`` that must never be echoed back (for Ansible's no_log_values)."""
-    found: List[str] = []
-    for key, node in _leaves(message):
-        if node is not None and is_secret_key(command, key):
-            text = node.decode("utf-8", "replace") if isinstance(node, bytes) else str(node)
-            if text:
-                found.append(text)
-    return found
-
-
-def masked_request(command: str, message: Any) -> Any:
-    """A copy of ``message`` with every secret value (see :func:`is_secret_key`) replaced by ``********``.
-
-    Iterative, so that any depth the decoder accepts is copied without recursion.
-    """
-    root: List[Any] = [None]
-    # (node to copy, key it sits under, container to put the copy in, slot in that container)
-    stack: List[Tuple[Any, Optional[str], Any, Any]] = [(message, None, root, 0)]
-    while stack:
-        node, key, parent, slot = stack.pop()
-        if isinstance(node, Mapping):
-            copy: Any = {}
-            for name, value in node.items():
-                copy[name] = None
-                stack.append((value, str(name), copy, name))
-        elif isinstance(node, (list, tuple)):
-            copy = [None] * len(node)
-            for index, value in enumerate(node):
-                stack.append((value, key, copy, index))
-        elif node is not None and is_secret_key(command, key):
-            copy = MASK
-        else:
-            copy = node
-        parent[slot] = copy
-    return root[0]
-
-
-def run_command(
-    session: Session, command: str, message: Mapping[str, Any], event: Optional[str]
-) -> Tuple[Dict[str, Any], List[Dict[str, Any]]]:
-    """Send ``command``; return (reply, events). ``success = no`` raises ViciCommandFailed."""
-    if event:
-        result = session.stream(command, event, message)
-        return result.response, result.events
-    return session.call(command, message), []
+            result = sa_redirect(vici.session, params["ike"], params["peer_ip"], params["peer_id"],
+                                 params["gateway"], vici.check_mode)
+    except SaFailure as failure:
+        details: Dict[str, Any] = {"log": failure.log, "vici_errmsg": failure.errmsg}
+        if failure.sas is not None:
+            details["sas"] = failure.sas
+        vici.fail(failure.msg, **details)
+    changed = result.pop("changed")
+    diff = None
+    if vici.diff_mode:
+        # SAs as "name[id] state, child{id} state" lines; in check mode the action still to come.
+        after = summarize(result["sas"], target) if not vici.check_mode else before
+        diff = {"before_header": target.describe(), "after_header": target.describe(),
+                "before": {"sas": before}, "after": {"sas": after}}
+        if vici.check_mode and changed:
+            diff["after"]["would"] = result["action"]
+    vici.exit(changed=changed, diff=diff, **result)
