@@ -21,7 +21,7 @@ from ansible_collections.strongswan.vici.plugins.module_utils.vici.wire import d
 from ansible_collections.strongswan.vici.plugins.modules import command as command_module
 from ansible_collections.strongswan.vici.plugins.modules import info as info_module
 from ansible_collections.strongswan.vici.plugins.modules import sa as sa_module
-from ansible_collections.strongswan.vici.tests.unit.plugins.module_utils.vici.fake_vici import (
+from ansible_collections.strongswan.vici.tests.unit.fake_vici import (
     FakeVici,
     ReadUntilEof,
     Send,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.strongswan.vici.tests.unit.plugins.module_utils.vici.fake_vici import FakeVici, socket_path
+from ansible_collections.strongswan.vici.tests.unit.fake_vici import FakeVici, socket_path
 
 
 @pytest.fixture

@@ -36,7 +36,7 @@ from ansible_collections.strongswan.vici.plugins.module_utils.vici.wire import (
     decode_packet,
     encode_message,
 )
-from ansible_collections.strongswan.vici.tests.unit.plugins.module_utils.vici.fake_vici import (
+from ansible_collections.strongswan.vici.tests.unit.fake_vici import (
     Flood,
     ReadUntilEof,
     Send,

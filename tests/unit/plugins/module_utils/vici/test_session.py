@@ -26,7 +26,7 @@ from ansible_collections.strongswan.vici.plugins.module_utils.vici.errors import
 )
 from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import Session, StreamResult, is_success, options
 from ansible_collections.strongswan.vici.plugins.module_utils.vici.wire import CMD_REQUEST, MAX_SEGMENT_SIZE, Packet
-from ansible_collections.strongswan.vici.tests.unit.plugins.module_utils.vici.fake_vici import (
+from ansible_collections.strongswan.vici.tests.unit.fake_vici import (
     SUCCESS,
     Close,
     ReadUntilEof,

@@ -17,7 +17,7 @@ from ansible_collections.strongswan.vici.plugins.module_utils.vici.session impor
     Session,
     StreamResult,
 )
-from ansible_collections.strongswan.vici.tests.unit.plugins.module_utils.vici.fake_vici import (
+from ansible_collections.strongswan.vici.tests.unit.fake_vici import (
     cmd_request,
     kv,
     section,

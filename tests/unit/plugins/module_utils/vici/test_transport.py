@@ -26,7 +26,7 @@ from ansible_collections.strongswan.vici.plugins.module_utils.vici.transport imp
     parse_uri,
 )
 from ansible_collections.strongswan.vici.plugins.module_utils.vici.wire import MAX_SEGMENT_SIZE
-from ansible_collections.strongswan.vici.tests.unit.plugins.module_utils.vici.fake_vici import frame, socket_path
+from ansible_collections.strongswan.vici.tests.unit.fake_vici import frame, socket_path
 
 if importlib.util.find_spec("pytest_timeout") is not None:
     pytestmark = pytest.mark.timeout(60)

@@ -30,7 +30,7 @@ from ansible_collections.strongswan.vici.plugins.module_utils.vici.wire import (
     encode_message,
     encode_packet,
 )
-from ansible_collections.strongswan.vici.tests.unit.plugins.module_utils.vici.fake_vici import (
+from ansible_collections.strongswan.vici.tests.unit.fake_vici import (
     blob16,
     frame,
     kv,

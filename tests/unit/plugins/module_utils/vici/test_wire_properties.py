@@ -18,7 +18,7 @@ from ansible_collections.strongswan.vici.plugins.module_utils.vici.wire import (
     encode_message,
     encode_packet,
 )
-from ansible_collections.strongswan.vici.tests.unit.plugins.module_utils.vici.fake_vici import kv, section, vlist
+from ansible_collections.strongswan.vici.tests.unit.fake_vici import kv, section, vlist
 
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -11,7 +11,9 @@ the encoder under test, so that tests compare the codec against bytes nobody der
 send packets or raw bytes, sleep, close. Every request it reads is recorded in ``received``. Every
 wait is bounded (socket timeouts, a bounded hold, thread joins with a timeout), so a broken client or
 a broken test cannot hang the suite. ``auto=True`` instead answers every request like an agreeable
-daemon, for the tests that only check what the client sends.
+daemon, for the tests that only check what the client sends. ``handler=`` hands every command to a
+daemon model (``handler(name, message) -> (events, reply)``, None for an unknown command) and accepts
+one connection after another, as the module tests need.
 """
 
 from __future__ import annotations
@@ -24,10 +26,13 @@ import threading
 
 from ansible_collections.strongswan.vici.plugins.module_utils.vici.wire import (
     CMD_REQUEST,
+    CMD_RESPONSE,
+    EVENT,
     EVENT_REGISTER,
     EVENT_UNREGISTER,
     PACKET_TYPE_NAMES,
     decode_packet,
+    encode_packet,
 )
 
 # Upper bound of every blocking wait of the fake daemon.
@@ -223,8 +228,9 @@ class ReadUntilEof:
 class FakeVici:
     """A one-connection fake daemon on a UNIX socket, driven by a script of actions."""
 
-    def __init__(self, path, script=(), auto=False, stream_events=None):
+    def __init__(self, path, script=(), auto=False, stream_events=None, handler=None):
         self.path = path
+        self.handler = handler
         self.uri = "unix://" + path
         self.script = list(script)
         self.auto = auto
@@ -237,7 +243,7 @@ class FakeVici:
         self.conn = None
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.listener.bind(path)
-        self.listener.listen(1)
+        self.listener.listen(4)
         self.listener.settimeout(IO_TIMEOUT)
         self.thread = threading.Thread(target=self._run, name="fake-vici", daemon=True)
         self.thread.start()
@@ -272,6 +278,9 @@ class FakeVici:
     # running -------------------------------------------------------------
 
     def _run(self):
+        if self.handler is not None:
+            self._serve_model()
+            return
         try:
             try:
                 conn, _address = self.listener.accept()
@@ -312,6 +321,51 @@ class FakeVici:
                     event_name, count = streamed
                     packets = [event(event_name, kv("n", str(n))) for n in range(count)]
                 Send(*(packets + [SUCCESS]))(self, conn)
+            else:
+                raise AssertionError("fake vici: the client sent a %s packet" % packet.type_name)
+
+    def _serve_model(self):
+        """Answer every connection, one after another, through ``handler`` until stopped."""
+        # shutdown() does not wake accept() on a UNIX listener: poll briefly for the stop instead.
+        self.listener.settimeout(0.05)
+        while not self.stopping.is_set():
+            try:
+                conn, _address = self.listener.accept()
+            except (socket.timeout, OSError):
+                continue
+            conn.settimeout(IO_TIMEOUT)
+            self.conn = conn
+            try:
+                self._answer_with_model(conn)
+            except ClientGone:
+                pass
+            except Exception as exc:  # pylint: disable=broad-except
+                if not self.stopping.is_set():
+                    self.errors.append(exc)
+            finally:
+                self.close_conn()
+
+    def _answer_with_model(self, conn):
+        registered = set()
+        while not self.stopping.is_set():
+            packet = self.read_packet(conn)
+            if packet is None:
+                return
+            if packet.type == EVENT_REGISTER:
+                registered.add(packet.name)
+                Send(event_confirm())(self, conn)
+            elif packet.type == EVENT_UNREGISTER:
+                registered.discard(packet.name)
+                Send(event_confirm())(self, conn)
+            elif packet.type == CMD_REQUEST:
+                answer = self.handler(packet.name, packet.message or {})
+                if answer is None:
+                    Send(cmd_unknown())(self, conn)
+                    continue
+                events, reply = answer
+                # The daemon streams an event only to a client registered for it.
+                packets = [encode_packet(EVENT, name, body) for name, body in events if name in registered]
+                Send(*(packets + [encode_packet(CMD_RESPONSE, None, reply)]))(self, conn)
             else:
                 raise AssertionError("fake vici: the client sent a %s packet" % packet.type_name)
 

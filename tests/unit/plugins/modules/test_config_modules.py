@@ -1,0 +1,68 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, strongswan.vici contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The config module (a whole tree) and config_info (a swanctl.conf file) against the fake charon."""
+
+from __future__ import annotations
+
+import json
+
+from ansible_collections.strongswan.vici.tests.unit.plugins.modules.connection_config import CONFIG
+
+SECRET = "a very secret key"
+SECRETS = {"ike-gw": {"secret": SECRET, "id-a": "gw.example.com", "id-b": "peer.example.com"}}
+POOLS = {"rw-pool": {"addrs": "10.3.0.0/24"}}
+
+
+def tree_args(charon, tmp_path, **extra):
+    args = {"socket": charon.uri, "connections": {"gw": CONFIG}, "secrets": SECRETS, "pools": POOLS,
+            "swanctl_dir": str(tmp_path)}
+    args.update(extra)
+    return args
+
+
+def test_config_check_mode_sends_nothing_and_masks_secrets(charon, run_in_process, tmp_path):
+    planned = run_in_process("config", tree_args(charon, tmp_path), check=True, diff=True)
+    assert planned["changed"] is True and charon.mutating() == []
+    assert SECRET not in json.dumps(planned)
+
+
+def test_config_loads_in_order_then_is_unchanged_then_purges(charon, run_in_process, tmp_path):
+    loaded = run_in_process("config", tree_args(charon, tmp_path))
+    assert loaded["changed"] is True and SECRET not in json.dumps(loaded)
+    assert charon.mutating() == ["load-shared", "load-pool", "load-conn"]
+    sections = loaded["sections"]
+    assert sections["connections"]["added"] == ["gw"] and sections["pools"]["added"] == ["rw-pool"]
+    assert sections["secrets"]["added"] == ["ike-gw"]
+    again = run_in_process("config", tree_args(charon, tmp_path))
+    assert again["changed"] is False and again["sections"]["connections"]["unchanged"] == ["gw"]
+    purged = run_in_process("config", tree_args(charon, tmp_path, connections={}, pools={}, purge=True))
+    assert purged["changed"] is True and purged["sections"]["connections"]["removed"] == ["gw"]
+    assert charon.conns == {} and charon.pools == {} and list(charon.shared) == ["ike-gw"]
+
+
+def test_config_failure_part_way_lists_what_was_applied(charon, run_in_process, tmp_path):
+    charon.refuse("load-conn", "invalid proposal string: nonsense")
+    result = run_in_process("config", tree_args(charon, tmp_path))
+    assert result["failed"] is True and "invalid proposal string: nonsense" in result["msg"] and "gw" in result["msg"]
+    assert [(step["section"], step["name"]) for step in result["applied"]] == [("secrets", "ike-gw"), ("pools", "rw-pool")]
+    assert SECRET not in json.dumps(result)
+
+
+def test_config_bad_arguments(charon, run_in_process, tmp_path):
+    both = run_in_process("config", {"socket": charon.uri, "tree": {}, "connections": {}})
+    assert both["failed"] is True and "tree" in both["msg"] and "connections" in both["msg"]
+    bad_pool = run_in_process("config", tree_args(charon, tmp_path, pools={"p": {"addrs": "garbage"}}))
+    assert bad_pool["failed"] is True and "garbage" in bad_pool["msg"] and charon.mutating() == []
+
+
+def test_config_info_reads_a_file_and_masks_secrets(run_in_process, tmp_path):
+    (tmp_path / "swanctl.conf").write_text(
+        "connections { gw { remote_addrs = 192.0.2.2\n children { net { local_ts = 10.1.0.0/16 } } } }\n"
+        "secrets { ike-gw { secret = \"%s\"\n id = gw.example.com } }\n" % SECRET)
+    result = run_in_process("config_info", {"path": str(tmp_path / "swanctl.conf")})
+    assert result["changed"] is False and result["connections"]["gw"]["remote_addrs"] == "192.0.2.2"
+    assert SECRET not in json.dumps(result) and result["secret_values_left_out"] == 1
+    missing = run_in_process("config_info", {"path": str(tmp_path / "none.conf")})
+    assert missing["failed"] is True and "none.conf" in missing["msg"]

@@ -1,0 +1,131 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, strongswan.vici contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The runtime modules (sa, policy, command, settings, info) against the fake charon."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ansible_collections.strongswan.vici.tests.unit.plugins.modules.connection_config import CONFIG
+
+
+@pytest.fixture
+def gw(charon):
+    """The fake charon with connection gw (child net) loaded."""
+    charon.conns["gw"] = CONFIG
+    return charon
+
+
+def test_sa_up_check_mode_then_up_then_no_change(gw, run_in_process):
+    args = {"socket": gw.uri, "ike": "gw", "child": "net"}
+    planned = run_in_process("sa", args, check=True, diff=True)
+    assert planned["changed"] is True and planned["action"] == "initiate" and gw.mutating() == []
+    up = run_in_process("sa", args, diff=True)
+    assert up["changed"] is True and up["action"] == "initiate" and gw.mutating() == ["initiate"]
+    assert [sa["name"] for sa in up["sas"]] == ["gw"]
+    assert any("established" in line for line in up["log"])
+    again = run_in_process("sa", args)
+    assert again["changed"] is False and again["action"] == "none" and gw.mutating() == ["initiate"]
+
+
+def test_sa_down(gw, run_in_process):
+    run_in_process("sa", {"socket": gw.uri, "ike": "gw", "child": "net"})
+    planned = run_in_process("sa", {"socket": gw.uri, "ike": "gw", "state": "down"}, check=True)
+    assert planned["changed"] is True and planned["action"] == "terminate" and gw.mutating() == ["initiate"]
+    down = run_in_process("sa", {"socket": gw.uri, "ike": "gw", "state": "down"})
+    assert down["changed"] is True and down["matches"] == 1 and down["terminated"] == 1 and gw.sas == []
+    again = run_in_process("sa", {"socket": gw.uri, "ike": "gw", "state": "down"})
+    assert again["changed"] is False and again["action"] == "none"
+
+
+def test_sa_errors(gw, run_in_process):
+    neither = run_in_process("sa", {"socket": gw.uri})
+    assert neither["failed"] is True and neither["msg"] == "one of the following is required: ike, child"
+    redirect = run_in_process("sa", {"socket": gw.uri, "ike": "gw", "state": "redirected"})
+    assert redirect["failed"] is True and "gateway" in redirect["msg"]
+    wait = run_in_process("sa", {"socket": gw.uri, "ike": "gw", "wait_timeout": -1})
+    assert wait["failed"] is True and wait["msg"].startswith("option 'wait_timeout'")
+    unknown = run_in_process("sa", {"socket": gw.uri, "ike": "nope", "child": "net"})
+    assert unknown["failed"] is True and "nope" in unknown["msg"] and gw.mutating() == []
+    gw.refuse("initiate", "establishing CHILD_SA 'net' failed")
+    refused = run_in_process("sa", {"socket": gw.uri, "ike": "gw", "child": "net"})
+    assert refused["failed"] is True and refused["vici_errmsg"] == "establishing CHILD_SA 'net' failed"
+    assert "establishing CHILD_SA 'net' failed" in refused["msg"]
+
+
+def test_policy_install_check_mode_idempotence_and_uninstall(gw, run_in_process):
+    args = {"socket": gw.uri, "child": "net", "ike": "gw"}
+    planned = run_in_process("policy", args, check=True, diff=True)
+    assert planned["changed"] is True and planned["action"] == "install" and gw.mutating() == []
+    assert planned["diff"]["before"] == {} and planned["diff"]["after"]["child"] == "net"
+    installed = run_in_process("policy", args)
+    assert installed["changed"] is True and gw.mutating() == ["install"] and list(gw.policies) == ["gw/net"]
+    assert run_in_process("policy", args)["changed"] is False
+    gone = run_in_process("policy", dict(args, state="absent"))
+    assert gone["changed"] is True and gone["action"] == "uninstall" and gw.policies == {}
+
+
+def test_policy_errors(gw, run_in_process):
+    missing = run_in_process("policy", {"socket": gw.uri})
+    assert missing["failed"] is True and "child" in missing["msg"]
+    unknown = run_in_process("policy", {"socket": gw.uri, "child": "nope"})
+    assert unknown["failed"] is True and "child 'nope'" in unknown["msg"] and gw.mutating() == []
+    gw.refuse("install", "installing policy 'net' failed")
+    refused = run_in_process("policy", {"socket": gw.uri, "child": "net", "ike": "gw"})
+    assert refused["failed"] is True and refused["vici_errmsg"] == "installing policy 'net' failed"
+    assert refused["msg"].startswith("installing the policy of child 'net'")
+
+
+def test_command_read_only_runs_in_check_mode(charon, run_in_process):
+    result = run_in_process("command", {"socket": charon.uri, "command": "version"}, check=True)
+    assert result["changed"] is False and result["response"]["version"] == "5.9.8"
+    assert result["skipped_in_check_mode"] is False
+
+
+def test_command_mutating_is_skipped_in_check_mode_and_masks_secrets(charon, run_in_process):
+    request = {"id": "s1", "type": "IKE", "data": "topsecret", "owners": ["a.example"]}
+    planned = run_in_process("command", {"socket": charon.uri, "command": "load-shared", "request": request}, check=True)
+    assert planned["changed"] is True and planned["skipped_in_check_mode"] is True and charon.mutating() == []
+    done = run_in_process("command", {"socket": charon.uri, "command": "load-shared", "request": request})
+    assert done["changed"] is True and done["response"] == {"success": "yes"} and charon.mutating() == ["load-shared"]
+    assert "topsecret" not in json.dumps(done) and done["invocation"]["module_args"]["request"]["owners"] == ["a.example"]
+
+
+def test_command_streamed_and_errors(charon, run_in_process):
+    charon.conns["gw"] = CONFIG
+    listed = run_in_process("command", {"socket": charon.uri, "command": "list-conns"})
+    assert listed["changed"] is False and list(listed["events"][0]) == ["gw"]
+    failed = run_in_process("command", {"socket": charon.uri, "command": "unload-conn", "request": {"name": "x"}})
+    assert failed["failed"] is True and failed["vici_errmsg"] == "unload: connection 'x' not found"
+    assert failed["response"]["success"] == "no"
+    unknown = run_in_process("command", {"socket": charon.uri, "command": "no-such-command"})
+    assert unknown["failed"] is True and "no-such-command" in unknown["msg"]
+
+
+def test_settings_reload_and_check_mode(charon, run_in_process):
+    planned = run_in_process("settings", {"socket": charon.uri}, check=True)
+    assert planned == dict(planned, changed=True, action="reload") and charon.commands == []
+    done = run_in_process("settings", {"socket": charon.uri})
+    assert done["changed"] is True and charon.mutating() == ["reload-settings"]
+    charon.refuse("reload-settings", "reloading config failed")
+    refused = run_in_process("settings", {"socket": charon.uri})
+    assert refused["failed"] is True and refused["vici_errmsg"] == "reloading config failed"
+
+
+def test_info_gathers_what_is_asked(charon, run_in_process):
+    charon.conns["gw"] = CONFIG
+    result = run_in_process("info", {"socket": charon.uri, "gather": ["version", "conns", "pools", "keys"]})
+    assert result["changed"] is False and result["version"]["version"] == "5.9.8"
+    assert result["vici_conns"] == ["gw"] and result["pools"] == {} and result["keys"] == []
+    assert set(charon.commands) <= {"version", "list-conns", "get-conns", "get-pools", "get-keys"}
+    bad = run_in_process("info", {"socket": charon.uri, "gather": ["bogus"]})
+    assert bad["failed"] is True and "gather" in bad["msg"]
+
+
+def test_info_without_a_daemon_says_where_it_looked(tmp_path, run_in_process):
+    result = run_in_process("info", {"socket": str(tmp_path / "absent.vici")})
+    assert result["failed"] is True and "absent.vici" in result["msg"]
