@@ -23,6 +23,7 @@ from .vici.session import Session
 
 Result = Dict[str, Any]
 
+
 def _named(events: List[Dict[str, Any]]) -> Dict[str, Any]:
     """Merge ``{name: body}`` stream events into one dict; the first of a repeated name wins."""
     merged: Dict[str, Any] = {}

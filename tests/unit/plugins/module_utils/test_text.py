@@ -50,4 +50,3 @@ def test_printable_on_100000_levels_is_a_clear_error_not_a_recursion_error():
         printable(nest(DEEP))
     with pytest.raises(NestingError):
         ike_sa_list([{"gw": {"child-sas": {}, "deep": nest(DEEP)}}])
-
