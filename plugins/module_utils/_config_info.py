@@ -88,7 +88,8 @@ def read_config(path: str, resolve_paths: bool = True, include_secrets: bool = F
     """The configuration ``swanctl --load-all --file PATH`` would load, as data.
 
     Returns connections, secrets, pools, authorities (section bodies), certificates, private_keys and pkcs12
-    (file paths), files (every file read), missing_includes, merged (objects defined twice), ignored (other top-level names swanctl does not read), swanctl_dir, path, secrets_included and
+    (file paths), files (every file read), missing_includes, merged (objects defined twice), ignored (other
+    top-level names swanctl does not read), swanctl_dir, path, secrets_included and
     secret_values_left_out (how many were left out). Raises ConfigReadError naming the file.
     """
     path = os.path.abspath(path)

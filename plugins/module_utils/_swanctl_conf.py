@@ -10,11 +10,12 @@ on the controller (the ``from_swanctl_conf`` and ``to_swanctl_conf`` filters).
 Follows strongSwan's settings syntax (``src/libstrongswan/settings/settings_lexer.l`` and
 ``settings_parser.y``): ``#`` comments, ``name { ... }`` sections, ``key = value`` (a value ends at a newline,
 ``#`` or ``}``; its words are joined by one space; ``"..."`` strings with backslash escapes), sections of the
-same name merged (except a connection, secret, pool or authority defined twice: see below), references ``name : other.section, ... { }`` (keys and sub-sections the section lacks are
-inherited; its own come first), and ``include`` (relative to ``include_dir``, globbed; without ``include_dir``
-an include is an error; :func:`read_file` skips an include of a missing file as strongSwan does). ``key =`` without a value
-unsets the key (it is absent, and hides the key from referenced sections). Names are strongSwan's NAME tokens
-(none of ``#{}:.,="`` nor white space). Values stay text, exactly as swanctl reads them.
+same name merged (except a connection, secret, pool or authority defined twice: see below), references
+``name : other.section, ... { }`` (keys and sub-sections the section lacks are inherited; its own come first),
+and ``include`` (relative to ``include_dir``, globbed; without ``include_dir`` an include is an error;
+:func:`read_file` skips an include of a missing file as strongSwan does). ``key =`` without a value unsets the key
+(it is absent, and hides the key from referenced sections). Names are strongSwan's NAME tokens (none of
+``#{}:.,="`` nor white space). Values stay text, exactly as swanctl reads them.
 
 swanctl silently merges a connection, secret, pool or authority that two places define (usually two files
 of ``conf.d/`` that both define ``connections.gw``); that is almost always a mistake, so it is a ConfError

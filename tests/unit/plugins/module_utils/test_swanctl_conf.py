@@ -266,8 +266,8 @@ def test_object_defined_twice_names_both_places(tmp_path):
     merged = []
     tree = parse_file_merging(tmp_path / "swanctl.conf", merged)
     assert tree == {"connections": {"gw": {"version": "2", "mobike": "no"}}}
-    assert merged == ["connections.gw: defined in %s and again in %s" % (tmp_path / "conf.d" / "a.conf",
-                                                                          tmp_path / "conf.d" / "b.conf")]
+    places = (tmp_path / "conf.d" / "a.conf", tmp_path / "conf.d" / "b.conf")
+    assert merged == ["connections.gw: defined in %s and again in %s" % places]
 
 
 @pytest.mark.parametrize("text", [
