@@ -27,7 +27,7 @@ from ._pki.pkcs12 import container_bytes, unpack_pkcs12
 from ._pki import pem
 from ._pki.der import DerError, children, encode_tlv, read_tlv
 from ._pki.keys import public_key_id
-from ._pki.source import blocks_of, read_source
+from ._pki.source import blocks_of, naming_field, read_source
 from ._pki.x509 import certificate_public_key, describe_certificate, describe_crl, spki_public_key
 from ._state import Kind
 from .vici.session import Session
@@ -104,10 +104,7 @@ def read_pkcs12_certificates(content: Optional[str], path: Optional[str], passph
     try:
         certificates = unpack_pkcs12(container, passphrase).certificates
     except InputError as error:
-        message = str(error)
-        if passphrase and passphrase in message:  # belt and braces: no message may carry it
-            message = message.replace(passphrase, "********")
-        raise InputError("%s: %s" % (field, message)) from None
+        raise naming_field(error, field, passphrase) from None
     if not certificates:
         raise InputError("%s: the PKCS#12 container holds no certificate" % field)
     unique: List[bytes] = []

@@ -401,7 +401,7 @@ def normalise_value(key: str, value: Any) -> Any:
 
 
 def _key_id(data: bytes) -> str:
-    from ansible_collections.strongswan.vici.plugins.module_utils._keys import load_private_key  # noqa: E501 pylint: disable=import-outside-toplevel
+    from ansible_collections.strongswan.vici.plugins.module_utils._pki.keys import load_private_key  # noqa: E501 pylint: disable=import-outside-toplevel
     try:
         return load_private_key(data, None, "data").key_id
     except Exception:  # pylint: disable=broad-except

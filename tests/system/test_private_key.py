@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from ansible_collections.strongswan.vici.plugins.module_utils._keys import load_private_key
+from ansible_collections.strongswan.vici.plugins.module_utils._pki.keys import load_private_key
 from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import Session
 
 from conftest import DEFAULT_PLUGINS, run_playbook

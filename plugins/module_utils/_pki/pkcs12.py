@@ -23,13 +23,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
-import shutil
 import subprocess
 from typing import List, NamedTuple, Optional, Sequence
 
 from .._input import InputError
 from . import pem
+from .backends import Unavailable, none_installed, openssl_command, run_openssl
 from .der import DerError, children, decode_oid, read_tlv
 
 _OID_PKCS7_DATA = "1.2.840.113549.1.7.1"
@@ -72,10 +71,6 @@ def container_bytes(data: bytes) -> Optional[bytes]:
     return decoded if is_pkcs12(decoded) else None
 
 
-class _Unavailable(Exception):
-    """A decryption backend is not installed on this host."""
-
-
 def _encode(passphrase: Optional[str]) -> bytes:
     try:
         return (passphrase or "").encode("utf-8", "surrogateescape")
@@ -88,7 +83,7 @@ def _unpack_cryptography(data: bytes, passphrase: bytes) -> Pkcs12Contents:
         # pylint: disable-next=import-outside-toplevel
         from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, pkcs12
     except ImportError:
-        raise _Unavailable("the Python package 'cryptography'") from None
+        raise Unavailable("the Python package 'cryptography'") from None
     error: Exception = ValueError()
     for password in ([passphrase] if passphrase else [None, b""]):
         try:
@@ -97,7 +92,7 @@ def _unpack_cryptography(data: bytes, passphrase: bytes) -> Pkcs12Contents:
             error = failure
             continue
         except Exception:  # pylint: disable=broad-except
-            raise _Unavailable("a 'cryptography' that reads this container") from None
+            raise Unavailable("a 'cryptography' that reads this container") from None
         certs = [item.public_bytes(Encoding.DER) for item in ([cert] if cert is not None else []) + list(extra or [])]
         keys = [key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())] if key is not None else []
         return Pkcs12Contents(certs, keys)
@@ -105,30 +100,12 @@ def _unpack_cryptography(data: bytes, passphrase: bytes) -> Pkcs12Contents:
                       "container: %s)" % type(error).__name__)
 
 
-def _openssl(binary: str, data: bytes, passphrase: bytes, legacy: bool, timeout: float) -> "subprocess.CompletedProcess[bytes]":
-    read_end, write_end = os.pipe()
-    try:
-        # The passphrase travels through a pipe: never argv (ps) or the environment (/proc/PID/environ).
-        with os.fdopen(write_end, "wb") as writer:
-            write_end = -1
-            writer.write(passphrase + b"\n")
-        argv = [binary, "pkcs12", "-passin", "fd:%d" % read_end, "-nodes"] + (["-legacy"] if legacy else [])
-        return subprocess.run(argv, input=data, capture_output=True, timeout=timeout,  # nosec - fixed argv, no shell
-                              pass_fds=(read_end,), check=False)
-    finally:
-        os.close(read_end)
-        if write_end != -1:
-            os.close(write_end)
-
-
 def _unpack_openssl(data: bytes, passphrase: bytes, timeout: float = 30.0) -> Pkcs12Contents:
-    binary = shutil.which("openssl")
-    if binary is None:
-        raise _Unavailable("the 'openssl' command")
+    binary = openssl_command()
     try:
-        proc = _openssl(binary, data, passphrase, False, timeout)
+        proc = run_openssl(binary, ["pkcs12", "-nodes"], data, passphrase, timeout)
         if proc.returncode != 0:
-            retry = _openssl(binary, data, passphrase, True, timeout)  # RC2/3DES containers on OpenSSL 3
+            retry = run_openssl(binary, ["pkcs12", "-nodes", "-legacy"], data, passphrase, timeout)  # RC2/3DES on OpenSSL 3
             proc = retry if retry.returncode == 0 else proc
     except (OSError, subprocess.SubprocessError) as error:
         raise Pkcs12Error("cannot run openssl to open the PKCS#12 container: %s" % type(error).__name__) from None
@@ -161,11 +138,10 @@ def unpack_pkcs12(data: bytes, passphrase: Optional[str], backends: Optional[Seq
             continue
         try:
             return unpacker(data, secret)
-        except _Unavailable as error:
+        except Unavailable as error:
             missing.append(str(error))
         except Pkcs12Error as error:
             refused = refused or error
     if refused is not None:
         raise refused
-    raise Pkcs12Error("opening a PKCS#12 container on the managed host needs %s; neither is installed "
-                      "(on Debian: apt install python3-cryptography, or openssl)" % " or ".join(missing))
+    raise Pkcs12Error(none_installed("opening a PKCS#12 container", missing))

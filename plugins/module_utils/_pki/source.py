@@ -67,6 +67,14 @@ def read_source(content: Optional[str], path: Optional[str]) -> Source:
         raise InputError("content: neither PEM text nor base64-encoded DER") from None
 
 
+def naming_field(error: InputError, field: str, passphrase: Optional[str] = None) -> InputError:
+    """``error`` (of its own type) prefixed with the option it concerns, ``passphrase`` masked should it show."""
+    message = str(error)
+    if passphrase and passphrase in message:  # belt and braces: no message may carry it
+        message = message.replace(passphrase, "********")
+    return type(error)("%s: %s" % (field, message))
+
+
 def blocks_of(data: bytes) -> List[PemBlock]:
     """The PEM blocks in ``data`` (bytes that are not UTF-8 cannot be part of one)."""
     return pem_blocks(data.decode("utf-8", "replace"))

@@ -25,8 +25,8 @@ from ansible_collections.strongswan.vici.plugins.module_utils._certificates impo
     read_certificate_data,
 )
 from ansible_collections.strongswan.vici.plugins.module_utils._input import InputError
-from ansible_collections.strongswan.vici.plugins.module_utils._keys import load_private_key
 from ansible_collections.strongswan.vici.plugins.module_utils._pki.der import encode_tlv, read_tlv
+from ansible_collections.strongswan.vici.plugins.module_utils._pki.keys import load_private_key
 from ansible_collections.strongswan.vici.plugins.module_utils._pki.pem import der_to_pem, pem_blocks
 from ansible_collections.strongswan.vici.plugins.module_utils._pki.x509 import (
     certificate_public_key,

@@ -19,17 +19,18 @@ import pytest
 
 from ansible_collections.strongswan.vici.plugins.module_utils import _keys
 from ansible_collections.strongswan.vici.plugins.module_utils._input import InputError
-from ansible_collections.strongswan.vici.plugins.module_utils._keys import (
-    EncryptedKeyError,
-    desired_key,
+from ansible_collections.strongswan.vici.plugins.module_utils._keys import desired_key, normalize_key_id, token_message
+from ansible_collections.strongswan.vici.plugins.module_utils._pki import backends as pki_backends
+from ansible_collections.strongswan.vici.plugins.module_utils._pki import decrypt
+from ansible_collections.strongswan.vici.plugins.module_utils._pki.curves import (
     ec_public_point,
     ed448_public_key,
     ed25519_public_key,
-    load_private_key,
-    normalize_key_id,
-    token_message,
 )
+from ansible_collections.strongswan.vici.plugins.module_utils._pki.decrypt import EncryptedKeyError
+from ansible_collections.strongswan.vici.plugins.module_utils._pki.keys import is_encrypted_der, load_private_key
 from ansible_collections.strongswan.vici.plugins.module_utils._pki.source import read_source
+from ansible_collections.strongswan.vici.plugins.module_utils._state import MASK
 
 PKI = shutil.which("pki")
 OPENSSL = shutil.which("openssl")
@@ -207,7 +208,7 @@ def backends():
 def backend(request, monkeypatch):
     if request.param not in backends():
         pytest.skip("%s is not available" % request.param)
-    monkeypatch.setattr(_keys, "DECRYPTORS", tuple(entry for entry in _keys.DECRYPTORS if entry[0] == request.param))
+    monkeypatch.setattr(decrypt, "DECRYPTORS", tuple(entry for entry in decrypt.DECRYPTORS if entry[0] == request.param))
     return request.param
 
 
@@ -216,7 +217,7 @@ def test_decrypt(encrypted, backend, form):
     data, key_id = encrypted[form]
     key = load_private_key(data, PASSPHRASE)
     assert key.key_id == key_id
-    assert b"ENCRYPTED" not in key.der and not _keys.is_encrypted_der(key.der)
+    assert b"ENCRYPTED" not in key.der and not is_encrypted_der(key.der)
 
 
 @pytest.mark.parametrize("form", ["pkcs8-aes-pem", "legacy-rsa-aes"])
@@ -241,10 +242,10 @@ def test_passphrase_that_is_not_utf8(encrypted):
 def test_no_decryptor_names_what_is_missing(encrypted, monkeypatch):
     def missing(what):
         def decryptor(_data, _passphrase):
-            raise _keys._Unavailable(what)  # pylint: disable=protected-access
+            raise pki_backends.Unavailable(what)
         return decryptor
-    monkeypatch.setattr(_keys, "DECRYPTORS", (("cryptography", missing("the Python package 'cryptography'")),
-                                              ("openssl", missing("the 'openssl' command"))))
+    monkeypatch.setattr(decrypt, "DECRYPTORS", (("cryptography", missing("the Python package 'cryptography'")),
+                                                ("openssl", missing("the 'openssl' command"))))
     with pytest.raises(InputError) as caught:
         load_private_key(encrypted["pkcs8-aes-pem"][0], PASSPHRASE)
     assert "the Python package 'cryptography' or the 'openssl' command" in str(caught.value)
@@ -252,9 +253,9 @@ def test_no_decryptor_names_what_is_missing(encrypted, monkeypatch):
 
 
 def test_openssl_backend_reports_a_missing_binary(monkeypatch):
-    monkeypatch.setattr(_keys.shutil, "which", lambda _name: None)
-    with pytest.raises(_keys._Unavailable):  # pylint: disable=protected-access
-        _keys._decrypt_openssl(b"x", b"y")  # pylint: disable=protected-access
+    monkeypatch.setattr(pki_backends.shutil, "which", lambda _name: None)
+    with pytest.raises(pki_backends.Unavailable):
+        decrypt._decrypt_openssl(b"x", b"y")  # pylint: disable=protected-access
 
 
 # -- ids, tokens, the plan item -----------------------------------------------------
@@ -298,5 +299,5 @@ def test_desired_key(generated):
 
 def test_kind_masks_key_material_and_pin():
     kind = _keys.PrivateKeyKind()
-    assert kind.redact({"type": "rsa", "data": b"secret"}) == {"type": "rsa", "data": _keys.MASK}
-    assert kind.redact({"handle": "01", "pin": "1234"}) == {"handle": "01", "pin": _keys.MASK}
+    assert kind.redact({"type": "rsa", "data": b"secret"}) == {"type": "rsa", "data": MASK}
+    assert kind.redact({"handle": "01", "pin": "1234"}) == {"handle": "01", "pin": MASK}

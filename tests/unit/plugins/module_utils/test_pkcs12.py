@@ -16,10 +16,12 @@ import subprocess
 
 import pytest
 
-from ansible_collections.strongswan.vici.plugins.module_utils._pki import pkcs12 as _pkcs12
 from ansible_collections.strongswan.vici.plugins.module_utils._certificates import read_pkcs12_certificates
 from ansible_collections.strongswan.vici.plugins.module_utils._input import InputError
-from ansible_collections.strongswan.vici.plugins.module_utils._keys import desired_key, parse_private_key_der
+from ansible_collections.strongswan.vici.plugins.module_utils._keys import desired_key
+from ansible_collections.strongswan.vici.plugins.module_utils._pki import pkcs12 as _pkcs12
+from ansible_collections.strongswan.vici.plugins.module_utils._pki.backends import Unavailable
+from ansible_collections.strongswan.vici.plugins.module_utils._pki.keys import parse_private_key_der
 from ansible_collections.strongswan.vici.plugins.module_utils._pki.pkcs12 import (
     Pkcs12Error,
     container_bytes,
@@ -81,7 +83,7 @@ def test_each_backend_unpacks(made, backend):
 def test_no_backend_names_both(made, monkeypatch):
     def missing(what):
         def unpacker(_data, _secret):
-            raise _pkcs12._Unavailable(what)  # pylint: disable=protected-access
+            raise Unavailable(what)
         return unpacker
 
     unpackers = (("cryptography", missing("the Python package 'cryptography'")), ("openssl", missing("the 'openssl' command")))
