@@ -16,7 +16,10 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from typing import Sequence
+from typing import Callable, List, Optional, Sequence, Tuple, Type, TypeVar
+
+Result = TypeVar("Result")
+Backend = Callable[[bytes, bytes], Result]
 
 INSTALL_HINT = "on Debian: apt install python3-cryptography, or openssl"
 
@@ -50,6 +53,31 @@ def run_openssl(binary: str, args: Sequence[str], data: bytes, passphrase: bytes
             os.close(write_end)
 
 
-def none_installed(action: str, missing: Sequence[str]) -> str:
-    """The message for ``action`` when no backend is installed."""
-    return "%s on the managed host needs %s; neither is installed (%s)" % (action, " or ".join(missing), INSTALL_HINT)
+def first_available(
+    candidates: Sequence[Tuple[str, Backend[Result]]],
+    wanted: Optional[Sequence[str]],
+    data: bytes,
+    secret: bytes,
+    action: str,
+    error: Type[Exception],
+    fall_through: Tuple[Type[Exception], ...] = (),
+) -> Result:
+    """What the first installed backend of ``candidates`` (by name, if ``wanted``) makes of ``data``.
+
+    An error of a ``fall_through`` type lets the next backend try; it is raised when none succeeds.
+    With no backend installed, ``error`` says that ``action`` needs one.
+    """
+    missing: List[str] = []
+    refused: Optional[Exception] = None
+    for name, backend in candidates:
+        if wanted is not None and name not in wanted:
+            continue
+        try:
+            return backend(data, secret)
+        except Unavailable as reason:
+            missing.append(str(reason))
+        except fall_through as reason:
+            refused = refused or reason
+    if refused is not None:
+        raise refused
+    raise error("%s on the managed host needs %s; neither is installed (%s)" % (action, " or ".join(missing), INSTALL_HINT))

@@ -17,7 +17,7 @@ import subprocess
 from typing import Optional, Sequence
 
 from .._input import InputError
-from .backends import Unavailable, none_installed, openssl_command, run_openssl
+from .backends import Unavailable, first_available, openssl_command, run_openssl
 from .pem import is_pem
 
 
@@ -68,12 +68,4 @@ def decrypt_private_key(data: bytes, passphrase: str, backends: Optional[Sequenc
     except UnicodeEncodeError:
         # Never the value, nor where in it the bad byte is.
         raise InputError("passphrase: is not valid UTF-8 text") from None
-    missing = []
-    for name, decryptor in DECRYPTORS:
-        if backends is not None and name not in backends:
-            continue
-        try:
-            return decryptor(data, secret)
-        except Unavailable as error:
-            missing.append(str(error))
-    raise InputError(none_installed("decrypting an encrypted private key", missing))
+    return first_available(DECRYPTORS, backends, data, secret, "decrypting an encrypted private key", InputError)

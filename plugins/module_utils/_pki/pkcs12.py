@@ -28,7 +28,7 @@ from typing import List, NamedTuple, Optional, Sequence
 
 from .._input import InputError
 from . import pem
-from .backends import Unavailable, none_installed, openssl_command, run_openssl
+from .backends import Unavailable, first_available, openssl_command, run_openssl
 from .der import DerError, children, decode_oid, read_tlv
 
 _OID_PKCS7_DATA = "1.2.840.113549.1.7.1"
@@ -130,18 +130,5 @@ def unpack_pkcs12(data: bytes, passphrase: Optional[str], backends: Optional[Seq
     Tries the Python ``cryptography`` package first, then the ``openssl``
     command (also when ``cryptography`` refuses the container's algorithms).
     """
-    secret = _encode(passphrase)
-    missing: List[str] = []
-    refused: Optional[Pkcs12Error] = None
-    for name, unpacker in UNPACKERS:
-        if backends is not None and name not in backends:
-            continue
-        try:
-            return unpacker(data, secret)
-        except Unavailable as error:
-            missing.append(str(error))
-        except Pkcs12Error as error:
-            refused = refused or error
-    if refused is not None:
-        raise refused
-    raise Pkcs12Error(none_installed("opening a PKCS#12 container", missing))
+    return first_available(UNPACKERS, backends, data, _encode(passphrase), "opening a PKCS#12 container", Pkcs12Error,
+                           fall_through=(Pkcs12Error,))
