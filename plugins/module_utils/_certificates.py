@@ -23,10 +23,10 @@ import hashlib
 from typing import Any, Dict, List, Mapping, Optional
 
 from ._input import InputError
-from ._pki.pkcs12 import container_bytes, unpack_pkcs12
 from ._pki import pem
 from ._pki.der import DerError, children, encode_tlv, read_tlv
 from ._pki.keys import public_key_id
+from ._pki.pkcs12 import container_bytes, unpack_pkcs12
 from ._pki.source import blocks_of, naming_field, read_source
 from ._pki.x509 import certificate_public_key, describe_certificate, describe_crl, spki_public_key
 from ._state import Kind

@@ -28,10 +28,9 @@ import re
 from collections.abc import Mapping
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
-from ._input import InputError
 from ._pki import pem
 from ._pki.der import DerError
-from ._pki.source import blocks_of, decode_prefixed, read_managed_file, unreadable
+from ._pki.source import BlobError, blocks_of, decode_prefixed, read_managed_file, unreadable
 from ._pki.x509 import describe_certificate
 
 # Value kinds. The daemon parses every value from a string; these say how a
@@ -390,7 +389,7 @@ class _Canonicaliser:
             else:
                 try:
                     raw = decode_prefixed(item)
-                except InputError as error:
+                except BlobError as error:
                     raise self.error(where, str(error)) from None
                 if raw is None:
                     file_path = item if os.path.isabs(item) else os.path.join(self.swanctl_dir, FILE_DIRS[key], item)
