@@ -12,13 +12,14 @@ sockets or bytes.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, NoReturn, Optional, Sequence, Tuple
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
 from ._diagnose import transport_problem
-from ._input import InputError, check_request, check_text
-from ._state import ABSENT, RESTORED, UNCHANGED, ApplyError, Change, Item, Kind, Ledger, LedgerError, apply, plan
+from ._input import UserError, check_request, check_text
+from ._ledger import Ledger, LedgerError
+from ._state import ABSENT, RESTORED, UNCHANGED, ApplyError, Change, Item, Kind, apply, plan
 from ._text import NestingError
 from .vici.errors import (
     ViciCommandFailed,
@@ -96,7 +97,7 @@ def _state_sentence(what: str, failure: ApplyError) -> str:
 
 
 class ViciModule:
-    """An AnsibleModule with a lazily opened VICI session and shared error handling.
+    """An AnsibleModule with a lazily opened VICI session, one ledger per run and shared error handling.
 
     ``seconds`` names the module's own options that hold seconds and may be 0
     (``wait_timeout``); they and ``timeout`` are range-checked before anything
@@ -115,11 +116,12 @@ class ViciModule:
         )
         self.params = self.module.params
         self._session: Optional[Session] = None
+        self._ledger: Optional[Ledger] = None
         self._warned: List[str] = []
         try:
             # Text that is not UTF-8 could neither be sent nor returned to the controller.
             check_text(self.params, [name for name, spec in self.module.argument_spec.items() if spec.get("no_log")])
-        except InputError as error:
+        except UserError as error:
             self.fail(str(error))
         problems = [check_seconds(self.params, "timeout")]
         problems.extend(check_seconds(self.params, name, allow_zero=True) for name in seconds)
@@ -142,16 +144,26 @@ class ViciModule:
             self._session = Session(self.params["socket"], self.params["timeout"])
         return self._session
 
+    @property
+    def ledger(self) -> Ledger:
+        """The ledger of the daemon instance behind the session, opened on first use (one ``stats`` per run).
+
+        Read-only in check mode: nothing is written, not even a new key.
+        """
+        if self._ledger is None:
+            self._ledger = Ledger.for_session(self.session, read_only=self.check_mode)
+        return self._ledger
+
     def close(self) -> None:
         if self._session is not None:
             self._session.close()
             self._session = None
 
-    def fail(self, msg: str, **details: Any) -> None:
+    def fail(self, msg: str, **details: Any) -> NoReturn:
         self.close()
         self.module.fail_json(msg=msg, **details)
 
-    def fail_from(self, error: ViciError, context: str = "", suffix: str = "", **details: Any) -> None:
+    def fail_from(self, error: ViciError, context: str = "", suffix: str = "", **details: Any) -> NoReturn:
         """Fail with a message for ``error``, prefixed with what we were doing (and ``suffix`` appended)."""
         msg = describe_error(error, self.params["socket"], self._session.endpoint if self._session is not None else None)
         if context:
@@ -162,7 +174,7 @@ class ViciModule:
             details.setdefault("vici_errmsg", error.errmsg)
         self.fail(msg, **details)
 
-    def exit(self, changed: bool = False, diff: Optional[Mapping[str, Any]] = None, **result: Any) -> None:
+    def exit(self, changed: bool = False, diff: Optional[Mapping[str, Any]] = None, **result: Any) -> NoReturn:
         """Exit with ``changed`` and, in diff mode, the ``diff``."""
         self.close()
         if diff is not None and self.diff_mode:
@@ -170,9 +182,11 @@ class ViciModule:
         self.module.exit_json(changed=changed, **result)
 
     def run(self, main: Any) -> None:
-        """Call ``main(self)``; any client error becomes a clean module failure."""
+        """Call ``main(self)``; any client error or wrong input (UserError) becomes a clean module failure."""
         try:
             main(self)
+        except UserError as error:
+            self.fail(str(error))
         except ViciError as error:
             self.fail_from(error)
         except NestingError as error:
@@ -190,24 +204,23 @@ class ViciModule:
         object's name, what was applied and what the daemon holds of the
         failed object (``daemon_state``). Ledger problems are warnings: they
         make objects reload, and a change applied but not recorded is still
-        reported as changed.
+        reported as changed. Input the daemon would refuse (kind.preflight)
+        raises UserError, in check mode too.
         """
         for item in items:
             if item.message is not None:
                 # Validate first, in check mode too: a value over 65535 bytes or a message over 512 KiB fails
                 # here, before anything is sent, not half-way through the real run.
-                try:
-                    check_request("load", item.message, "%s '%s'" % (kind.label, item.name))
-                except InputError as error:
-                    self.fail(str(error))
+                check_request("load", item.message, "%s '%s'" % (kind.label, item.name))
         session = self.session
+        kind.preflight(session, items)
         snapshot = kind.snapshot(session)
-        ledger = Ledger.for_session(session, read_only=self.check_mode)
+        ledger = self.ledger
         changes = plan(kind, items, snapshot, ledger)
         replies: List[Dict[str, Any]] = []
         if not self.check_mode and any(change.action for change in changes):
             try:
-                replies = apply(kind, session, changes, {item.name: item for item in items}, ledger)
+                replies = apply(kind, session, changes, ledger)
             except ApplyError as failure:
                 self._warn_ledger(ledger)
                 what = "%s '%s'" % (kind.label, failure.change.name)
@@ -221,13 +234,18 @@ class ViciModule:
         self._warn_ledger(ledger)
         return changes, replies
 
+    def converge_one(self, kind: Kind, item: Item, **result: Any) -> NoReturn:
+        """Converge one object and exit with its change and ``result``."""
+        changes, _replies = self.converge(kind, [item])
+        self.exit_change(kind, changes[0], **result)
+
     def _warn_ledger(self, ledger: Ledger) -> None:
         for note in ledger.notes:
             if note not in self._warned:
                 self._warned.append(note)
                 self.module.warn(note)
 
-    def exit_change(self, kind: Kind, change: Change, **result: Any) -> None:
+    def exit_change(self, kind: Kind, change: Change, **result: Any) -> NoReturn:
         """Exit for a module that manages one object."""
         diff = {
             "before_header": "%s %s" % (kind.label, change.name),

@@ -37,8 +37,8 @@ from ._input import InputError
 from ._keys import PrivateKeyKind, TokenKeys, desired_key
 from ._pool import POOL_ATTRIBUTES, PoolKind, pool_message
 from ._persist import PersistError, current_digest, digest, file_text, read_record, trust, write, write_record
-from ._state import (MASK, ApplyError, Change, Item, Kind, Ledger, _remember, apply, instance_identity, plan,
-                     printable, same_instance)
+from ._ledger import MASK, Ledger, instance_identity, printable, same_instance
+from ._state import ApplyError, Change, Item, Kind, _remember, apply, plan
 from ._swanctl import ConfigError, canonical_connection
 from .vici.errors import ViciError
 from .vici.session import Session
@@ -419,28 +419,9 @@ def desired_tree(params: Mapping[str, Any], ledger: Ledger) -> Desired:
         desired.groups.append(Group("pools", PoolKind(), pool_items(sections["pools"]), {}))
     if sections["connections"] is not None:
         items = connection_items(sections["connections"], swanctl_dir)
-        desired.groups.append(Group("connections", _Connections(), items, {}))
+        desired.groups.append(Group("connections", ConnectionKind(), items, {}))
         desired.warnings.extend(pool_references(sections["connections"], sections["pools"]))
     return desired
-
-
-class _Connections(ConnectionKind):
-    """Connections of a whole tree: one full listing, and no dpd_timeout re-check for new ones."""
-
-    def __init__(self) -> None:
-        super().__init__(None)
-        self.present: set = set()
-
-    def snapshot(self, session: Session) -> Dict[str, Any]:
-        found = super().snapshot(session)
-        self.present = set(found)
-        return found
-
-    def load(self, session: Session, name: str, message: Mapping[str, Any]) -> Dict[str, Any]:
-        if name not in self.present:
-            # Nothing old can linger in a connection that was not there.
-            return self._load(session, name, message)
-        return super().load(session, name, message)
 
 
 # -- plan and apply ---------------------------------------------------------------------------------
@@ -583,9 +564,8 @@ def _apply_group(session: Session, entry: Planned, changes: List[Change], ledger
         changes = [change for change in changes if change.action != "unload" or change.name not in loaded_keys]
     if not changes:
         return
-    items = {item.name: item for item in group.items}
     try:
-        replies = apply(group.kind, session, changes, items, ledger)
+        replies = apply(group.kind, session, changes, ledger)
     except ApplyError as failure:
         done.extend(_done(group, failure.applied))
         label = group.labels.get(failure.change.name, failure.change.name)

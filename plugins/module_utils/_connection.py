@@ -19,8 +19,10 @@ import secrets
 from collections.abc import Mapping
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-from ._state import Kind
-from ._swanctl import KEY_SINCE, auth_rounds, describe_connection, seconds
+from ._algorithms import unavailable_algorithms
+from ._input import UserError, check_request
+from ._state import Item, Kind
+from ._swanctl import KEY_SINCE, auth_rounds, canonical_connection, describe_connection, seconds
 from .vici.errors import ViciCommandFailed
 from .vici.session import Session
 
@@ -39,7 +41,6 @@ DEFAULT_IKE_REKEY_TIME = 4 * 3600
 _PER_NAME_LISTING_LIMIT = 8
 UINT32 = 2 ** 32
 UINT64 = 2 ** 64
-NOT_FOUND = re.compile(r"^unload: connection '.*' not found$")
 
 
 def _decimal(value: Any) -> Optional[int]:
@@ -315,9 +316,12 @@ class ConnectionKind(Kind):
     # A connection's message holds no secret (PSKs are shared_secret objects):
     # the ledger keeps it whole, to load it back if a replacement fails.
     restorable = True
+    not_found = "unload: connection '{name}' not found"
 
     def __init__(self, names: Optional[Iterable[str]] = None) -> None:
         self.names = None if names is None else set(names)
+        #: What the last snapshot reported, less what was unloaded since (None: no snapshot taken).
+        self.reported: Optional[Dict[str, Any]] = None
 
     def snapshot(self, session: Session) -> Dict[str, Any]:
         loaded = [str(name) for name in session.get_conns().get("conns", []) or []]
@@ -336,7 +340,8 @@ class ConnectionKind(Kind):
                     # Another backend (stroke) has a config of that name: we cannot tell them apart.
                     ambiguous.add(name)
                 reported[name] = body
-        return {name: None if name in ambiguous else reported.get(name) for name in wanted}
+        self.reported = {name: None if name in ambiguous else reported.get(name) for name in wanted}
+        return dict(self.reported)
 
     def drift(self, name: str, message: Mapping[str, Any], reported: Any) -> Optional[str]:
         return connection_drift(message, reported)
@@ -359,41 +364,55 @@ class ConnectionKind(Kind):
         initiates nor installs a trap policy.
         """
         probe = "%s.vici-probe-%s" % (name, secrets.token_hex(4))
-        self._load(session, probe, probe_message(message))
+        super().load(session, probe, probe_message(message))
         self.unload(session, probe)
 
     def exists(self, session: Session, name: str) -> Optional[bool]:
         return name in [str(conn) for conn in session.get_conns().get("conns", []) or []]
 
+    def send_load(self, session: Session, name: str, message: Mapping[str, Any]) -> Dict[str, Any]:
+        return session.load_conn({name: message})
+
+    def send_unload(self, session: Session, name: str) -> None:
+        session.unload_conn(name)
+
+    def hint(self, session: Session, name: str, message: Optional[Mapping[str, Any]], error: ViciCommandFailed) -> str:
+        return _version_hint(error.errmsg)
+
     def load(self, session: Session, name: str, message: Mapping[str, Any]) -> Dict[str, Any]:
-        reply = self._load(session, name, message)
-        # A connection loaded by someone else (or changed behind our back) may
-        # differ from ours in dpd_timeout only, which load-conn does not apply.
+        reply = super().load(session, name, message)
         # The unload below is safe: the daemon has just accepted this very
         # message, which is the validation a reload needs. Should the second
         # load still fail, apply() asks the daemon (exists) and reports it.
-        wanted = effective_dpd_timeout(message)
-        if wanted is not None:
-            shown = [event[name] for event in session.list_conns(ike=name) if name in event]
-            if len(shown) == 1 and shown[0].get("dpd_timeout", "0") != str(wanted):
-                self.unload(session, name)
-                reply = self._load(session, name, message)
+        if self._kept_dpd_timeout(session, name, message):
+            self.unload(session, name)
+            reply = super().load(session, name, message)
         return reply
 
-    @staticmethod
-    def _load(session: Session, name: str, message: Mapping[str, Any]) -> Dict[str, Any]:
-        try:
-            return session.load_conn({name: message})
-        except ViciCommandFailed as error:
-            hint = _version_hint(error.errmsg)
-            if not hint:
-                raise
-            raise ViciCommandFailed(error.command, dict(error.response, errmsg=error.errmsg + hint), error.events) from None
-
     def unload(self, session: Session, name: str) -> None:
-        reply = session.unload_conn(name, check=False)
-        if reply.get("success") != "yes" and not NOT_FOUND.match(str(reply.get("errmsg", ""))):
-            raise ViciCommandFailed("unload-conn", reply)
+        super().unload(session, name)
+        if self.reported is not None:
+            self.reported.pop(name, None)
+
+    def _kept_dpd_timeout(self, session: Session, name: str, message: Mapping[str, Any]) -> bool:
+        """Whether the daemon kept an older dpd_timeout for ``name`` when it just loaded ``message``.
+
+        The daemon's equality check ignores dpd_timeout, so a connection loaded
+        by someone else (or changed behind our back) that differs from ours in
+        dpd_timeout only keeps its value. Asks the daemon (list-conns) only
+        when the snapshot cannot rule that out.
+        """
+        wanted = effective_dpd_timeout(message)
+        if wanted is None:
+            return False
+        if self.reported is not None:
+            if name not in self.reported:
+                return False  # nothing old can linger in a connection that was not there
+            before = self.reported[name]
+            if isinstance(before, Mapping) and before.get("dpd_timeout", "0") == str(wanted):
+                return False  # it had our dpd_timeout already, kept or not
+        shown = [event[name] for event in session.list_conns(ike=name) if name in event]
+        return len(shown) == 1 and shown[0].get("dpd_timeout", "0") != str(wanted)
 
 
 def probe_message(message: Mapping[str, Any]) -> Dict[str, Any]:
@@ -414,3 +433,26 @@ def _version_hint(errmsg: str) -> str:
     if not since:
         return ""
     return " (the daemon is older than strongSwan %s, which added '%s')" % (since[0], match.group(1))
+
+
+def run_module(vici: Any) -> None:
+    """The connection module: one connection, present (its swanctl.conf body) or absent."""
+    params = vici.params
+    name = params["name"]
+    message = None
+    if params["state"] == "present":
+        if not params["config"]:
+            raise UserError("config: must not be empty with state=present (an empty body loads a connection from "
+                            "%any to %any with default settings); give at least remote_addrs, the authentication "
+                            "rounds and the children, or use state=absent")
+        message = canonical_connection(name, params["config"])
+        # Check mode must fail where the real run would: encode the request and check its size here.
+        check_request("load-conn", {name: message}, "connection '%s'" % name)
+        for line in unavailable_algorithms(vici.session, message):
+            vici.module.warn("connection '%s': %s" % (name, line))
+    kind = ConnectionKind([name])
+    changes = vici.converge(kind, [Item(name, message)])[0]
+    result: Dict[str, Any] = {"name": name, "reason": changes[0].reason}
+    if message is not None:
+        result["config"] = changes[0].after
+    vici.exit_change(kind, changes[0], **result)

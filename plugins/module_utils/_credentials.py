@@ -10,12 +10,12 @@ from typing import Any, Dict, List, Mapping, Optional, Union
 
 from ._input import InputError
 from ._pki.source import BlobError, decode_prefixed
-from ._state import Kind
+from ._state import Item, Kind
 from .vici.session import Session
 
 SHARED_SECRET_TYPES = ("ike", "eap", "xauth", "ntlm", "ppk")
 
-__all__ = ["SHARED_SECRET_TYPES", "SharedSecretKind", "decode_secret", "shared_secret_message"]
+__all__ = ["SHARED_SECRET_TYPES", "SharedSecretKind", "decode_secret", "run_module", "shared_secret_message"]
 
 
 def decode_secret(secret: str) -> Union[str, bytes]:
@@ -55,9 +55,18 @@ class SharedSecretKind(Kind):
     def snapshot(self, session: Session) -> Dict[str, Any]:
         return {secret_id: {"id": secret_id} for secret_id in session.get_shared().get("keys", [])}
 
-    def load(self, session: Session, name: str, message: Mapping[str, Any]) -> Dict[str, Any]:
-        return session.call("load-shared", message)
+    def send_load(self, session: Session, name: str, message: Mapping[str, Any]) -> Dict[str, Any]:
+        return session.load_shared(message["type"], message["data"], message["id"], message.get("owners"))
 
-    def unload(self, session: Session, name: str) -> None:
-        # unload-shared succeeds for unknown ids too.
+    def send_unload(self, session: Session, name: str) -> None:
+        # unload-shared succeeds for unknown ids too: no not-found rule.
         session.unload_shared(name)
+
+
+def run_module(vici: Any) -> None:
+    """The shared_secret module: one secret, present or absent."""
+    params = vici.params
+    message = None
+    if params["state"] == "present":
+        message = shared_secret_message(params["id"], params["type"], params["secret"], params["owners"])
+    vici.converge_one(SharedSecretKind(), Item(params["id"], message), id=params["id"])

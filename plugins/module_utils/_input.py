@@ -29,7 +29,15 @@ from .vici.errors import ViciEncodeError
 from .vici.wire import CMD_REQUEST, MAX_SEGMENT_SIZE, encode_packet
 
 
-class InputError(ValueError):
+class UserError(ValueError):
+    """What the user asked for cannot be done as given; the message says what and where.
+
+    The base of every input error: ``ViciModule.run`` turns any of them into
+    one clean module failure, so modules never catch them one by one.
+    """
+
+
+class InputError(UserError):
     """A user-supplied value is wrong; the message names the field."""
 
 

@@ -21,7 +21,8 @@ from ._input import InputError
 from ._pki.keys import PrivateKey, load_private_key, private_key_from_pkcs12
 from ._pki.pkcs12 import container_bytes
 from ._pki.source import read_source, token_reference
-from ._state import Item, Kind, Ledger
+from ._ledger import Ledger
+from ._state import Item, Kind
 from .vici.errors import ViciCommandFailed
 from .vici.session import Session
 

@@ -30,7 +30,7 @@ import tempfile
 from typing import Any, Dict, Mapping, Optional
 
 from ._ledger import LedgerError
-from ._state import Ledger, same_instance
+from ._ledger import Ledger, same_instance
 from ._swanctl_conf import ConfError, render
 
 RECORD_VERSION = 1

@@ -19,10 +19,10 @@ import difflib
 import ipaddress
 import re
 from collections.abc import Mapping
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
-from ._input import InputError
-from ._state import Kind
+from ._input import InputError, UserError
+from ._state import Item, Kind
 from .vici.errors import ViciCommandFailed
 from .vici.session import Session
 
@@ -213,17 +213,11 @@ def _online_leases(session: Session, name: str) -> Optional[int]:
         return None
 
 
-def _with_leases(error: ViciCommandFailed, session: Session, name: str, action: str) -> ViciCommandFailed:
-    online = _online_leases(session, name)
-    count = "%d online lease%s" % (online, "" if online == 1 else "s") if online is not None else "online leases"
-    errmsg = "%s (pool '%s' has %s; cannot %s it until those clients disconnect)" % (error.errmsg, name, count, action)
-    return ViciCommandFailed(error.command, dict(error.response, errmsg=errmsg), error.events)
-
-
 class PoolKind(Kind):
     """load-pool / unload-pool / get-pools."""
 
     label = "pool"
+    not_found = "{name} not found"
 
     def __init__(self, major: Optional[int] = None) -> None:
         #: The daemon's strongSwan major version (how it reports a pool's base); read by snapshot if None.
@@ -233,6 +227,16 @@ class PoolKind(Kind):
         if self.major is None:
             self.major = daemon_major(session)
         return {name: body for name, body in session.get_pools().items() if isinstance(body, dict)}
+
+    def preflight(self, session: Session, items: Sequence[Item]) -> None:
+        # Online leases make the daemon refuse a new range or an unload: say so in check mode too.
+        if self.major is None:
+            self.major = daemon_major(session)
+        for item in items:
+            reported = session.get_pools(name=item.name).get(item.name)
+            blocked = leases_block(item.name, item.message, reported, self.major)
+            if blocked:
+                raise UserError("pool '%s': %s" % (item.name, blocked))
 
     def drift(self, name: str, message: Mapping[str, Any], reported: Any) -> Optional[str]:
         if not isinstance(reported, Mapping):
@@ -249,29 +253,39 @@ class PoolKind(Kind):
             return "it has %d addresses, not %d" % (actual_size, size)
         return None
 
-    def load(self, session: Session, name: str, message: Mapping[str, Any]) -> Dict[str, Any]:
-        try:
-            return session.load_pool({name: dict(message)})
-        except ViciCommandFailed as error:
-            if "online leases" in error.errmsg:
-                raise _with_leases(error, session, name, "change its addresses") from None
-            if error.errmsg == "invalid attribute: p_cscf":
-                raise ViciCommandFailed(
-                    error.command, dict(error.response, errmsg=error.errmsg + " (p_cscf needs strongSwan 6.0.3 or later)"),
-                    error.events) from None
-            raise
+    def send_load(self, session: Session, name: str, message: Mapping[str, Any]) -> Dict[str, Any]:
+        return session.load_pool({name: dict(message)})
 
-    def unload(self, session: Session, name: str) -> None:
-        try:
-            session.unload_pool(name)
-        except ViciCommandFailed as error:
-            if error.errmsg == "%s not found" % name:
-                return
-            if "online leases" in error.errmsg:
-                raise _with_leases(error, session, name, "unload") from None
-            raise
+    def send_unload(self, session: Session, name: str) -> None:
+        session.unload_pool(name)
+
+    def hint(self, session: Session, name: str, message: Optional[Mapping[str, Any]], error: ViciCommandFailed) -> str:
+        if "online leases" in error.errmsg:
+            online = _online_leases(session, name)
+            count = "%d online lease%s" % (online, "" if online == 1 else "s") if online is not None else "online leases"
+            action = "unload" if message is None else "change its addresses"
+            return " (pool '%s' has %s; cannot %s it until those clients disconnect)" % (name, count, action)
+        if error.errmsg == "invalid attribute: p_cscf":
+            return " (p_cscf needs strongSwan 6.0.3 or later)"
+        return ""
 
     def describe_reported(self, name: str, reported: Any) -> Dict[str, Any]:
         if not isinstance(reported, Mapping):
             return {}
         return {key: reported[key] for key in ("base", "size") if key in reported}
+
+
+def run_module(vici: Any) -> None:
+    """The pool module: one pool, present (with its range and attributes) or absent."""
+    params = vici.params
+    message = None
+    result: Dict[str, Any] = {"name": params["name"]}
+    if params["state"] == "present":
+        message = pool_message(
+            params["addrs"], {key: params[key] for key in POOL_ATTRIBUTES if params[key]}, params["attributes"]
+        )
+    kind = PoolKind(daemon_major(vici.session))
+    if message is not None:
+        base, size = pool_range(params["addrs"], kind.major)
+        result.update(base=str(base) if int(base) else ("%any" if base.version == 4 else "%any6"), size=size)
+    vici.converge_one(kind, Item(params["name"], message), **result)

@@ -25,30 +25,11 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Tuple
+from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
-from ._ledger import (
-    DEFAULT_LEDGER_DIRS,
-    INSTANCE_TOLERANCE,
-    LEDGER_DIR_ENV,
-    LEDGER_VERSION,
-    MASK,
-    Ledger,
-    LedgerError,
-    canonical_bytes,
-    instance_identity,
-    printable,
-    same_instance,
-)
-from .vici.errors import ViciError
+from ._ledger import MASK, Ledger, printable
+from .vici.errors import ViciCommandFailed, ViciError
 from .vici.session import Session
-
-# The ledger lives in _ledger.py; these names stay importable from here.
-__all__ = [
-    "DEFAULT_LEDGER_DIRS", "INSTANCE_TOLERANCE", "LEDGER_DIR_ENV", "LEDGER_VERSION", "MASK", "Ledger", "LedgerError",
-    "canonical_bytes", "instance_identity", "printable", "same_instance", "mask_paths", "secret_items", "Kind", "Item",
-    "Change", "ApplyError", "plan", "apply", "CHANGED_SECRET", "UNCHANGED", "RESTORED", "ABSENT",
-]
 
 # How a diff shows a secret whose value changed (the masked copies are equal).
 CHANGED_SECRET = MASK + " (changed)"
@@ -131,10 +112,20 @@ def _get(node: Any, path: Tuple[str, ...]) -> Any:
     return node
 
 
+def with_hint(error: ViciCommandFailed, hint: str) -> ViciCommandFailed:
+    """``error`` with ``hint`` appended to the daemon's errmsg (``error`` itself when there is no hint)."""
+    if not hint:
+        return error
+    return ViciCommandFailed(error.command, dict(error.response, errmsg=error.errmsg + hint), error.events)
+
+
 class Kind:
     """How one kind of daemon object is observed, compared, loaded and unloaded.
 
-    Subclasses fill in the daemon side; :func:`plan` and :func:`apply` do the rest.
+    Subclasses fill in the daemon side (snapshot, send_load, send_unload and
+    the optional hooks); :func:`plan` and :func:`apply` do the rest. Every
+    load and unload goes through :meth:`load` and :meth:`unload`, which add
+    the kind's :meth:`hint` to a refusal and treat :attr:`not_found` as done.
     """
 
     #: Name used in messages and as the ledger namespace.
@@ -146,10 +137,19 @@ class Kind:
     #: Whether the ledger keeps the full message, to load it back when a replacement fails
     #: (only for kinds whose messages hold no secret: secret_paths must be empty).
     restorable = False
+    #: The daemon's errmsg for unloading ``{name}`` when it has no such object ("" if it never says so).
+    #: The object is gone, which is what an unload wants: not an error.
+    not_found = ""
 
     def snapshot(self, session: Session) -> Dict[str, Any]:
         """Every object of this kind the daemon has, by name, with what it reports of it."""
         raise NotImplementedError
+
+    def preflight(self, session: Session, items: Sequence["Item"]) -> None:
+        """Raise a UserError (see _input) if the daemon will certainly refuse ``items``; check mode runs it too.
+
+        Read-only commands only: it lets check mode fail where the real run would.
+        """
 
     def drift(self, name: str, message: Mapping[str, Any], reported: Any) -> Optional[str]:
         """Why the daemon's report certainly differs from ``message``, or None."""
@@ -170,11 +170,31 @@ class Kind:
         """Whether the daemon has ``name`` now (None: not cheaply known). Used to report state after a failure."""
         return None
 
-    def load(self, session: Session, name: str, message: Mapping[str, Any]) -> Dict[str, Any]:
+    def send_load(self, session: Session, name: str, message: Mapping[str, Any]) -> Dict[str, Any]:
+        """The kind's load command (the typed Session method); raises ViciCommandFailed on a refusal."""
         raise NotImplementedError
 
-    def unload(self, session: Session, name: str) -> None:
+    def send_unload(self, session: Session, name: str) -> None:
+        """The kind's unload command (the typed Session method); raises ViciCommandFailed on a refusal."""
         raise NotImplementedError
+
+    def hint(self, session: Session, name: str, message: Optional[Mapping[str, Any]], error: ViciCommandFailed) -> str:
+        """Text to append to the daemon's errmsg for a refused load (``message``) or unload (None), or ""."""
+        return ""
+
+    def load(self, session: Session, name: str, message: Mapping[str, Any]) -> Dict[str, Any]:
+        try:
+            return self.send_load(session, name, message)
+        except ViciCommandFailed as error:
+            raise with_hint(error, self.hint(session, name, message, error)) from None
+
+    def unload(self, session: Session, name: str) -> None:
+        try:
+            self.send_unload(session, name)
+        except ViciCommandFailed as error:
+            if self.not_found and error.errmsg == self.not_found.format(name=name):
+                return
+            raise with_hint(error, self.hint(session, name, None, error)) from None
 
     def redact(self, message: Mapping[str, Any]) -> Dict[str, Any]:
         return mask_paths(message, self.secret_paths)
@@ -192,7 +212,12 @@ class Item(NamedTuple):
 
 
 class Change(NamedTuple):
-    """What :func:`plan` decided for one object."""
+    """What :func:`plan` decided for one object, with what :func:`apply` needs to carry it out.
+
+    ``message`` is the message to load (None for unloads and for nothing to
+    do); ``recorded`` its redacted, printable form, as the ledger keeps it
+    (``after`` may mark changed secrets, ``recorded`` never does).
+    """
 
     name: str
     action: Optional[str]  # None (nothing to do), "load", "reload" (unload, then load) or "unload"
@@ -200,6 +225,8 @@ class Change(NamedTuple):
     before: Dict[str, Any]
     after: Dict[str, Any]
     fingerprint: str
+    message: Optional[Dict[str, Any]] = None
+    recorded: Optional[Dict[str, Any]] = None
 
 
 class ApplyError(Exception):
@@ -259,7 +286,7 @@ def plan(kind: Kind, items: Iterable[Item], snapshot: Mapping[str, Any], ledger:
             changes.append(Change(item.name, action, "present" if present else "already absent", before, {}, ""))
             continue
         redacted = kind.redact(item.message)
-        after = printable(redacted)
+        after = unmarked = printable(redacted)
         action: Optional[str] = "load"
         if not present:
             reason = "not loaded"
@@ -269,7 +296,6 @@ def plan(kind: Kind, items: Iterable[Item], snapshot: Mapping[str, Any], ledger:
             reason = "loaded, but not by this collection into this daemon instance"
         elif entry["fingerprint"] != fingerprint:
             reason = "configuration differs"
-            unmarked = after
             changed = _changed_secrets(kind, item.message, entry, ledger)
             if changed is None and before == after:
                 # An older record without per-secret fingerprints: only a secret can differ.
@@ -287,7 +313,7 @@ def plan(kind: Kind, items: Iterable[Item], snapshot: Mapping[str, Any], ledger:
                 before = printable(kind.describe_reported(item.name, snapshot[item.name]))
             else:
                 action, reason = None, "up to date"
-        changes.append(Change(item.name, action, reason, before, after, fingerprint))
+        changes.append(Change(item.name, action, reason, before, after, fingerprint, item.message, unmarked))
     return changes
 
 
@@ -300,12 +326,15 @@ class _Failed(Exception):
         self.outcome = outcome
 
 
-def _remember(kind: Kind, ledger: Ledger, name: str, fingerprint: str, message: Mapping[str, Any]) -> None:
+def _remember(kind: Kind, ledger: Ledger, name: str, fingerprint: str, message: Mapping[str, Any],
+              recorded: Optional[Mapping[str, Any]] = None) -> None:
+    """Record a load in the ledger; ``recorded`` is the message as plan() redacted it (redacted here if None)."""
     if kind.presence_is_identity:
         return
     secret_fingerprints = {"/".join(path): ledger.fingerprint(value) for path, value in secret_items(message, kind.secret_paths)}
     restorable = message if kind.restorable and not kind.secret_paths else None
-    ledger.record(kind.label, name, fingerprint, kind.redact(message), secret_fingerprints or None, restorable)
+    ledger.record(kind.label, name, fingerprint, kind.redact(message) if recorded is None else recorded,
+                  secret_fingerprints or None, restorable)
 
 
 def _replace(kind: Kind, session: Session, change: Change, message: Mapping[str, Any], ledger: Ledger) -> Dict[str, Any]:
@@ -334,7 +363,7 @@ def _replace(kind: Kind, session: Session, change: Change, message: Mapping[str,
             raise _Failed(error, ABSENT) from None
         ledger.put(kind.label, change.name, previous_entry)
         raise _Failed(error, RESTORED) from None
-    _remember(kind, ledger, change.name, change.fingerprint, message)
+    _remember(kind, ledger, change.name, change.fingerprint, message, change.recorded)
     return reply
 
 
@@ -349,7 +378,7 @@ def _outcome_of_failed_load(kind: Kind, session: Session, change: Change) -> str
     return ABSENT if exists is False else UNCHANGED
 
 
-def apply(kind: Kind, session: Session, changes: Iterable[Change], items: Mapping[str, Item], ledger: Ledger) -> List[Dict[str, Any]]:
+def apply(kind: Kind, session: Session, changes: Iterable[Change], ledger: Ledger) -> List[Dict[str, Any]]:
     """Carry out planned changes in order, keeping the ledger in step.
 
     Returns the daemon's replies to the loads. On the first failure the ledger
@@ -368,14 +397,14 @@ def apply(kind: Kind, session: Session, changes: Iterable[Change], items: Mappin
                     kind.unload(session, change.name)
                     ledger.forget(kind.label, change.name)
                 elif change.action == "reload":
-                    replies.append(_replace(kind, session, change, items[change.name].message or {}, ledger))
+                    replies.append(_replace(kind, session, change, change.message or {}, ledger))
                 else:
-                    message = items[change.name].message or {}
+                    message = change.message or {}
                     try:
                         replies.append(kind.load(session, change.name, message))
                     except ViciError as error:
                         raise _Failed(error, _outcome_of_failed_load(kind, session, change)) from None
-                    _remember(kind, ledger, change.name, change.fingerprint, message)
+                    _remember(kind, ledger, change.name, change.fingerprint, message, change.recorded)
             except _Failed as failure:
                 raise ApplyError(change, failure.error, applied, failure.outcome) from None
             except ViciError as error:

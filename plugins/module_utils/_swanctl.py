@@ -28,6 +28,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
+from ._input import UserError
 from ._pki import pem
 from ._pki.der import DerError
 from ._pki.source import BlobError, blocks_of, decode_prefixed, read_managed_file, unreadable
@@ -182,7 +183,7 @@ _BYTE_UNITS = {"": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
 Reader = Callable[[str], bytes]
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError):
     """A connection body is wrong; the message names the connection and the key's path."""
 
 

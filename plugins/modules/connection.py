@@ -194,48 +194,18 @@ config:
 """
 
 from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule
-from ansible_collections.strongswan.vici.plugins.module_utils._algorithms import unavailable_algorithms
-from ansible_collections.strongswan.vici.plugins.module_utils._connection import ConnectionKind
-from ansible_collections.strongswan.vici.plugins.module_utils._input import InputError, check_request
-from ansible_collections.strongswan.vici.plugins.module_utils._state import Item
-from ansible_collections.strongswan.vici.plugins.module_utils._swanctl import ConfigError, canonical_connection
+from ansible_collections.strongswan.vici.plugins.module_utils._connection import run_module
 
 
 def main():
-    module = ViciModule(
+    ViciModule(
         {
             "name": {"type": "str", "required": True},
             "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
             "config": {"type": "dict"},
         },
         required_if=[("state", "present", ("config",))],
-    )
-
-    def run(vici):
-        params = vici.params
-        message = None
-        if params["state"] == "present":
-            if not params["config"]:
-                vici.fail("config: must not be empty with state=present (an empty body loads a connection from "
-                          "%any to %any with default settings); give at least remote_addrs, the authentication "
-                          "rounds and the children, or use state=absent")
-            try:
-                message = canonical_connection(params["name"], params["config"])
-                # Check mode must fail where the real run would: encode the request and check its size here.
-                check_request("load-conn", {params["name"]: message}, "connection '%s'" % params["name"])
-            except (ConfigError, InputError) as error:
-                vici.fail(str(error))
-        if message is not None:
-            for line in unavailable_algorithms(vici.session, message):
-                vici.module.warn("connection '%s': %s" % (params["name"], line))
-        kind = ConnectionKind([params["name"]])
-        changes = vici.converge(kind, [Item(params["name"], message)])[0]
-        result = {"name": params["name"], "reason": changes[0].reason}
-        if message is not None:
-            result["config"] = changes[0].after
-        vici.exit_change(kind, changes[0], **result)
-
-    module.run(run)
+    ).run(run_module)
 
 
 if __name__ == "__main__":

@@ -164,16 +164,7 @@ size:
 """
 
 from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule
-from ansible_collections.strongswan.vici.plugins.module_utils._input import InputError
-from ansible_collections.strongswan.vici.plugins.module_utils._pool import (
-    POOL_ATTRIBUTES,
-    PoolKind,
-    daemon_major,
-    leases_block,
-    pool_message,
-    pool_range,
-)
-from ansible_collections.strongswan.vici.plugins.module_utils._state import Item
+from ansible_collections.strongswan.vici.plugins.module_utils._pool import POOL_ATTRIBUTES, run_module
 
 
 def main():
@@ -185,32 +176,7 @@ def main():
     }
     for attribute in POOL_ATTRIBUTES:
         spec[attribute] = {"type": "list", "elements": "str"}
-    module = ViciModule(spec, required_if=[("state", "present", ("addrs",))])
-
-    def run(vici):
-        params = vici.params
-        message = None
-        result = {"name": params["name"]}
-        if params["state"] == "present":
-            try:
-                message = pool_message(
-                    params["addrs"], {key: params[key] for key in POOL_ATTRIBUTES if params[key]}, params["attributes"]
-                )
-            except InputError as error:
-                vici.fail(str(error))
-        kind = PoolKind(daemon_major(vici.session))
-        if message is not None:
-            base, size = pool_range(params["addrs"], kind.major)
-            result.update(base=str(base) if int(base) else ("%any" if base.version == 4 else "%any6"), size=size)
-        # Online leases make the daemon refuse a new range or an unload: say so in check mode too.
-        reported = vici.session.get_pools(name=params["name"]).get(params["name"])
-        blocked = leases_block(params["name"], message, reported, kind.major)
-        if blocked:
-            vici.fail("pool '%s': %s" % (params["name"], blocked))
-        changes, _replies = vici.converge(kind, [Item(params["name"], message)])
-        vici.exit_change(kind, changes[0], **result)
-
-    module.run(run)
+    ViciModule(spec, required_if=[("state", "present", ("addrs",))]).run(run_module)
 
 
 if __name__ == "__main__":

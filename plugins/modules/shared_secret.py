@@ -87,17 +87,11 @@ id:
 """
 
 from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule
-from ansible_collections.strongswan.vici.plugins.module_utils._credentials import (
-    SHARED_SECRET_TYPES,
-    InputError,
-    SharedSecretKind,
-    shared_secret_message,
-)
-from ansible_collections.strongswan.vici.plugins.module_utils._state import Item
+from ansible_collections.strongswan.vici.plugins.module_utils._credentials import SHARED_SECRET_TYPES, run_module
 
 
 def main():
-    module = ViciModule(
+    ViciModule(
         {
             "id": {"type": "str", "required": True},
             "type": {"type": "str", "choices": list(SHARED_SECRET_TYPES), "default": "ike"},
@@ -106,21 +100,7 @@ def main():
             "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
         },
         required_if=[("state", "present", ("secret",))],
-    )
-
-    def run(vici):
-        params = vici.params
-        message = None
-        if params["state"] == "present":
-            try:
-                message = shared_secret_message(params["id"], params["type"], params["secret"], params["owners"])
-            except InputError as error:
-                vici.fail(str(error))
-        kind = SharedSecretKind()
-        changes, _replies = vici.converge(kind, [Item(params["id"], message)])
-        vici.exit_change(kind, changes[0], id=params["id"])
-
-    module.run(run)
+    ).run(run_module)
 
 
 if __name__ == "__main__":

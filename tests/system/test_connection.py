@@ -372,6 +372,13 @@ def test_dpd_timeout_only_change_takes_effect(charon, module):
     assert listed(socket)["dpd_timeout"] == "300"
 
 
+def test_loading_a_new_connection_lists_nothing(charon, module, tmp_path):
+    # Nothing old can linger in a connection that was not there: its dpd_timeout needs no list-conns.
+    with ViciProxy(tmp_path / "p.vici", charon.socket_path) as proxy:
+        assert module(proxy.uri, dict(GW, dpd_timeout="150s"))["changed"] is True
+    assert "load-conn" in proxy.commands and "list-conns" not in proxy.commands, proxy.commands
+
+
 def test_dscp_only_change_takes_effect(charon, module):
     module(charon.socket_uri, dict(GW, dscp="000001"))
     mark = log_mark(charon)

@@ -13,26 +13,30 @@ import stat
 
 import pytest
 
-from ansible_collections.strongswan.vici.plugins.module_utils._ledger import decode_message, encode_message
+from ansible_collections.strongswan.vici.plugins.module_utils._ledger import (
+    LEDGER_DIR_ENV,
+    MASK,
+    Ledger,
+    LedgerError,
+    canonical_bytes,
+    decode_message,
+    encode_message,
+    instance_identity,
+    printable,
+    same_instance,
+)
 from ansible_collections.strongswan.vici.plugins.module_utils._state import (
     ABSENT,
     CHANGED_SECRET,
-    LEDGER_DIR_ENV,
-    MASK,
     RESTORED,
     UNCHANGED,
     ApplyError,
     Item,
     Kind,
-    Ledger,
-    LedgerError,
     apply,
-    canonical_bytes,
-    instance_identity,
     mask_paths,
     plan,
-    printable,
-    same_instance,
+    with_hint,
 )
 from ansible_collections.strongswan.vici.plugins.module_utils.vici.errors import ViciCommandFailed
 
@@ -293,7 +297,7 @@ def test_save_failure_after_apply_is_a_note(tmp_path):
     changes = plan(kind, items.values(), {}, ledger)
     (tmp_path / "ledger.json.lock").unlink()
     (tmp_path / "ledger.json.lock").mkdir()
-    apply(kind, None, changes, items, ledger)
+    apply(kind, None, changes, ledger)
     assert kind.objects == {"a": {"x": "1"}}
     assert "could not be saved" in ledger.note
 
@@ -494,7 +498,7 @@ class DictKind(Kind):
 
 def _converge(kind, ledger, message):
     items = {"a": Item("a", message)}
-    return apply(kind, None, plan(kind, items.values(), kind.snapshot(None), ledger), items, ledger)
+    return apply(kind, None, plan(kind, items.values(), kind.snapshot(None), ledger), ledger)
 
 
 def test_a_rejected_replacement_unloads_nothing(tmp_path):
@@ -576,3 +580,54 @@ def test_a_changed_secret_without_per_secret_fingerprints_is_marked(tmp_path):
     kind = RecordingKind()
     change, = _plan(kind, [Item("a", {"data": "new"})], {"a": {}}, tmp_path, recorded={"a": {"data": "old"}})
     assert change.after == {"data": CHANGED_SECRET} and change.before == {"data": MASK}
+
+
+class CommandKind(Kind):
+    """A kind whose daemon commands fail with the errmsg given, to exercise the shared load and unload."""
+
+    label = "thing"
+    not_found = "thing '{name}' not found"
+
+    def __init__(self, errmsg):
+        self.errmsg = errmsg
+
+    def _refuse(self, command):
+        raise ViciCommandFailed(command, {"success": "no", "errmsg": self.errmsg})
+
+    def send_load(self, session, name, message):
+        self._refuse("load-thing")
+
+    def send_unload(self, session, name):
+        self._refuse("unload-thing")
+
+    def hint(self, session, name, message, error):
+        return " (while %s %s)" % ("unloading" if message is None else "loading", name)
+
+
+def test_with_hint_appends_to_the_errmsg_and_keeps_the_rest():
+    error = ViciCommandFailed("load-thing", {"success": "no", "errmsg": "no", "extra": "1"}, [{"log": "x"}])
+    hinted = with_hint(error, " (why)")
+    assert hinted.errmsg == "no (why)" and hinted.command == "load-thing"
+    assert hinted.response["extra"] == "1" and hinted.events == [{"log": "x"}]
+    assert with_hint(error, "") is error
+
+
+def test_unload_of_an_object_that_is_gone_is_done():
+    CommandKind("thing 'a' not found").unload(None, "a")
+    with pytest.raises(ViciCommandFailed) as raised:
+        CommandKind("thing 'b' not found").unload(None, "a")
+    assert raised.value.errmsg == "thing 'b' not found (while unloading a)"
+
+
+def test_a_refused_load_carries_the_kinds_hint():
+    with pytest.raises(ViciCommandFailed) as raised:
+        CommandKind("bad").load(None, "a", {})
+    assert raised.value.errmsg == "bad (while loading a)" and raised.value.command == "load-thing"
+
+
+def test_changes_carry_their_message_and_its_redacted_form(tmp_path):
+    ledger = Ledger(str(tmp_path / "ledger.json"), INSTANCE)
+    kind = RecordingKind()
+    message = {"data": "secret", "x": "1"}
+    change = plan(kind, [Item("a", message)], {}, ledger)[0]
+    assert change.message is message and change.recorded == {"data": MASK, "x": "1"}
