@@ -39,7 +39,7 @@ NIST_CURVES: Dict[str, Tuple[str, int, int, int]] = {
     ),
 }
 _OTHER_CURVES = {"1.3.132.0.10": "secp256k1", "1.3.36.3.3.2.8.1.1.7": "brainpoolP256r1",
-                "1.3.36.3.3.2.8.1.1.11": "brainpoolP384r1", "1.3.36.3.3.2.8.1.1.13": "brainpoolP512r1"}
+                 "1.3.36.3.3.2.8.1.1.11": "brainpoolP384r1", "1.3.36.3.3.2.8.1.1.13": "brainpoolP512r1"}
 
 
 def ec_public_point(curve_oid: str, secret: int) -> bytes:
