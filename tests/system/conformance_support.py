@@ -22,6 +22,8 @@ import subprocess
 import sys
 from typing import Any, Dict, List, Optional, Tuple
 
+from conftest import pki
+
 SHARED_PREFIXES = ("eap", "xauth", "ntlm", "ike", "ppk")
 KEY_DIRS = {"private": "private", "rsa": "rsa", "ecdsa": "ecdsa", "pkcs8": "pkcs8"}
 START_ACTION = re.compile(r"^(\s*)start_action\s*=.*$", re.MULTILINE)
@@ -132,10 +134,8 @@ def make_pkcs12(cache: str, target: str, secret: str) -> None:
     key = make_standin(cache, "private", "p12-" + os.path.basename(target) + ".pem")
     cert = key[:-len(".pem")] + ".crt"
     if not os.path.exists(cert):
-        with open(cert, "wb") as out:
-            subprocess.run(["pki", "--self", "--in", key, "--type", "ecdsa", "--lifetime", "3650", "--outform", "pem",
-                            "--dn", "C=CH, O=conformance, CN=%s" % os.path.basename(target)],
-                           check=True, stdout=out, stderr=subprocess.DEVNULL, timeout=60)
+        pki("--self", "--in", key, "--type", "ecdsa", "--lifetime", "3650", "--outform", "pem",
+            "--dn", "C=CH, O=conformance, CN=%s" % os.path.basename(target), out=cert)
     os.makedirs(os.path.dirname(target), exist_ok=True)
     subprocess.run(["openssl", "pkcs12", "-export", "-inkey", key, "-in", cert, "-passout", "stdin", "-out", target],
                    input=secret.encode() + b"\n", check=True, capture_output=True, timeout=60)
@@ -151,22 +151,14 @@ def make_standin(cache: str, folder: str, filename: str) -> str:
     keytype = "rsa" if folder == "rsa" else "ed25519" if folder == "pkcs8" else "ecdsa"
     key = os.path.join(cache, ".keys", "%s-%s.key" % (folder, stem))
     os.makedirs(os.path.dirname(key), exist_ok=True)
-    gen = ["pki", "--gen", "--type", keytype, "--outform", "pem"] + (["--size", "2048"] if keytype == "rsa" else [])
-    with open(key, "wb") as out:
-        subprocess.run(gen, check=True, stdout=out, stderr=subprocess.DEVNULL, timeout=60)
+    pki("--gen", "--type", keytype, "--outform", "pem", *(["--size", "2048"] if keytype == "rsa" else []), out=key)
     if folder in KEY_DIRS.values():
         shutil.copy(key, target)
     elif folder == "pubkey":
-        with open(target, "wb") as out:
-            subprocess.run(["pki", "--pub", "--in", key, "--outform", "pem"], check=True, stdout=out,
-                           stderr=subprocess.DEVNULL, timeout=60)
+        pki("--pub", "--in", key, "--outform", "pem", out=target)
     else:
-        cmd = ["pki", "--self", "--in", key, "--type", keytype, "--lifetime", "3650",
-               "--dn", "C=CH, O=conformance, CN=%s" % stem, "--outform", "pem"]
-        if folder == "x509ca":
-            cmd.append("--ca")
-        with open(target, "wb") as out:
-            subprocess.run(cmd, check=True, stdout=out, stderr=subprocess.DEVNULL, timeout=60)
+        pki("--self", "--in", key, "--type", keytype, "--lifetime", "3650", "--dn", "C=CH, O=conformance, CN=%s" % stem,
+            "--outform", "pem", *(["--ca"] if folder == "x509ca" else []), out=target)
     return target
 
 

@@ -8,8 +8,11 @@
 * ``charon_factory``: ``charon_factory(name="x", **Charon_kwargs)`` for several daemons in one test;
 * ``netns_pair``: two network namespaces joined by a veth pair (see ``NetnsPair``);
 * ``tunnel_pair``: a ``netns_pair`` with a tunnel-mode charon in each (``.a``, ``.b``, ``.pair``);
-* ``ansible_playbook`` / ``run_playbook()`` and ``ansible_module`` / ``run_module()``: run
-  ansible-playbook against localhost with the staged collection, parsed through the json callback.
+* ``ansible_playbook`` / ``run_playbook()`` and ``ansible_module`` / ``run_module_via_playbook()``: run
+  ansible-playbook against localhost with the staged collection, parsed through the json callback;
+* ``playbook_steps()``, ``step_results()``, ``step_result()``: one task of a module per step, in one playbook,
+  with the test's own ledger directory (the ``ledger`` fixture);
+* ``pki()``: strongSwan's pki command, for the certificates and keys the tests need.
 
 The collection is imported as ``ansible_collections.strongswan.vici`` from the staged copy
 (``.tmp/ansible_collections/strongswan/vici``, made by ``scripts/stage_collection.sh``). ``make
@@ -42,8 +45,8 @@ from charon_harness import (  # noqa: E402
     udp_probe,
 )
 
-__all__ = ["Charon", "DEFAULT_PLUGINS", "HarnessError", "NetnsPair", "PlaybookResult", "run_module", "run_playbook",
-           "udp_probe", "COLLECTIONS_PATH"]
+__all__ = ["Charon", "DEFAULT_PLUGINS", "HarnessError", "NetnsPair", "PlaybookResult", "run_module_via_playbook",
+           "run_playbook", "playbook_steps", "step_results", "step_result", "pki", "pem_writer", "ca_and_host", "udp_probe", "COLLECTIONS_PATH"]
 
 
 def _collections_path():
@@ -273,7 +276,7 @@ def _run_playbook_in(workdir, playbook, extravars, check, diff, extra_args, time
     return PlaybookResult(proc.returncode, proc.stdout, proc.stderr, cmd)
 
 
-def run_module(module, args=None, check=False, diff=False, **kwargs):
+def run_module_via_playbook(module, args=None, check=False, diff=False, **kwargs):
     """Run one module once on localhost through ansible-playbook; return (PlaybookResult, task result).
 
     MODULE is a name such as ``strongswan.vici.info``; ARGS its options (a dict).
@@ -299,5 +302,79 @@ def ansible_playbook():
 
 @pytest.fixture
 def ansible_module():
-    """The ``run_module`` function: ``ansible_module("strongswan.vici.info", {"socket": uri})``."""
-    return run_module
+    """The ``run_module_via_playbook`` function: ``ansible_module("strongswan.vici.info", {"socket": uri})``."""
+    return run_module_via_playbook
+
+
+@pytest.fixture
+def ledger(tmp_path):
+    """The ledger directory of this test (the module creates it): runs of one test share it, tests do not."""
+    return tmp_path / "ledger"
+
+
+def playbook_steps(socket, ledger, *steps, vici_module=None, defaults=None, check=False, diff=False, verbose=False):
+    """Run one task per step, in one playbook; return (PlaybookResult, the task results in order).
+
+    A step is the options of ``strongswan.vici.<vici_module>`` (``defaults`` filled in, ``socket`` set),
+    plus: ``_module`` (another module of the collection for this step), ``_check``/``_diff`` (this task
+    in check/diff mode). Failing tasks do not stop the play: each result says ``failed``.
+    """
+    tasks = []
+    for number, step in enumerate(steps):
+        options = dict(defaults or {}, **step)
+        task = {"name": "step %d" % number, "ignore_errors": True}
+        for key, keyword in (("_check", "check_mode"), ("_diff", "diff")):
+            if key in options:
+                task[keyword] = options.pop(key)
+        task["strongswan.vici.%s" % options.pop("_module", vici_module)] = dict(options, socket=socket)
+        tasks.append(task)
+    result = run_playbook([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}], check=check, diff=diff,
+                          env={"STRONGSWAN_VICI_LEDGER_DIR": str(ledger)}, extra_args=["-vvv"] if verbose else ())
+    assert len(result.tasks) == len(steps), result
+    return result, [result.task("step %d" % number) for number in range(len(steps))]
+
+
+def step_results(socket, ledger, *steps, **kwargs):
+    """The task results of :func:`playbook_steps`."""
+    return playbook_steps(socket, ledger, *steps, **kwargs)[1]
+
+
+def step_result(socket, ledger, check=False, diff=False, vici_module=None, defaults=None, **options):
+    """One task of ``strongswan.vici.<vici_module>`` with ``options``; its result."""
+    return step_results(socket, ledger, dict(options, _check=check, _diff=diff), vici_module=vici_module,
+                        defaults=defaults)[0]
+
+
+def pki(*args, out=None, **kwargs):
+    """Run strongSwan's ``pki`` with ``args``: its output written to ``out`` (returned) or returned as bytes.
+
+    ``kwargs`` go to subprocess.run (``input=`` for a command that reads stdin).
+    """
+    data = subprocess.run(["pki"] + [str(arg) for arg in args], check=True, capture_output=True, timeout=60,
+                          **kwargs).stdout
+    if out is None:
+        return data
+    Path(out).write_bytes(data)
+    return out
+
+
+def pem_writer(directory):
+    """``write(name, *args)``: run pki with ``args`` (PEM output) into ``directory``/``name``; returns that path."""
+
+    def write(name, *args):
+        return pki(*args, "--outform", "pem", out=Path(directory) / name)
+
+    return write
+
+
+def ca_and_host(write, ca_cn, host_cn, host_key_type, *issue_args):
+    """With a :func:`pem_writer`: ca.key/ca.pem (ECDSA P-256 CA, C=CH, O=Test) and host.key/host.pem issued by it.
+
+    ``host_key_type`` is pki's ``--type`` and its options (``"rsa", "--size", "2048"``). Returns the four paths.
+    """
+    ca_key = write("ca.key", "--gen", "--type", "ecdsa", "--size", "256")
+    ca = write("ca.pem", "--self", "--ca", "--in", ca_key, "--dn", "C=CH, O=Test, CN=%s" % ca_cn, "--lifetime", "30")
+    host_key = write("host.key", "--gen", "--type", *host_key_type)
+    req = write("host.req", "--req", "--type", "priv", "--in", host_key, "--dn", "C=CH, O=Test, CN=%s" % host_cn)
+    host = write("host.pem", "--issue", "--cacert", ca, "--cakey", ca_key, "--type", "pkcs10", "--in", req, *issue_args)
+    return ca_key, ca, host_key, host

@@ -120,7 +120,7 @@ def children(info_result: Dict[str, Any], ike: str = "gw", child: str = "net") -
             for c in sa.get("child_sas", []) if c.get("name") == child]
 
 
-def run_module(name: str, args: Dict[str, Any], check: bool = False, diff: bool = False) -> Dict[str, Any]:
+def run_module_in_process(name: str, args: Dict[str, Any], check: bool = False, diff: bool = False) -> Dict[str, Any]:
     """Run a module of this collection in this process (same code as under ansible-playbook, far faster).
 
     Returns the module's result (what exit_json/fail_json printed). ``configure_*`` tasks and
@@ -145,5 +145,5 @@ def run_task(task: Dict[str, Any], check: bool = False, diff: bool = False) -> D
     """Run one task dict (``{"name": ..., "strongswan.vici.<module>": args}``) in-process."""
     for key, args in task.items():
         if key.startswith("strongswan.vici."):
-            return run_module(key.rsplit(".", 1)[1], args, check=check or bool(task.get("check_mode")), diff=diff)
+            return run_module_in_process(key.rsplit(".", 1)[1], args, check=check or bool(task.get("check_mode")), diff=diff)
     raise ValueError("no strongswan.vici module in %r" % task)

@@ -6,24 +6,15 @@
 
 from __future__ import annotations
 
-import subprocess
+import functools
 
 import pytest
 
 from ansible_collections.strongswan.vici.plugins.module_utils._authority import comparable_subject, read_certificate
-from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import Session
+from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import READ_ONLY_COMMANDS, Session
 
-from conftest import run_playbook
+from conftest import pki, step_result, step_results
 from vici_proxy import ViciProxy
-
-READ_ONLY = {"version", "stats", "get-authorities", "list-authorities", "get-pools", "get-conns", "list-conns",
-             "get-shared", "get-keys", "list-certs"}
-
-
-def pki(*args, out):
-    with open(out, "wb") as handle:
-        subprocess.run(["pki"] + list(args), check=True, stdout=handle, stderr=subprocess.DEVNULL, timeout=60)
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -42,23 +33,8 @@ def certs(tmp_path_factory):
     return made
 
 
-def runs(socket, ledger, *steps):
-    """Run authority tasks in one playbook (steps: options, plus _check/_diff); return their results."""
-    tasks = []
-    for number, step in enumerate(steps):
-        options = dict(step)
-        check, diff = options.pop("_check", False), options.pop("_diff", False)
-        options.setdefault("name", "test-ca")
-        tasks.append({"name": "step %d" % number, "strongswan.vici.authority": dict(options, socket=socket),
-                      "ignore_errors": True, "check_mode": check, "diff": diff})
-    result = run_playbook([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}],
-                          env={"STRONGSWAN_VICI_LEDGER_DIR": str(ledger)})
-    assert len(result.tasks) == len(steps), result
-    return [result.task("step %d" % number) for number in range(len(steps))]
-
-
-def run(socket, ledger, check=False, diff=False, **options):
-    return runs(socket, ledger, dict(options, _check=check, _diff=diff))[0]
+runs = functools.partial(step_results, vici_module="authority", defaults={"name": "test-ca"})
+run = functools.partial(step_result, vici_module="authority", defaults={"name": "test-ca"})
 
 
 def authorities(charon):
@@ -86,7 +62,7 @@ def test_lifecycle(charon, certs, tmp_path):
         uri = proxy.uri
         predicted = run(uri, ledger, check=True, **desired)
         assert predicted["changed"] is True and authorities(charon) == {}
-        assert set(proxy.commands) <= READ_ONLY, proxy.commands
+        assert set(proxy.commands) <= READ_ONLY_COMMANDS, proxy.commands
         loaded = run(uri, ledger, **desired)
         assert loaded["changed"] is True and loaded["subject"] == "C=CH, O=strongswan.vici tests, CN=Test Root CA"
         reported = authorities(charon)["test-ca"]
@@ -97,7 +73,7 @@ def test_lifecycle(charon, certs, tmp_path):
         changed = {**desired, "cacert": str(certs["ca2"]), "cert_uri_base": "http://127.0.0.1/certs/"}
         proxy.clear()
         steps = runs(uri, ledger, {**desired, "_check": True}, desired, same, {**changed, "_check": True, "_diff": True})
-        assert set(proxy.commands) <= READ_ONLY, proxy.commands
+        assert set(proxy.commands) <= READ_ONLY_COMMANDS, proxy.commands
         assert [step["changed"] for step in steps] == [False, False, False, True]
         diff = steps[3]
         assert "CN=Test Root CA" in diff["diff"]["before"]["cacert"]
@@ -109,7 +85,7 @@ def test_lifecycle(charon, certs, tmp_path):
 
         proxy.clear()
         assert run(uri, ledger, check=True, state="absent")["changed"] is True
-        assert set(proxy.commands) <= READ_ONLY and "test-ca" in authorities(charon)
+        assert set(proxy.commands) <= READ_ONLY_COMMANDS and "test-ca" in authorities(charon)
         assert run(uri, ledger, state="absent")["changed"] is True
         assert authorities(charon) == {}
         assert run(uri, ledger, state="absent")["changed"] is False

@@ -7,19 +7,18 @@ recording proxy, every type, flags the daemon will not change, restart and clear
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import shutil
-import subprocess
 
 import pytest
 
 from ansible_collections.strongswan.vici.plugins.module_utils._pki.pem import pem_blocks
-from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import Session
+from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import READ_ONLY_COMMANDS, Session
 
-from conftest import run_playbook
+from conftest import ca_and_host, pem_writer, step_results
 from vici_proxy import ViciProxy
 
-READ_ONLY = {"version", "stats", "get-keys", "list-certs"}
 PKI = shutil.which("pki")
 pytestmark = pytest.mark.skipif(PKI is None, reason="needs strongSwan's pki")
 
@@ -28,47 +27,19 @@ pytestmark = pytest.mark.skipif(PKI is None, reason="needs strongSwan's pki")
 def pki(tmp_path_factory):
     """A road-warrior gateway's PKI in files: CA, host certificate and key, two CRLs, an AC and a public key."""
     work = tmp_path_factory.mktemp("pki")
-
-    def gen(name, *args):
-        out = subprocess.run([PKI] + list(args) + ["--outform", "pem"], capture_output=True, check=True, timeout=60)
-        (work / name).write_bytes(out.stdout)
-        return str(work / name)
-
-    ca_key = gen("ca.key", "--gen", "--type", "ecdsa", "--size", "256")
-    ca = gen("ca.pem", "--self", "--ca", "--in", ca_key, "--dn", "C=CH, O=Test, CN=Test CA", "--lifetime", "30")
-    host_key = gen("host.key", "--gen", "--type", "rsa", "--size", "2048")
-    req = gen("host.req", "--req", "--type", "priv", "--in", host_key, "--dn", "C=CH, O=Test, CN=gw.test")
-    gen("host.pem", "--issue", "--cacert", ca, "--cakey", ca_key, "--type", "pkcs10", "--in", req, "--san", "gw.test")
+    gen = pem_writer(work)
+    ca_key, ca, host_key, host = ca_and_host(gen, "Test CA", "gw.test", ("rsa", "--size", "2048"), "--san", "gw.test")
     old_crl = gen("old.crl", "--signcrl", "--cacert", ca, "--cakey", ca_key)
     gen("new.crl", "--signcrl", "--cacert", ca, "--cakey", ca_key, "--lastcrl", old_crl)
     aa_key = gen("aa.key", "--gen", "--type", "ed25519")
     aa_req = gen("aa.req", "--req", "--type", "priv", "--in", aa_key, "--dn", "CN=AA")
     aa = gen("aa.pem", "--issue", "--cacert", ca, "--cakey", ca_key, "--type", "pkcs10", "--in", aa_req)
-    gen("ac.pem", "--acert", "--in", str(work / "host.pem"), "--issuercert", aa, "--issuerkey", aa_key, "--group", "g")
+    gen("ac.pem", "--acert", "--in", host, "--issuercert", aa, "--issuerkey", aa_key, "--group", "g")
     gen("host.pub", "--pub", "--in", host_key)
     return work
 
 
-@pytest.fixture
-def ledger(tmp_path):
-    return tmp_path / "ledger"
-
-
-def plays(socket, ledger, steps, check=False, diff=False):
-    """One playbook, one certificate (or another module, with "_module") task per step; the results in order."""
-    tasks = []
-    for index, step in enumerate(steps):
-        step = dict(step)
-        task = {"name": "step %d" % index, "ignore_errors": True}
-        if "check_mode" in step:
-            task["check_mode"] = step.pop("check_mode")
-        module = step.pop("_module", "certificate")
-        task["strongswan.vici.%s" % module] = dict(step, socket=socket)
-        tasks.append(task)
-    result = run_playbook([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}],
-                          check=check, diff=diff, env={"STRONGSWAN_VICI_LEDGER_DIR": str(ledger)})
-    assert len(result.tasks) == len(steps), result
-    return [task_result for _name, task_result in result.tasks]
+plays = functools.partial(step_results, vici_module="certificate")
 
 
 def listed(charon, type_="ANY"):
@@ -86,23 +57,23 @@ def test_lifecycle_check_real_check_real(charon, pki, ledger, tmp_path):
     ca = {"path": str(pki / "ca.pem"), "flag": "ca"}
     with ViciProxy(tmp_path / "p.vici", charon.socket_path) as proxy:
         uri = proxy.uri
-        (check,) = plays(uri, ledger, [ca], check=True, diff=True)
+        (check,) = plays(uri, ledger, ca, check=True, diff=True)
         assert check["changed"] is True and check["action"] == "load" and check["sha256"] == sha(pki / "ca.pem")
         assert check["subject"] == check["issuer"] == "C=CH, O=Test, CN=Test CA"
         assert check["diff"]["before"] == {} and check["diff"]["after"]["flag"] == "CA"
-        assert set(proxy.commands) <= READ_ONLY, proxy.commands
+        assert set(proxy.commands) <= READ_ONLY_COMMANDS, proxy.commands
         assert listed(charon) == []
 
-        real, again = plays(uri, ledger, [ca, ca], diff=True)
+        real, again = plays(uri, ledger, ca, ca, diff=True)
         assert real["changed"] is True and real["diff"] == check["diff"]
         assert again["changed"] is False and again["action"] == "none"
         assert again["diff"]["before"] == again["diff"]["after"]  # no diff shown for an unchanged certificate
         assert listed(charon) == [("X509", "CA", sha(pki / "ca.pem"))]
 
         proxy.clear()
-        predicted, unchanged = plays(uri, ledger, [dict(ca, check_mode=True), ca])
+        predicted, unchanged = plays(uri, ledger, dict(ca, _check=True), ca)
         assert predicted["changed"] is False and unchanged["changed"] is False
-        assert set(proxy.commands) <= READ_ONLY, proxy.commands
+        assert set(proxy.commands) <= READ_ONLY_COMMANDS, proxy.commands
 
 
 def test_road_warrior_credentials_and_every_type(charon, pki, ledger):
@@ -117,7 +88,7 @@ def test_road_warrior_credentials_and_every_type(charon, pki, ledger):
         {"content": (pki / "host.pem").read_text()},
         {"path": str(pki / "host.pub"), "type": "pubkey"},
     ]
-    ca, host, key, crl, ac, pub, host_again, pub_again = plays(charon.socket_uri, ledger, steps)
+    ca, host, key, crl, ac, pub, host_again, pub_again = plays(charon.socket_uri, ledger, *steps)
     for result in (ca, host, key, crl, ac, pub):
         assert result["changed"] is True, result
     assert host_again["changed"] is False and pub_again["changed"] is False
@@ -134,9 +105,9 @@ def test_road_warrior_credentials_and_every_type(charon, pki, ledger):
 def test_restart_and_clear_creds_make_it_changed_again(charon, pki, ledger):
     uri = charon.socket_uri
     host = {"path": str(pki / "host.pem")}
-    assert plays(uri, ledger, [host])[0]["changed"] is True
+    assert plays(uri, ledger, host)[0]["changed"] is True
     charon.restart()
-    back, again, cleared, reloaded = plays(uri, ledger, [host, host, {"_module": "command", "command": "clear-creds"}, host])
+    back, again, cleared, reloaded = plays(uri, ledger, host, host, {"_module": "command", "command": "clear-creds"}, host)
     assert back["changed"] is True and again["changed"] is False and cleared["changed"] is True
     assert reloaded["changed"] is True and listed(charon) == [("X509", "NONE", sha(pki / "host.pem"))]
 
@@ -146,7 +117,7 @@ def test_flags_the_daemon_will_not_change_bad_input_and_old_crls(charon, pki, le
     host = str(pki / "host.pem")
     steps = [
         {"path": host},
-        {"path": host, "flag": "ocsp", "check_mode": True},
+        {"path": host, "flag": "ocsp", "_check": True},
         {"path": host, "flag": "ocsp"},
         {"path": str(pki / "ca.pem")},  # a CA is listed as CA whatever the flag it was loaded with ...
         {"path": str(pki / "ca.pem"), "flag": "ca"},  # ... so this is no conflict
@@ -158,7 +129,7 @@ def test_flags_the_daemon_will_not_change_bad_input_and_old_crls(charon, pki, le
         {"path": str(pki / "new.crl"), "type": "x509_crl"},
         {"path": str(pki / "old.crl"), "type": "x509_crl"},  # older than the loaded one
     ]
-    results = plays(uri, ledger, steps)
+    results = plays(uri, ledger, *steps)
     (loaded, conflict_check, conflict, ca, ca_flag, not_ca, pub_flag, key, garbage, missing, new_crl, old_crl) = results
     assert loaded["changed"] is True
     for result in (conflict_check, conflict):

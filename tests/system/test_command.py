@@ -17,7 +17,7 @@ import tempfile
 import pytest
 
 import syslog_capture
-from runtime_support import play, run_module
+from runtime_support import play, run_module_in_process
 from vici_proxy import ViciProxy
 
 from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import READ_ONLY_COMMANDS, Session
@@ -36,7 +36,7 @@ def cmd(socket, command, request=None, event=None, check=False):
         args["request"] = request
     if event is not None:
         args["event"] = event
-    return run_module("command", args, check=check)
+    return run_module_in_process("command", args, check=check)
 
 
 def test_read_only_and_changing_commands(charon):
@@ -152,7 +152,7 @@ def test_argument_errors_do_not_echo_the_request(charon):
         module_args = {"socket": charon.socket_uri, "command": "load-shared",
                        "request": {"id": "k4", "type": "IKE", "data": SECRET}}
         module_args.update(args)
-        failed = run_module("command", module_args)
+        failed = run_module_in_process("command", module_args)
         assert failed["failed"] is True, failed
         assert SECRET not in json.dumps(failed), failed
     with Session(charon.socket_uri, timeout=5) as session:

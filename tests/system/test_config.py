@@ -7,23 +7,20 @@ failure part-way, persistence across a restart and ``swanctl --load-all``."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import stat
-import subprocess
 
 import pytest
 
-from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import Session
+from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import READ_ONLY_COMMANDS, Session
 
-from conftest import run_playbook
+from conftest import pki, playbook_steps, step_result
 from vici_proxy import ViciProxy
 
-READ_ONLY = {"version", "stats", "get-pools", "get-conns", "list-conns", "get-authorities", "list-authorities",
-             "get-shared", "get-keys", "list-certs", "list-sas", "list-policies"}
 PSK = "Zq8-very-secret-psk-17"
 PSK2 = "Xk2-other-secret-psk-42"
-
 
 def conn(number, **extra):
     body = {
@@ -46,22 +43,8 @@ def tree(count=3, psk=PSK):
     }
 
 
-def runs(socket, ledger, *steps, verbose=False):
-    """Run config tasks in one playbook (steps: options plus _check/_diff); return (playbook result, task results)."""
-    tasks = []
-    for number, step in enumerate(steps):
-        options = dict(step)
-        check, diff = options.pop("_check", False), options.pop("_diff", False)
-        tasks.append({"name": "step %d" % number, "strongswan.vici.config": dict(options, socket=socket),
-                      "ignore_errors": True, "check_mode": check, "diff": diff})
-    result = run_playbook([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}],
-                          env={"STRONGSWAN_VICI_LEDGER_DIR": str(ledger)}, extra_args=["-vvv"] if verbose else ())
-    assert len(result.tasks) == len(steps), result
-    return result, [result.task("step %d" % number) for number in range(len(steps))]
-
-
-def run(socket, ledger, check=False, diff=False, **options):
-    return runs(socket, ledger, dict(options, _check=check, _diff=diff))[1][0]
+runs = functools.partial(playbook_steps, vici_module="config")
+run = functools.partial(step_result, vici_module="config")
 
 
 def daemon_state(uri):
@@ -76,11 +59,6 @@ def daemon_dump(uri):
         return {"conns": vici.list_conns(), "pools": vici.get_pools(), "shared": sorted(vici.get_shared().get("keys", []))}
 
 
-@pytest.fixture
-def ledger(tmp_path):
-    return tmp_path / "ledger"
-
-
 def test_check_real_rerun_through_proxy(charon, ledger, tmp_path):
     with ViciProxy(tmp_path / "p.vici", charon.socket_path) as proxy:
         check = run(proxy.uri, ledger, check=True, **tree())
@@ -88,7 +66,7 @@ def test_check_real_rerun_through_proxy(charon, ledger, tmp_path):
         assert check["sections"]["connections"]["added"] == ["c1", "c2", "c3"]
         assert check["sections"]["secrets"]["added"] == ["ike-c1", "ike-c2", "ike-c3"]
         assert check["sections"]["pools"]["added"] == ["rw"]
-        assert set(proxy.commands) <= READ_ONLY, proxy.commands
+        assert set(proxy.commands) <= READ_ONLY_COMMANDS, proxy.commands
         assert daemon_state(charon.socket_uri) == {"conns": [], "shared": [], "pools": []}
         # One read per kind, not per object.
         assert proxy.commands.count("list-conns") == 1 and proxy.commands.count("get-shared") == 1, proxy.commands
@@ -106,14 +84,14 @@ def test_check_real_rerun_through_proxy(charon, ledger, tmp_path):
         again = run(proxy.uri, ledger, **tree())
         assert again["changed"] is False, again
         assert again["sections"]["connections"] == {"added": [], "changed": [], "removed": [], "unchanged": ["c1", "c2", "c3"]}
-        assert set(proxy.commands) <= READ_ONLY, proxy.commands
+        assert set(proxy.commands) <= READ_ONLY_COMMANDS, proxy.commands
 
         # One secret changed: only that one is reloaded.
         changed_tree = tree()
         changed_tree["secrets"]["ike-c2"]["secret"] = PSK2
         proxy.clear()
         predicted = run(proxy.uri, ledger, check=True, **changed_tree)
-        assert set(proxy.commands) <= READ_ONLY
+        assert set(proxy.commands) <= READ_ONLY_COMMANDS
         done = run(proxy.uri, ledger, **changed_tree)
         for result in (predicted, done):
             assert result["changed"] is True
@@ -239,7 +217,7 @@ def test_persist_restart_load_all(charon, ledger, tmp_path):
         rerun = run(proxy.uri, ledger, persist=str(target), **tree(3))
         assert rerun["changed"] is False, rerun
         assert rerun["sections"]["connections"]["unchanged"] == ["c1", "c2", "c3"]
-        assert set(proxy.commands) <= READ_ONLY, proxy.commands
+        assert set(proxy.commands) <= READ_ONLY_COMMANDS, proxy.commands
 
         # systemctl reload of strongswan.service runs its two ExecReload lines: swanctl --reload, then
         # swanctl --load-all --noprompt. Neither unloads nor changes anything of ours.
@@ -252,7 +230,7 @@ def test_persist_restart_load_all(charon, ledger, tmp_path):
         assert daemon_dump(charon.socket_uri) == before
         proxy.clear()
         assert run(proxy.uri, ledger, persist=str(target), **tree(3))["changed"] is False
-        assert set(proxy.commands) <= READ_ONLY, proxy.commands
+        assert set(proxy.commands) <= READ_ONLY_COMMANDS, proxy.commands
 
         # A hand-edited file: conservative, everything reloads and the file is rewritten.
         target.write_text(text.replace("10.9.8.7", "10.9.8.1"))
@@ -278,20 +256,15 @@ def test_persist_stale_file_after_restart_reloads(charon, ledger, tmp_path):
     assert sorted(result["sections"]["secrets"]["changed"]) == ["ike-c1", "ike-c2"], result
 
 
-def _pki(*args, out=None):
-    with open(out, "wb") as handle:
-        subprocess.run(["pki"] + list(args), check=True, stdout=handle, stderr=subprocess.DEVNULL, timeout=60)
-
-
 def test_credentials_authorities_and_key_purge(charon, ledger, tmp_path):
     """Private keys from secrets sections and private_keys, certificates, authorities: converge, rerun, purge."""
     directory = tmp_path / "swanctl"
     for folder in ("private", "x509ca"):
         (directory / folder).mkdir(parents=True)
-    _pki("--gen", "--type", "ecdsa", "--outform", "pem", out=directory / "private" / "gw.pem")
-    _pki("--gen", "--type", "ecdsa", "--outform", "pem", out=tmp_path / "other.pem")
-    _pki("--gen", "--type", "ecdsa", "--outform", "pem", out=tmp_path / "ca.key")
-    _pki("--self", "--in", str(tmp_path / "ca.key"), "--type", "ecdsa", "--ca", "--dn", "C=CH, O=test, CN=Test CA",
+    pki("--gen", "--type", "ecdsa", "--outform", "pem", out=directory / "private" / "gw.pem")
+    pki("--gen", "--type", "ecdsa", "--outform", "pem", out=tmp_path / "other.pem")
+    pki("--gen", "--type", "ecdsa", "--outform", "pem", out=tmp_path / "ca.key")
+    pki("--self", "--in", str(tmp_path / "ca.key"), "--type", "ecdsa", "--ca", "--dn", "C=CH, O=test, CN=Test CA",
          "--outform", "pem", out=directory / "x509ca" / "ca.pem")
     wanted = {
         "swanctl_dir": str(directory),

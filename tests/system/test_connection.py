@@ -19,15 +19,14 @@ import contextlib
 import copy
 import os
 import re
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
-from conftest import run_playbook
+from conftest import pki, run_playbook
 from charon_harness import Netns
 from daemon_views import listed_connection as listed, loaded_connections as loaded
-from runtime_support import run_module
+from runtime_support import run_module_in_process
 from vici_proxy import ViciProxy
 
 
@@ -58,20 +57,9 @@ GW = {
 
 
 def make_cert(tmp_path, cn="moon.example", ca=False):
-    key = tmp_path / ("%s.key" % cn)
-    cert = tmp_path / ("%s.pem" % cn)
-    with key.open("wb") as out:
-        subprocess.run(["pki", "--gen", "--type", "ed25519", "--outform", "pem"], check=True, stdout=out,
-                       stderr=subprocess.DEVNULL, timeout=60)
-    args = ["pki", "--self", "--in", str(key), "--dn", "C=CH, O=strongswan.vici, CN=%s" % cn, "--lifetime", "30",
-            "--outform", "pem"]
-    if ca:
-        args.append("--ca")
-    else:
-        args += ["--san", cn]
-    with cert.open("wb") as out:
-        subprocess.run(args, check=True, stdout=out, stderr=subprocess.DEVNULL, timeout=60)
-    return cert
+    key = pki("--gen", "--type", "ed25519", "--outform", "pem", out=tmp_path / ("%s.key" % cn))
+    return pki("--self", "--in", key, "--dn", "C=CH, O=strongswan.vici, CN=%s" % cn, "--lifetime", "30",
+               "--outform", "pem", *(["--ca"] if ca else ["--san", cn]), out=tmp_path / ("%s.pem" % cn))
 
 
 @pytest.fixture
@@ -92,7 +80,7 @@ def module(env, monkeypatch):
         args = {"socket": socket, "name": name, "state": state}
         if config is not None:
             args["config"] = config
-        return run_module("connection", args, check=check, diff=diff)
+        return run_module_in_process("connection", args, check=check, diff=diff)
 
     return call
 
@@ -636,8 +624,7 @@ def test_no_false_drift_over_the_corpus(netns_charon, tmp_path):
     """
     filter_code = pytest.importorskip("ansible_collections.strongswan.vici.plugins.filter.swanctl")
     cert = make_cert(tmp_path, "corpus stand-in", ca=True).read_bytes()
-    pubkey = subprocess.run(["pki", "--pub", "--in", str(tmp_path / "corpus stand-in.key"), "--outform", "pem"],
-                            check=True, capture_output=True, timeout=60).stdout
+    pubkey = pki("--pub", "--in", tmp_path / "corpus stand-in.key", "--outform", "pem")
 
     def reader(path):
         return pubkey if "/pubkey/" in path or path.endswith(".pub") else cert

@@ -11,12 +11,12 @@ Topology (conftest ``netns_pair``/``tunnel_pair``, see sandbox.md): veth 198.18.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import time
 
 import pytest
 
+from conftest import pki
 from runtime_support import (
     HARNESS_DIR,
     PSK,
@@ -108,24 +108,20 @@ def test_up_again_is_no_change_and_down_removes_both_sides(tunnel_pair, ansible_
     assert down_again["changed"] is False and down_again["action"] == "none"
 
 
-def _pki(*args, **kwargs):
-    return subprocess.run(["pki"] + list(args), check=True, capture_output=True, timeout=30, **kwargs).stdout
-
-
 def _make_pki(directory):
     """A CA and two host certificates (a.example, b.example), all ECDSA P-256, PEM."""
     files = {}
-    ca_key = _pki("--gen", "--type", "ecdsa", "--size", "256", "--outform", "pem")
+    ca_key = pki("--gen", "--type", "ecdsa", "--size", "256", "--outform", "pem")
     (directory / "ca.key").write_bytes(ca_key)
-    files["ca"] = _pki("--self", "--ca", "--type", "ecdsa", "--in", str(directory / "ca.key"),
+    files["ca"] = pki("--self", "--ca", "--type", "ecdsa", "--in", str(directory / "ca.key"),
                        "--dn", "C=CH, O=strongswan.vici tests, CN=Test CA", "--outform", "pem").decode()
     (directory / "ca.pem").write_text(files["ca"])
     for host in ("a", "b"):
-        key = _pki("--gen", "--type", "ecdsa", "--size", "256", "--outform", "pem")
+        key = pki("--gen", "--type", "ecdsa", "--size", "256", "--outform", "pem")
         (directory / ("%s.key" % host)).write_bytes(key)
         files[host + "_key"] = key.decode()
-        pub = _pki("--pub", "--type", "ecdsa", "--in", str(directory / ("%s.key" % host)))
-        files[host + "_cert"] = _pki("--issue", "--cacert", str(directory / "ca.pem"), "--cakey", str(directory / "ca.key"),
+        pub = pki("--pub", "--type", "ecdsa", "--in", str(directory / ("%s.key" % host)))
+        files[host + "_cert"] = pki("--issue", "--cacert", str(directory / "ca.pem"), "--cakey", str(directory / "ca.key"),
                                      "--type", "pub", "--dn", "C=CH, O=strongswan.vici tests, CN=%s.example" % host,
                                      "--san", "%s.example" % host, "--outform", "pem", input=pub).decode()
     return files

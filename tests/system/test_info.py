@@ -7,11 +7,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
 
 import pytest
 
 from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import Session
+
+from conftest import pki
 
 GATHER_KEYS = {
     "version": ["version"],
@@ -31,14 +32,9 @@ GATHER_KEYS = {
 
 def _ca_certificate(tmp_path):
     """A self-signed CA certificate made with strongSwan's pki (DER bytes, PEM path)."""
-    key = tmp_path / "ca.key"
-    cert = tmp_path / "ca.pem"
-    subprocess.run(["pki", "--gen", "--type", "ecdsa", "--size", "256", "--outform", "pem"], check=True,
-                   stdout=key.open("wb"), timeout=60)
-    subprocess.run(["pki", "--self", "--ca", "--in", str(key), "--type", "ecdsa", "--lifetime", "30",
-                    "--dn", "C=CH, O=strongswan.vici tests, CN=Test CA", "--outform", "pem"],
-                   check=True, stdout=cert.open("wb"), timeout=60)
-    return cert
+    key = pki("--gen", "--type", "ecdsa", "--size", "256", "--outform", "pem", out=tmp_path / "ca.key")
+    return pki("--self", "--ca", "--in", key, "--type", "ecdsa", "--lifetime", "30",
+               "--dn", "C=CH, O=strongswan.vici tests, CN=Test CA", "--outform", "pem", out=tmp_path / "ca.pem")
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ import tempfile
 import pytest
 from vici_proxy import ViciProxy
 
-from runtime_support import run_module
+from runtime_support import run_module_in_process
 
 from ansible_collections.strongswan.vici.plugins.module_utils.vici.errors import (
     ViciCommandFailed,
@@ -73,11 +73,11 @@ def with_children(children):
 
 
 def fresh_run(name, args, check=False):
-    """run_module with ansible-core's process-wide warning list emptied first (in-process runs share it)."""
+    """run_module_in_process with ansible-core's process-wide warning list emptied first (in-process runs share it)."""
     from ansible.module_utils.common import warnings as ansible_warnings  # pylint: disable=import-outside-toplevel
 
     ansible_warnings._global_warnings.clear()  # pylint: disable=protected-access
-    return run_module(name, args, check=check)
+    return run_module_in_process(name, args, check=check)
 
 
 def warnings(result):
@@ -132,8 +132,8 @@ def test_check_mode_fails_where_the_real_run_fails(charon, case):
     name = "gw"
     with tempfile.TemporaryDirectory(prefix="svp-", dir="/tmp") as tmp:
         with ViciProxy(tmp + "/p.vici", charon.socket_path) as proxy:
-            checked = run_module("connection", {"socket": proxy.uri, "name": name, "config": config}, check=True)
-            real = run_module("connection", {"socket": proxy.uri, "name": name, "config": config})
+            checked = run_module_in_process("connection", {"socket": proxy.uri, "name": name, "config": config}, check=True)
+            real = run_module_in_process("connection", {"socket": proxy.uri, "name": name, "config": config})
             sent = list(proxy.commands)
     for result in (checked, real):
         assert result.get("failed") is True and result.get("changed") is not True, result
@@ -162,16 +162,16 @@ def test_check_mode_fails_where_the_real_run_fails(charon, case):
 def test_non_utf8_input_names_the_field(charon, tmp_path):
     socket = charon.socket_uri
     results = {
-        "id": run_module("connection", {"socket": socket, "name": "gw", "config": body(local__id="moon" + FF)}),
-        "child": run_module("connection", {"socket": socket, "name": "gw",
+        "id": run_module_in_process("connection", {"socket": socket, "name": "gw", "config": body(local__id="moon" + FF)}),
+        "child": run_module_in_process("connection", {"socket": socket, "name": "gw",
                                            "config": with_children({"net" + FF: {"local_ts": ["10.1.0.0/16"]}})}),
-        "check": run_module("connection", {"socket": socket, "name": "gw", "config": body(local__id="moon" + FF)},
+        "check": run_module_in_process("connection", {"socket": socket, "name": "gw", "config": body(local__id="moon" + FF)},
                             check=True),
-        "owner": run_module("shared_secret", {"socket": socket, "id": "k", "secret": "s3cr3t", "owners": ["a" + FF]}),
-        "psk": run_module("shared_secret", {"socket": socket, "id": "k", "secret": "s3cr" + FF + "t"}),
-        "command": run_module("command", {"socket": socket, "command": "load-shared",
+        "owner": run_module_in_process("shared_secret", {"socket": socket, "id": "k", "secret": "s3cr3t", "owners": ["a" + FF]}),
+        "psk": run_module_in_process("shared_secret", {"socket": socket, "id": "k", "secret": "s3cr" + FF + "t"}),
+        "command": run_module_in_process("command", {"socket": socket, "command": "load-shared",
                                           "request": {"id": "k", "type": "IKE", "data": "s3cr" + FF + "t"}}),
-        "passphrase": run_module("private_key", {"socket": socket, "path": str(tmp_path / "missing.pem"),
+        "passphrase": run_module_in_process("private_key", {"socket": socket, "path": str(tmp_path / "missing.pem"),
                                                  "passphrase": "s3cr" + FF + "t"}),
     }
     expected = {
@@ -195,7 +195,7 @@ def test_non_utf8_input_names_the_field(charon, tmp_path):
 
 
 def test_empty_owner_is_refused(charon):
-    result = run_module("shared_secret", {"socket": charon.socket_uri, "id": "k", "secret": "s3cr3t", "owners": [""]})
+    result = run_module_in_process("shared_secret", {"socket": charon.socket_uri, "id": "k", "secret": "s3cr3t", "owners": [""]})
     assert result["failed"] is True and result["msg"].startswith("owners[0]: must not be empty"), result
     with Session(charon.socket_uri, timeout=10) as vici:
         assert vici.get_shared()["keys"] == []
@@ -205,7 +205,7 @@ def test_command_request_too_large_is_a_local_limit(charon):
     request = {"conn%d" % i: {"remote_addrs": ["127.0.0.%d" % (i + 2)], "children": {"c": {"updown": "z" * 60000}}}
                for i in range(10)}
     for check in (True, False):
-        result = run_module("command", {"socket": charon.socket_uri, "command": "load-conn", "request": request},
+        result = run_module_in_process("command", {"socket": charon.socket_uri, "command": "load-conn", "request": request},
                             check=check)
         assert result["failed"] is True, result
         assert result["msg"].startswith("request: the load-conn request would be "), result["msg"]
@@ -224,11 +224,11 @@ def test_not_a_socket_and_stale_socket_and_uri_syntax(tmp_path):
     server.bind(str(stale))
     server.close()  # the path stays, nobody listens
     results = {
-        "file": run_module("info", {"socket": "unix://%s" % regular}),
-        "dir": run_module("info", {"socket": "unix://%s" % tmp_path}),
-        "stale": run_module("info", {"socket": "unix://%s" % stale}),
-        "syntax": run_module("info", {"socket": "tcp://localhost"}),
-        "missing": run_module("info", {"socket": "unix://%s/nope.vici" % tmp_path}),
+        "file": run_module_in_process("info", {"socket": "unix://%s" % regular}),
+        "dir": run_module_in_process("info", {"socket": "unix://%s" % tmp_path}),
+        "stale": run_module_in_process("info", {"socket": "unix://%s" % stale}),
+        "syntax": run_module_in_process("info", {"socket": "tcp://localhost"}),
+        "missing": run_module_in_process("info", {"socket": "unix://%s/nope.vici" % tmp_path}),
     }
     for result in results.values():
         assert result["failed"] is True, result
@@ -331,7 +331,7 @@ def test_every_declarative_module_checks_sizes_before_sending(charon):
     secret = "s" * 70000
     with tempfile.TemporaryDirectory(prefix="svp-", dir="/tmp") as tmp:
         with ViciProxy(tmp + "/p.vici", charon.socket_path) as proxy:
-            results = [run_module("shared_secret", {"socket": proxy.uri, "id": "big", "secret": secret}, check=check)
+            results = [run_module_in_process("shared_secret", {"socket": proxy.uri, "id": "big", "secret": secret}, check=check)
                        for check in (True, False)]
             sent = list(proxy.commands)
     for result in results:

@@ -23,7 +23,7 @@ import time
 
 import pytest
 from charon_harness import Netns
-from runtime_support import run_module
+from runtime_support import run_module_in_process
 from daemon_views import listed_connection as listed, loaded_connections as loaded
 
 
@@ -58,7 +58,7 @@ def run(ledger_dir, monkeypatch):
     monkeypatch.setenv("STRONGSWAN_VICI_LEDGER_DIR", str(ledger_dir))
 
     def call(module, socket, check=False, diff=False, **args):
-        return run_module(module.__name__.rsplit(".", 1)[-1], dict(args, socket=socket), check=check, diff=diff)
+        return run_module_in_process(module.__name__.rsplit(".", 1)[-1], dict(args, socket=socket), check=check, diff=diff)
 
     return call
 

@@ -23,7 +23,7 @@ import pytest
 from ansible_collections.strongswan.vici.plugins.module_utils._pki.pkcs12 import is_pkcs12, unpack_pkcs12
 from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import Session
 
-from conftest import run_playbook
+from conftest import ca_and_host, pem_writer, run_playbook
 from vici_proxy import ViciProxy
 
 PKI, OPENSSL = shutil.which("pki"), shutil.which("openssl")
@@ -35,21 +35,11 @@ PASSPHRASE = "kUqd8O7m zbjX\u00e9NJKQ"  # a blank and a non-ASCII letter, as pas
 def containers(tmp_path_factory):
     """A CA, a host certificate and key, and two containers of them: AES (modern) and 3DES/RC2-free legacy."""
     work = tmp_path_factory.mktemp("p12")
-
-    def pki(name, *args):
-        out = subprocess.run([PKI] + list(args) + ["--outform", "pem"], capture_output=True, check=True, timeout=60)
-        (work / name).write_bytes(out.stdout)
-        return str(work / name)
-
-    ca_key = pki("ca.key", "--gen", "--type", "ecdsa", "--size", "256")
-    ca = pki("ca.pem", "--self", "--ca", "--in", ca_key, "--dn", "C=CH, O=Test, CN=P12 CA", "--lifetime", "30")
-    host_key = pki("host.key", "--gen", "--type", "ecdsa", "--size", "384")
-    req = pki("host.req", "--req", "--type", "priv", "--in", host_key, "--dn", "C=CH, O=Test, CN=moon.test")
-    pki("host.pem", "--issue", "--cacert", ca, "--cakey", ca_key, "--type", "pkcs10", "--in", req)
+    _ca_key, ca, host_key, host = ca_and_host(pem_writer(work), "P12 CA", "moon.test", ("ecdsa", "--size", "384"))
     made = {}
     for name, extra in (("modern", []), ("legacy", ["-certpbe", "PBE-SHA1-3DES", "-keypbe", "PBE-SHA1-3DES",
                                                     "-macalg", "sha1"])):
-        subprocess.run([OPENSSL, "pkcs12", "-export", "-inkey", host_key, "-in", str(work / "host.pem"),
+        subprocess.run([OPENSSL, "pkcs12", "-export", "-inkey", host_key, "-in", host,
                         "-certfile", ca, "-passout", "stdin", "-out", str(work / ("%s.p12" % name))] + extra,
                        input=PASSPHRASE.encode() + b"\n", check=True, capture_output=True, timeout=60)
         made[name] = work / ("%s.p12" % name)

@@ -15,7 +15,7 @@ import tempfile
 
 import pytest
 
-from runtime_support import load_conn_task, run_module, run_task
+from runtime_support import load_conn_task, run_module_in_process, run_task
 from vici_proxy import ViciProxy
 
 from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import READ_ONLY_COMMANDS
@@ -39,7 +39,7 @@ CONN = {
 def policy(socket, child, check=False, diff=False, **options):
     args = {"socket": socket, "ike": "gw", "child": child}
     args.update(options)
-    return run_module("policy", args, check=check, diff=diff)
+    return run_module_in_process("policy", args, check=check, diff=diff)
 
 
 def configure(socket):
@@ -48,7 +48,7 @@ def configure(socket):
 
 
 def policies(socket):
-    return run_module("info", {"socket": socket, "gather": ["policies"]})["policies"]
+    return run_module_in_process("info", {"socket": socket, "gather": ["policies"]})["policies"]
 
 
 @pytest.fixture

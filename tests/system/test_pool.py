@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import os
@@ -18,37 +19,13 @@ from hypothesis import strategies as st
 from ansible_collections.strongswan.vici.plugins.module_utils._input import InputError
 from ansible_collections.strongswan.vici.plugins.module_utils._pool import pool_range, reported_base
 from ansible_collections.strongswan.vici.plugins.module_utils.vici.errors import ViciCommandFailed
-from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import Session
+from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import READ_ONLY_COMMANDS, Session
 
-from conftest import DEFAULT_PLUGINS, run_playbook
+from conftest import DEFAULT_PLUGINS, step_result, step_results
 from vici_proxy import ViciProxy
 
-READ_ONLY = {"version", "stats", "get-pools", "get-conns", "list-conns", "get-authorities", "list-authorities",
-             "get-shared", "get-keys", "list-certs", "list-sas", "list-policies"}
-
-
-def runs(socket, ledger, *steps):
-    """Run pool tasks in one playbook (steps: options, plus _check/_diff); return their results."""
-    tasks = []
-    for number, step in enumerate(steps):
-        options = dict(step)
-        check, diff = options.pop("_check", False), options.pop("_diff", False)
-        options.setdefault("name", "rw")
-        tasks.append({"name": "step %d" % number, "strongswan.vici.pool": dict(options, socket=socket),
-                      "ignore_errors": True, "check_mode": check, "diff": diff})
-    result = run_playbook([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}],
-                          env={"STRONGSWAN_VICI_LEDGER_DIR": str(ledger)})
-    assert len(result.tasks) == len(steps), result
-    return [result.task("step %d" % number) for number in range(len(steps))]
-
-
-def run(socket, ledger, check=False, diff=False, **options):
-    return runs(socket, ledger, dict(options, _check=check, _diff=diff))[0]
-
-
-@pytest.fixture
-def ledger(tmp_path):
-    return tmp_path / "ledger"
+runs = functools.partial(step_results, vici_module="pool", defaults={"name": "rw"})
+run = functools.partial(step_result, vici_module="pool", defaults={"name": "rw"})
 
 
 def network_base(daemon, network_id):
@@ -72,7 +49,7 @@ def test_lifecycle_check_real_check_real(charon, ledger, tmp_path):
         first = run(uri, ledger, check=True, **rw)
         assert first["changed"] is True and first["action"] == "load"
         assert pools(charon) == {}
-        assert set(proxy.commands) <= READ_ONLY, proxy.commands
+        assert set(proxy.commands) <= READ_ONLY_COMMANDS, proxy.commands
         real = run(uri, ledger, **rw)
         assert real["changed"] is True and (real["base"], real["size"]) == (network_base(charon, "10.3.0.0"), 254)
         assert "load-pool" in proxy.commands
@@ -82,7 +59,7 @@ def test_lifecycle_check_real_check_real(charon, ledger, tmp_path):
         # nothing mutating is sent.
         proxy.clear()
         check, again, predicted = runs(uri, ledger, dict(rw, _check=True), rw, dict(rw2, _check=True, _diff=True))
-        assert set(proxy.commands) <= READ_ONLY, proxy.commands
+        assert set(proxy.commands) <= READ_ONLY_COMMANDS, proxy.commands
         assert check["changed"] is False
         assert again["changed"] is False and again["action"] == "none"
         assert predicted["changed"] is True
@@ -107,14 +84,14 @@ def test_lifecycle_check_real_check_real(charon, ledger, tmp_path):
         # absent, twice; the second is a no-op.
         proxy.clear()
         assert run(uri, ledger, check=True, state="absent")["changed"] is True
-        assert set(proxy.commands) <= READ_ONLY
+        assert set(proxy.commands) <= READ_ONLY_COMMANDS
         assert "rw" in pools(charon)
         assert run(uri, ledger, state="absent")["changed"] is True
         assert pools(charon) == {}
         proxy.clear()
         gone = run(uri, ledger, state="absent")
         assert gone["changed"] is False and gone["action"] == "none"
-        assert set(proxy.commands) <= READ_ONLY
+        assert set(proxy.commands) <= READ_ONLY_COMMANDS
 
 
 def test_restart_and_changes_behind_our_back(charon, ledger, tmp_path):

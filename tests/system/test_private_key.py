@@ -7,6 +7,7 @@ encrypted keys, secret hygiene under -vvv, and PKCS#11 tokens through SoftHSM (s
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -15,12 +16,11 @@ import subprocess
 import pytest
 
 from ansible_collections.strongswan.vici.plugins.module_utils._pki.keys import load_private_key
-from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import Session
+from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import READ_ONLY_COMMANDS, Session
 
-from conftest import DEFAULT_PLUGINS, run_playbook
+from conftest import DEFAULT_PLUGINS, pki, run_playbook, step_result, step_results
 from vici_proxy import ViciProxy
 
-READ_ONLY = {"version", "stats", "get-keys", "get-shared", "list-certs", "get-conns", "list-conns"}
 PASSPHRASE = "pass phrase: 7Jq!xv"
 PKI = shutil.which("pki")
 OPENSSL = shutil.which("openssl")
@@ -38,7 +38,7 @@ def keys(tmp_path_factory):
     made = {}
     for name, args in (("rsa", ["--type", "rsa", "--size", "2048"]), ("ecdsa", ["--type", "ecdsa", "--size", "384"]),
                        ("ed25519", ["--type", "ed25519"]), ("ed448", ["--type", "ed448"])):
-        pem = run([PKI, "--gen"] + args + ["--outform", "pem"])
+        pem = pki("--gen", *args, "--outform", "pem")
         (work / (name + ".pem")).write_bytes(pem)
         (work / (name + ".p8.der")).write_bytes(run([OPENSSL, "pkcs8", "-topk8", "-nocrypt", "-outform", "DER"], pem))
         made[name] = pem
@@ -50,30 +50,8 @@ def keys(tmp_path_factory):
     return work
 
 
-@pytest.fixture
-def ledger(tmp_path):
-    return tmp_path / "ledger"
-
-
-def key_task(socket, name="key", check_mode=None, **options):
-    task = {"name": name, "strongswan.vici.private_key": dict(options, socket=socket), "ignore_errors": True}
-    if check_mode is not None:
-        task["check_mode"] = check_mode
-    return task
-
-
-def plays(socket, ledger, steps, check=False, diff=False):
-    """Run one playbook with a private_key task per step ({"name": ..., options}); return the results in order."""
-    tasks = [key_task(socket, **dict(step, name=step.get("name", "step %d" % index)))
-             for index, step in enumerate(steps)]
-    result = run_playbook([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}],
-                          check=check, diff=diff, env={"STRONGSWAN_VICI_LEDGER_DIR": str(ledger)})
-    assert len(result.tasks) == len(steps), result
-    return [task_result for _name, task_result in result.tasks]
-
-
-def play(socket, ledger, check=False, diff=False, **options):
-    return plays(socket, ledger, [options], check=check, diff=diff)[0]
+plays = functools.partial(step_results, vici_module="private_key")
+play = functools.partial(step_result, vici_module="private_key")
 
 
 def daemon_keys(charon):
@@ -104,11 +82,11 @@ def test_lifecycle_check_real_check_real(charon, keys, ledger, tmp_path):
         check = play(uri, ledger, check=True, diff=True, path=path)
         assert check["changed"] is True and check["action"] == "load" and check["id"] == key_id
         assert check["diff"]["after"] == {"type": "ed25519", "data": "********"}
-        assert set(proxy.commands) <= READ_ONLY, proxy.commands
+        assert set(proxy.commands) <= READ_ONLY_COMMANDS, proxy.commands
         assert daemon_keys(charon) == set()
 
-        real, again, other_form = plays(uri, ledger, [{"path": path}, {"path": path},
-                                                      {"path": str(keys / "ed25519.p8.der")}], diff=True)
+        real, again, other_form = plays(uri, ledger, {"path": path}, {"path": path},
+                                                      {"path": str(keys / "ed25519.p8.der")}, diff=True)
         assert real["changed"] is True and real["id"] == key_id and real["diff"] == check["diff"]
         assert again["changed"] is False and again["action"] == "none" and again["id"] == key_id
         assert again["diff"]["before"] == again["diff"]["after"]  # no diff shown for an unchanged key
@@ -117,14 +95,14 @@ def test_lifecycle_check_real_check_real(charon, keys, ledger, tmp_path):
         assert daemon_keys(charon) == {key_id}
 
         proxy.clear()
-        predicted, unchanged = plays(uri, ledger, [{"path": path, "check_mode": True}, {"path": path}])
+        predicted, unchanged = plays(uri, ledger, {"path": path, "_check": True}, {"path": path})
         assert predicted["changed"] is False and unchanged["changed"] is False
-        assert set(proxy.commands) <= READ_ONLY, proxy.commands  # nothing mutating for a loaded key
+        assert set(proxy.commands) <= READ_ONLY_COMMANDS, proxy.commands  # nothing mutating for a loaded key
 
         content = (keys / "ed25519.pem").read_text()
         assert play(uri, ledger, check=True, content=content, state="absent")["changed"] is True
-        assert set(proxy.commands) <= READ_ONLY and daemon_keys(charon) == {key_id}
-        gone, again = plays(uri, ledger, [{"content": content, "state": "absent"}] * 2)
+        assert set(proxy.commands) <= READ_ONLY_COMMANDS and daemon_keys(charon) == {key_id}
+        gone, again = plays(uri, ledger, *[{"content": content, "state": "absent"}] * 2)
         assert gone["changed"] is True and gone["action"] == "unload" and again["changed"] is False
         assert daemon_keys(charon) == set()
 
@@ -135,13 +113,13 @@ def test_restart_unload_behind_our_back_and_absent_by_id(charon, keys, ledger):
     first = play(uri, ledger, path=path)
     assert first["changed"] is True and first["size"] == "P-256"
     charon.restart()
-    back, again = plays(uri, ledger, [{"path": path}, {"path": path}])
+    back, again = plays(uri, ledger, {"path": path}, {"path": path})
     assert back["changed"] is True and again["changed"] is False and daemon_keys(charon) == {first["id"]}
     with Session(uri) as vici:
         vici.unload_key(first["id"])
     colons = ":".join(re.findall("..", first["id"].upper()))
-    results = plays(uri, ledger, [{"path": path, "check_mode": True}, {"path": path},
-                                  {"id": colons, "state": "absent"}, {"id": colons, "state": "absent"}])
+    results = plays(uri, ledger, {"path": path, "_check": True}, {"path": path},
+                                  {"id": colons, "state": "absent"}, {"id": colons, "state": "absent"})
     assert [result["changed"] for result in results] == [True, True, True, False]
     assert daemon_keys(charon) == set()
 
@@ -158,8 +136,8 @@ def test_encrypted_keys_and_clear_errors(charon, keys, ledger):
         ({"id": "xyz", "state": "absent"}, "id: 'xyz' is not a key id"),
         ({"state": "absent"}, "one of content, path or handle is needed (or id to remove a key)"),
     ]
-    results = plays(charon.socket_uri, ledger, [encrypted[0], encrypted[0], encrypted[1], encrypted[1]]
-                    + [options for options, _expected in cases])
+    results = plays(charon.socket_uri, ledger, encrypted[0], encrypted[0], encrypted[1], encrypted[1],
+                    *[options for options, _expected in cases])
     assert [result["changed"] for result in results[:4]] == [True, False, True, False]
     for (options, expected), result in zip(cases, results[4:]):
         assert result.get("failed") is True and expected in result["msg"], (options, result)
@@ -225,18 +203,18 @@ def test_pkcs11_token_with_softhsm(charon_factory, softhsm, keys, ledger, monkey
         uri = proxy.uri
         check = play(uri, ledger, check=True, **token)
         assert check["changed"] is True and "id" not in check
-        assert set(proxy.commands) <= READ_ONLY and daemon_keys(daemon) == set()
+        assert set(proxy.commands) <= READ_ONLY_COMMANDS and daemon_keys(daemon) == set()
         real = play(uri, ledger, **token)
         assert real["changed"] is True and real["id"] == key_id and "load-token" in proxy.commands
         proxy.clear()
         # The id learnt into the ledger (never the PIN) makes the next runs exact, in check mode too.
-        results = plays(uri, ledger, [dict(token, check_mode=True), token, dict(token, id=key_id)])
+        results = plays(uri, ledger, dict(token, _check=True), token, dict(token, id=key_id))
         assert [result["changed"] for result in results] == [False, False, False]
-        assert set(proxy.commands) <= READ_ONLY
+        assert set(proxy.commands) <= READ_ONLY_COMMANDS
         assert "1234" not in next(ledger.glob("ledger-*.json")).read_text()
         # The ledger is kept per socket URI: stay on the proxy's.
         absent = {"handle": "01aa", "module": "softhsm", "state": "absent"}
-        gone, unknown, bad = plays(uri, ledger, [absent, absent, dict(token, handle="02")])
+        gone, unknown, bad = plays(uri, ledger, absent, absent, dict(token, handle="02"))
     assert gone["changed"] is True and daemon_keys(daemon) == set()
     assert unknown["failed"] is True and "give id" in unknown["msg"]  # forgotten with the key
     assert bad["failed"] is True and "loading private key from token failed" in bad["msg"]

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from runtime_support import PSK, children, configure_tasks, ends, run_module, run_task
+from runtime_support import PSK, children, configure_tasks, ends, run_module_in_process, run_task
 from vici_proxy import ViciProxy
 
 from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import READ_ONLY_COMMANDS, Session
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.timeout(120)
 def sa(socket, check=False, **options):
     args = {"socket": socket, "ike": "gw", "child": "net"}
     args.update(options)
-    return run_module("sa", args, check=check)
+    return run_module_in_process("sa", args, check=check)
 
 
 def ok(result):
@@ -35,7 +35,7 @@ def ok(result):
 
 
 def info(socket):
-    return ok(run_module("info", {"socket": socket, "gather": ["sas"]}))
+    return ok(run_module_in_process("info", {"socket": socket, "gather": ["sas"]}))
 
 
 def configure(tunnel, only_b=False, **kwargs):
@@ -160,13 +160,13 @@ def test_redirect_sends_the_peer_to_another_gateway(tunnel_pair, proxy_dir):
     configure(tunnel_pair)
     before = ok(sa(a, wait_timeout=10))["sas"][0]
     with ViciProxy(proxy_dir + "/b.vici", tunnel_pair.b.socket_path) as proxy:
-        checked = ok(run_module("sa", {"socket": proxy.uri, "ike": "gw", "state": "redirected", "gateway": gateway},
+        checked = ok(run_module_in_process("sa", {"socket": proxy.uri, "ike": "gw", "state": "redirected", "gateway": gateway},
                                 check=True))
         assert set(proxy.commands) <= READ_ONLY_COMMANDS, proxy.commands
     assert checked["changed"] is True
-    nobody = ok(run_module("sa", {"socket": b, "state": "redirected", "peer_id": "nobody.example", "gateway": gateway}))
+    nobody = ok(run_module_in_process("sa", {"socket": b, "state": "redirected", "peer_id": "nobody.example", "gateway": gateway}))
     assert nobody["changed"] is False
-    redirected = ok(run_module("sa", {"socket": b, "state": "redirected", "peer_ip": "198.18.0.0/24",
+    redirected = ok(run_module_in_process("sa", {"socket": b, "state": "redirected", "peer_ip": "198.18.0.0/24",
                                       "peer_id": "*.example", "gateway": gateway}))
     assert redirected["changed"] is True and redirected["matches"] == 1
     # A follows the redirect: a new IKE_SA (new uniqueid) to the gateway, bounded wait.
@@ -183,10 +183,10 @@ def test_redirect_sends_the_peer_to_another_gateway(tunnel_pair, proxy_dir):
 
 def test_arguments_are_checked(charon):
     socket = charon.socket_uri
-    assert "one of the following is required: ike, child" in run_module("sa", {"socket": socket})["msg"]
-    assert "gateway" in run_module("sa", {"socket": socket, "ike": "x", "state": "redirected"})["msg"]
-    assert "wait_timeout" in run_module("sa", {"socket": socket, "ike": "x", "wait_timeout": -1})["msg"]
-    nothing = ok(run_module("sa", {"socket": socket, "ike": "x", "state": "down"}))
+    assert "one of the following is required: ike, child" in run_module_in_process("sa", {"socket": socket})["msg"]
+    assert "gateway" in run_module_in_process("sa", {"socket": socket, "ike": "x", "state": "redirected"})["msg"]
+    assert "wait_timeout" in run_module_in_process("sa", {"socket": socket, "ike": "x", "wait_timeout": -1})["msg"]
+    nothing = ok(run_module_in_process("sa", {"socket": socket, "ike": "x", "state": "down"}))
     assert nothing["changed"] is False and nothing["sas"] == []
 
 
@@ -194,13 +194,13 @@ def test_diff_lists_the_sas_before_and_after(tunnel_pair):
     a = tunnel_pair.a.socket_uri
     configure(tunnel_pair)
     args = {"socket": a, "ike": "gw", "child": "net", "wait_timeout": 10}
-    planned = ok(run_module("sa", args, check=True, diff=True))
+    planned = ok(run_module_in_process("sa", args, check=True, diff=True))
     assert planned["diff"]["before"] == {"sas": []} and planned["diff"]["after"] == {"sas": [], "would": "initiate"}
-    up = ok(run_module("sa", args, diff=True))
+    up = ok(run_module_in_process("sa", args, diff=True))
     assert up["diff"]["before"] == {"sas": []}
     (line,) = up["diff"]["after"]["sas"]
     assert line.startswith("gw[1] ESTABLISHED, net{1} INSTALLED"), line
-    down = ok(run_module("sa", dict(args, state="down"), diff=True))
+    down = ok(run_module_in_process("sa", dict(args, state="down"), diff=True))
     assert down["diff"]["before"]["sas"] == [line] and down["diff"]["after"]["sas"] == []
 
 

@@ -10,7 +10,7 @@ import tempfile
 
 import pytest
 
-from runtime_support import run_module
+from runtime_support import run_module_in_process
 from vici_proxy import ViciProxy
 
 from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import Session
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.timeout(120)
 
 
 def settings(socket, check=False):
-    return run_module("settings", {"socket": socket}, check=check)
+    return run_module_in_process("settings", {"socket": socket}, check=check)
 
 
 def test_reload_rereads_strongswan_conf_and_check_mode_sends_nothing(charon):

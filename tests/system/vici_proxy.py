@@ -11,7 +11,7 @@ a module's ``socket`` at the proxy and then assert, for example, that check
 mode sent only read-only commands::
 
     with ViciProxy(tmp_path / "proxy.vici", charon.socket_path) as proxy:
-        run_module(socket="unix://" + proxy.path, ...)
+        run_module_in_process(socket="unix://" + proxy.path, ...)
     assert set(proxy.commands) <= READ_ONLY_COMMANDS
 
 ``proxy.exchanges`` also holds every command in full, decoded, with the

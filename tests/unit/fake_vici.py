@@ -18,6 +18,7 @@ one connection after another, as the module tests need.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import struct
@@ -281,7 +282,7 @@ class FakeVici:
         if self.handler is not None:
             self._serve_model()
             return
-        try:
+        with self._conversation():
             try:
                 conn, _address = self.listener.accept()
             except socket.timeout:
@@ -295,10 +296,16 @@ class FakeVici:
                     raise AssertionError("fake vici: script continues after Close()")
                 action(self, conn)
             if self.auto:
-                self._answer_everything(conn)
+                self._answer_everything(conn, self._agreeable)
             elif self.conn is not None:
                 # Keep the connection open (a daemon that does not answer) until the test is done.
                 self.stopping.wait(IO_TIMEOUT)
+
+    @contextlib.contextmanager
+    def _conversation(self):
+        """Keep an unmet expectation for stop() to raise; a client that went away just ends the conversation."""
+        try:
+            yield
         except ClientGone:
             pass
         except Exception as exc:  # pylint: disable=broad-except
@@ -307,45 +314,8 @@ class FakeVici:
         finally:
             self.close_conn()
 
-    def _answer_everything(self, conn):
-        while not self.stopping.is_set():
-            packet = self.read_packet(conn)
-            if packet is None:
-                return
-            if packet.type in (EVENT_REGISTER, EVENT_UNREGISTER):
-                Send(event_confirm())(self, conn)
-            elif packet.type == CMD_REQUEST:
-                streamed = self.stream_events.get(packet.name)
-                packets = []
-                if streamed:
-                    event_name, count = streamed
-                    packets = [event(event_name, kv("n", str(n))) for n in range(count)]
-                Send(*(packets + [SUCCESS]))(self, conn)
-            else:
-                raise AssertionError("fake vici: the client sent a %s packet" % packet.type_name)
-
-    def _serve_model(self):
-        """Answer every connection, one after another, through ``handler`` until stopped."""
-        # shutdown() does not wake accept() on a UNIX listener: poll briefly for the stop instead.
-        self.listener.settimeout(0.05)
-        while not self.stopping.is_set():
-            try:
-                conn, _address = self.listener.accept()
-            except (socket.timeout, OSError):
-                continue
-            conn.settimeout(IO_TIMEOUT)
-            self.conn = conn
-            try:
-                self._answer_with_model(conn)
-            except ClientGone:
-                pass
-            except Exception as exc:  # pylint: disable=broad-except
-                if not self.stopping.is_set():
-                    self.errors.append(exc)
-            finally:
-                self.close_conn()
-
-    def _answer_with_model(self, conn):
+    def _answer_everything(self, conn, answer):
+        """Confirm (un)registrations and answer each command with ``answer(packet, registered)``'s packets."""
         registered = set()
         while not self.stopping.is_set():
             packet = self.read_packet(conn)
@@ -358,16 +328,41 @@ class FakeVici:
                 registered.discard(packet.name)
                 Send(event_confirm())(self, conn)
             elif packet.type == CMD_REQUEST:
-                answer = self.handler(packet.name, packet.message or {})
-                if answer is None:
-                    Send(cmd_unknown())(self, conn)
-                    continue
-                events, reply = answer
-                # The daemon streams an event only to a client registered for it.
-                packets = [encode_packet(EVENT, name, body) for name, body in events if name in registered]
-                Send(*(packets + [encode_packet(CMD_RESPONSE, None, reply)]))(self, conn)
+                Send(*answer(packet, registered))(self, conn)
             else:
                 raise AssertionError("fake vici: the client sent a %s packet" % packet.type_name)
+
+    def _agreeable(self, packet, _registered):
+        """auto mode: the configured stream of events, then success."""
+        streamed = self.stream_events.get(packet.name)
+        packets = []
+        if streamed:
+            event_name, count = streamed
+            packets = [event(event_name, kv("n", str(n))) for n in range(count)]
+        return packets + [SUCCESS]
+
+    def _from_model(self, packet, registered):
+        """handler mode: the model's events (those the client registered for, as the daemon does) and reply."""
+        answer = self.handler(packet.name, packet.message or {})
+        if answer is None:
+            return [cmd_unknown()]
+        events, reply = answer
+        return ([encode_packet(EVENT, name, body) for name, body in events if name in registered]
+                + [encode_packet(CMD_RESPONSE, None, reply)])
+
+    def _serve_model(self):
+        """Answer every connection, one after another, through ``handler`` until stopped."""
+        # shutdown() does not wake accept() on a UNIX listener: poll briefly for the stop instead.
+        self.listener.settimeout(0.05)
+        while not self.stopping.is_set():
+            try:
+                conn, _address = self.listener.accept()
+            except (socket.timeout, OSError):
+                continue
+            conn.settimeout(IO_TIMEOUT)
+            self.conn = conn
+            with self._conversation():
+                self._answer_everything(conn, self._from_model)
 
     def close_conn(self):
         conn, self.conn = self.conn, None
