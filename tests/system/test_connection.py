@@ -167,18 +167,6 @@ def test_check_real_check_real_sends_nothing_mutating_when_unchanged(charon, mod
     assert loaded(socket) == ["gw"]
 
 
-def test_check_real_check_real_through_ansible_playbook(charon, env):
-    """The same through the whole stack: ansible-playbook, check_mode per task, --diff."""
-    socket = charon.socket_uri
-    result = run(env, task("check 1", socket, GW, check=True), task("real 1", socket, GW),
-                 task("check 2", socket, GW, check=True), task("real 2", socket, GW), diff=True)
-    first_check, first, second_check, second = (result.task(n) for n in ("check 1", "real 1", "check 2", "real 2"))
-    assert [first_check["changed"], first["changed"], second_check["changed"], second["changed"]] == [True, True, False, False]
-    assert first_check["diff"] == first["diff"] and second_check["diff"] == second["diff"]
-    assert first["diff"]["after"]["children"]["net"]["local_ts"] == ["10.1.0.0/16"]
-    assert result.stats["changed"] == 2 and result.stats["failures"] == 0
-
-
 def test_absent(charon, module):
     socket = charon.socket_uri
     with recorded(charon) as proxy:
