@@ -108,6 +108,15 @@ def event(name, body=b""):
 SUCCESS = cmd_response(kv("success", "yes"))
 
 
+def items_tree(tree):
+    """A message as nested lists of (name, value) pairs, so that == also compares the order."""
+    if isinstance(tree, dict):
+        return [(name, items_tree(value)) for name, value in tree.items()]
+    if isinstance(tree, list):
+        return [items_tree(item) for item in tree]
+    return (type(tree).__name__, tree)
+
+
 # -- the fake daemon -------------------------------------------------------------
 
 

@@ -17,12 +17,7 @@ from ansible_collections.strongswan.vici.plugins.module_utils.vici.session impor
     Session,
     StreamResult,
 )
-from ansible_collections.strongswan.vici.tests.unit.fake_vici import (
-    cmd_request,
-    kv,
-    section,
-    vlist,
-)
+from ansible_collections.strongswan.vici.tests.unit.fake_vici import cmd_request, items_tree, kv, section, vlist
 
 if importlib.util.find_spec("pytest_timeout") is not None:
     pytestmark = pytest.mark.timeout(60)
@@ -114,14 +109,6 @@ CASES = [
 ]
 
 STREAM_EVENTS = {command: (event_name, 2) for command, event_name in STREAMED_COMMANDS.items()}
-
-
-def items_tree(tree):
-    if isinstance(tree, dict):
-        return [(name, items_tree(value)) for name, value in tree.items()]
-    if isinstance(tree, list):
-        return [items_tree(item) for item in tree]
-    return (type(tree).__name__, tree)
 
 
 @pytest.mark.parametrize("call, command, message", [pytest.param(*case[1:], id=case[0]) for case in CASES])

@@ -30,22 +30,7 @@ from ansible_collections.strongswan.vici.plugins.module_utils.vici.wire import (
     encode_message,
     encode_packet,
 )
-from ansible_collections.strongswan.vici.tests.unit.fake_vici import (
-    blob16,
-    frame,
-    kv,
-    section,
-    vlist,
-)
-
-
-def items_tree(tree):
-    """A message as nested lists of (name, value) pairs, so that == also compares the order."""
-    if isinstance(tree, dict):
-        return [(name, items_tree(value)) for name, value in tree.items()]
-    if isinstance(tree, list):
-        return [items_tree(item) for item in tree]
-    return (type(tree).__name__, tree)
+from ansible_collections.strongswan.vici.tests.unit.fake_vici import blob16, frame, items_tree, kv, section, vlist
 
 
 # -- the worked examples of the protocol digest (vici.md 1.7) ---------------------------------

@@ -18,7 +18,7 @@ from ansible_collections.strongswan.vici.plugins.module_utils.vici.wire import (
     encode_message,
     encode_packet,
 )
-from ansible_collections.strongswan.vici.tests.unit.fake_vici import kv, section, vlist
+from ansible_collections.strongswan.vici.tests.unit.fake_vici import items_tree, kv, section, vlist
 
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -44,15 +44,6 @@ def trees(values):
     """Nested dicts (sections) of values and lists of values, in a generated insertion order."""
     leaves = st.one_of(values, st.lists(values, max_size=5))
     return st.recursive(unique_dicts(leaves), unique_dicts, max_leaves=20)
-
-
-def items_tree(tree):
-    """Nested (name, value) lists: == on these compares order as well as content."""
-    if isinstance(tree, dict):
-        return [(name, items_tree(value)) for name, value in tree.items()]
-    if isinstance(tree, list):
-        return [items_tree(item) for item in tree]
-    return (type(tree).__name__, tree)
 
 
 def expected_decoded(tree, raw_values=False):
