@@ -4,11 +4,13 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """A model of charon's VICI plugin, small enough to read, for the module unit tests.
 
-It keeps what was loaded and answers in the shapes strongSwan 5.9.8 sends: the replies, the
-``errmsg`` texts and the list-* events below were recorded from a real charon 5.9.8 (the harness of
-tests/integration/targets/setup_charon, one command at a time) and copied here. What the model does
-not know it answers as an old daemon does: CMD_UNKNOWN. ``commands`` records every command name in
-order, so that a test can say which ones a check-mode run sent.
+It keeps what was loaded and answers in the shapes strongSwan 5.9.8 sends. The replies, the
+``errmsg`` texts, the key ids and the list-conn, list-cert and list-authority events were compared with
+a real charon 5.9.8 (the harness of tests/integration/targets/setup_charon, same requests to both);
+the list-sa, list-policy and control-log events follow the VICI README's layout (they need a peer or
+a kernel, which that comparison did not have). What the model does not know it answers as an old
+daemon does: CMD_UNKNOWN. ``commands`` records every command name in order, so that a test can say
+which ones a check-mode run sent.
 
 ``refuse(command, errmsg)`` makes the next such command fail with ``success = no`` and that errmsg.
 """

@@ -111,6 +111,8 @@ def test_settings_reload_and_check_mode(charon, run_in_process):
     assert planned == dict(planned, changed=True, action="reload") and charon.commands == []
     done = run_in_process("settings", {"socket": charon.uri})
     assert done["changed"] is True and charon.mutating() == ["reload-settings"]
+    bad_timeout = run_in_process("settings", {"socket": charon.uri, "timeout": -1})
+    assert bad_timeout["failed"] is True and bad_timeout["msg"].startswith("option 'timeout'")
     charon.refuse("reload-settings", "reloading config failed")
     refused = run_in_process("settings", {"socket": charon.uri})
     assert refused["failed"] is True and refused["vici_errmsg"] == "reloading config failed"
