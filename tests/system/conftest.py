@@ -326,7 +326,8 @@ def playbook_steps(socket, ledger, *steps, vici_module=None, defaults=None, chec
         for key, keyword in (("_check", "check_mode"), ("_diff", "diff")):
             if key in options:
                 task[keyword] = options.pop(key)
-        task["strongswan.vici.%s" % options.pop("_module", vici_module)] = dict(options, socket=socket)
+        module = options.pop("_module", vici_module)
+        task["strongswan.vici.%s" % module] = dict(options, socket=socket)
         tasks.append(task)
     result = run_playbook([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}], check=check, diff=diff,
                           env={"STRONGSWAN_VICI_LEDGER_DIR": str(ledger)}, extra_args=["-vvv"] if verbose else ())

@@ -22,6 +22,7 @@ from vici_proxy import ViciProxy
 PSK = "Zq8-very-secret-psk-17"
 PSK2 = "Xk2-other-secret-psk-42"
 
+
 def conn(number, **extra):
     body = {
         "local_addrs": ["127.0.0.1"],
@@ -265,7 +266,7 @@ def test_credentials_authorities_and_key_purge(charon, ledger, tmp_path):
     pki("--gen", "--type", "ecdsa", "--outform", "pem", out=tmp_path / "other.pem")
     pki("--gen", "--type", "ecdsa", "--outform", "pem", out=tmp_path / "ca.key")
     pki("--self", "--in", str(tmp_path / "ca.key"), "--type", "ecdsa", "--ca", "--dn", "C=CH, O=test, CN=Test CA",
-         "--outform", "pem", out=directory / "x509ca" / "ca.pem")
+        "--outform", "pem", out=directory / "x509ca" / "ca.pem")
     wanted = {
         "swanctl_dir": str(directory),
         "secrets": {"private-gw": {"file": "gw.pem"}, "ike-x": {"secret": PSK, "id": "%any"}},
@@ -312,7 +313,7 @@ def test_src_file_instead_of_arguments(charon, ledger, tmp_path):
     with ViciProxy(tmp_path / "p.vici", charon.socket_path) as proxy:
         check = run(proxy.uri, ledger, check=True, src=str(as_json))
         assert check["changed"] is True and check["sections"]["connections"]["added"] == ["c1", "c2", "c3"], check
-        assert set(proxy.commands) <= READ_ONLY, proxy.commands
+        assert set(proxy.commands) <= READ_ONLY_COMMANDS, proxy.commands
         assert daemon_state(charon.socket_uri) == {"conns": [], "shared": [], "pools": []}
 
         proxy.clear()
@@ -330,7 +331,7 @@ def test_src_file_instead_of_arguments(charon, ledger, tmp_path):
         for result in again:
             assert result["changed"] is False, result
             assert result["sections"]["connections"]["unchanged"] == ["c1", "c2", "c3"], result
-        assert set(proxy.commands) <= READ_ONLY, proxy.commands
+        assert set(proxy.commands) <= READ_ONLY_COMMANDS, proxy.commands
     assert PSK not in json.dumps([check, real, again])
     assert "src" in real["invocation"]["module_args"]
 
@@ -375,12 +376,9 @@ def test_src_swanctl_conf_files_relative_to_it(charon, ledger, tmp_path):
     """A relative file in a swanctl.conf src is in the folders beside it, as swanctl --file reads it."""
     directory = tmp_path / "swanctl"
     (directory / "x509ca").mkdir(parents=True)
-    with open(directory / "ca.key", "wb") as out:
-        subprocess.run(["pki", "--gen", "--type", "ecdsa", "--size", "256", "--outform", "pem"], check=True,
-                       stdout=out, timeout=60)
-    with open(directory / "x509ca" / "ca.pem", "wb") as out:
-        subprocess.run(["pki", "--self", "--ca", "--in", str(directory / "ca.key"), "--type", "ecdsa", "--dn",
-                        "CN=src test CA", "--outform", "pem"], check=True, stdout=out, timeout=60)
+    pki("--gen", "--type", "ecdsa", "--size", "256", "--outform", "pem", out=directory / "ca.key")
+    pki("--self", "--ca", "--in", directory / "ca.key", "--type", "ecdsa", "--dn", "CN=src test CA", "--outform", "pem",
+        out=directory / "x509ca" / "ca.pem")
     (directory / "swanctl.conf").write_text("authorities {\n   ca {\n      cacert = ca.pem\n   }\n}\n")
     done = run(charon.socket_uri, ledger, src=str(directory / "swanctl.conf"))
     assert done["changed"] is True and done["sections"]["authorities"]["added"] == ["ca"], done

@@ -114,7 +114,7 @@ def _make_pki(directory):
     ca_key = pki("--gen", "--type", "ecdsa", "--size", "256", "--outform", "pem")
     (directory / "ca.key").write_bytes(ca_key)
     files["ca"] = pki("--self", "--ca", "--type", "ecdsa", "--in", str(directory / "ca.key"),
-                       "--dn", "C=CH, O=strongswan.vici tests, CN=Test CA", "--outform", "pem").decode()
+                      "--dn", "C=CH, O=strongswan.vici tests, CN=Test CA", "--outform", "pem").decode()
     (directory / "ca.pem").write_text(files["ca"])
     for host in ("a", "b"):
         key = pki("--gen", "--type", "ecdsa", "--size", "256", "--outform", "pem")
@@ -122,8 +122,8 @@ def _make_pki(directory):
         files[host + "_key"] = key.decode()
         pub = pki("--pub", "--type", "ecdsa", "--in", str(directory / ("%s.key" % host)))
         files[host + "_cert"] = pki("--issue", "--cacert", str(directory / "ca.pem"), "--cakey", str(directory / "ca.key"),
-                                     "--type", "pub", "--dn", "C=CH, O=strongswan.vici tests, CN=%s.example" % host,
-                                     "--san", "%s.example" % host, "--outform", "pem", input=pub).decode()
+                                    "--type", "pub", "--dn", "C=CH, O=strongswan.vici tests, CN=%s.example" % host,
+                                    "--san", "%s.example" % host, "--outform", "pem", input=pub).decode()
     return files
 
 

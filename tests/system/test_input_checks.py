@@ -164,15 +164,15 @@ def test_non_utf8_input_names_the_field(charon, tmp_path):
     results = {
         "id": run_module_in_process("connection", {"socket": socket, "name": "gw", "config": body(local__id="moon" + FF)}),
         "child": run_module_in_process("connection", {"socket": socket, "name": "gw",
-                                           "config": with_children({"net" + FF: {"local_ts": ["10.1.0.0/16"]}})}),
+                                                      "config": with_children({"net" + FF: {"local_ts": ["10.1.0.0/16"]}})}),
         "check": run_module_in_process("connection", {"socket": socket, "name": "gw", "config": body(local__id="moon" + FF)},
-                            check=True),
+                                       check=True),
         "owner": run_module_in_process("shared_secret", {"socket": socket, "id": "k", "secret": "s3cr3t", "owners": ["a" + FF]}),
         "psk": run_module_in_process("shared_secret", {"socket": socket, "id": "k", "secret": "s3cr" + FF + "t"}),
         "command": run_module_in_process("command", {"socket": socket, "command": "load-shared",
-                                          "request": {"id": "k", "type": "IKE", "data": "s3cr" + FF + "t"}}),
+                                                     "request": {"id": "k", "type": "IKE", "data": "s3cr" + FF + "t"}}),
         "passphrase": run_module_in_process("private_key", {"socket": socket, "path": str(tmp_path / "missing.pem"),
-                                                 "passphrase": "s3cr" + FF + "t"}),
+                                                            "passphrase": "s3cr" + FF + "t"}),
     }
     expected = {
         "id": "config.local.id: is not valid UTF-8 text (byte 0xff at position 4 in 'moon\\xff')",
@@ -206,7 +206,7 @@ def test_command_request_too_large_is_a_local_limit(charon):
                for i in range(10)}
     for check in (True, False):
         result = run_module_in_process("command", {"socket": charon.socket_uri, "command": "load-conn", "request": request},
-                            check=check)
+                                       check=check)
         assert result["failed"] is True, result
         assert result["msg"].startswith("request: the load-conn request would be "), result["msg"]
         assert "local limit, nothing was sent" in result["msg"] and "protocol error" not in result["msg"]

@@ -86,7 +86,7 @@ def test_lifecycle_check_real_check_real(charon, keys, ledger, tmp_path):
         assert daemon_keys(charon) == set()
 
         real, again, other_form = plays(uri, ledger, {"path": path}, {"path": path},
-                                                      {"path": str(keys / "ed25519.p8.der")}, diff=True)
+                                        {"path": str(keys / "ed25519.p8.der")}, diff=True)
         assert real["changed"] is True and real["id"] == key_id and real["diff"] == check["diff"]
         assert again["changed"] is False and again["action"] == "none" and again["id"] == key_id
         assert again["diff"]["before"] == again["diff"]["after"]  # no diff shown for an unchanged key
@@ -119,7 +119,7 @@ def test_restart_unload_behind_our_back_and_absent_by_id(charon, keys, ledger):
         vici.unload_key(first["id"])
     colons = ":".join(re.findall("..", first["id"].upper()))
     results = plays(uri, ledger, {"path": path, "_check": True}, {"path": path},
-                                  {"id": colons, "state": "absent"}, {"id": colons, "state": "absent"})
+                    {"id": colons, "state": "absent"}, {"id": colons, "state": "absent"})
     assert [result["changed"] for result in results] == [True, True, True, False]
     assert daemon_keys(charon) == set()
 

@@ -161,13 +161,13 @@ def test_redirect_sends_the_peer_to_another_gateway(tunnel_pair, proxy_dir):
     before = ok(sa(a, wait_timeout=10))["sas"][0]
     with ViciProxy(proxy_dir + "/b.vici", tunnel_pair.b.socket_path) as proxy:
         checked = ok(run_module_in_process("sa", {"socket": proxy.uri, "ike": "gw", "state": "redirected", "gateway": gateway},
-                                check=True))
+                                           check=True))
         assert set(proxy.commands) <= READ_ONLY_COMMANDS, proxy.commands
     assert checked["changed"] is True
     nobody = ok(run_module_in_process("sa", {"socket": b, "state": "redirected", "peer_id": "nobody.example", "gateway": gateway}))
     assert nobody["changed"] is False
     redirected = ok(run_module_in_process("sa", {"socket": b, "state": "redirected", "peer_ip": "198.18.0.0/24",
-                                      "peer_id": "*.example", "gateway": gateway}))
+                                                 "peer_id": "*.example", "gateway": gateway}))
     assert redirected["changed"] is True and redirected["matches"] == 1
     # A follows the redirect: a new IKE_SA (new uniqueid) to the gateway, bounded wait.
     deadline = time.monotonic() + 15
