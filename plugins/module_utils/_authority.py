@@ -21,7 +21,7 @@ from ._pki import pem
 from ._pki.der import DerError, children, decode_oid, read_tlv
 from ._pki.source import blocks_of, read_managed_file, token_reference, unreadable
 from ._pki.x509 import describe_certificate
-from ._state import Kind
+from ._state import Item, Kind
 from .vici.errors import ViciCommandFailed
 from .vici.session import Session
 
@@ -143,6 +143,7 @@ class AuthorityKind(Kind):
     """load-authority / unload-authority / get-authorities, cross-checked with list-authorities."""
 
     label = "authority"
+    not_found = "unload: authority '{name}' not found"
 
     def snapshot(self, session: Session) -> Dict[str, Any]:
         names = session.get_authorities().get("authorities", [])
@@ -171,27 +172,21 @@ class AuthorityKind(Kind):
                 return "its CA certificate is '%s', not '%s'" % (reported["cacert"], subject)
         return None
 
-    def load(self, session: Session, name: str, message: Mapping[str, Any]) -> Dict[str, Any]:
-        try:
-            return session.load_authority({name: dict(message)})
-        except ViciCommandFailed as error:
-            if error.errmsg == "CA certificate missing: %s" % name:
-                hint = {
-                    "cacert": "the certificate is not a CA certificate (basicConstraints CA:TRUE)",
-                    "file": "the daemon could not read a CA certificate from '%s'" % message.get("file"),
-                    "handle": "the daemon could not load a CA certificate from the token",
-                }
-                source = next((key for key in hint if key in message), "cacert")
-                errmsg = "%s (%s)" % (error.errmsg, hint[source])
-                raise ViciCommandFailed(error.command, dict(error.response, errmsg=errmsg), error.events) from None
-            raise
+    def send_load(self, session: Session, name: str, message: Mapping[str, Any]) -> Dict[str, Any]:
+        return session.load_authority({name: dict(message)})
 
-    def unload(self, session: Session, name: str) -> None:
-        try:
-            session.unload_authority(name)
-        except ViciCommandFailed as error:
-            if error.errmsg != "unload: authority '%s' not found" % name:
-                raise
+    def send_unload(self, session: Session, name: str) -> None:
+        session.unload_authority(name)
+
+    def hint(self, session: Session, name: str, message: Optional[Mapping[str, Any]], error: ViciCommandFailed) -> str:
+        if message is None or error.errmsg != "CA certificate missing: %s" % name:
+            return ""
+        hints = {
+            "cacert": "the certificate is not a CA certificate (basicConstraints CA:TRUE)",
+            "file": "the daemon could not read a CA certificate from '%s'" % message.get("file"),
+            "handle": "the daemon could not load a CA certificate from the token",
+        }
+        return " (%s)" % hints[next((key for key in hints if key in message), "cacert")]
 
     def redact(self, message: Mapping[str, Any]) -> Dict[str, Any]:
         # Show which certificate, not its bytes, in diffs and the ledger.
@@ -204,3 +199,19 @@ class AuthorityKind(Kind):
 
     def describe_reported(self, name: str, reported: Any) -> Dict[str, Any]:
         return dict(reported) if isinstance(reported, Mapping) else {}
+
+
+def run_module(vici: Any) -> None:
+    """The authority module: one certification authority section, present or absent."""
+    params = vici.params
+    message = None
+    result: Dict[str, Any] = {"name": params["name"]}
+    if params["state"] == "present":
+        message = authority_message(
+            cacert=params["cacert"], file=params["file"], handle=params["handle"], slot=params["slot"],
+            module=params["module"], crl_uris=params["crl_uris"], ocsp_uris=params["ocsp_uris"],
+            cert_uri_base=params["cert_uri_base"],
+        )
+        if "cacert" in message:
+            result["subject"] = (describe_certificate(message["cacert"]) or {}).get("subject", "")
+    vici.converge_one(AuthorityKind(), Item(params["name"], message), **result)

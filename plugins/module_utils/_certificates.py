@@ -20,16 +20,16 @@ flag the daemon cannot be brought to is reported as a conflict, never as "ok".
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
-from ._input import InputError
+from ._input import InputError, UserError
 from ._pki import pem
 from ._pki.der import DerError, children, encode_tlv, read_tlv
 from ._pki.keys import public_key_id
 from ._pki.pkcs12 import container_bytes, unpack_pkcs12
 from ._pki.source import blocks_of, naming_field, read_source
 from ._pki.x509 import certificate_public_key, describe_certificate, describe_crl, spki_public_key
-from ._state import Kind
+from ._state import Item, Kind
 from .vici.session import Session
 
 #: Module ``type`` -> VICI certificate type.
@@ -181,11 +181,19 @@ class CertificateKind(Kind):
                 "loaded with; VICI cannot unload one certificate: clear all credentials with "
                 "strongswan.vici.command (command: clear-creds) and load them again" % "/".join(reported["flags"]))
 
-    def load(self, session: Session, name: str, message: Mapping[str, Any]) -> Dict[str, Any]:
-        self._snapshot = None
-        return session.call("load-cert", message)
+    def preflight(self, session: Session, items: Sequence[Item]) -> None:
+        for item in items:
+            message = item.message or {}
+            conflict = self.conflict(session, item.name, message)
+            if conflict:
+                subject = describe(self.cert_type, message["data"]).get("subject", item.name)
+                raise UserError("certificate %s: flag %s: %s" % (subject, str(message.get("flag", "")).lower(), conflict))
 
-    def unload(self, session: Session, name: str) -> None:
+    def send_load(self, session: Session, name: str, message: Mapping[str, Any]) -> Dict[str, Any]:
+        self._snapshot = None
+        return session.load_cert(message["type"], message["data"], message.get("flag"))
+
+    def send_unload(self, session: Session, name: str) -> None:
         raise NotImplementedError("VICI has no command to unload one certificate")
 
     def describe_reported(self, name: str, reported: Any) -> Dict[str, Any]:
@@ -198,3 +206,30 @@ class CertificateKind(Kind):
 def loaded(session: Session, cert_type: str, der: bytes) -> bool:
     """Whether the daemon lists ``der`` (after a load: it keeps only the newest CRL of an issuer)."""
     return any(cert.get("data") == der for cert in session.list_certs(type_=CERT_TYPES[cert_type]))
+
+
+def run_module(vici: Any) -> None:
+    """The certificate module: one certificate, CRL or public key, or every certificate of a PKCS#12 container."""
+    params = vici.params
+    container = read_pkcs12_certificates(params["content"], params["path"], params["passphrase"])
+    if container is not None and params["type"] != "x509":
+        raise InputError("type: a PKCS#12 container holds X.509 certificates; use type x509")
+    ders = container or [read_certificate_data(params["type"], params["content"], params["path"])]
+    items = [Item(certificate_name(der), certificate_message(params["type"], params["flag"], der)) for der in ders]
+    kind = CertificateKind(params["type"])
+    changes, replies = vici.converge(kind, items)
+    if replies and not all(loaded(vici.session, params["type"], der) for der in ders):
+        vici.module.warn("the daemon accepted the %s but does not list it (for a CRL: it keeps a newer one of "
+                         "the same issuer)" % params["type"])
+    # Listed means identical: the name is the DER's digest.
+    changes = [change if change.action else change._replace(before=change.after) for change in changes]
+    extra = {"certificates": [describe(params["type"], der) for der in ders]} if container is not None else {}
+    if len(changes) == 1:
+        vici.exit_change(kind, changes[0], **dict(describe(params["type"], ders[0]), **extra))
+    vici.exit(changed=any(change.action for change in changes),
+              diff={"before_header": "%s %s" % (kind.label, params["path"] or "content"),
+                    "after_header": "%s %s" % (kind.label, params["path"] or "content"),
+                    "before": {change.name: change.before for change in changes},
+                    "after": {change.name: change.after for change in changes}},
+              action="load" if any(change.action for change in changes) else "none",
+              **dict(describe(params["type"], ders[0]), **extra))

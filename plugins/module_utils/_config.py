@@ -185,13 +185,6 @@ def shared_items(secrets: Mapping[str, Any]) -> List[Item]:
     return items
 
 
-class _Tokens(TokenKeys):
-    """TokenKeys on the run's own ledger (one ledger, one stats call)."""
-
-    def __init__(self, ledger: Ledger) -> None:  # pylint: disable=super-init-not-called
-        self.ledger = ledger
-
-
 def key_items(secrets: Mapping[str, Any], private_keys: Sequence[Mapping[str, Any]], swanctl_dir: str,
               ledger: Ledger, desired: Desired) -> Tuple[List[Item], Dict[str, str]]:
     """Private keys from ``secrets`` (key files, tokens) and from ``private_keys``; names are key ids."""
@@ -207,7 +200,7 @@ def key_items(secrets: Mapping[str, Any], private_keys: Sequence[Mapping[str, An
         items.append(item)
         labels[item.name] = path
 
-    tokens = _Tokens(ledger)
+    tokens = TokenKeys(ledger)
     for name, raw in secrets.items():
         prefix = secret_type(str(name))
         path = "secrets.%s" % name
@@ -543,7 +536,7 @@ def apply_tree(session: Session, planned: Sequence[Planned], ledger: Ledger, des
     loads = [(entry, [change for change in entry.changes if change.action in ("load", "reload")]) for entry in planned]
     unloads = [(entry, [change for change in entry.changes if change.action == "unload"]) for entry in reversed(planned)]
     done: List[Dict[str, str]] = []
-    tokens = _Tokens(ledger)
+    tokens = TokenKeys(ledger)
     loaded_keys: set = set()
     # apply() saves the ledger after each kind; one write for the whole tree, at the end, is enough.
     ledger.save = lambda: True  # type: ignore[method-assign]

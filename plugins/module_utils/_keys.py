@@ -23,7 +23,6 @@ from ._pki.pkcs12 import container_bytes
 from ._pki.source import read_source, token_reference
 from ._ledger import Ledger
 from ._state import Item, Kind
-from .vici.errors import ViciCommandFailed
 from .vici.session import Session
 
 
@@ -67,8 +66,8 @@ class TokenKeys:
     object's keyed fingerprint to that id.
     """
 
-    def __init__(self, session: Session) -> None:
-        self.ledger = Ledger.for_session(session)
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
 
     def _fingerprint(self, message: Mapping[str, Any]) -> str:
         return self.ledger.fingerprint(_token_identity(message))
@@ -94,19 +93,18 @@ class PrivateKeyKind(Kind):
     label = "private_key"
     secret_paths = (("data",), ("pin",))
     presence_is_identity = True
+    not_found = "key not found"
 
     def snapshot(self, session: Session) -> Dict[str, Any]:
         return {key_id: {"id": key_id} for key_id in session.get_keys().get("keys", [])}
 
-    def load(self, session: Session, name: str, message: Mapping[str, Any]) -> Dict[str, Any]:
-        return session.call("load-token" if "handle" in message else "load-key", message)
+    def send_load(self, session: Session, name: str, message: Mapping[str, Any]) -> Dict[str, Any]:
+        if "handle" in message:
+            return session.load_token(message["handle"], message.get("slot"), message.get("module"), message.get("pin"))
+        return session.load_key(message["type"], message["data"])
 
-    def unload(self, session: Session, name: str) -> None:
-        try:
-            session.unload_key(name)
-        except ViciCommandFailed as error:
-            if error.errmsg != "key not found":  # gone meanwhile: that is what we wanted
-                raise
+    def send_unload(self, session: Session, name: str) -> None:
+        session.unload_key(name)
 
     def describe_reported(self, name: str, reported: Any) -> Dict[str, Any]:
         return {"id": name}
@@ -165,3 +163,27 @@ def check_loaded_id(item: Item, reply: Mapping[str, Any]) -> Optional[str]:
         return ("the daemon reports key id %s for the loaded key, but %s was expected; the key is loaded, "
                 "but this collection cannot tell whether it is up to date (please report this)" % (reported, item.name))
     return None
+
+
+def run_module(vici: Any) -> None:
+    """The private_key module: one key (from content, a file or a token), present or absent."""
+    params = vici.params
+    tokens = TokenKeys(vici.ledger) if params["handle"] else None
+    item, info = desired_key(params["state"], params["content"], params["path"], params["passphrase"],
+                             params["handle"], params["slot"], params["module"], params["pin"], params["id"], tokens)
+    kind = PrivateKeyKind()
+    changes, replies = vici.converge(kind, [item])
+    if replies:
+        problem = check_loaded_id(item, replies[0])
+        if problem:
+            vici.fail(problem, id=replies[0].get("id"))
+        info["id"] = replies[0].get("id", info.get("id"))
+    if tokens is not None and not vici.check_mode and changes[0].action:
+        if item.message is not None and info.get("id"):
+            tokens.remember(item.message, info["id"])
+        elif item.message is None:
+            tokens.forget(token_message(params["handle"], params["slot"], params["module"], None))
+    change = changes[0]
+    if change.action is None and item.message is not None:
+        change = change._replace(before=change.after)  # listed means identical: the name is the key id
+    vici.exit_change(kind, change, **info)

@@ -131,15 +131,12 @@ subject:
   sample: C=CH, O=Example, CN=Example Root CA
 """
 
-from ansible_collections.strongswan.vici.plugins.module_utils._authority import AuthorityKind, authority_message
+from ansible_collections.strongswan.vici.plugins.module_utils._authority import run_module
 from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule
-from ansible_collections.strongswan.vici.plugins.module_utils._input import InputError
-from ansible_collections.strongswan.vici.plugins.module_utils._pki.x509 import describe_certificate
-from ansible_collections.strongswan.vici.plugins.module_utils._state import Item
 
 
 def main():
-    module = ViciModule(
+    ViciModule(
         {
             "name": {"type": "str", "required": True},
             "cacert": {"type": "str"},
@@ -155,28 +152,7 @@ def main():
         mutually_exclusive=[("cacert", "file", "handle")],
         required_if=[("state", "present", ("cacert", "file", "handle"), True)],
         required_by={"slot": "handle", "module": "handle"},
-    )
-
-    def run(vici):
-        params = vici.params
-        message = None
-        result = {"name": params["name"]}
-        if params["state"] == "present":
-            try:
-                message = authority_message(
-                    cacert=params["cacert"], file=params["file"], handle=params["handle"], slot=params["slot"],
-                    module=params["module"], crl_uris=params["crl_uris"], ocsp_uris=params["ocsp_uris"],
-                    cert_uri_base=params["cert_uri_base"],
-                )
-            except InputError as error:
-                vici.fail(str(error))
-            if "cacert" in message:
-                result["subject"] = (describe_certificate(message["cacert"]) or {}).get("subject", "")
-        kind = AuthorityKind()
-        changes, _replies = vici.converge(kind, [Item(params["name"], message)])
-        vici.exit_change(kind, changes[0], **result)
-
-    module.run(run)
+    ).run(run_module)
 
 
 if __name__ == "__main__":

@@ -232,23 +232,11 @@ key_id:
 """
 
 from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule
-from ansible_collections.strongswan.vici.plugins.module_utils._certificates import (
-    CERT_FLAGS,
-    CERT_TYPES,
-    CertificateKind,
-    certificate_message,
-    certificate_name,
-    describe,
-    loaded,
-    read_certificate_data,
-    read_pkcs12_certificates,
-)
-from ansible_collections.strongswan.vici.plugins.module_utils._input import InputError
-from ansible_collections.strongswan.vici.plugins.module_utils._state import Item
+from ansible_collections.strongswan.vici.plugins.module_utils._certificates import CERT_FLAGS, CERT_TYPES, run_module
 
 
 def main():
-    module = ViciModule(
+    ViciModule(
         {
             "content": {"type": "str"},
             "path": {"type": "path"},
@@ -259,42 +247,7 @@ def main():
         },
         mutually_exclusive=[("content", "path")],
         required_one_of=[("content", "path")],
-    )
-
-    def run(vici):
-        params = vici.params
-        try:
-            container = read_pkcs12_certificates(params["content"], params["path"], params["passphrase"])
-            if container is not None and params["type"] != "x509":
-                raise InputError("type: a PKCS#12 container holds X.509 certificates; use type x509")
-            ders = container or [read_certificate_data(params["type"], params["content"], params["path"])]
-            items = [Item(certificate_name(der), certificate_message(params["type"], params["flag"], der)) for der in ders]
-        except InputError as error:
-            vici.fail(str(error))
-        kind = CertificateKind(params["type"])
-        for der, item in zip(ders, items):
-            conflict = kind.conflict(vici.session, item.name, item.message)
-            if conflict:
-                vici.fail("certificate %s: flag %s: %s" % (describe(params["type"], der).get("subject", item.name),
-                                                           params["flag"], conflict))
-        changes, replies = vici.converge(kind, items)
-        if replies and not all(loaded(vici.session, params["type"], der) for der in ders):
-            vici.module.warn("the daemon accepted the %s but does not list it (for a CRL: it keeps a newer one of "
-                             "the same issuer)" % params["type"])
-        # Listed means identical: the name is the DER's digest.
-        changes = [change if change.action else change._replace(before=change.after) for change in changes]
-        extra = {"certificates": [describe(params["type"], der) for der in ders]} if container is not None else {}
-        if len(changes) == 1:
-            vici.exit_change(kind, changes[0], **dict(describe(params["type"], ders[0]), **extra))
-        vici.exit(changed=any(change.action for change in changes),
-                  diff={"before_header": "%s %s" % (kind.label, params["path"] or "content"),
-                        "after_header": "%s %s" % (kind.label, params["path"] or "content"),
-                        "before": {change.name: change.before for change in changes},
-                        "after": {change.name: change.after for change in changes}},
-                  action="load" if any(change.action for change in changes) else "none",
-                  **dict(describe(params["type"], ders[0]), **extra))
-
-    module.run(run)
+    ).run(run_module)
 
 
 if __name__ == "__main__":

@@ -159,18 +159,11 @@ size:
 """
 
 from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule
-from ansible_collections.strongswan.vici.plugins.module_utils._input import InputError
-from ansible_collections.strongswan.vici.plugins.module_utils._keys import (
-    PrivateKeyKind,
-    TokenKeys,
-    check_loaded_id,
-    desired_key,
-    token_message,
-)
+from ansible_collections.strongswan.vici.plugins.module_utils._keys import run_module
 
 
 def main():
-    module = ViciModule(
+    ViciModule(
         {
             "content": {"type": "str", "no_log": True},
             "path": {"type": "path"},
@@ -185,35 +178,7 @@ def main():
         mutually_exclusive=[("content", "path", "handle")],
         required_if=[("state", "present", ("content", "path", "handle"), True)],
         required_by={"slot": "handle", "module": "handle", "pin": "handle"},
-    )
-
-    def run(vici):
-        params = vici.params
-        tokens = TokenKeys(vici.session) if params["handle"] else None
-        try:
-            item, info = desired_key(params["state"], params["content"], params["path"], params["passphrase"],
-                                     params["handle"], params["slot"], params["module"], params["pin"], params["id"],
-                                     tokens)
-        except InputError as error:
-            vici.fail(str(error))
-        kind = PrivateKeyKind()
-        changes, replies = vici.converge(kind, [item])
-        if replies:
-            problem = check_loaded_id(item, replies[0])
-            if problem:
-                vici.fail(problem, id=replies[0].get("id"))
-            info["id"] = replies[0].get("id", info.get("id"))
-        if tokens is not None and not vici.check_mode and changes[0].action:
-            if item.message is not None and info.get("id"):
-                tokens.remember(item.message, info["id"])
-            elif item.message is None:
-                tokens.forget(token_message(params["handle"], params["slot"], params["module"], None))
-        change = changes[0]
-        if change.action is None and item.message is not None:
-            change = change._replace(before=change.after)  # listed means identical: the name is the key id
-        vici.exit_change(kind, change, **info)
-
-    module.run(run)
+    ).run(run_module)
 
 
 if __name__ == "__main__":

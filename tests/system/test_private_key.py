@@ -204,8 +204,11 @@ def test_pkcs11_token_with_softhsm(charon_factory, softhsm, keys, ledger, monkey
         check = play(uri, ledger, check=True, **token)
         assert check["changed"] is True and "id" not in check
         assert set(proxy.commands) <= READ_ONLY_COMMANDS and daemon_keys(daemon) == set()
+        proxy.clear()
         real = play(uri, ledger, **token)
         assert real["changed"] is True and real["id"] == key_id and "load-token" in proxy.commands
+        # The token's id and the load share the run's one ledger: one stats call.
+        assert proxy.commands.count("stats") == 1, proxy.commands
         proxy.clear()
         # The id learnt into the ledger (never the PIN) makes the next runs exact, in check mode too.
         results = plays(uri, ledger, dict(token, _check=True), token, dict(token, id=key_id))
