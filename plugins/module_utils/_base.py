@@ -19,7 +19,7 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ._diagnose import transport_problem
 from ._input import UserError, check_request, check_text
 from ._ledger import Ledger, LedgerError
-from ._state import ABSENT, RESTORED, UNCHANGED, ApplyError, Change, Item, Kind, apply, plan
+from ._state import ApplyError, Change, Item, Kind, apply, plan, state_after_failure
 from ._text import NestingError
 from .vici.errors import (
     ViciCommandFailed,
@@ -82,18 +82,6 @@ def check_seconds(params: Mapping[str, Any], name: str, allow_zero: bool = False
     except ViciValueError as error:
         return "option '%s': %s" % (name, error)
     return None
-
-
-def _state_sentence(what: str, failure: ApplyError) -> str:
-    """What the daemon holds of the object after a failed change, when that is not obvious."""
-    if failure.outcome == RESTORED:
-        return ("; %s was unloaded for this change and its previous configuration was loaded back: the daemon runs "
-                "the previous configuration" % what)
-    if failure.outcome == ABSENT:
-        return "; %s was unloaded for this change and could not be loaded back: it is not loaded now" % what
-    if failure.outcome == UNCHANGED and failure.change.action == "reload":
-        return "; the new configuration was rejected before anything was unloaded: %s is unchanged" % what
-    return ""
 
 
 class ViciModule:
@@ -227,7 +215,7 @@ class ViciModule:
                 self.fail_from(
                     failure.error,
                     context=what,
-                    suffix=_state_sentence(what, failure),
+                    suffix=state_after_failure(what, failure),
                     applied=[{"name": done.name, "action": done.action} for done in failure.applied],
                     daemon_state=failure.outcome,
                 )

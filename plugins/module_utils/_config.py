@@ -28,7 +28,6 @@ from collections.abc import Mapping
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from ._authority import AuthorityKind, authority_message
-from ._base import _state_sentence
 from ._certificates import CERT_TYPES, CertificateKind, certificate_message, certificate_name, read_certificate_data
 from ._config_src import SourceError, read_source, source_format
 from ._connection import ConnectionKind
@@ -37,8 +36,9 @@ from ._input import InputError
 from ._keys import PrivateKeyKind, TokenKeys, desired_key
 from ._pool import POOL_ATTRIBUTES, PoolKind, pool_message
 from ._persist import PersistError, current_digest, digest, file_text, read_record, trust, write, write_record
-from ._ledger import MASK, Ledger, instance_identity, printable, same_instance
-from ._state import ApplyError, Change, Item, Kind, _remember, apply, plan
+from ._ledger import MASK, Ledger, instance_identity, same_instance
+from ._state import ApplyError, Change, Item, Kind, apply, plan, remember, state_after_failure
+from ._text import blobs_summarized
 from ._swanctl import ConfigError, canonical_connection
 from .vici.errors import ViciError
 from .vici.session import Session
@@ -438,7 +438,7 @@ def adopt(ledger: Ledger, group: Group, snapshot: Mapping[str, Any]) -> int:
     count = 0
     for item in group.items:
         if item.message is not None and item.name in snapshot and ledger.get(group.kind.label, item.name) is None:
-            _remember(group.kind, ledger, item.name, ledger.fingerprint(item.message), item.message)
+            remember(group.kind, ledger, item.name, ledger.fingerprint(item.message), item.message)
             count += 1
     return count
 
@@ -457,7 +457,7 @@ def purge_changes(group: Group, snapshot: Mapping[str, Any], protected: Sequence
     for name in sorted(snapshot):
         if name in wanted:
             continue
-        before = printable(group.kind.describe_reported(name, snapshot[name]))
+        before = blobs_summarized(group.kind.describe_reported(name, snapshot[name]))
         changes.append(Change(name, "unload", "not in the tree (purge)", before, {}, ""))
     return changes
 
@@ -714,7 +714,7 @@ def _run(vici: Any) -> None:
     scrub.extend(secret_values(merged))
     where = "src %s: " % params["src"] if params.get("src") else ""
     session = vici.session
-    ledger = Ledger.for_session(session, read_only=vici.check_mode)
+    ledger = vici.ledger
     try:
         desired = desired_tree(merged, ledger)
     except InputError as error:
@@ -769,7 +769,7 @@ def _run(vici: Any) -> None:
         except TreeError as failure:
             _warn_notes(vici, ledger)
             result["applied"] = failure.done
-            vici.fail_from(failure.error, context=failure.where, suffix=_state_sentence(failure.where, failure.failure),
+            vici.fail_from(failure.error, context=failure.where, suffix=state_after_failure(failure.where, failure.failure),
                            applied=failure.done, daemon_state=failure.failure.outcome, sections=result["sections"],
                            invocation={"module_args": masked_params(params)})
             return

@@ -176,3 +176,34 @@ def hide_secret_values(secrets: Mapping[str, Any]) -> Dict[str, Any]:
 
 def count_secret_values(secrets: Mapping[str, Any]) -> int:
     return sum(1 for body in secrets.values() for key in body if is_secret_key(key))
+
+
+def warnings_for(result: Mapping[str, Any]) -> List[str]:
+    """What the user should know about a configuration read_config returned."""
+    warnings = []
+    if result["secret_values_left_out"]:
+        warnings.append("%d secret values of 'secrets' are left out; run the task with 'no_log: true' to get them "
+                        "(Ansible then keeps the result out of its output)" % result["secret_values_left_out"])
+    for pattern in result["missing_includes"]:
+        warnings.append("%s: an include names %s, which does not exist; skipped, as swanctl does" % (result["path"], pattern))
+    for where in result["merged"]:
+        warnings.append("%s; merged as swanctl does, define it once" % where)
+    if result["pkcs12"]:
+        warnings.append("%d PKCS#12 containers in %s/pkcs12 are listed in 'pkcs12' only; the config module cannot load "
+                        "them (extract the key and certificates)" % (len(result["pkcs12"]), result["swanctl_dir"]))
+    if result["ignored"]:
+        warnings.append("%s: swanctl does not read the top-level %s %s" % (
+            result["path"], "entry" if len(result["ignored"]) == 1 else "entries", ", ".join(result["ignored"])))
+    return warnings
+
+
+def run(module: Any) -> None:
+    """The config_info module: read the configuration, warn about what swanctl would do silently, exit."""
+    try:
+        result = read_config(module.params["path"], module.params["resolve_paths"], include_secrets=module.no_log)
+    except ConfigReadError as error:
+        module.fail_json(msg=str(error))
+        return
+    for warning in warnings_for(result):
+        module.warn(warning)
+    module.exit_json(changed=False, **result)

@@ -41,7 +41,7 @@ class InputError(UserError):
     """A user-supplied value is wrong; the message names the field."""
 
 
-def printable(text: str) -> str:
+def escaped(text: str) -> str:
     """``text`` safe for a message: bytes that are not UTF-8 as ``\\xff``, control characters escaped."""
     raw = text.encode("utf-8", "surrogateescape")
     shown = raw.decode("utf-8", "backslashreplace")
@@ -70,7 +70,7 @@ def _walk(value: Any, path: str) -> Iterable[Tuple[str, Any]]:
             for key, item in reversed(list(node.items())):
                 if isinstance(key, str):
                     yield "%s (a key)" % where, key
-                stack.append(("%s.%s" % (where, printable(str(key))), item))
+                stack.append(("%s.%s" % (where, escaped(str(key))), item))
         elif isinstance(node, (list, tuple)):
             for index in reversed(range(len(node))):
                 stack.append(("%s[%d]" % (where, index), node[index]))
@@ -101,7 +101,7 @@ def check_text(params: Mapping[str, Any], secret_options: Iterable[str] = ()) ->
             position, byte = problem
             what = "byte 0x%02x" % byte if byte < 0x100 else "lone surrogate U+%04X" % byte
             raise InputError("%s: is not valid UTF-8 text (%s at position %d in '%s')"
-                             % (where, what, position, printable(item)))
+                             % (where, what, position, escaped(item)))
 
 
 def request_size(command: str, message: Mapping[str, Any]) -> int:
@@ -121,7 +121,7 @@ def check_request(command: str, message: Mapping[str, Any], what: str = "") -> i
     try:
         size = request_size(command, message)
     except ViciEncodeError as error:
-        raise InputError("%scannot be sent to the daemon: %s" % (prefix, printable(str(error)))) from None
+        raise InputError("%scannot be sent to the daemon: %s" % (prefix, escaped(str(error)))) from None
     if size > MAX_SEGMENT_SIZE:
         raise InputError(
             "%sthe %s request would be %d bytes; the daemon accepts at most %d bytes (512 KiB) per message. "

@@ -34,6 +34,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
+from ._text import blobs_summarized
 from .vici.errors import ViciError
 from .vici.transport import parse_uri
 
@@ -160,17 +161,6 @@ def decode_message(data: Any) -> Any:
     if isinstance(data, str):
         return data
     raise ValueError("ill-formed value")
-
-
-def printable(message: Any) -> Any:
-    """A redacted message as JSON-friendly data for diffs: bytes become a short description."""
-    if isinstance(message, bytes):
-        return "<%d bytes, sha256 %s>" % (len(message), hashlib.sha256(message).hexdigest()[:16])
-    if isinstance(message, Mapping):
-        return {key: printable(value) for key, value in message.items()}
-    if isinstance(message, (list, tuple)):
-        return [printable(value) for value in message]
-    return message
 
 
 def _directory_problem(directory: str) -> Optional[str]:
@@ -494,7 +484,7 @@ class Ledger:
         ``secret_fingerprints`` the keyed fingerprint of each secret value by
         path; ``restorable`` the full message, only for messages without secrets.
         """
-        entry: Dict[str, Any] = {"fingerprint": fingerprint, "message": printable(redacted)}
+        entry: Dict[str, Any] = {"fingerprint": fingerprint, "message": blobs_summarized(redacted)}
         if secret_fingerprints:
             entry["secrets"] = dict(secret_fingerprints)
         if restorable is not None:

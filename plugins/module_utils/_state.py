@@ -27,7 +27,8 @@ import copy
 from collections.abc import Mapping
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
-from ._ledger import MASK, Ledger, printable
+from ._ledger import MASK, Ledger
+from ._text import blobs_summarized
 from .vici.errors import ViciCommandFailed, ViciError
 from .vici.session import Session
 
@@ -215,7 +216,7 @@ class Change(NamedTuple):
     """What :func:`plan` decided for one object, with what :func:`apply` needs to carry it out.
 
     ``message`` is the message to load (None for unloads and for nothing to
-    do); ``recorded`` its redacted, printable form, as the ledger keeps it
+    do); ``recorded`` its redacted form with blobs summarized, as the ledger keeps it
     (``after`` may mark changed secrets, ``recorded`` never does).
     """
 
@@ -243,6 +244,18 @@ class ApplyError(Exception):
         self.applied = applied
         self.outcome = outcome
         super().__init__(str(error))
+
+
+def state_after_failure(what: str, failure: ApplyError) -> str:
+    """What the daemon holds of the object after a failed change, when that is not obvious."""
+    if failure.outcome == RESTORED:
+        return ("; %s was unloaded for this change and its previous configuration was loaded back: the daemon runs "
+                "the previous configuration" % what)
+    if failure.outcome == ABSENT:
+        return "; %s was unloaded for this change and could not be loaded back: it is not loaded now" % what
+    if failure.outcome == UNCHANGED and failure.change.action == "reload":
+        return "; the new configuration was rejected before anything was unloaded: %s is unchanged" % what
+    return ""
 
 
 def _changed_secrets(kind: Kind, message: Mapping[str, Any], entry: Mapping[str, Any], ledger: Ledger) -> Optional[List[Tuple[str, ...]]]:
@@ -280,13 +293,13 @@ def plan(kind: Kind, items: Iterable[Item], snapshot: Mapping[str, Any], ledger:
         elif entry is not None:
             before = entry["message"]
         else:
-            before = printable(kind.describe_reported(item.name, snapshot[item.name]))
+            before = blobs_summarized(kind.describe_reported(item.name, snapshot[item.name]))
         if item.message is None:
             action = "unload" if present else None
             changes.append(Change(item.name, action, "present" if present else "already absent", before, {}, ""))
             continue
         redacted = kind.redact(item.message)
-        after = unmarked = printable(redacted)
+        after = unmarked = blobs_summarized(redacted)
         action: Optional[str] = "load"
         if not present:
             reason = "not loaded"
@@ -310,7 +323,7 @@ def plan(kind: Kind, items: Iterable[Item], snapshot: Mapping[str, Any], ledger:
             why = kind.drift(item.name, item.message, snapshot[item.name])
             if why:
                 reason = "changed on the daemon: %s" % why
-                before = printable(kind.describe_reported(item.name, snapshot[item.name]))
+                before = blobs_summarized(kind.describe_reported(item.name, snapshot[item.name]))
             else:
                 action, reason = None, "up to date"
         changes.append(Change(item.name, action, reason, before, after, fingerprint, item.message, unmarked))
@@ -326,8 +339,8 @@ class _Failed(Exception):
         self.outcome = outcome
 
 
-def _remember(kind: Kind, ledger: Ledger, name: str, fingerprint: str, message: Mapping[str, Any],
-              recorded: Optional[Mapping[str, Any]] = None) -> None:
+def remember(kind: Kind, ledger: Ledger, name: str, fingerprint: str, message: Mapping[str, Any],
+             recorded: Optional[Mapping[str, Any]] = None) -> None:
     """Record a load in the ledger; ``recorded`` is the message as plan() redacted it (redacted here if None)."""
     if kind.presence_is_identity:
         return
@@ -363,7 +376,7 @@ def _replace(kind: Kind, session: Session, change: Change, message: Mapping[str,
             raise _Failed(error, ABSENT) from None
         ledger.put(kind.label, change.name, previous_entry)
         raise _Failed(error, RESTORED) from None
-    _remember(kind, ledger, change.name, change.fingerprint, message, change.recorded)
+    remember(kind, ledger, change.name, change.fingerprint, message, change.recorded)
     return reply
 
 
@@ -404,7 +417,7 @@ def apply(kind: Kind, session: Session, changes: Iterable[Change], ledger: Ledge
                         replies.append(kind.load(session, change.name, message))
                     except ViciError as error:
                         raise _Failed(error, _outcome_of_failed_load(kind, session, change)) from None
-                    _remember(kind, ledger, change.name, change.fingerprint, message, change.recorded)
+                    remember(kind, ledger, change.name, change.fingerprint, message, change.recorded)
             except _Failed as failure:
                 raise ApplyError(change, failure.error, applied, failure.outcome) from None
             except ViciError as error:

@@ -11,6 +11,8 @@ SA and policy logic can use it without depending on ``AnsibleModule``.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping
 from typing import Any, Iterable, List, Tuple
 
 # The deepest nesting of dicts and lists printable() converts. A decoded message is at most
@@ -57,3 +59,15 @@ def printable(value: Any, max_depth: int = MAX_TEXT_DEPTH) -> Any:
             else:
                 target.append(item)
     return root
+
+
+def blobs_summarized(message: Any) -> Any:
+    """A redacted message as JSON-friendly data for diffs and the ledger: bytes become a short description
+    (length and digest), so that a certificate or key blob is recognisable without being shown."""
+    if isinstance(message, bytes):
+        return "<%d bytes, sha256 %s>" % (len(message), hashlib.sha256(message).hexdigest()[:16])
+    if isinstance(message, Mapping):
+        return {key: blobs_summarized(value) for key, value in message.items()}
+    if isinstance(message, (list, tuple)):
+        return [blobs_summarized(value) for value in message]
+    return message

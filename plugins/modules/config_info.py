@@ -232,7 +232,7 @@ path:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.strongswan.vici.plugins.module_utils._config_info import ConfigReadError, read_config
+from ansible_collections.strongswan.vici.plugins.module_utils._config_info import run
 
 
 def main():
@@ -245,25 +245,7 @@ def main():
         },
         supports_check_mode=True,
     )
-    try:
-        result = read_config(module.params["path"], module.params["resolve_paths"], include_secrets=module.no_log)
-    except ConfigReadError as error:
-        module.fail_json(msg=str(error))
-    if result["secret_values_left_out"]:
-        module.warn("%d secret values of 'secrets' are left out; run the task with 'no_log: true' to get them "
-                    "(Ansible then keeps the result out of its output)" % result["secret_values_left_out"])
-    for pattern in result["missing_includes"]:
-        module.warn("%s: an include names %s, which does not exist; skipped, as swanctl does" % (result["path"], pattern))
-    for where in result["merged"]:
-        module.warn("%s; merged as swanctl does, define it once" % where)
-    if result["pkcs12"]:
-        module.warn("%d PKCS#12 containers in %s/pkcs12 are listed in 'pkcs12' only; the config module cannot load "
-                    "them (extract the key and certificates)" % (len(result["pkcs12"]), result["swanctl_dir"]))
-    if result["ignored"]:
-        module.warn("%s: swanctl does not read the top-level %s %s" % (
-            result["path"], "entry" if len(result["ignored"]) == 1 else "entries", ", ".join(result["ignored"])))
-    module.exit_json(changed=False, **result)
-
+    run(module)
 
 if __name__ == "__main__":
     main()

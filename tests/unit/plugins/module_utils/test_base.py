@@ -12,7 +12,6 @@ import json
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.strongswan.vici.plugins.module_utils import _base
 from ansible_collections.strongswan.vici.plugins.module_utils._base import check_seconds
@@ -28,6 +27,7 @@ from ansible_collections.strongswan.vici.tests.unit.fake_vici import (
     expect_request,
     socket_path,
 )
+from ansible_collections.strongswan.vici.tests.unit.module_runner import run_main
 
 if importlib.util.find_spec("pytest_timeout") is not None:
     pytestmark = pytest.mark.timeout(60)
@@ -56,11 +56,7 @@ def fake(tmp_path):
 
 def run_module(module, args, capsys):
     """Run ``module.main()`` with ``args``; return its JSON result (exit or failure)."""
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            module.main()
-    out = capsys.readouterr().out
-    return json.loads(out)
+    return run_main(module.main, args, capsys)
 
 
 # -- options in seconds --------------------------------------------------------------------------

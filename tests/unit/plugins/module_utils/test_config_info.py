@@ -11,11 +11,10 @@ import os
 
 import pytest
 
-from ansible.module_utils.common import warnings as ansible_warnings
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.strongswan.vici.plugins.module_utils._config_info import ConfigReadError, read_config
 from ansible_collections.strongswan.vici.plugins.modules import config_info
+from ansible_collections.strongswan.vici.tests.unit.module_runner import run_main
 
 PSK = "S3cr3t-PSK-value"
 EAP = "eap password #1"
@@ -196,15 +195,7 @@ def test_missing_file(tmp_path):
 # -- the module --------------------------------------------------------------------------------------------
 
 def run_module(capsys, args):
-    # AnsibleModule keeps warnings in a process-wide registry: start each run without those of earlier runs
-    registry = getattr(ansible_warnings, "_global_warnings", None)
-    if registry is not None:
-        registry.clear()
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            config_info.main()
-    out = capsys.readouterr().out
-    return json.loads(out)
+    return run_main(config_info.main, args, capsys)
 
 
 def test_module_without_no_log_leaves_secrets_out(swanctl_dir, capsys):

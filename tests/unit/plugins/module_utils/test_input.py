@@ -14,7 +14,7 @@ from ansible_collections.strongswan.vici.plugins.module_utils._input import (
     InputError,
     check_request,
     check_text,
-    printable,
+    escaped,
     request_size,
     text_problem,
 )
@@ -30,9 +30,9 @@ def test_text_problem_finds_the_byte():
 
 
 def test_printable_escapes_bytes_and_controls():
-    assert printable(FF) == "ab\\xff"
-    assert printable("a\nb") == "a\\nb"
-    json.dumps(printable(FF)).encode("utf-8")  # the controller can read it
+    assert escaped(FF) == "ab\\xff"
+    assert escaped("a\nb") == "a\\nb"
+    json.dumps(escaped(FF)).encode("utf-8")  # the controller can read it
 
 
 def test_check_text_names_the_field_and_path():

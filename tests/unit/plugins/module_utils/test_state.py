@@ -13,6 +13,7 @@ import stat
 
 import pytest
 
+from ansible_collections.strongswan.vici.plugins.module_utils._text import blobs_summarized
 from ansible_collections.strongswan.vici.plugins.module_utils._ledger import (
     LEDGER_DIR_ENV,
     MASK,
@@ -22,7 +23,6 @@ from ansible_collections.strongswan.vici.plugins.module_utils._ledger import (
     decode_message,
     encode_message,
     instance_identity,
-    printable,
     same_instance,
 )
 from ansible_collections.strongswan.vici.plugins.module_utils._state import (
@@ -85,7 +85,7 @@ def test_mask_paths_wildcard():
 
 
 def test_printable_describes_blobs_without_their_content():
-    shown = printable({"data": b"\x00" * 40})
+    shown = blobs_summarized({"data": b"\x00" * 40})
     assert shown["data"].startswith("<40 bytes, sha256 ")
     assert "\x00" not in json.dumps(shown)
 

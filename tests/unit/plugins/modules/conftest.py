@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import datetime
 import importlib
-import json
 
 import pytest
-from ansible.module_utils.common import warnings as ansible_warnings
-from ansible.module_utils.testing import patch_module_args
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from ansible_collections.strongswan.vici.tests.unit.fake_vici import FakeVici, socket_path
+from ansible_collections.strongswan.vici.tests.unit.module_runner import run_main
 from ansible_collections.strongswan.vici.tests.unit.plugins.modules.fake_charon import FakeCharon
 
 
@@ -45,15 +43,8 @@ def run_in_process(capsys):
     """
 
     def run(module, args, check=False, diff=False):
-        # AnsibleModule keeps warnings in a process-wide registry: start each run without those of earlier runs.
-        registry = getattr(ansible_warnings, "_global_warnings", None)
-        if registry is not None:
-            registry.clear()
         code = importlib.import_module("ansible_collections.strongswan.vici.plugins.modules." + module)
-        with patch_module_args(dict(args, _ansible_check_mode=check, _ansible_diff=diff)):
-            with pytest.raises(SystemExit):
-                code.main()
-        return json.loads(capsys.readouterr().out)
+        return run_main(code.main, dict(args, _ansible_check_mode=check, _ansible_diff=diff), capsys)
 
     return run
 
