@@ -247,5 +247,6 @@ def main():
     )
     run(module)
 
+
 if __name__ == "__main__":
     main()
