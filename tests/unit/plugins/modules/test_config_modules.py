@@ -57,6 +57,18 @@ def test_config_bad_arguments(charon, run_in_process, tmp_path):
     assert bad_pool["failed"] is True and "garbage" in bad_pool["msg"] and charon.mutating() == []
 
 
+def test_config_src_with_an_object_defined_twice_names_both_files(charon, run_in_process, tmp_path):
+    (tmp_path / "conf.d").mkdir()
+    (tmp_path / "conf.d" / "a.conf").write_text("secrets { ike-gw { secret = %s } }\n" % SECRET)
+    (tmp_path / "conf.d" / "b.conf").write_text("secrets { ike-gw { id = gw.example.com } }\n")
+    (tmp_path / "swanctl.conf").write_text("include conf.d/*.conf\n")
+    result = run_in_process("config", {"socket": charon.uri, "src": str(tmp_path / "swanctl.conf")})
+    assert result["failed"] is True
+    assert "secrets.ike-gw: defined in %s and again in %s" % (tmp_path / "conf.d" / "a.conf",
+                                                              tmp_path / "conf.d" / "b.conf") in result["msg"]
+    assert charon.mutating() == [] and SECRET not in json.dumps(result)
+
+
 def test_config_info_reads_a_file_and_masks_secrets(run_in_process, tmp_path):
     (tmp_path / "swanctl.conf").write_text(
         "connections { gw { remote_addrs = 192.0.2.2\n children { net { local_ts = 10.1.0.0/16 } } } }\n"
