@@ -34,7 +34,6 @@ import time
 from collections.abc import Mapping
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
-from ._text import blobs_summarized
 from .vici.errors import ViciError
 from .vici.transport import parse_uri
 
@@ -480,11 +479,12 @@ class Ledger:
                secret_fingerprints: Optional[Mapping[str, str]] = None, restorable: Optional[Mapping[str, Any]] = None) -> None:
         """Note that ``name`` was loaded with a message of ``fingerprint``.
 
-        ``redacted`` is the message with secrets masked (shown in diffs);
+        ``redacted`` is the message with secrets masked and blobs summarized
+        (:func:`_text.blobs_summarized`; shown in diffs), stored as it is;
         ``secret_fingerprints`` the keyed fingerprint of each secret value by
         path; ``restorable`` the full message, only for messages without secrets.
         """
-        entry: Dict[str, Any] = {"fingerprint": fingerprint, "message": blobs_summarized(redacted)}
+        entry: Dict[str, Any] = {"fingerprint": fingerprint, "message": dict(redacted)}
         if secret_fingerprints:
             entry["secrets"] = dict(secret_fingerprints)
         if restorable is not None:

@@ -341,12 +341,12 @@ class _Failed(Exception):
 
 def remember(kind: Kind, ledger: Ledger, name: str, fingerprint: str, message: Mapping[str, Any],
              recorded: Optional[Mapping[str, Any]] = None) -> None:
-    """Record a load in the ledger; ``recorded`` is the message as plan() redacted it (redacted here if None)."""
+    """Record a load in the ledger; ``recorded`` is the message as plan() redacted and summarized it (done here if None)."""
     if kind.presence_is_identity:
         return
     secret_fingerprints = {"/".join(path): ledger.fingerprint(value) for path, value in secret_items(message, kind.secret_paths)}
     restorable = message if kind.restorable and not kind.secret_paths else None
-    ledger.record(kind.label, name, fingerprint, kind.redact(message) if recorded is None else recorded,
+    ledger.record(kind.label, name, fingerprint, blobs_summarized(kind.redact(message)) if recorded is None else recorded,
                   secret_fingerprints or None, restorable)
 
 
