@@ -29,7 +29,7 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tu
 
 from ._authority import AuthorityKind, authority_message
 from ._certificates import CERT_TYPES, CertificateKind, certificate_message, certificate_name, read_certificate_data
-from ._config_src import SourceError, read_source, source_format
+from ._config_src import read_source, source_format
 from ._connection import ConnectionKind
 from ._credentials import SharedSecretKind, shared_secret_message
 from ._input import InputError
@@ -648,10 +648,7 @@ def tree_params(params: Mapping[str, Any]) -> Dict[str, Any]:
     if params.get("src"):
         src = params["src"]
         fmt = source_format(src, params.get("src_format") or "auto")
-        try:
-            tree = read_source(src, fmt)
-        except SourceError as error:
-            raise InputError(str(error)) from None
+        tree = read_source(src, fmt)
         if merged.get("swanctl_dir") is None and fmt == "swanctl_conf":
             # As swanctl --file: relative file names are in the folders beside the swanctl.conf read.
             merged["swanctl_dir"] = os.path.dirname(os.path.abspath(src))

@@ -19,13 +19,14 @@ import json
 import os
 from typing import Any, Dict
 
+from ._input import InputError
 from ._swanctl_conf import ConfError, read_file
 
 FORMATS = ("auto", "swanctl_conf", "json", "yaml")
 _EXTENSIONS = {".json": "json", ".yml": "yaml", ".yaml": "yaml"}
 
 
-class SourceError(ValueError):
+class SourceError(InputError):
     """The file cannot be read as a tree; the message names the file."""
 
 
