@@ -36,7 +36,7 @@ from ._input import InputError
 from ._keys import PrivateKeyKind, TokenKeys, desired_key
 from ._pool import POOL_ATTRIBUTES, PoolKind, pool_message
 from ._persist import PersistError, current_digest, digest, file_text, read_record, trust, write, write_record
-from ._ledger import MASK, Ledger, instance_identity, same_instance
+from ._ledger import MASK, Ledger, canonical_text, instance_identity, same_instance
 from ._state import ApplyError, Change, Item, Kind, apply, plan, remember, state_after_failure
 from ._text import blobs_summarized
 from ._swanctl import ConfigError, canonical_connection
@@ -438,7 +438,8 @@ def adopt(ledger: Ledger, group: Group, snapshot: Mapping[str, Any]) -> int:
     count = 0
     for item in group.items:
         if item.message is not None and item.name in snapshot and ledger.get(group.kind.label, item.name) is None:
-            remember(group.kind, ledger, item.name, ledger.fingerprint(item.message), item.message)
+            canonical = canonical_text(item.message)
+            remember(group.kind, ledger, item.name, ledger.fingerprint_text(canonical), item.message, canonical=canonical)
             count += 1
     return count
 

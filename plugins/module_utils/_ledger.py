@@ -39,7 +39,8 @@ from .vici.transport import parse_uri
 
 # What a secret looks like in diffs, results and the ledger.
 MASK = "********"
-LEDGER_VERSION = 1
+# 2: fingerprints over canonical_text, which is also the restore copy (1 encoded messages twice).
+LEDGER_VERSION = 2
 LEDGER_DIR_ENV = "STRONGSWAN_VICI_LEDGER_DIR"
 RUNTIME_DIR_ENV = "XDG_RUNTIME_DIR"
 DEFAULT_LEDGER_DIRS = ("/var/lib/strongswan-vici", "~/.cache/strongswan-vici")
@@ -112,27 +113,16 @@ def instance_identity(socket_uri: str, since: str) -> str:
     return "socket:%d:%d:%d|%s" % (status.st_dev, status.st_ino, status.st_mtime_ns, since)
 
 
-def canonical_bytes(message: Any) -> bytes:
-    """A stable byte form of a canonical message, for fingerprints.
-
-    Order is kept (it matters to the daemon: auth rounds, proposals); bytes
-    are tagged so that b"x" and "x" differ.
-    """
-
-    def encode(value: Any) -> Any:
-        if isinstance(value, bytes):
-            return {"$bytes": value.hex()}
-        if isinstance(value, Mapping):
-            return [[key, encode(item)] for key, item in value.items()]
-        if isinstance(value, (list, tuple)):
-            return [encode(item) for item in value]
-        return value
-
-    return json.dumps(encode(message), separators=(",", ":"), sort_keys=False).encode("utf-8")
-
-
 def encode_message(message: Any) -> Any:
     """A message as JSON data, losslessly: sections keep their order, bytes stay bytes."""
+    # Exact types first: this runs over every message of a tree, and ABC checks cost more than the rest.
+    cls = message.__class__
+    if cls is str:
+        return message
+    if cls is dict:
+        return {"$map": [[key if key.__class__ is str else str(key), encode_message(value)] for key, value in message.items()]}
+    if cls is list:
+        return [encode_message(value) for value in message]
     if isinstance(message, bytes):
         return {"$bytes": message.hex()}
     if isinstance(message, Mapping):
@@ -140,6 +130,15 @@ def encode_message(message: Any) -> Any:
     if isinstance(message, (list, tuple)):
         return [encode_message(value) for value in message]
     return message
+
+
+def canonical_text(message: Any) -> str:
+    """The stable, lossless text of a message: what the ledger fingerprints, and keeps to load back.
+
+    Order is kept (it matters to the daemon: auth rounds, proposals); bytes
+    are tagged so that b"x" and "x" differ.
+    """
+    return json.dumps(encode_message(message), separators=(",", ":"))
 
 
 def decode_message(data: Any) -> Any:
@@ -467,29 +466,33 @@ class Ledger:
         return "%s/%s" % (kind, name)
 
     def fingerprint(self, message: Any) -> str:
+        return self.fingerprint_text(canonical_text(message))
+
+    def fingerprint_text(self, text: str) -> str:
+        """The keyed fingerprint of a message's :func:`canonical_text` (computed once, kept for :meth:`record`)."""
         if not self.key:
             self._create_key()
-        return hmac.new(self.key, canonical_bytes(message), hashlib.sha256).hexdigest()
+        return hmac.new(self.key, text.encode("utf-8"), hashlib.sha256).hexdigest()
 
     def get(self, kind: str, name: str) -> Optional[Dict[str, Any]]:
         entry = self.entries.get(self._entry_key(kind, name))
         return entry if _valid_entry(entry) else None
 
     def record(self, kind: str, name: str, fingerprint: str, redacted: Mapping[str, Any],
-               secret_fingerprints: Optional[Mapping[str, str]] = None, restorable: Optional[Mapping[str, Any]] = None) -> None:
+               secret_fingerprints: Optional[Mapping[str, str]] = None, restore_text: Optional[str] = None) -> None:
         """Note that ``name`` was loaded with a message of ``fingerprint``.
 
         ``redacted`` is the message with secrets masked and blobs summarized
         (:func:`_text.blobs_summarized`; shown in diffs), stored as it is;
         ``secret_fingerprints`` the keyed fingerprint of each secret value by
-        path; ``restorable`` the full message, only for messages without secrets.
+        path; ``restore_text`` the full message as :func:`canonical_text`, only for messages without secrets.
         """
         entry: Dict[str, Any] = {"fingerprint": fingerprint, "message": dict(redacted)}
         if secret_fingerprints:
             entry["secrets"] = dict(secret_fingerprints)
-        if restorable is not None:
+        if restore_text is not None:
             # One JSON string, parsed only when needed: a ledger of thousands of connections loads fast.
-            entry["restore"] = json.dumps(encode_message(restorable), separators=(",", ":"))
+            entry["restore"] = restore_text
         self.put(kind, name, entry)
 
     def put(self, kind: str, name: str, entry: Dict[str, Any]) -> None:
@@ -510,7 +513,7 @@ class Ledger:
             message = decode_message(json.loads(entry["restore"]))
         except (ValueError, TypeError, RecursionError):
             return None
-        if not isinstance(message, dict) or not hmac.compare_digest(self.fingerprint(message), entry["fingerprint"]):
+        if not isinstance(message, dict) or not hmac.compare_digest(self.fingerprint_text(entry["restore"]), entry["fingerprint"]):
             return None
         return message
 

@@ -27,7 +27,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
-from ._ledger import MASK, Ledger
+from ._ledger import MASK, Ledger, canonical_text
 from ._text import blobs_summarized
 from .vici.errors import ViciCommandFailed, ViciError
 from .vici.session import Session
@@ -217,7 +217,8 @@ class Change(NamedTuple):
 
     ``message`` is the message to load (None for unloads and for nothing to
     do); ``recorded`` its redacted form with blobs summarized, as the ledger keeps it
-    (``after`` may mark changed secrets, ``recorded`` never does).
+    (``after`` may mark changed secrets, ``recorded`` never does); ``canonical``
+    its :func:`_ledger.canonical_text`, which the fingerprint was computed from.
     """
 
     name: str
@@ -228,6 +229,7 @@ class Change(NamedTuple):
     fingerprint: str
     message: Optional[Dict[str, Any]] = None
     recorded: Optional[Dict[str, Any]] = None
+    canonical: str = ""
 
 
 class ApplyError(Exception):
@@ -284,7 +286,10 @@ def plan(kind: Kind, items: Iterable[Item], snapshot: Mapping[str, Any], ledger:
     for item in items:
         present = item.name in snapshot
         # The fingerprint first: it may adopt the key (and entries) another run just wrote.
-        fingerprint = "" if kind.presence_is_identity or item.message is None else ledger.fingerprint(item.message)
+        canonical = fingerprint = ""
+        if not kind.presence_is_identity and item.message is not None:
+            canonical = canonical_text(item.message)
+            fingerprint = ledger.fingerprint_text(canonical)
         entry = None if kind.presence_is_identity else ledger.get(kind.label, item.name)
         # "before" is what the daemon has: nothing if the object is missing (whatever
         # the ledger says), else our last load if we know it, else the daemon's report.
@@ -326,7 +331,7 @@ def plan(kind: Kind, items: Iterable[Item], snapshot: Mapping[str, Any], ledger:
                 before = blobs_summarized(kind.describe_reported(item.name, snapshot[item.name]))
             else:
                 action, reason = None, "up to date"
-        changes.append(Change(item.name, action, reason, before, after, fingerprint, item.message, unmarked))
+        changes.append(Change(item.name, action, reason, before, after, fingerprint, item.message, unmarked, canonical))
     return changes
 
 
@@ -340,14 +345,18 @@ class _Failed(Exception):
 
 
 def remember(kind: Kind, ledger: Ledger, name: str, fingerprint: str, message: Mapping[str, Any],
-             recorded: Optional[Mapping[str, Any]] = None) -> None:
-    """Record a load in the ledger; ``recorded`` is the message as plan() redacted and summarized it (done here if None)."""
+             recorded: Optional[Mapping[str, Any]] = None, canonical: str = "") -> None:
+    """Record a load in the ledger.
+
+    ``recorded`` and ``canonical`` are the message as plan() redacted and summarized it, and its
+    canonical text; each is computed here if not given.
+    """
     if kind.presence_is_identity:
         return
     secret_fingerprints = {"/".join(path): ledger.fingerprint(value) for path, value in secret_items(message, kind.secret_paths)}
-    restorable = message if kind.restorable and not kind.secret_paths else None
+    restore_text = (canonical or canonical_text(message)) if kind.restorable and not kind.secret_paths else None
     ledger.record(kind.label, name, fingerprint, blobs_summarized(kind.redact(message)) if recorded is None else recorded,
-                  secret_fingerprints or None, restorable)
+                  secret_fingerprints or None, restore_text)
 
 
 def _replace(kind: Kind, session: Session, change: Change, message: Mapping[str, Any], ledger: Ledger) -> Dict[str, Any]:
@@ -376,7 +385,7 @@ def _replace(kind: Kind, session: Session, change: Change, message: Mapping[str,
             raise _Failed(error, ABSENT) from None
         ledger.put(kind.label, change.name, previous_entry)
         raise _Failed(error, RESTORED) from None
-    remember(kind, ledger, change.name, change.fingerprint, message, change.recorded)
+    remember(kind, ledger, change.name, change.fingerprint, message, change.recorded, change.canonical)
     return reply
 
 
@@ -417,7 +426,7 @@ def apply(kind: Kind, session: Session, changes: Iterable[Change], ledger: Ledge
                         replies.append(kind.load(session, change.name, message))
                     except ViciError as error:
                         raise _Failed(error, _outcome_of_failed_load(kind, session, change)) from None
-                    remember(kind, ledger, change.name, change.fingerprint, message, change.recorded)
+                    remember(kind, ledger, change.name, change.fingerprint, message, change.recorded, change.canonical)
             except _Failed as failure:
                 raise ApplyError(change, failure.error, applied, failure.outcome) from None
             except ViciError as error:

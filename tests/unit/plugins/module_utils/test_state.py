@@ -19,7 +19,7 @@ from ansible_collections.strongswan.vici.plugins.module_utils._ledger import (
     MASK,
     Ledger,
     LedgerError,
-    canonical_bytes,
+    canonical_text,
     decode_message,
     encode_message,
     instance_identity,
@@ -58,10 +58,10 @@ class RecordingKind(Kind):
         return any(previous.get(key) != message.get(key) for key in self.unload_on)
 
 
-def test_canonical_bytes_keeps_order_and_tells_bytes_from_text():
-    assert canonical_bytes({"a": 1, "b": 2}) != canonical_bytes({"b": 2, "a": 1})
-    assert canonical_bytes({"a": b"x"}) != canonical_bytes({"a": "x"})
-    assert canonical_bytes({"a": ["1", "2"]}) == canonical_bytes({"a": ("1", "2")})
+def test_canonical_text_keeps_order_and_tells_bytes_from_text():
+    assert canonical_text({"a": 1, "b": 2}) != canonical_text({"b": 2, "a": 1})
+    assert canonical_text({"a": b"x"}) != canonical_text({"a": "x"})
+    assert canonical_text({"a": ["1", "2"]}) == canonical_text({"a": ("1", "2")})
 
 
 def test_mask_paths_masks_only_secrets_and_copies():
@@ -551,6 +551,30 @@ def test_a_tampered_restorable_copy_is_not_loaded(tmp_path):
     data["entries"]["thing/a"]["restore"] = "[" * 100000
     path.write_text(json.dumps(data))
     assert Ledger(str(path), INSTANCE).restorable("thing", "a") is None
+
+
+def test_the_restore_copy_is_the_text_the_fingerprint_was_computed_from(tmp_path):
+    path = tmp_path / "ledger.json"
+    message = {"dpd": "10", "blob": b"\x01", "rounds": {"local-1": {"auth": "psk"}}, "list": ["b", "a"]}
+    _converge(DictKind(), Ledger(str(path), INSTANCE), message)
+    entry = json.loads(path.read_text())["entries"]["thing/a"]
+    ledger = Ledger(str(path), INSTANCE)
+    assert entry["restore"] == canonical_text(message)
+    assert entry["fingerprint"] == ledger.fingerprint_text(entry["restore"]) == ledger.fingerprint(message)
+    assert ledger.restorable("thing", "a") == message
+
+
+def test_a_ledger_of_the_previous_format_is_unknown_and_everything_reloads(tmp_path):
+    path = tmp_path / "ledger.json"
+    kind = DictKind()
+    _converge(kind, Ledger(str(path), INSTANCE), {"dpd": "10"})
+    data = json.loads(path.read_text())
+    data["version"] = 1  # fingerprints over another encoding: they would never match again
+    path.write_text(json.dumps(data))
+    ledger = Ledger(str(path), INSTANCE)
+    assert ledger.entries == {} and "unknown format" in ledger.note
+    change, = plan(kind, [Item("a", {"dpd": "10"})], kind.snapshot(None), ledger)
+    assert change.action == "load" and change.reason.startswith("loaded, but not by this collection")
 
 
 # -- a changed secret shows in the diff (issue 9, item 13) ---------------------------
