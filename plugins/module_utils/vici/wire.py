@@ -119,6 +119,23 @@ def _header(kind: int, key: Any, stack: List[Tuple[Any, str]]) -> str:
     return chr(kind) + chr(len(name)) + name
 
 
+# Headers per element type, by name, kept across messages: names repeat a lot (every connection has
+# local_addrs, children, ...; a tree of thousands of connections is thousands of messages). Only valid
+# names get in; the bound keeps hostile input from growing them without limit.
+_KV_HEADERS: Dict[str, str] = {}
+_LIST_HEADERS: Dict[str, str] = {}
+_SECTION_HEADERS: Dict[str, str] = {}
+_HEADER_CACHE_LIMIT = 4096
+
+
+def _cached_header(cache: Dict[str, str], kind: int, key: Any, stack: List[Tuple[Any, str]]) -> str:
+    header = _header(kind, key, stack)
+    if len(cache) >= _HEADER_CACHE_LIMIT:
+        cache.clear()
+    cache[key] = header
+    return header
+
+
 def _encode_value(value: Any, stack: List[Tuple[Any, str]], key: Any, items: Optional[Any] = None) -> str:
     """16-bit length and bytes of a value of any supported type, as latin-1 characters.
 
@@ -173,11 +190,9 @@ def encode_message(message: Mapping[str, Any]) -> bytes:
     out: List[str] = []
     append = out.append
     chunks: List[bytes] = []
-    # Headers per element type, by name: names repeat a lot in real messages
-    # (every connection has local_addrs, children, ...).
-    kv_headers: Dict[Any, str] = {}
-    list_headers: Dict[Any, str] = {}
-    section_headers: Dict[Any, str] = {}
+    kv_headers = _KV_HEADERS
+    list_headers = _LIST_HEADERS
+    section_headers = _SECTION_HEADERS
     # The open sections: (items of the enclosing section, name), the root first.
     stack: List[Tuple[Any, str]] = [(None, "")]
     items = iter(message.items())
@@ -187,7 +202,7 @@ def encode_message(message: Mapping[str, Any]) -> bytes:
             if cls is str:  # the common case first, inline
                 header = kv_headers.get(key)
                 if header is None:
-                    header = kv_headers[key] = _header(KEY_VALUE, key, stack)
+                    header = _cached_header(kv_headers, KEY_VALUE, key, stack)
                 append(header)
                 length = len(value)
                 if length < 256 and value.isascii():
@@ -209,7 +224,7 @@ def encode_message(message: Mapping[str, Any]) -> bytes:
             if kind == LIST_START:
                 header = list_headers.get(key)
                 if header is None:
-                    header = list_headers[key] = _header(LIST_START, key, stack)
+                    header = _cached_header(list_headers, LIST_START, key, stack)
                 append(header)
                 for item in value:
                     if item.__class__ is str and item.isascii() and len(item) < 256:
@@ -222,7 +237,7 @@ def encode_message(message: Mapping[str, Any]) -> bytes:
             elif kind == SECTION_START:
                 header = section_headers.get(key)
                 if header is None:
-                    header = section_headers[key] = _header(SECTION_START, key, stack)
+                    header = _cached_header(section_headers, SECTION_START, key, stack)
                 append(header)
                 stack.append((items, key))
                 items = iter(value.items())
@@ -230,7 +245,7 @@ def encode_message(message: Mapping[str, Any]) -> bytes:
             else:
                 header = kv_headers.get(key)
                 if header is None:
-                    header = kv_headers[key] = _header(KEY_VALUE, key, stack)
+                    header = _cached_header(kv_headers, KEY_VALUE, key, stack)
                 append(header)
                 append(_encode_value(value, stack, key))
         else:

@@ -735,3 +735,19 @@ def test_large_message_in_many_sections():
         name: {**conn, "children": {"net": {"blob": conn["children"]["net"]["blob"] or "", "mode": "tunnel"}}}
         for name, conn in message.items()
     }
+
+
+def test_the_header_cache_across_messages_is_bounded_and_holds_only_valid_names():
+    from ansible_collections.strongswan.vici.plugins.module_utils.vici import wire
+
+    for number in range(3 * wire._HEADER_CACHE_LIMIT):
+        assert decode_message(encode_message({"k%d" % number: "v", "l%d" % number: ["x"], "s%d" % number: {}})) == {
+            "k%d" % number: "v", "l%d" % number: ["x"], "s%d" % number: {}}
+    for cache in (wire._KV_HEADERS, wire._LIST_HEADERS, wire._SECTION_HEADERS):
+        assert 0 < len(cache) <= wire._HEADER_CACHE_LIMIT
+    for bad in ("", "x" * 256, "t\tab", "caf\u00e9"):
+        with pytest.raises(ViciEncodeError):
+            encode_message({bad: "v"})
+        with pytest.raises(ViciEncodeError):  # a second time as well: a refused name is never cached
+            encode_message({bad: "v"})
+        assert bad not in wire._KV_HEADERS
