@@ -13,6 +13,7 @@ says nothing when in doubt: a false drift would make every run "changed".
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import secrets
@@ -102,6 +103,12 @@ def reported_selector(value: Any) -> Optional[str]:
         return value
     if not isinstance(value, str) or any(char in value for char in "[]-"):
         return None
+    return _reported_subnet(value)
+
+
+# Parsing with ipaddress is most of the drift check's time; gateways repeat their subnets across connections.
+@functools.lru_cache(maxsize=4096)
+def _reported_subnet(value: str) -> Optional[str]:
     try:
         network = ipaddress.ip_network(value, strict=False)
     except ValueError:

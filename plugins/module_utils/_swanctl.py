@@ -21,6 +21,7 @@ that one form, so two spellings the daemon treats alike give one form.
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import ipaddress
 import os
@@ -247,6 +248,7 @@ def seconds(value: Any) -> Optional[int]:
     return None
 
 
+@functools.lru_cache(maxsize=4096)  # a pure function of the text, and subnets repeat across connections
 def subnet_problem(value: str) -> Optional[str]:
     """Why an address or traffic selector with a prefix (``10.0.0.0/33``, ``fec1::/129[tcp]``) is wrong, or None.
 
