@@ -42,7 +42,7 @@ import pytest
 
 from conftest import COLLECTIONS_PATH, run_playbook
 import conformance_support as support
-from test_conformance import CORPUS, _short_dir, check_corpus, load_with_swanctl, tally
+from test_conformance import CORPUS, _short_dir, corpus_timeout, check_corpus, load_with_swanctl, tally
 from vici_proxy import ViciProxy
 
 SECTIONS = ("connections", "secrets", "pools", "authorities")
@@ -260,6 +260,7 @@ def run_config_conformance(charon_factory, tmp_path, paths, purge=True, label="c
 
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="corpus not present at %s" % CORPUS)
+@corpus_timeout
 def test_corpus_conformance_config(charon_factory, tmp_path):
     check_corpus(run_config_conformance, charon_factory, tmp_path, "CONFORMANCE_CONFIG_REPORT", "config conformance")
 
