@@ -39,7 +39,7 @@ from ._persist import PersistError, current_digest, digest, file_text, read_reco
 from ._ledger import MASK, Ledger, canonical_text, instance_identity, same_instance
 from ._state import ApplyError, Change, Item, Kind, apply, plan, remember, state_after_failure
 from ._text import blobs_summarized
-from ._swanctl import ConfigError, canonical_connection
+from ._swanctl import ConfigError, canonical_connection, list_items
 from .vici.errors import ViciError
 from .vici.session import Session
 from .vici.wire import MAX_SEGMENT_SIZE, encode_message
@@ -97,7 +97,7 @@ def _values(path: str, value: Any) -> List[str]:
         return []
     if isinstance(value, (list, tuple)):
         return [_text("%s[%d]" % (path, index), item).strip() for index, item in enumerate(value)]
-    return [part.strip() for part in _text(path, value).split(",") if part.strip()]
+    return list_items(_text(path, value))
 
 
 def _section(path: str, value: Any) -> Dict[str, Any]:

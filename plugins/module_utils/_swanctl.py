@@ -248,6 +248,36 @@ def seconds(value: Any) -> Optional[int]:
     return None
 
 
+def list_items(text: str) -> List[str]:
+    """The items of a comma-separated list value, split as swanctl splits it (enumerator_create_token).
+
+    Blanks around items and empty items are dropped. An item that starts with a single or a double quote runs to
+    the next quote of the same kind, commas and blanks included, and loses its quotes:
+    ``'ldap://ldap.example.org/cn=CA, o=Org?certificateRevocationList'`` is one item. Without its closing quote
+    it is an item like any other.
+    """
+    items: List[str] = []
+    position, end = 0, len(text)
+    while position < end:
+        char = text[position]
+        if char == "," or char.isspace():
+            position += 1
+            continue
+        if char in "'\"":
+            closing = text.find(char, position + 1)
+            if closing >= 0:
+                items.append(text[position + 1:closing])
+                position = closing + 1
+                continue
+        comma = text.find(",", position)
+        comma = end if comma < 0 else comma
+        item = text[position:comma].strip()
+        if item:
+            items.append(item)
+        position = comma + 1
+    return items
+
+
 @functools.lru_cache(maxsize=4096)  # a pure function of the text, and subnets repeat across connections
 def subnet_problem(value: str) -> Optional[str]:
     """Why an address or traffic selector with a prefix (``10.0.0.0/33``, ``fec1::/129[tcp]``) is wrong, or None.
@@ -365,7 +395,7 @@ class _Canonicaliser:
                 raise self.error(where, "expected a list of strings or a comma-separated string, got %s"
                                  % ("null" if item is None else _type_name(item)))
             text = self.scalar(path, item)
-            tokens = [token.strip() for token in text.split(",") if token.strip()]
+            tokens = list_items(text)
             if not tokens:
                 # swanctl would drop it silently; an empty address or selector is a mistake, not a wish.
                 raise self.error(where, "must not be empty (leave the key out, or set it to null, for the default)")
@@ -375,7 +405,7 @@ class _Canonicaliser:
     def files(self, path: List[str], key: str, value: Any) -> List[bytes]:
         """Certificates or public keys: PEM text, ``0x``/``0s`` blobs, or paths on the managed host."""
         if isinstance(value, str) and "-----BEGIN" not in value:
-            items: List[Any] = [token.strip() for token in value.split(",") if token.strip()]
+            items: List[Any] = list(list_items(value))
         elif isinstance(value, (list, tuple)):
             items = list(value)
         else:

@@ -178,3 +178,12 @@ def test_persisted_tree_refuses_inline_pem():
     with pytest.raises(persist.PersistError, match=r"^persist: authorities\.ca\.cacert is PEM text"):
         config.persisted_tree({"authorities": {"ca": {"cacert": pem}}})
     assert config.persisted_tree({"connections": {"gw": CONN}, "pools": {}}) == {"connections": {"gw": CONN}}
+
+
+def test_list_values_of_pools_and_authorities_are_split_as_swanctl_does():
+    crl = "ldap://ldap.example.org/cn=Root CA, o=Example, c=CH?certificateRevocationList"
+    item, = config.authority_items({"root": {"file": "/etc/swanctl/x509ca/root.pem", "crl_uris": "'%s', http://crl.example.org/a.crl" % crl}},
+                                   "/etc/swanctl")
+    assert item.message["crl_uris"] == [crl, "http://crl.example.org/a.crl"]
+    pool, = config.pool_items({"p": {"addrs": "10.3.0.0/24", "dns": "10.1.0.1, '10.1.0.2'"}})
+    assert pool.message["dns"] == ["10.1.0.1", "10.1.0.2"]

@@ -25,6 +25,7 @@ from ansible_collections.strongswan.vici.plugins.module_utils._swanctl import (
     ConfigError,
     auth_rounds,
     canonical_connection,
+    list_items,
     describe_connection,
     normalise_bytes,
     normalise_time,
@@ -307,3 +308,28 @@ def test_the_module_examples_are_valid_connections():
         assert message["children"]
     assert canonical_connection("rw", present[1]["config"], reader=lambda path: CERT_PEM.encode())["pools"] == ["rw_pool"]
     assert present[2]["config"]["remote"]["auth"].startswith("eap")
+
+
+# -- list values split as swanctl splits them (enumerator_create_token) ---------------------------------------
+
+
+@pytest.mark.parametrize("text, items", [
+    ("a, b,c ,, d", ["a", "b", "c", "d"]),
+    (" , ", []),
+    ("'ldap://ldap.example.org/cn=CA, o=Org?certificateRevocationList'",
+     ["ldap://ldap.example.org/cn=CA, o=Org?certificateRevocationList"]),
+    ("x, 'a, b' , \"c, 'd'\", y", ["x", "a, b", "c, 'd'", "y"]),
+    ("' spaced ', ''", [" spaced ", ""]),  # a quoted item is taken as it is, even blank or empty
+    ("'unterminated, b", ["'unterminated", "b"]),  # no closing quote: an item like any other
+    ("it's, fine", ["it's", "fine"]),  # a quote inside an item is no quote
+])
+def test_list_items_split_as_swanctl_does(text, items):
+    assert list_items(text) == items
+
+
+def test_a_quoted_list_item_keeps_its_commas_in_the_message():
+    message = canonical_connection("c", {"remote_addrs": "'a.example.org', b.example.org",
+                                         "local": {"auth": "pubkey", "certs": "'my, cert.der'"}},
+                                   reader=lambda path: b"\x30\x03\x02\x01\x01" if path.endswith("my, cert.der") else b"")
+    assert message["remote_addrs"] == ["a.example.org", "b.example.org"]
+    assert message["local"]["certs"] == [b"\x30\x03\x02\x01\x01"]
