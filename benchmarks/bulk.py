@@ -120,7 +120,7 @@ def write_tree(path, tree):
 
 def swanctl_dir(workdir, tree, collections):
     sys.path.insert(0, collections)
-    from ansible_collections.strongswan.vici.plugins.module_utils._swanctl_conf import render  # pylint: disable=import-outside-toplevel
+    from ansible_collections.strongswan.vici.plugins.module_utils._swanctl.syntax import render  # pylint: disable=import-outside-toplevel
     directory = os.path.join(workdir, "swanctl")
     os.makedirs(directory, exist_ok=True)
     with open(os.path.join(directory, "swanctl.conf"), "w", encoding="utf-8") as out:

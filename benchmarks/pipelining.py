@@ -62,7 +62,7 @@ def main():
     args = parser.parse_args()
     sys.path.insert(0, stage())
     # pylint: disable=import-outside-toplevel
-    from ansible_collections.strongswan.vici.plugins.module_utils._swanctl import canonical_connection
+    from ansible_collections.strongswan.vici.plugins.module_utils._swanctl.schema import canonical_connection
     from ansible_collections.strongswan.vici.plugins.module_utils.vici import wire
     from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import Session
 

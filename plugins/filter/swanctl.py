@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The ``from_swanctl_conf`` and ``to_swanctl_conf`` filters: swanctl.conf text <-> data.
 
-Thin wrappers around ``plugins/module_utils/_swanctl_conf.py`` (strongSwan's settings syntax, shared with
+Thin wrappers around ``plugins/module_utils/_swanctl/syntax.py`` (strongSwan's settings syntax, shared with
 the modules that read and write swanctl.conf on managed hosts).
 """
 
@@ -14,7 +14,7 @@ from typing import Any, Dict, Mapping, Optional
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.strongswan.vici.plugins.module_utils._swanctl_conf import (  # noqa: F401 (re-exported)
+from ansible_collections.strongswan.vici.plugins.module_utils._swanctl.syntax import (  # noqa: F401 (re-exported)
     ConfError,
     parse_file,
     parse_text,

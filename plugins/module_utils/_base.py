@@ -16,11 +16,11 @@ from typing import Any, Dict, List, Mapping, NoReturn, Optional, Sequence, Tuple
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
-from ._diagnose import transport_problem
-from ._input import UserError, check_request, check_text
-from ._ledger import Ledger, LedgerError
-from ._state import ApplyError, Change, Item, Kind, apply, plan, state_after_failure
-from ._text import NestingError
+from ._text.diagnose import transport_problem
+from ._text.input import UserError, check_request, check_text
+from ._engine.ledger import Ledger, LedgerError
+from ._engine.state import ApplyError, Change, Item, Kind, apply, plan, state_after_failure
+from ._text.printable import NestingError
 from .vici.errors import (
     ViciCommandFailed,
     ViciCommandUnknown,

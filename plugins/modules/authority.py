@@ -131,7 +131,7 @@ subject:
   sample: C=CH, O=Example, CN=Example Root CA
 """
 
-from ansible_collections.strongswan.vici.plugins.module_utils._authority import run_module
+from ansible_collections.strongswan.vici.plugins.module_utils._kinds.authority import run_module
 from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule
 
 

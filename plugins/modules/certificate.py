@@ -232,7 +232,7 @@ key_id:
 """
 
 from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule
-from ansible_collections.strongswan.vici.plugins.module_utils._certificates import CERT_FLAGS, CERT_TYPES, run_module
+from ansible_collections.strongswan.vici.plugins.module_utils._kinds.certificate import CERT_FLAGS, CERT_TYPES, run_module
 
 
 def main():

@@ -122,7 +122,7 @@ vici_errmsg:
 """
 
 from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule
-from ansible_collections.strongswan.vici.plugins.module_utils._command import run
+from ansible_collections.strongswan.vici.plugins.module_utils._operations.command import run
 
 
 def main():

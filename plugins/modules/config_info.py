@@ -232,7 +232,7 @@ path:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.strongswan.vici.plugins.module_utils._config_info import run
+from ansible_collections.strongswan.vici.plugins.module_utils._gateway.config_info import run
 
 
 def main():

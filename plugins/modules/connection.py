@@ -194,7 +194,7 @@ config:
 """
 
 from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule
-from ansible_collections.strongswan.vici.plugins.module_utils._connection import run_module
+from ansible_collections.strongswan.vici.plugins.module_utils._kinds.connection import run_module
 
 
 def main():

@@ -147,7 +147,7 @@ counters:
 """
 
 from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule
-from ansible_collections.strongswan.vici.plugins.module_utils._info import GATHERERS, run
+from ansible_collections.strongswan.vici.plugins.module_utils._operations.info import GATHERERS, run
 
 
 def main():

@@ -87,7 +87,7 @@ policy:
 """
 
 from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule
-from ansible_collections.strongswan.vici.plugins.module_utils._policy import run
+from ansible_collections.strongswan.vici.plugins.module_utils._operations.policy import run
 
 
 def main():

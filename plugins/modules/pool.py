@@ -164,7 +164,7 @@ size:
 """
 
 from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule
-from ansible_collections.strongswan.vici.plugins.module_utils._pool import POOL_ATTRIBUTES, run_module
+from ansible_collections.strongswan.vici.plugins.module_utils._kinds.pool import POOL_ATTRIBUTES, run_module
 
 
 def main():

@@ -159,7 +159,7 @@ size:
 """
 
 from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule
-from ansible_collections.strongswan.vici.plugins.module_utils._keys import run_module
+from ansible_collections.strongswan.vici.plugins.module_utils._kinds.private_key import run_module
 
 
 def main():

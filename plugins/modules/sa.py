@@ -195,7 +195,7 @@ vici_errmsg:
 """
 
 from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule
-from ansible_collections.strongswan.vici.plugins.module_utils._sa import run
+from ansible_collections.strongswan.vici.plugins.module_utils._operations.sa import run
 
 
 def main():

@@ -87,7 +87,7 @@ id:
 """
 
 from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule
-from ansible_collections.strongswan.vici.plugins.module_utils._credentials import SHARED_SECRET_TYPES, run_module
+from ansible_collections.strongswan.vici.plugins.module_utils._kinds.shared_secret import SHARED_SECRET_TYPES, run_module
 
 
 def main():

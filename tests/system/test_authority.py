@@ -10,7 +10,7 @@ import functools
 
 import pytest
 
-from ansible_collections.strongswan.vici.plugins.module_utils._authority import comparable_subject, read_certificate
+from ansible_collections.strongswan.vici.plugins.module_utils._kinds.authority import comparable_subject, read_certificate
 from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import READ_ONLY_COMMANDS, Session
 
 from conftest import pki, step_result, step_results

@@ -297,7 +297,7 @@ def test_credentials_authorities_and_key_purge(charon, ledger, tmp_path):
 
 
 def _render(data):
-    from ansible_collections.strongswan.vici.plugins.module_utils._swanctl_conf import render  # pylint: disable=import-outside-toplevel
+    from ansible_collections.strongswan.vici.plugins.module_utils._swanctl.syntax import render  # pylint: disable=import-outside-toplevel
     return render(data)
 
 

@@ -30,8 +30,8 @@ from runtime_support import run_module_in_process
 from vici_proxy import ViciProxy
 
 
-from ansible_collections.strongswan.vici.plugins.module_utils._connection import ConnectionKind
-from ansible_collections.strongswan.vici.plugins.module_utils._swanctl import canonical_connection
+from ansible_collections.strongswan.vici.plugins.module_utils._kinds.connection import ConnectionKind
+from ansible_collections.strongswan.vici.plugins.module_utils._swanctl.schema import canonical_connection
 from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import READ_ONLY_COMMANDS, Session
 
 MODULE = "strongswan.vici.connection"

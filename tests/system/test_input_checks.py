@@ -263,7 +263,7 @@ def _as_nobody(code, *args):
 
 
 PROBE = (
-    "from ansible_collections.strongswan.vici.plugins.module_utils._diagnose import transport_problem\n"
+    "from ansible_collections.strongswan.vici.plugins.module_utils._text.diagnose import transport_problem\n"
     "from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import Session\n"
     "from ansible_collections.strongswan.vici.plugins.module_utils.vici.errors import ViciTransportError\n"
     "try:\n"

@@ -27,8 +27,8 @@ from runtime_support import run_module_in_process
 from daemon_views import listed_connection as listed, loaded_connections as loaded
 
 
-from ansible_collections.strongswan.vici.plugins.module_utils._connection import ConnectionKind
-from ansible_collections.strongswan.vici.plugins.module_utils._ledger import Ledger
+from ansible_collections.strongswan.vici.plugins.module_utils._kinds.connection import ConnectionKind
+from ansible_collections.strongswan.vici.plugins.module_utils._engine.ledger import Ledger
 from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import Session
 from ansible_collections.strongswan.vici.plugins.modules import connection as connection_module
 from ansible_collections.strongswan.vici.plugins.modules import shared_secret as shared_secret_module

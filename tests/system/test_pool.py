@@ -15,8 +15,8 @@ import time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.strongswan.vici.plugins.module_utils._input import InputError
-from ansible_collections.strongswan.vici.plugins.module_utils._pool import pool_range, reported_base
+from ansible_collections.strongswan.vici.plugins.module_utils._text.input import InputError
+from ansible_collections.strongswan.vici.plugins.module_utils._kinds.pool import pool_range, reported_base
 from ansible_collections.strongswan.vici.plugins.module_utils.vici.errors import ViciCommandFailed
 from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import READ_ONLY_COMMANDS, Session
 

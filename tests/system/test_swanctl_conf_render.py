@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.strongswan.vici.plugins.module_utils._swanctl_conf import parse_file, render
+from ansible_collections.strongswan.vici.plugins.module_utils._swanctl.syntax import parse_file, render
 from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import Session
 
 # charon takes only printable ASCII in string options (chunk_printable() in vici_config.c's parse_string), so the

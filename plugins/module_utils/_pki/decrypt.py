@@ -16,7 +16,7 @@ from __future__ import annotations
 import subprocess
 from typing import Optional, Sequence
 
-from .._input import InputError
+from .._text.input import InputError
 from .backends import Unavailable, first_available, openssl_command, run_openssl
 from .pem import is_pem
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 from typing import List, NamedTuple, Optional, Tuple
 
-from .._input import InputError
+from .._text.input import InputError
 from . import pem
 from .curves import NIST_CURVES, curve_name, ec_public_point, ed448_public_key, ed25519_public_key
 from .decrypt import EncryptedKeyError, decrypt_private_key

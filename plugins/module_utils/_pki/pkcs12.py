@@ -26,7 +26,7 @@ import binascii
 import subprocess
 from typing import List, NamedTuple, Optional, Sequence
 
-from .._input import InputError
+from .._text.input import InputError
 from . import pem
 from .backends import Unavailable, first_available, openssl_command, run_openssl
 from .der import DerError, children, decode_oid, read_tlv

@@ -18,7 +18,7 @@ import binascii
 import os
 from typing import Any, Dict, List, NamedTuple, Optional
 
-from .._input import InputError
+from .._text.input import InputError
 from .pem import PemBlock, pem_blocks
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.strongswan.vici.plugins.module_utils._algorithms import (
+from ansible_collections.strongswan.vici.plugins.module_utils._operations.algorithms import (
     algorithm_name,
     implemented,
     missing_algorithms,

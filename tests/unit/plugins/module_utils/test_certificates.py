@@ -17,14 +17,14 @@ import subprocess
 
 import pytest
 
-from ansible_collections.strongswan.vici.plugins.module_utils._authority import read_certificate
-from ansible_collections.strongswan.vici.plugins.module_utils._certificates import (
+from ansible_collections.strongswan.vici.plugins.module_utils._kinds.authority import read_certificate
+from ansible_collections.strongswan.vici.plugins.module_utils._kinds.certificate import (
     CertificateKind,
     certificate_message,
     describe,
     read_certificate_data,
 )
-from ansible_collections.strongswan.vici.plugins.module_utils._input import InputError
+from ansible_collections.strongswan.vici.plugins.module_utils._text.input import InputError
 from ansible_collections.strongswan.vici.plugins.module_utils._pki.der import encode_tlv, read_tlv
 from ansible_collections.strongswan.vici.plugins.module_utils._pki.keys import load_private_key
 from ansible_collections.strongswan.vici.plugins.module_utils._pki.pem import der_to_pem, pem_blocks
@@ -33,7 +33,7 @@ from ansible_collections.strongswan.vici.plugins.module_utils._pki.x509 import (
     describe_crl,
     spki_public_key,
 )
-from ansible_collections.strongswan.vici.plugins.module_utils._swanctl import canonical_connection
+from ansible_collections.strongswan.vici.plugins.module_utils._swanctl.schema import canonical_connection
 
 PKI = shutil.which("pki")
 OPENSSL = shutil.which("openssl")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.strongswan.vici.plugins.module_utils._command import (
+from ansible_collections.strongswan.vici.plugins.module_utils._operations.command import (
     default_event,
     is_read_only,
     masked_request,

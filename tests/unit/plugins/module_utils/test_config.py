@@ -10,11 +10,11 @@ import os
 
 import pytest
 
-from ansible_collections.strongswan.vici.plugins.module_utils import _config as config
-from ansible_collections.strongswan.vici.plugins.module_utils import _persist as persist
-from ansible_collections.strongswan.vici.plugins.module_utils._input import InputError
-from ansible_collections.strongswan.vici.plugins.module_utils._ledger import MASK, Ledger
-from ansible_collections.strongswan.vici.plugins.module_utils._state import Change
+from ansible_collections.strongswan.vici.plugins.module_utils._gateway import tree as config
+from ansible_collections.strongswan.vici.plugins.module_utils._gateway import persist as persist
+from ansible_collections.strongswan.vici.plugins.module_utils._text.input import InputError
+from ansible_collections.strongswan.vici.plugins.module_utils._engine.ledger import MASK, Ledger
+from ansible_collections.strongswan.vici.plugins.module_utils._engine.state import Change
 
 CONN = {"local_addrs": "127.0.0.1", "remote_addrs": "127.0.0.2", "local": {"auth": "psk"}, "remote": {"auth": "psk"},
         "children": {"net": {"local_ts": "10.0.0.0/24"}}}

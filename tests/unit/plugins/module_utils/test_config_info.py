@@ -12,7 +12,7 @@ import os
 import pytest
 
 
-from ansible_collections.strongswan.vici.plugins.module_utils._config_info import ConfigReadError, read_config
+from ansible_collections.strongswan.vici.plugins.module_utils._gateway.config_info import ConfigReadError, read_config
 from ansible_collections.strongswan.vici.plugins.modules import config_info
 from ansible_collections.strongswan.vici.tests.unit.module_runner import run_main
 

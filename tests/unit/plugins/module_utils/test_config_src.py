@@ -11,9 +11,9 @@ import os
 
 import pytest
 
-from ansible_collections.strongswan.vici.plugins.module_utils import _config as config
-from ansible_collections.strongswan.vici.plugins.module_utils._config_src import SourceError, read_source, source_format
-from ansible_collections.strongswan.vici.plugins.module_utils._input import InputError
+from ansible_collections.strongswan.vici.plugins.module_utils._gateway import tree as config
+from ansible_collections.strongswan.vici.plugins.module_utils._gateway.src import SourceError, read_source, source_format
+from ansible_collections.strongswan.vici.plugins.module_utils._text.input import InputError
 
 TREE = {"connections": {"gw": {"local_addrs": "127.0.0.1", "local": {"auth": "psk"}, "remote": {"auth": "psk"}}},
         "secrets": {"ike-gw": {"secret": "s3cret-value", "id": "gw.example.com"}}}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.strongswan.vici.plugins.module_utils._control_log import (
+from ansible_collections.strongswan.vici.plugins.module_utils._text.control_log import (
     failure_message,
     format_log_line,
     hints_for,

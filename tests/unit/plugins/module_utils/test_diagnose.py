@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import socket
 
-from ansible_collections.strongswan.vici.plugins.module_utils._diagnose import transport_problem
+from ansible_collections.strongswan.vici.plugins.module_utils._text.diagnose import transport_problem
 from ansible_collections.strongswan.vici.plugins.module_utils.vici.transport import Endpoint
 
 

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from ansible_collections.strongswan.vici.plugins.module_utils._input import (
+from ansible_collections.strongswan.vici.plugins.module_utils._text.input import (
     InputError,
     check_request,
     check_text,

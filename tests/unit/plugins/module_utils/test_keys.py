@@ -17,9 +17,9 @@ import subprocess
 
 import pytest
 
-from ansible_collections.strongswan.vici.plugins.module_utils import _keys
-from ansible_collections.strongswan.vici.plugins.module_utils._input import InputError
-from ansible_collections.strongswan.vici.plugins.module_utils._keys import desired_key, normalize_key_id, token_message
+from ansible_collections.strongswan.vici.plugins.module_utils._kinds import private_key as _keys
+from ansible_collections.strongswan.vici.plugins.module_utils._text.input import InputError
+from ansible_collections.strongswan.vici.plugins.module_utils._kinds.private_key import desired_key, normalize_key_id, token_message
 from ansible_collections.strongswan.vici.plugins.module_utils._pki import backends as pki_backends
 from ansible_collections.strongswan.vici.plugins.module_utils._pki import decrypt
 from ansible_collections.strongswan.vici.plugins.module_utils._pki.curves import (
@@ -30,7 +30,7 @@ from ansible_collections.strongswan.vici.plugins.module_utils._pki.curves import
 from ansible_collections.strongswan.vici.plugins.module_utils._pki.decrypt import EncryptedKeyError
 from ansible_collections.strongswan.vici.plugins.module_utils._pki.keys import is_encrypted_der, load_private_key
 from ansible_collections.strongswan.vici.plugins.module_utils._pki.source import read_source
-from ansible_collections.strongswan.vici.plugins.module_utils._state import MASK
+from ansible_collections.strongswan.vici.plugins.module_utils._engine.state import MASK
 
 PKI = shutil.which("pki")
 OPENSSL = shutil.which("openssl")

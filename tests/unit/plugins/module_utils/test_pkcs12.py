@@ -16,9 +16,9 @@ import subprocess
 
 import pytest
 
-from ansible_collections.strongswan.vici.plugins.module_utils._certificates import read_pkcs12_certificates
-from ansible_collections.strongswan.vici.plugins.module_utils._input import InputError
-from ansible_collections.strongswan.vici.plugins.module_utils._keys import desired_key
+from ansible_collections.strongswan.vici.plugins.module_utils._kinds.certificate import read_pkcs12_certificates
+from ansible_collections.strongswan.vici.plugins.module_utils._text.input import InputError
+from ansible_collections.strongswan.vici.plugins.module_utils._kinds.private_key import desired_key
 from ansible_collections.strongswan.vici.plugins.module_utils._pki import pkcs12 as _pkcs12
 from ansible_collections.strongswan.vici.plugins.module_utils._pki.backends import Unavailable
 from ansible_collections.strongswan.vici.plugins.module_utils._pki.keys import parse_private_key_der

@@ -10,8 +10,8 @@ import base64
 
 import pytest
 
-from ansible_collections.strongswan.vici.plugins.module_utils._credentials import decode_secret
-from ansible_collections.strongswan.vici.plugins.module_utils._input import InputError
+from ansible_collections.strongswan.vici.plugins.module_utils._kinds.shared_secret import decode_secret
+from ansible_collections.strongswan.vici.plugins.module_utils._text.input import InputError
 from ansible_collections.strongswan.vici.plugins.module_utils._pki import pem
 from ansible_collections.strongswan.vici.plugins.module_utils._pki.der import DerError
 from ansible_collections.strongswan.vici.plugins.module_utils._pki.source import (

@@ -10,9 +10,9 @@ import ipaddress
 
 import pytest
 
-from ansible_collections.strongswan.vici.plugins.module_utils._authority import AuthorityKind, authority_message
-from ansible_collections.strongswan.vici.plugins.module_utils._input import InputError
-from ansible_collections.strongswan.vici.plugins.module_utils._pool import (
+from ansible_collections.strongswan.vici.plugins.module_utils._kinds.authority import AuthorityKind, authority_message
+from ansible_collections.strongswan.vici.plugins.module_utils._text.input import InputError
+from ansible_collections.strongswan.vici.plugins.module_utils._kinds.pool import (
     PoolKind,
     leases_block,
     pool_message,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.strongswan.vici.plugins.module_utils._sa import (
+from ansible_collections.strongswan.vici.plugins.module_utils._operations.sa import (
     Target,
     all_ids,
     ike_sa_list,

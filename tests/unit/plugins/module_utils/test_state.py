@@ -13,8 +13,8 @@ import stat
 
 import pytest
 
-from ansible_collections.strongswan.vici.plugins.module_utils._text import blobs_summarized
-from ansible_collections.strongswan.vici.plugins.module_utils._ledger import (
+from ansible_collections.strongswan.vici.plugins.module_utils._text.printable import blobs_summarized
+from ansible_collections.strongswan.vici.plugins.module_utils._engine.ledger import (
     LEDGER_DIR_ENV,
     MASK,
     Ledger,
@@ -25,7 +25,7 @@ from ansible_collections.strongswan.vici.plugins.module_utils._ledger import (
     instance_identity,
     same_instance,
 )
-from ansible_collections.strongswan.vici.plugins.module_utils._state import (
+from ansible_collections.strongswan.vici.plugins.module_utils._engine.state import (
     ABSENT,
     CHANGED_SECRET,
     RESTORED,
@@ -386,7 +386,7 @@ def test_symbolic_links_are_never_followed(tmp_path):
 
 
 def test_no_predictable_fallback_and_a_warning_for_an_unusable_directory(tmp_path, monkeypatch):
-    from ansible_collections.strongswan.vici.plugins.module_utils import _ledger
+    from ansible_collections.strongswan.vici.plugins.module_utils._engine import ledger as _ledger
     blocked = tmp_path / "file"
     blocked.write_text("")
     monkeypatch.setattr(_ledger, "DEFAULT_LEDGER_DIRS", (str(blocked / "a"), str(blocked / "b")))

@@ -10,7 +10,7 @@ import base64
 
 import pytest
 
-from ansible_collections.strongswan.vici.plugins.module_utils._connection import (
+from ansible_collections.strongswan.vici.plugins.module_utils._kinds.connection import (
     ConnectionKind,
     auth_class,
     connection_drift,
@@ -18,7 +18,7 @@ from ansible_collections.strongswan.vici.plugins.module_utils._connection import
     reported_identity,
     reported_selector,
 )
-from ansible_collections.strongswan.vici.plugins.module_utils._swanctl import (
+from ansible_collections.strongswan.vici.plugins.module_utils._swanctl.schema import (
     AUTH_KEYS,
     CHILD_KEYS,
     PEER_KEYS,

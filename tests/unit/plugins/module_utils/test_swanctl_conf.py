@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.strongswan.vici.plugins.module_utils import _swanctl_conf
-from ansible_collections.strongswan.vici.plugins.module_utils._swanctl_conf import (
+from ansible_collections.strongswan.vici.plugins.module_utils._swanctl import syntax as _swanctl_conf
+from ansible_collections.strongswan.vici.plugins.module_utils._swanctl.syntax import (
     ConfError,
     parse_file,
     parse_text,

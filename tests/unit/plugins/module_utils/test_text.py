@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
-from ansible_collections.strongswan.vici.plugins.module_utils._sa import ike_sa_list
-from ansible_collections.strongswan.vici.plugins.module_utils._text import MAX_TEXT_DEPTH, NestingError, printable
+from ansible_collections.strongswan.vici.plugins.module_utils._operations.sa import ike_sa_list
+from ansible_collections.strongswan.vici.plugins.module_utils._text.printable import MAX_TEXT_DEPTH, NestingError, printable
 
 DEEP = 100000
 

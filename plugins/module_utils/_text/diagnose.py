@@ -18,8 +18,8 @@ import socket
 import stat
 from typing import Optional
 
-from .vici.errors import ViciTransportError
-from .vici.transport import Endpoint, parse_uri
+from ..vici.errors import ViciTransportError
+from ..vici.transport import Endpoint, parse_uri
 
 _KINDS = (
     (stat.S_ISDIR, "a directory"),

@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-from ._input import InputError, check_request
-from ._text import printable
-from .vici.errors import ViciCommandFailed
-from .vici.session import READ_ONLY_COMMANDS, STREAMED_COMMANDS, Session
+from .._text.input import InputError, check_request
+from .._text.printable import printable
+from ..vici.errors import ViciCommandFailed
+from ..vici.session import READ_ONLY_COMMANDS, STREAMED_COMMANDS, Session
 
 # Keys whose values are secrets in some command: masked in every result and log.
 SECRET_KEYS = frozenset(("secret", "password", "passphrase", "pin", "psk"))

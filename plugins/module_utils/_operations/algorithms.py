@@ -17,8 +17,8 @@ import re
 from collections.abc import Mapping
 from typing import Any, Iterable, List, Optional, Set, Tuple
 
-from .vici.errors import ViciCommandUnknown
-from .vici.session import Session
+from ..vici.errors import ViciCommandUnknown
+from ..vici.session import Session
 
 # (keyword pattern, algorithm name as get-algorithms lists it); \1 etc. fill in the name.
 _ICV = {"8": "8", "12": "12", "16": "16", "64": "8", "96": "12", "128": "16"}

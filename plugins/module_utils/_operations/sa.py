@@ -25,10 +25,10 @@ import time
 from collections.abc import Mapping
 from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
 
-from ._control_log import failure_message, trim_log
-from ._text import printable
-from .vici.errors import ViciError, ViciEventUnknown
-from .vici.session import Session, is_success
+from .._text.control_log import failure_message, trim_log
+from .._text.printable import printable
+from ..vici.errors import ViciError, ViciEventUnknown
+from ..vici.session import Session, is_success
 
 SA = Dict[str, Any]
 

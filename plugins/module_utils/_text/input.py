@@ -25,8 +25,8 @@ import json
 from collections.abc import Mapping
 from typing import Any, Iterable, List, Optional, Tuple
 
-from .vici.errors import ViciEncodeError
-from .vici.wire import CMD_REQUEST, MAX_SEGMENT_SIZE, encode_packet
+from ..vici.errors import ViciEncodeError
+from ..vici.wire import CMD_REQUEST, MAX_SEGMENT_SIZE, encode_packet
 
 
 class UserError(ValueError):

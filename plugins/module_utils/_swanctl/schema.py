@@ -29,11 +29,11 @@ import re
 from collections.abc import Mapping
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
-from ._input import UserError
-from ._pki import pem
-from ._pki.der import DerError
-from ._pki.source import BlobError, blocks_of, decode_prefixed, read_managed_file, unreadable
-from ._pki.x509 import describe_certificate
+from .._text.input import UserError
+from .._pki import pem
+from .._pki.der import DerError
+from .._pki.source import BlobError, blocks_of, decode_prefixed, read_managed_file, unreadable
+from .._pki.x509 import describe_certificate
 
 # Value kinds. The daemon parses every value from a string; these say how a
 # YAML value becomes that string and what is checked before sending.

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional
 
-from ._sa import Target, config_problem
-from .vici.errors import ViciCommandFailed
-from .vici.session import Session, is_success
+from .sa import Target, config_problem
+from ..vici.errors import ViciCommandFailed
+from ..vici.session import Session, is_success
 
 Policy = Dict[str, Any]
 

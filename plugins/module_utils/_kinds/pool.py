@@ -21,10 +21,10 @@ import re
 from collections.abc import Mapping
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
-from ._input import InputError, UserError
-from ._state import Item, Kind
-from .vici.errors import ViciCommandFailed
-from .vici.session import Session
+from .._text.input import InputError, UserError
+from .._engine.state import Item, Kind
+from ..vici.errors import ViciCommandFailed
+from ..vici.session import Session
 
 IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 

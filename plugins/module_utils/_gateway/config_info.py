@@ -28,7 +28,7 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from ._swanctl_conf import ConfError, read_file
+from .._swanctl.syntax import ConfError, read_file
 
 SECTIONS = ("connections", "secrets", "pools", "authorities")
 #: Certificate directories in swanctl's load order, with the certificate module's type and flag.

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, List
 
-from ._pki.pem import der_to_pem
-from ._pki.x509 import describe_certificate
-from ._sa import ike_sa_list
-from ._text import printable
-from .vici.errors import ViciCommandFailed
-from .vici.session import Session
+from .._pki.pem import der_to_pem
+from .._pki.x509 import describe_certificate
+from .sa import ike_sa_list
+from .._text.printable import printable
+from ..vici.errors import ViciCommandFailed
+from ..vici.session import Session
 
 Result = Dict[str, Any]
 

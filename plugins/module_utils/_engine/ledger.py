@@ -34,8 +34,8 @@ import time
 from collections.abc import Mapping
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
-from .vici.errors import ViciError
-from .vici.transport import parse_uri
+from ..vici.errors import ViciError
+from ..vici.transport import parse_uri
 
 # What a secret looks like in diffs, results and the ledger.
 MASK = "********"

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Mapping, Optional, Union
 
-from ._input import InputError
-from ._pki.source import BlobError, decode_prefixed
-from ._state import Item, Kind
-from .vici.session import Session
+from .._text.input import InputError
+from .._pki.source import BlobError, decode_prefixed
+from .._engine.state import Item, Kind
+from ..vici.session import Session
 
 SHARED_SECRET_TYPES = ("ike", "eap", "xauth", "ntlm", "ppk")
 

@@ -27,22 +27,22 @@ import os
 from collections.abc import Mapping
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
-from ._authority import AuthorityKind, authority_message
-from ._certificates import CERT_TYPES, CertificateKind, certificate_message, certificate_name, read_certificate_data
-from ._config_src import read_source, source_format
-from ._connection import ConnectionKind
-from ._credentials import SharedSecretKind, shared_secret_message
-from ._input import InputError
-from ._keys import PrivateKeyKind, TokenKeys, desired_key
-from ._pool import POOL_ATTRIBUTES, PoolKind, pool_message
-from ._persist import PersistError, current_digest, digest, file_text, read_record, trust, write, write_record
-from ._ledger import MASK, Ledger, canonical_text, instance_identity, same_instance
-from ._state import ApplyError, Change, Item, Kind, apply, plan, remember, state_after_failure
-from ._text import blobs_summarized
-from ._swanctl import ConfigError, canonical_connection, list_items
-from .vici.errors import ViciError
-from .vici.session import Session
-from .vici.wire import MAX_SEGMENT_SIZE, encode_message
+from .._kinds.authority import AuthorityKind, authority_message
+from .._kinds.certificate import CERT_TYPES, CertificateKind, certificate_message, certificate_name, read_certificate_data
+from .src import read_source, source_format
+from .._kinds.connection import ConnectionKind
+from .._kinds.shared_secret import SharedSecretKind, shared_secret_message
+from .._text.input import InputError
+from .._kinds.private_key import PrivateKeyKind, TokenKeys, desired_key
+from .._kinds.pool import POOL_ATTRIBUTES, PoolKind, pool_message
+from .persist import PersistError, current_digest, digest, file_text, read_record, trust, write, write_record
+from .._engine.ledger import MASK, Ledger, canonical_text, instance_identity, same_instance
+from .._engine.state import ApplyError, Change, Item, Kind, apply, plan, remember, state_after_failure
+from .._text.printable import blobs_summarized
+from .._swanctl.schema import ConfigError, canonical_connection, list_items
+from ..vici.errors import ViciError
+from ..vici.session import Session
+from ..vici.wire import MAX_SEGMENT_SIZE, encode_message
 
 #: The sections of the tree, in the order they are loaded.
 SECTIONS = ("certificates", "private_keys", "secrets", "authorities", "pools", "connections")

@@ -27,10 +27,10 @@ import copy
 from collections.abc import Mapping
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
-from ._ledger import MASK, Ledger, canonical_text
-from ._text import blobs_summarized
-from .vici.errors import ViciCommandFailed, ViciError
-from .vici.session import Session
+from .ledger import MASK, Ledger, canonical_text
+from .._text.printable import blobs_summarized
+from ..vici.errors import ViciCommandFailed, ViciError
+from ..vici.session import Session
 
 # How a diff shows a secret whose value changed (the masked copies are equal).
 CHANGED_SECRET = MASK + " (changed)"

@@ -19,8 +19,8 @@ import json
 import os
 from typing import Any, Dict
 
-from ._input import InputError
-from ._swanctl_conf import ConfError, read_file
+from .._text.input import InputError
+from .._swanctl.syntax import ConfError, read_file
 
 FORMATS = ("auto", "swanctl_conf", "json", "yaml")
 _EXTENSIONS = {".json": "json", ".yml": "yaml", ".yaml": "yaml"}

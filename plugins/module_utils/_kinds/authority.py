@@ -16,14 +16,14 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any, Dict, List, Optional
 
-from ._input import InputError
-from ._pki import pem
-from ._pki.der import DerError, children, decode_oid, read_tlv
-from ._pki.source import blocks_of, read_managed_file, token_reference, unreadable
-from ._pki.x509 import describe_certificate
-from ._state import Item, Kind
-from .vici.errors import ViciCommandFailed
-from .vici.session import Session
+from .._text.input import InputError
+from .._pki import pem
+from .._pki.der import DerError, children, decode_oid, read_tlv
+from .._pki.source import blocks_of, read_managed_file, token_reference, unreadable
+from .._pki.x509 import describe_certificate
+from .._engine.state import Item, Kind
+from ..vici.errors import ViciCommandFailed
+from ..vici.session import Session
 
 # Attribute types whose names strongSwan prints exactly as we do (%Y of a DN).
 # Others (serialNumber, E, DC, ...) have version-dependent or less certain

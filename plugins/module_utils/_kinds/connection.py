@@ -20,12 +20,12 @@ import secrets
 from collections.abc import Mapping
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-from ._algorithms import unavailable_algorithms
-from ._input import UserError, check_request
-from ._state import Item, Kind
-from ._swanctl import KEY_SINCE, auth_rounds, canonical_connection, describe_connection, seconds
-from .vici.errors import ViciCommandFailed
-from .vici.session import Session
+from .._operations.algorithms import unavailable_algorithms
+from .._text.input import UserError, check_request
+from .._engine.state import Item, Kind
+from .._swanctl.schema import KEY_SINCE, auth_rounds, canonical_connection, describe_connection, seconds
+from ..vici.errors import ViciCommandFailed
+from ..vici.session import Session
 
 _VERSIONS = {0: "IKEv1/2", 1: "IKEv1", 2: "IKEv2"}
 _UNIQUE = {"no": "UNIQUE_NO", "never": "UNIQUE_NEVER", "replace": "UNIQUE_REPLACE", "keep": "UNIQUE_KEEP"}

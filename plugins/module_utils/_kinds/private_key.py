@@ -17,13 +17,13 @@ from __future__ import annotations
 
 from typing import Any, Dict, Mapping, Optional, Tuple
 
-from ._input import InputError
-from ._pki.keys import PrivateKey, load_private_key, private_key_from_pkcs12
-from ._pki.pkcs12 import container_bytes
-from ._pki.source import read_source, token_reference
-from ._ledger import Ledger
-from ._state import Item, Kind
-from .vici.session import Session
+from .._text.input import InputError
+from .._pki.keys import PrivateKey, load_private_key, private_key_from_pkcs12
+from .._pki.pkcs12 import container_bytes
+from .._pki.source import read_source, token_reference
+from .._engine.ledger import Ledger
+from .._engine.state import Item, Kind
+from ..vici.session import Session
 
 
 def key_message(key: PrivateKey) -> Dict[str, Any]:

@@ -29,9 +29,9 @@ import os
 import tempfile
 from typing import Any, Dict, Mapping, Optional
 
-from ._ledger import LedgerError
-from ._ledger import Ledger, same_instance
-from ._swanctl_conf import ConfError, render
+from .._engine.ledger import LedgerError
+from .._engine.ledger import Ledger, same_instance
+from .._swanctl.syntax import ConfError, render
 
 RECORD_VERSION = 1
 

@@ -22,15 +22,15 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
-from ._input import InputError, UserError
-from ._pki import pem
-from ._pki.der import DerError, children, encode_tlv, read_tlv
-from ._pki.keys import public_key_id
-from ._pki.pkcs12 import container_bytes, unpack_pkcs12
-from ._pki.source import blocks_of, naming_field, read_source
-from ._pki.x509 import certificate_public_key, describe_certificate, describe_crl, spki_public_key
-from ._state import Item, Kind
-from .vici.session import Session
+from .._text.input import InputError, UserError
+from .._pki import pem
+from .._pki.der import DerError, children, encode_tlv, read_tlv
+from .._pki.keys import public_key_id
+from .._pki.pkcs12 import container_bytes, unpack_pkcs12
+from .._pki.source import blocks_of, naming_field, read_source
+from .._pki.x509 import certificate_public_key, describe_certificate, describe_crl, spki_public_key
+from .._engine.state import Item, Kind
+from ..vici.session import Session
 
 #: Module ``type`` -> VICI certificate type.
 CERT_TYPES = {"x509": "X509", "x509_ac": "X509_AC", "x509_crl": "X509_CRL", "pubkey": "PUBKEY"}
