@@ -22,7 +22,6 @@ values of its keys starting with ``id`` are the owners (its ``owners``).
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
@@ -35,6 +34,7 @@ from .._kinds.shared_secret import SharedSecretKind, shared_secret_message
 from .._text.input import InputError
 from .._kinds.private_key import PrivateKeyKind, TokenKeys, desired_key
 from .._kinds.pool import POOL_ATTRIBUTES, PoolKind, pool_message
+from .invocation import masked_params, secret_values
 from .persist import PersistError, current_digest, digest, file_text, read_record, trust, write, write_record
 from .._engine.ledger import MASK, Ledger, canonical_text, instance_identity, same_instance
 from .._engine.state import ApplyError, Change, Item, Kind, apply, plan, remember, state_after_failure
@@ -577,67 +577,6 @@ def _apply_group(session: Session, entry: Planned, changes: List[Change], ledger
 def _done(group: Group, changes: Sequence[Change]) -> List[Dict[str, str]]:
     return [{"section": group.section, "name": group.labels.get(change.name, change.name), "action": change.action or "none"}
             for change in changes]
-
-
-#: Sections with more entries than this are summarised in ``invocation`` (the result stays small).
-INVOCATION_LIMIT = 20
-
-
-_SUMMARISED = ("connections", "secrets", "pools", "authorities", "certificates", "private_keys")
-
-
-def _summarised(params: Mapping[str, Any]) -> Dict[str, Any]:
-    """A shallow copy of ``params`` (and of its ``tree``) with sections over INVOCATION_LIMIT entries summarised."""
-    shown = dict(params)
-    if isinstance(shown.get("tree"), Mapping):
-        shown["tree"] = dict(shown["tree"])
-    for holder in (shown, shown["tree"] if isinstance(shown.get("tree"), dict) else {}):
-        for section in _SUMMARISED:
-            value = holder.get(section)
-            if isinstance(value, (Mapping, list, tuple)) and len(value) > INVOCATION_LIMIT:
-                holder[section] = "%d entries (see the task's arguments)" % len(value)
-    return shown
-
-
-def masked_params(params: Mapping[str, Any]) -> Dict[str, Any]:
-    """The module's arguments for ``invocation``: every secret value masked, large sections summarised."""
-    # Summarise the large sections first: the JSON copy below then stays small whatever the tree's size.
-    params = _summarised(params)
-    shown = json.loads(json.dumps(params, default=str))
-    tree = shown.get("tree")
-    if isinstance(tree, dict) and isinstance(tree.get("secrets"), dict):
-        tree["secrets"] = masked_params({"secrets": tree["secrets"]})["secrets"]
-    secrets = shown.get("secrets")
-    for name, body in (secrets.items() if isinstance(secrets, dict) else ()):
-        if isinstance(body, dict):
-            for key in ("secret", "pin"):
-                if body.get(key) not in (None, ""):
-                    body[key] = MASK
-        elif body is not None:
-            shown["secrets"][name] = MASK
-    keys = shown.get("private_keys")
-    for entry in (keys if isinstance(keys, list) else ()):
-        if isinstance(entry, dict):
-            for key in ("content", "passphrase"):
-                if entry.get(key) not in (None, ""):
-                    entry[key] = MASK
-    return shown
-
-
-def secret_values(params: Mapping[str, Any]) -> List[str]:
-    """Every secret value in the arguments (to scrub from error messages, belt and braces)."""
-    values = []
-    secrets = dict(params.get("secrets") or {})
-    tree = params.get("tree") or {}
-    if isinstance(tree, Mapping) and isinstance(tree.get("secrets"), Mapping):
-        secrets.update(tree["secrets"])
-    for body in secrets.values():
-        if isinstance(body, Mapping):
-            values.extend(str(body[key]) for key in ("secret", "pin") if body.get(key) not in (None, ""))
-    for entry in params.get("private_keys") or []:
-        if isinstance(entry, Mapping):
-            values.extend(str(entry[key]) for key in ("content", "passphrase") if entry.get(key) not in (None, ""))
-    return [value for value in values if len(value) >= 3]
 
 
 # -- the module's run -------------------------------------------------------------------------------

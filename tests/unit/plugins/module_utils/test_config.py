@@ -11,6 +11,7 @@ import os
 import pytest
 
 from ansible_collections.strongswan.vici.plugins.module_utils._gateway import tree as config
+from ansible_collections.strongswan.vici.plugins.module_utils._gateway import invocation
 from ansible_collections.strongswan.vici.plugins.module_utils._gateway import persist as persist
 from ansible_collections.strongswan.vici.plugins.module_utils._text.input import InputError
 from ansible_collections.strongswan.vici.plugins.module_utils._engine.ledger import MASK, Ledger
@@ -114,21 +115,21 @@ def test_summary_and_diff():
 def test_masked_params_and_secret_values():
     params = {"secrets": {"ike-a": {"secret": "s3cret", "id": "a"}, "token-1": {"handle": "01", "pin": "1234"}},
               "private_keys": [{"content": "PEM", "passphrase": "pass"}], "tree": None}
-    shown = config.masked_params(params)
+    shown = invocation.masked_params(params)
     assert shown["secrets"]["ike-a"] == {"secret": MASK, "id": "a"}
     assert shown["secrets"]["token-1"]["pin"] == MASK
     assert shown["private_keys"][0] == {"content": MASK, "passphrase": MASK}
     assert params["secrets"]["ike-a"]["secret"] == "s3cret"  # not modified in place
-    assert sorted(config.secret_values(params)) == ["1234", "PEM", "pass", "s3cret"]
+    assert sorted(invocation.secret_values(params)) == ["1234", "PEM", "pass", "s3cret"]
 
 
 def test_masked_params_summarises_large_sections():
-    many = {"ike-%d" % number: {"secret": "s3cret-%d" % number} for number in range(config.INVOCATION_LIMIT + 1)}
-    conns = {"c%d" % number: {"version": 2} for number in range(config.INVOCATION_LIMIT + 1)}
+    many = {"ike-%d" % number: {"secret": "s3cret-%d" % number} for number in range(invocation.INVOCATION_LIMIT + 1)}
+    conns = {"c%d" % number: {"version": 2} for number in range(invocation.INVOCATION_LIMIT + 1)}
     params = {"secrets": many, "tree": {"connections": conns, "secrets": {"ike-x": {"secret": "t0ps3cret"}}}}
-    shown = config.masked_params(params)
-    assert shown["secrets"] == "%d entries (see the task's arguments)" % (config.INVOCATION_LIMIT + 1)
-    assert shown["tree"]["connections"] == "%d entries (see the task's arguments)" % (config.INVOCATION_LIMIT + 1)
+    shown = invocation.masked_params(params)
+    assert shown["secrets"] == "%d entries (see the task's arguments)" % (invocation.INVOCATION_LIMIT + 1)
+    assert shown["tree"]["connections"] == "%d entries (see the task's arguments)" % (invocation.INVOCATION_LIMIT + 1)
     assert shown["tree"]["secrets"] == {"ike-x": {"secret": MASK}}
     assert "s3cret" not in repr(shown) and "t0ps3cret" not in repr(shown)
     assert isinstance(params["secrets"], dict) and isinstance(params["tree"]["connections"], dict)  # not modified

@@ -1,0 +1,77 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, strongswan.vici contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What a ``config`` run shows of its arguments: secrets masked, large sections summarised. PRIVATE.
+
+``config`` turns off Ansible's scrubbing of no_log values (minutes on thousands of objects) and masks here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, Dict, List
+
+from .._engine.ledger import MASK
+
+
+#: Sections with more entries than this are summarised in ``invocation`` (the result stays small).
+INVOCATION_LIMIT = 20
+
+
+_SUMMARISED = ("connections", "secrets", "pools", "authorities", "certificates", "private_keys")
+
+
+def _summarised(params: Mapping[str, Any]) -> Dict[str, Any]:
+    """A shallow copy of ``params`` (and of its ``tree``) with sections over INVOCATION_LIMIT entries summarised."""
+    shown = dict(params)
+    if isinstance(shown.get("tree"), Mapping):
+        shown["tree"] = dict(shown["tree"])
+    for holder in (shown, shown["tree"] if isinstance(shown.get("tree"), dict) else {}):
+        for section in _SUMMARISED:
+            value = holder.get(section)
+            if isinstance(value, (Mapping, list, tuple)) and len(value) > INVOCATION_LIMIT:
+                holder[section] = "%d entries (see the task's arguments)" % len(value)
+    return shown
+
+
+def masked_params(params: Mapping[str, Any]) -> Dict[str, Any]:
+    """The module's arguments for ``invocation``: every secret value masked, large sections summarised."""
+    # Summarise the large sections first: the JSON copy below then stays small whatever the tree's size.
+    params = _summarised(params)
+    shown = json.loads(json.dumps(params, default=str))
+    tree = shown.get("tree")
+    if isinstance(tree, dict) and isinstance(tree.get("secrets"), dict):
+        tree["secrets"] = masked_params({"secrets": tree["secrets"]})["secrets"]
+    secrets = shown.get("secrets")
+    for name, body in (secrets.items() if isinstance(secrets, dict) else ()):
+        if isinstance(body, dict):
+            for key in ("secret", "pin"):
+                if body.get(key) not in (None, ""):
+                    body[key] = MASK
+        elif body is not None:
+            shown["secrets"][name] = MASK
+    keys = shown.get("private_keys")
+    for entry in (keys if isinstance(keys, list) else ()):
+        if isinstance(entry, dict):
+            for key in ("content", "passphrase"):
+                if entry.get(key) not in (None, ""):
+                    entry[key] = MASK
+    return shown
+
+
+def secret_values(params: Mapping[str, Any]) -> List[str]:
+    """Every secret value in the arguments (to scrub from error messages, belt and braces)."""
+    values = []
+    secrets = dict(params.get("secrets") or {})
+    tree = params.get("tree") or {}
+    if isinstance(tree, Mapping) and isinstance(tree.get("secrets"), Mapping):
+        secrets.update(tree["secrets"])
+    for body in secrets.values():
+        if isinstance(body, Mapping):
+            values.extend(str(body[key]) for key in ("secret", "pin") if body.get(key) not in (None, ""))
+    for entry in params.get("private_keys") or []:
+        if isinstance(entry, Mapping):
+            values.extend(str(entry[key]) for key in ("content", "passphrase") if entry.get(key) not in (None, ""))
+    return [value for value in values if len(value) >= 3]
