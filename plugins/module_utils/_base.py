@@ -19,7 +19,9 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ._text.diagnose import transport_problem
 from ._text.input import UserError, check_request, check_text
 from ._engine.ledger import Ledger, LedgerError
-from ._engine.state import ApplyError, Change, Item, Kind, apply, plan, state_after_failure
+from ._engine.converge import Group, GroupApplyError, apply_groups, plan_groups
+from ._engine.kind import Change, Item, Kind, Outcome
+from ._engine.plan import state_after_failure
 from ._text.printable import NestingError
 from .vici.errors import (
     ViciCommandFailed,
@@ -142,6 +144,11 @@ class ViciModule:
             self._ledger = Ledger.for_session(self.session, read_only=self.check_mode)
         return self._ledger
 
+    @property
+    def has_ledger(self) -> bool:
+        """Whether this run opened the ledger (its notes are worth reporting)."""
+        return self._ledger is not None
+
     def close(self) -> None:
         if self._session is not None:
             self._session.close()
@@ -200,38 +207,40 @@ class ViciModule:
                 # Validate first, in check mode too: a value over 65535 bytes or a message over 512 KiB fails
                 # here, before anything is sent, not half-way through the real run.
                 check_request("load", item.message, "%s '%s'" % (kind.label, item.name))
-        session = self.session
-        kind.preflight(session, items)
-        snapshot = kind.snapshot(session)
-        ledger = self.ledger
-        changes = plan(kind, items, snapshot, ledger)
+        group = Group(kind.label, kind, list(items), {})
+        planned = plan_groups(self.session, [group], self.ledger)[0]
         replies: List[Dict[str, Any]] = []
-        if not self.check_mode and any(change.action for change in changes):
+        if not self.check_mode and any(change.action for change in planned.changes):
             try:
-                replies = apply(kind, session, changes, ledger)
-            except ApplyError as failure:
-                self._warn_ledger(ledger)
-                what = "%s '%s'" % (kind.label, failure.change.name)
+                done = apply_groups(self.session, [planned], self.ledger)
+            except GroupApplyError as failure:
+                self.warn_ledger(self.ledger)
                 self.fail_from(
-                    failure.error,
-                    context=what,
-                    suffix=state_after_failure(what, failure),
-                    applied=[{"name": done.name, "action": done.action} for done in failure.applied],
-                    daemon_state=failure.outcome,
+                    failure.failure.error,
+                    context=failure.where,
+                    suffix=state_after_failure(failure.where, failure.failure),
+                    applied=[applied.as_result(with_section=False) for applied in failure.done],
+                    daemon_state=Outcome(failure.failure.outcome).value,
                 )
-        self._warn_ledger(ledger)
-        return changes, replies
+            replies = [applied.reply for applied in done if applied.reply is not None]
+        self.warn_ledger(self.ledger)
+        return planned.changes, replies
 
     def converge_one(self, kind: Kind, item: Item, **result: Any) -> NoReturn:
         """Converge one object and exit with its change and ``result``."""
         changes, _replies = self.converge(kind, [item])
         self.exit_change(kind, changes[0], **result)
 
-    def _warn_ledger(self, ledger: Ledger) -> None:
+    def warn(self, message: str) -> None:
+        """A warning for the task's result, given once however often it is raised."""
+        if message not in self._warned:
+            self._warned.append(message)
+            self.module.warn(message)
+
+    def warn_ledger(self, ledger: Ledger) -> None:
+        """The ledger's notes (unusable directory, unreadable file, ...) as warnings."""
         for note in ledger.notes:
-            if note not in self._warned:
-                self._warned.append(note)
-                self.module.warn(note)
+            self.warn(note)
 
     def exit_change(self, kind: Kind, change: Change, **result: Any) -> NoReturn:
         """Exit for a module that manages one object."""

@@ -219,7 +219,7 @@ persist:
 """
 
 from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule
-from ansible_collections.strongswan.vici.plugins.module_utils._gateway.tree import run
+from ansible_collections.strongswan.vici.plugins.module_utils._gateway.run import run
 
 
 def main():

@@ -27,6 +27,7 @@ import hashlib
 import json
 import os
 import tempfile
+from enum import Enum
 from typing import Any, Dict, Mapping, Optional
 
 from .._engine.ledger import LedgerError
@@ -91,7 +92,15 @@ def write_record(socket_uri: str, path: str, text_digest: str, instance: str) ->
                                       "instance": instance}).encode("utf-8"))
 
 
-def trust(record: Optional[Mapping[str, Any]], on_disk: Optional[str], wanted: str, instance: str) -> str:
+class FileTrust(str, Enum):
+    """What the persisted file tells about the daemon (see :func:`trust`)."""
+
+    LOADED = "loaded"  # the daemon loaded our unchanged file at its start: present objects are ours
+    EDITED = "edited"  # the file changed since we wrote it: nothing of the tree is taken as up to date
+    UNKNOWN = "unknown"  # the file says nothing: the ledger decides
+
+
+def trust(record: Optional[Mapping[str, Any]], on_disk: Optional[str], wanted: str, instance: str) -> FileTrust:
     """What the file tells about the daemon: ``loaded`` (it loaded our file), ``edited`` or ``unknown``.
 
     ``loaded``: the file is ours, unchanged since we wrote it, equal to the
@@ -101,13 +110,13 @@ def trust(record: Optional[Mapping[str, Any]], on_disk: Optional[str], wanted: s
     the edited file, so nothing of the tree is taken as up to date.
     """
     if record is None or on_disk is None:
-        return "unknown"
+        return FileTrust.UNKNOWN
     if on_disk != record.get("digest"):
-        return "edited"
+        return FileTrust.EDITED
     recorded = str(record.get("instance") or "")
     if on_disk == wanted and recorded and not same_instance(recorded, instance):
-        return "loaded"
-    return "unknown"
+        return FileTrust.LOADED
+    return FileTrust.UNKNOWN
 
 
 def _atomic_write(path: str, data: bytes) -> None:

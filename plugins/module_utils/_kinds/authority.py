@@ -21,7 +21,7 @@ from .._pki import pem
 from .._pki.der import DerError, children, decode_oid, read_tlv
 from .._pki.source import blocks_of, read_managed_file, token_reference, unreadable
 from .._pki.x509 import describe_certificate
-from .._engine.state import Item, Kind
+from .._engine.kind import Item, Kind
 from ..vici.errors import ViciCommandFailed
 from ..vici.session import Session
 

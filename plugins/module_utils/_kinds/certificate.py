@@ -29,7 +29,7 @@ from .._pki.keys import public_key_id
 from .._pki.pkcs12 import container_bytes, unpack_pkcs12
 from .._pki.source import blocks_of, naming_field, read_source
 from .._pki.x509 import certificate_public_key, describe_certificate, describe_crl, spki_public_key
-from .._engine.state import Item, Kind
+from .._engine.kind import Item, Kind
 from ..vici.session import Session
 
 #: Module ``type`` -> VICI certificate type.
@@ -152,6 +152,9 @@ class CertificateKind(Kind):
 
     label = "certificate"
     presence_is_identity = True
+
+    #: VICI has no command to unload one certificate.
+    purgeable = False
 
     def __init__(self, cert_type: str) -> None:
         self.cert_type = cert_type

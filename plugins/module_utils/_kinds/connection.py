@@ -22,7 +22,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from .._operations.algorithms import unavailable_algorithms
 from .._text.input import UserError, check_request
-from .._engine.state import Item, Kind
+from .._engine.kind import ABSENT_ON_DAEMON, Item, Kind
 from .._swanctl.schema import KEY_SINCE, auth_rounds, canonical_connection, describe_connection, seconds
 from ..vici.errors import ViciCommandFailed
 from ..vici.session import Session
@@ -327,8 +327,6 @@ class ConnectionKind(Kind):
 
     def __init__(self, names: Optional[Iterable[str]] = None) -> None:
         self.names = None if names is None else set(names)
-        #: What the last snapshot reported, less what was unloaded since (None: no snapshot taken).
-        self.reported: Optional[Dict[str, Any]] = None
 
     def snapshot(self, session: Session) -> Dict[str, Any]:
         loaded = [str(name) for name in session.get_conns().get("conns", []) or []]
@@ -347,8 +345,7 @@ class ConnectionKind(Kind):
                     # Another backend (stroke) has a config of that name: we cannot tell them apart.
                     ambiguous.add(name)
                 reported[name] = body
-        self.reported = {name: None if name in ambiguous else reported.get(name) for name in wanted}
-        return dict(self.reported)
+        return {name: None if name in ambiguous else reported.get(name) for name in wanted}
 
     def drift(self, name: str, message: Mapping[str, Any], reported: Any) -> Optional[str]:
         return connection_drift(message, reported)
@@ -371,7 +368,7 @@ class ConnectionKind(Kind):
         initiates nor installs a trap policy.
         """
         probe = "%s.vici-probe-%s" % (name, secrets.token_hex(4))
-        super().load(session, probe, probe_message(message))
+        self._send_load(session, probe, probe_message(message))
         self.unload(session, probe)
 
     def exists(self, session: Session, name: str) -> Optional[bool]:
@@ -386,38 +383,19 @@ class ConnectionKind(Kind):
     def hint(self, session: Session, name: str, message: Optional[Mapping[str, Any]], error: ViciCommandFailed) -> str:
         return _version_hint(error.errmsg)
 
-    def load(self, session: Session, name: str, message: Mapping[str, Any]) -> Dict[str, Any]:
-        reply = super().load(session, name, message)
-        # The unload below is safe: the daemon has just accepted this very
-        # message, which is the validation a reload needs. Should the second
-        # load still fail, apply() asks the daemon (exists) and reports it.
-        if self._kept_dpd_timeout(session, name, message):
-            self.unload(session, name)
-            reply = super().load(session, name, message)
-        return reply
-
-    def unload(self, session: Session, name: str) -> None:
-        super().unload(session, name)
-        if self.reported is not None:
-            self.reported.pop(name, None)
-
-    def _kept_dpd_timeout(self, session: Session, name: str, message: Mapping[str, Any]) -> bool:
+    def kept_old_values(self, session: Session, name: str, message: Mapping[str, Any], reported: Any) -> bool:
         """Whether the daemon kept an older dpd_timeout for ``name`` when it just loaded ``message``.
 
         The daemon's equality check ignores dpd_timeout, so a connection loaded
         by someone else (or changed behind our back) that differs from ours in
         dpd_timeout only keeps its value. Asks the daemon (list-conns) only
-        when the snapshot cannot rule that out.
+        when the snapshot's ``reported`` cannot rule that out.
         """
         wanted = effective_dpd_timeout(message)
-        if wanted is None:
-            return False
-        if self.reported is not None:
-            if name not in self.reported:
-                return False  # nothing old can linger in a connection that was not there
-            before = self.reported[name]
-            if isinstance(before, Mapping) and before.get("dpd_timeout", "0") == str(wanted):
-                return False  # it had our dpd_timeout already, kept or not
+        if wanted is None or reported is ABSENT_ON_DAEMON:
+            return False  # nothing old can linger in a connection that was not there
+        if isinstance(reported, Mapping) and reported.get("dpd_timeout", "0") == str(wanted):
+            return False  # it had our dpd_timeout already, kept or not
         shown = [event[name] for event in session.list_conns(ike=name) if name in event]
         return len(shown) == 1 and shown[0].get("dpd_timeout", "0") != str(wanted)
 

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from .._text.input import InputError, UserError
-from .._engine.state import Item, Kind
+from .._engine.kind import Item, Kind
 from ..vici.errors import ViciCommandFailed
 from ..vici.session import Session
 

@@ -22,7 +22,7 @@ from .._pki.keys import PrivateKey, load_private_key, private_key_from_pkcs12
 from .._pki.pkcs12 import container_bytes
 from .._pki.source import read_source, token_reference
 from .._engine.ledger import Ledger
-from .._engine.state import Item, Kind
+from .._engine.kind import Change, Item, Kind
 from ..vici.session import Session
 
 
@@ -94,6 +94,21 @@ class PrivateKeyKind(Kind):
     secret_paths = (("data",), ("pin",))
     presence_is_identity = True
     not_found = "key not found"
+
+    def __init__(self, tokens: Optional[TokenKeys] = None, token_messages: Optional[Mapping[str, Mapping[str, Any]]] = None) -> None:
+        #: Where the ids of token keys loaded by a plan are remembered (None: the caller does it).
+        self.tokens = tokens
+        #: The token keys' messages by item name (a token key's name is a placeholder until it is loaded).
+        self.token_messages = dict(token_messages or {})
+
+    def after_load(self, change: Change, reply: Mapping[str, Any]) -> Optional[str]:
+        key_id = reply.get("id")
+        if not isinstance(key_id, str):
+            return None
+        message = self.token_messages.get(change.name)
+        if self.tokens is not None and message is not None:
+            self.tokens.remember(message, key_id)
+        return key_id
 
     def snapshot(self, session: Session) -> Dict[str, Any]:
         return {key_id: {"id": key_id} for key_id in session.get_keys().get("keys", [])}

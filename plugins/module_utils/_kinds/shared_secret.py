@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Mapping, Optional, Union
 
 from .._text.input import InputError
 from .._pki.source import BlobError, decode_prefixed
-from .._engine.state import Item, Kind
+from .._engine.kind import Item, Kind
 from ..vici.session import Session
 
 SHARED_SECRET_TYPES = ("ike", "eap", "xauth", "ntlm", "ppk")

@@ -185,7 +185,16 @@ Reader = Callable[[str], bytes]
 
 
 class ConfigError(UserError):
-    """A connection body is wrong; the message names the connection and the key's path."""
+    """A connection body is wrong; the message names the connection and the key's path.
+
+    ``connection`` and ``detail`` are the two parts of the message, so that another caller (``config``, which
+    names objects by their place in the tree) can word it its own way.
+    """
+
+    def __init__(self, detail: str, connection: Optional[str] = None) -> None:
+        super().__init__("connection '%s': %s" % (connection, detail) if connection is not None else detail)
+        self.connection = connection
+        self.detail = detail
 
 
 def is_auth_section(name: str) -> bool:
@@ -338,7 +347,7 @@ class _Canonicaliser:
 
     def error(self, path: List[str], text: str) -> ConfigError:
         where = ".".join(path) if path else "config"
-        return ConfigError("connection '%s': %s: %s" % (self.name, where, text))
+        return ConfigError("%s: %s" % (where, text), self.name)
 
     # -- values -------------------------------------------------------------
 
@@ -601,7 +610,7 @@ def canonical_connection(name: str, body: Any, reader: Optional[Reader] = None,
     if not isinstance(name, str) or not name:
         raise ConfigError("the connection name must be a non-empty string")
     if len(name.encode("utf-8")) > 255 or not name.isprintable() or not name.isascii():
-        raise ConfigError("connection '%s': the name must be printable ASCII of at most 255 bytes" % name)
+        raise ConfigError("the name must be printable ASCII of at most 255 bytes", name)
     return _Canonicaliser(name, reader, swanctl_dir).peer(body if body is not None else {})
 
 

@@ -10,12 +10,16 @@ import os
 
 import pytest
 
-from ansible_collections.strongswan.vici.plugins.module_utils._gateway import tree as config
+from ansible_collections.strongswan.vici.plugins.module_utils._engine import converge
+from ansible_collections.strongswan.vici.plugins.module_utils._gateway import run as gateway_run
+from ansible_collections.strongswan.vici.plugins.module_utils._gateway import report
+from ansible_collections.strongswan.vici.plugins.module_utils._gateway import sections
+from ansible_collections.strongswan.vici.plugins.module_utils._gateway import tree
 from ansible_collections.strongswan.vici.plugins.module_utils._gateway import invocation
 from ansible_collections.strongswan.vici.plugins.module_utils._gateway import persist as persist
 from ansible_collections.strongswan.vici.plugins.module_utils._text.input import InputError
 from ansible_collections.strongswan.vici.plugins.module_utils._engine.ledger import MASK, Ledger
-from ansible_collections.strongswan.vici.plugins.module_utils._engine.state import Change
+from ansible_collections.strongswan.vici.plugins.module_utils._engine.kind import Change
 
 CONN = {"local_addrs": "127.0.0.1", "remote_addrs": "127.0.0.2", "local": {"auth": "psk"}, "remote": {"auth": "psk"},
         "children": {"net": {"local_ts": "10.0.0.0/24"}}}
@@ -27,7 +31,7 @@ def ledger(tmp_path):
 
 
 def desired(ledger, **params):
-    return config.desired_tree(params, ledger)
+    return tree.desired_tree(params, ledger)
 
 
 def test_sections_become_groups_in_load_order(ledger):
@@ -73,8 +77,8 @@ def test_bad_input_names_the_path(ledger, params, message):
 
 def test_unknown_top_level_section():
     with pytest.raises(InputError, match=r"^tree\.conections: unknown top-level section"):
-        config.tree_params({"tree": {"conections": {}}})
-    assert config.tree_params({"tree": {"pools": None}})["pools"] == {}
+        tree.tree_params({"tree": {"conections": {}}})
+    assert tree.tree_params({"tree": {"pools": None}})["pools"] == {}
 
 
 def test_pool_reference_warns(ledger):
@@ -86,28 +90,28 @@ def test_pool_reference_warns(ledger):
 
 def test_oversized_object_is_rejected():
     with pytest.raises(InputError, match=r"^connections\.big: its VICI message would have \d+ bytes"):
-        config.check_size("connections.big", {"children": {"c%d" % n: {"local_ts": ["10.0.0.0/24"] * 400}
+        sections.check_size("connections.big", {"children": {"c%d" % n: {"local_ts": ["10.0.0.0/24"] * 400}
                                                            for n in range(150)}})
-    config.check_size("connections.small", {"local_addrs": ["127.0.0.1"]})
+    sections.check_size("connections.small", {"local_addrs": ["127.0.0.1"]})
 
 
 def test_purge_plans_exactly_the_extra_objects(ledger):
     tree = desired(ledger, connections={"gw": CONN})
     group = tree.groups[0]
-    changes = config.purge_changes(group, {"gw": {}, "old": {}, "older": {}})
+    changes = converge.purge_changes(group, {"gw": {}, "old": {}, "older": {}})
     assert [(change.name, change.action) for change in changes] == [("old", "unload"), ("older", "unload")]
 
 
 def test_summary_and_diff():
-    group = config.Group("secrets", config.SharedSecretKind(), [], {})
+    group = converge.Group("secrets", tree.SharedSecretKind(), [], {})
     changes = [Change("new", "load", "not loaded", {}, {"data": MASK}, "f"),
                Change("same", None, "up to date", {"data": MASK}, {"data": MASK}, "f"),
                Change("edit", "load", "configuration differs", {"data": MASK}, {"data": MASK, "owners": ["a"]}, "f"),
                Change("gone", "unload", "purge", {"id": "gone"}, {}, "")]
-    planned = [config.Planned(group, {"same": {}, "edit": {}, "gone": {}}, changes)]
-    assert config.summary(planned) == {"secrets": {"added": ["new"], "changed": ["edit"], "removed": ["gone"],
+    planned = [converge.Planned(group, {"same": {}, "edit": {}, "gone": {}}, changes)]
+    assert report.summary(planned) == {"secrets": {"added": ["new"], "changed": ["edit"], "removed": ["gone"],
                                                    "unchanged": ["same"]}}
-    diff = config.gateway_diff(planned)
+    diff = report.gateway_diff(planned)
     assert set(diff["before"]["secrets"]) == {"edit", "gone"}
     assert set(diff["after"]["secrets"]) == {"new", "edit"}
 
@@ -138,10 +142,10 @@ def test_masked_params_summarises_large_sections():
 def test_adopt_and_distrust(ledger):
     tree = desired(ledger, pools={"rw": {"addrs": "10.3.0.0/24"}, "rw2": {"addrs": "10.4.0.0/24"}})
     group = tree.groups[0]
-    assert config.adopt(ledger, group, {"rw": {}}) == 1  # only what the daemon holds
+    assert gateway_run.adopt(ledger, group, {"rw": {}}) == 1  # only what the daemon holds
     assert ledger.get("pool", "rw")["fingerprint"] == ledger.fingerprint(group.items[0].message)
     assert ledger.get("pool", "rw2") is None
-    config.distrust(ledger, group)
+    gateway_run.distrust(ledger, group)
     assert ledger.get("pool", "rw") is None
 
 
@@ -175,16 +179,16 @@ def test_persist_render_and_write(tmp_path):
 def test_persisted_tree_refuses_inline_pem():
     pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"
     with pytest.raises(persist.PersistError, match=r"^persist: connections\.gw\.local\.certs holds PEM text"):
-        config.persisted_tree({"connections": {"gw": dict(CONN, local={"auth": "pubkey", "certs": [pem]})}})
+        tree.persisted_tree({"connections": {"gw": dict(CONN, local={"auth": "pubkey", "certs": [pem]})}})
     with pytest.raises(persist.PersistError, match=r"^persist: authorities\.ca\.cacert is PEM text"):
-        config.persisted_tree({"authorities": {"ca": {"cacert": pem}}})
-    assert config.persisted_tree({"connections": {"gw": CONN}, "pools": {}}) == {"connections": {"gw": CONN}}
+        tree.persisted_tree({"authorities": {"ca": {"cacert": pem}}})
+    assert tree.persisted_tree({"connections": {"gw": CONN}, "pools": {}}) == {"connections": {"gw": CONN}}
 
 
 def test_list_values_of_pools_and_authorities_are_split_as_swanctl_does():
     crl = "ldap://ldap.example.org/cn=Root CA, o=Example, c=CH?certificateRevocationList"
-    item, = config.authority_items({"root": {"file": "/etc/swanctl/x509ca/root.pem", "crl_uris": "'%s', http://crl.example.org/a.crl" % crl}},
+    item, = sections.authority_items({"root": {"file": "/etc/swanctl/x509ca/root.pem", "crl_uris": "'%s', http://crl.example.org/a.crl" % crl}},
                                    "/etc/swanctl")
     assert item.message["crl_uris"] == [crl, "http://crl.example.org/a.crl"]
-    pool, = config.pool_items({"p": {"addrs": "10.3.0.0/24", "dns": "10.1.0.1, '10.1.0.2'"}})
+    pool, = sections.pool_items({"p": {"addrs": "10.3.0.0/24", "dns": "10.1.0.1, '10.1.0.2'"}})
     assert pool.message["dns"] == ["10.1.0.1", "10.1.0.2"]

@@ -11,7 +11,8 @@ import os
 
 import pytest
 
-from ansible_collections.strongswan.vici.plugins.module_utils._gateway import tree as config
+from ansible_collections.strongswan.vici.plugins.module_utils._gateway import invocation
+from ansible_collections.strongswan.vici.plugins.module_utils._gateway import tree
 from ansible_collections.strongswan.vici.plugins.module_utils._gateway.src import SourceError, read_source, source_format
 from ansible_collections.strongswan.vici.plugins.module_utils._text.input import InputError
 
@@ -83,20 +84,20 @@ def test_tree_params_from_src(tmp_path):
     (tmp_path / "swanctl.conf").write_text(CONF)
     (tmp_path / "secrets.conf").write_text("")
     (tmp_path / "gw.json").write_text(json.dumps(dict(TREE, pools={})))
-    from_conf = config.tree_params({"src": str(tmp_path / "swanctl.conf"), "src_format": "auto", "swanctl_dir": None})
+    from_conf = tree.tree_params({"src": str(tmp_path / "swanctl.conf"), "src_format": "auto", "swanctl_dir": None})
     assert from_conf["connections"] == TREE["connections"] and "secrets" not in from_conf
     # Relative files of a swanctl.conf are beside it, as swanctl --file reads them; a given swanctl_dir wins.
     assert from_conf["swanctl_dir"] == str(tmp_path)
-    assert config.tree_params({"src": str(tmp_path / "swanctl.conf"), "swanctl_dir": "/x"})["swanctl_dir"] == "/x"
-    from_json = config.tree_params({"src": str(tmp_path / "gw.json"), "swanctl_dir": None})
+    assert tree.tree_params({"src": str(tmp_path / "swanctl.conf"), "swanctl_dir": "/x"})["swanctl_dir"] == "/x"
+    from_json = tree.tree_params({"src": str(tmp_path / "gw.json"), "swanctl_dir": None})
     assert from_json["swanctl_dir"] is None and from_json["pools"] == {} and from_json["secrets"] == TREE["secrets"]
     # The secrets read are scrubbed from messages like those of arguments.
-    assert "s3cret-value" in config.secret_values(from_json)
+    assert "s3cret-value" in invocation.secret_values(from_json)
 
 
 def test_src_errors(tmp_path):
     (tmp_path / "bad.json").write_text(json.dumps({"connections": {}, "conections": {}}))
     with pytest.raises(InputError, match=r"^src .*bad.json: conections: unknown top-level section"):
-        config.tree_params({"src": str(tmp_path / "bad.json")})
+        tree.tree_params({"src": str(tmp_path / "bad.json")})
     with pytest.raises(InputError, match=r"^src: cannot read"):
-        config.tree_params({"src": os.path.join(str(tmp_path), "none.json")})
+        tree.tree_params({"src": os.path.join(str(tmp_path), "none.json")})

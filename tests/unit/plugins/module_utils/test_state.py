@@ -25,20 +25,18 @@ from ansible_collections.strongswan.vici.plugins.module_utils._engine.ledger imp
     instance_identity,
     same_instance,
 )
-from ansible_collections.strongswan.vici.plugins.module_utils._engine.state import (
-    ABSENT,
+from ansible_collections.strongswan.vici.plugins.module_utils._engine.kind import (
     CHANGED_SECRET,
-    RESTORED,
-    UNCHANGED,
-    ApplyError,
     Item,
     Kind,
-    apply,
+    Outcome,
     mask_paths,
-    plan,
     with_hint,
 )
+from ansible_collections.strongswan.vici.plugins.module_utils._engine.plan import ApplyError, apply, plan
 from ansible_collections.strongswan.vici.plugins.module_utils.vici.errors import ViciCommandFailed
+
+ABSENT, RESTORED, UNCHANGED = Outcome.ABSENT, Outcome.RESTORED, Outcome.UNCHANGED
 
 
 class RecordingKind(Kind):
@@ -484,7 +482,7 @@ class DictKind(Kind):
         if self.reject_validation(message):
             raise ViciCommandFailed("load-thing", {"success": "no", "errmsg": "rejected"})
 
-    def load(self, session, name, message):
+    def load(self, session, name, message, reported=None):
         self.calls.append(("load", name))
         if self.reject(message):
             raise ViciCommandFailed("load-thing", {"success": "no", "errmsg": "rejected"})

@@ -1,0 +1,241 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, strongswan.vici contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Plan and apply: desired versus actual state of daemon objects. PRIVATE to the collection.
+
+The daemon reports only part of what it was given (list-conns has no
+proposals, get-shared only ids, get-pools no attributes), and re-sending an
+unchanged object is not harmless on strongSwan 6. So "changed" is decided from
+three sources, in this order:
+
+1. presence, from the daemon (get-conns, get-shared, ...): a missing object is
+   always loaded, never a false "ok";
+2. a *ledger* on the managed host: for every object we loaded, a keyed
+   fingerprint of the exact message we sent and a redacted copy of it, valid
+   only for the daemon instance it was written for (a restart voids it);
+3. a conservative comparison of what the daemon does report (kind.drift):
+   a certain difference means the object changed behind our back.
+
+The same plan serves one object (the modules) or thousands (one call of
+:func:`plan` with many items), in check mode (plan only) or for real.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Dict, Iterable, List, Optional, Tuple
+
+from .kind import ABSENT_ON_DAEMON, CHANGED_SECRET, Action, Change, Item, Kind, Outcome, _copy_tree, _get, _set, secret_items
+from .ledger import MASK, Ledger, canonical_text
+from .._text.printable import blobs_summarized
+from ..vici.errors import ViciError
+from ..vici.session import Session
+
+class ApplyError(Exception):
+    """Applying failed part-way: ``applied`` lists what was done before ``error``.
+
+    ``outcome`` says what the daemon holds of the failed object: UNCHANGED
+    (nothing of it changed), RESTORED (it was unloaded for the change and its
+    previous message loaded back) or ABSENT (unloaded, and not loaded back).
+    """
+
+    def __init__(self, change: Change, error: ViciError, applied: List[Change], outcome: Outcome = Outcome.UNCHANGED) -> None:
+        self.change = change
+        self.error = error
+        self.applied = applied
+        self.outcome = outcome
+        super().__init__(str(error))
+
+
+def state_after_failure(what: str, failure: ApplyError) -> str:
+    """What the daemon holds of the object after a failed change, when that is not obvious."""
+    if failure.outcome is Outcome.RESTORED:
+        return ("; %s was unloaded for this change and its previous configuration was loaded back: the daemon runs "
+                "the previous configuration" % what)
+    if failure.outcome is Outcome.ABSENT:
+        return "; %s was unloaded for this change and could not be loaded back: it is not loaded now" % what
+    if failure.outcome is Outcome.UNCHANGED and failure.change.action == Action.RELOAD:
+        return "; the new configuration was rejected before anything was unloaded: %s is unchanged" % what
+    return ""
+
+
+def _changed_secrets(kind: Kind, message: Mapping[str, Any], entry: Mapping[str, Any], ledger: Ledger) -> Optional[List[Tuple[str, ...]]]:
+    """The secret paths whose value differs from the ledger's record, or None if the record does not say."""
+    recorded = entry.get("secrets")
+    if not isinstance(recorded, dict):
+        return None
+    changed = []
+    for path, value in secret_items(message, kind.secret_paths):
+        if recorded.get("/".join(path)) != ledger.fingerprint(value):
+            changed.append(path)
+    return changed
+
+
+def _mark_changed(after: Dict[str, Any], paths: Iterable[Tuple[str, ...]]) -> Dict[str, Any]:
+    marked = _copy_tree(after)
+    for path in paths:
+        if _get(marked, path) == MASK:
+            _set(marked, path, CHANGED_SECRET)
+    return marked
+
+
+def plan(kind: Kind, items: Iterable[Item], snapshot: Mapping[str, Any], ledger: Ledger) -> List[Change]:
+    """Decide, without touching the daemon, what each item needs."""
+    changes = []
+    for item in items:
+        present = item.name in snapshot
+        # The fingerprint first: it may adopt the key (and entries) another run just wrote.
+        canonical = fingerprint = ""
+        if not kind.presence_is_identity and item.message is not None:
+            canonical = canonical_text(item.message)
+            fingerprint = ledger.fingerprint_text(canonical)
+        entry = None if kind.presence_is_identity else ledger.get(kind.label, item.name)
+        # "before" is what the daemon has: nothing if the object is missing (whatever
+        # the ledger says), else our last load if we know it, else the daemon's report.
+        if not present:
+            before: Dict[str, Any] = {}
+        elif entry is not None:
+            before = entry["message"]
+        else:
+            before = blobs_summarized(kind.describe_reported(item.name, snapshot[item.name]))
+        if item.message is None:
+            action = Action.UNLOAD if present else None
+            changes.append(Change(item.name, action, "present" if present else "already absent", before, {}, "",
+                                  reported=snapshot[item.name] if present else ABSENT_ON_DAEMON))
+            continue
+        redacted = kind.redact(item.message)
+        after = unmarked = blobs_summarized(redacted)
+        action: Optional[Action] = Action.LOAD
+        if not present:
+            reason = "not loaded"
+        elif kind.presence_is_identity:
+            action, reason = None, "loaded"
+        elif entry is None:
+            reason = "loaded, but not by this collection into this daemon instance"
+        elif entry["fingerprint"] != fingerprint:
+            reason = "configuration differs"
+            changed = _changed_secrets(kind, item.message, entry, ledger)
+            if changed is None and before == after:
+                # An older record without per-secret fingerprints: only a secret can differ.
+                changed = [path for path, _value in secret_items(item.message, kind.secret_paths)]
+            if changed:
+                after = _mark_changed(after, changed)
+                if before == unmarked:
+                    reason = "secret value differs (%s)" % ", ".join(".".join(path) for path in changed)
+            if kind.needs_unload(before, redacted):
+                action = Action.RELOAD
+        else:
+            why = kind.drift(item.name, item.message, snapshot[item.name])
+            if why:
+                reason = "changed on the daemon: %s" % why
+                before = blobs_summarized(kind.describe_reported(item.name, snapshot[item.name]))
+            else:
+                action, reason = None, "up to date"
+        changes.append(Change(item.name, action, reason, before, after, fingerprint, item.message, unmarked, canonical,
+                              snapshot[item.name] if present else ABSENT_ON_DAEMON))
+    return changes
+
+
+class _Failed(Exception):
+    """A replacement failed; ``outcome`` says what the daemon holds of the object."""
+
+    def __init__(self, error: ViciError, outcome: Outcome) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.outcome = outcome
+
+
+def remember(kind: Kind, ledger: Ledger, name: str, fingerprint: str, message: Mapping[str, Any],
+             recorded: Optional[Mapping[str, Any]] = None, canonical: str = "") -> None:
+    """Record a load in the ledger.
+
+    ``recorded`` and ``canonical`` are the message as plan() redacted and summarized it, and its
+    canonical text; each is computed here if not given.
+    """
+    if kind.presence_is_identity:
+        return
+    secret_fingerprints = {"/".join(path): ledger.fingerprint(value) for path, value in secret_items(message, kind.secret_paths)}
+    restore_text = (canonical or canonical_text(message)) if kind.restorable and not kind.secret_paths else None
+    ledger.record(kind.label, name, fingerprint, blobs_summarized(kind.redact(message)) if recorded is None else recorded,
+                  secret_fingerprints or None, restore_text)
+
+
+def _replace(kind: Kind, session: Session, change: Change, message: Mapping[str, Any], ledger: Ledger) -> Dict[str, Any]:
+    """Unload and load ``change.name`` for a change the daemon applies only to new objects.
+
+    Never unloads what cannot be replaced: the new message is validated first
+    (kind.validate), and if the daemon still rejects it after the unload, the
+    previous message (kept by the ledger) is loaded back.
+    """
+    previous_entry = ledger.get(kind.label, change.name)
+    previous = ledger.restorable(kind.label, change.name)
+    try:
+        kind.validate(session, change.name, message)
+        kind.unload(session, change.name)
+    except ViciError as error:
+        raise _Failed(error, Outcome.UNCHANGED) from None
+    ledger.forget(kind.label, change.name)
+    try:
+        reply = kind.load(session, change.name, message, ABSENT_ON_DAEMON)
+    except ViciError as error:
+        if previous is None or previous_entry is None:
+            raise _Failed(error, Outcome.ABSENT) from None
+        try:
+            kind.load(session, change.name, previous, ABSENT_ON_DAEMON)
+        except ViciError:
+            raise _Failed(error, Outcome.ABSENT) from None
+        ledger.put(kind.label, change.name, previous_entry)
+        raise _Failed(error, Outcome.RESTORED) from None
+    remember(kind, ledger, change.name, change.fingerprint, message, change.recorded, change.canonical)
+    return reply
+
+
+def _outcome_of_failed_load(kind: Kind, session: Session, change: Change) -> Outcome:
+    """A rejected load changes nothing, unless the kind's load had to unload (then ask the daemon)."""
+    if not change.was_present:
+        return Outcome.UNCHANGED
+    try:
+        exists = kind.exists(session, change.name)
+    except ViciError:
+        exists = None
+    return Outcome.ABSENT if exists is False else Outcome.UNCHANGED
+
+
+def apply(kind: Kind, session: Session, changes: Iterable[Change], ledger: Ledger, save: bool = True) -> List[Dict[str, Any]]:
+    """Carry out planned changes in order, keeping the ledger in step.
+
+    Returns the daemon's replies to the loads. On the first failure the ledger
+    keeps what was applied and :class:`ApplyError` says what that was and what
+    the daemon holds of the failed object. The ledger is saved in any case (unless
+    ``save`` is False: the caller saves once for several kinds); a failure to save
+    is a note on the ledger (``ledger.notes``), never an exception.
+    """
+    applied: List[Change] = []
+    replies: List[Dict[str, Any]] = []
+    try:
+        for change in changes:
+            if change.action is None:
+                continue
+            try:
+                if change.action == Action.UNLOAD:
+                    kind.unload(session, change.name)
+                    ledger.forget(kind.label, change.name)
+                elif change.action == Action.RELOAD:
+                    replies.append(_replace(kind, session, change, change.message or {}, ledger))
+                else:
+                    message = change.message or {}
+                    try:
+                        replies.append(kind.load(session, change.name, message, change.reported))
+                    except ViciError as error:
+                        raise _Failed(error, _outcome_of_failed_load(kind, session, change)) from None
+                    remember(kind, ledger, change.name, change.fingerprint, message, change.recorded, change.canonical)
+            except _Failed as failure:
+                raise ApplyError(change, failure.error, applied, failure.outcome) from None
+            except ViciError as error:
+                raise ApplyError(change, error, applied) from None
+            applied.append(change)
+    finally:
+        if save:
+            ledger.save()
+    return replies

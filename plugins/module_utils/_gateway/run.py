@@ -1,0 +1,229 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, strongswan.vici contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""One ``config`` run: read the tree, plan it against the daemon, apply it, persist it, report. PRIVATE.
+
+Each step is a method of :class:`GatewayRun`; a step that cannot go on raises :class:`RunFailure`, which
+:meth:`GatewayRun.execute` turns into the one failure of the module. Every exit carries ``invocation`` with
+secrets masked: the module disables Ansible's value scrubbing, which would take minutes on thousands of
+objects.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Dict, List, Mapping, NamedTuple, NoReturn, Optional
+
+from .._engine.converge import Group, GroupApplyError, Planned, apply_groups, plan_groups
+from .._engine.kind import Outcome
+from .._engine.ledger import MASK, Ledger, canonical_text, instance_identity, same_instance
+from .._engine.plan import remember, state_after_failure
+from .._text.input import UserError
+from ..vici.errors import ViciError
+from .invocation import masked_params, secret_values
+from .persist import FileTrust, PersistError, current_digest, digest, file_text, read_record, trust, write, write_record
+from .report import gateway_diff, summary
+from .tree import Desired, desired_tree, persisted_tree, tree_params
+
+
+class RunFailure(Exception):
+    """The run stops: ``msg`` (or the client ``error`` described in context) and the result's details."""
+
+    def __init__(self, msg: str = "", error: Optional[ViciError] = None, context: str = "", suffix: str = "",
+                 **details: Any) -> None:
+        super().__init__(msg or str(error))
+        self.msg = msg
+        self.error = error
+        self.context = context
+        self.suffix = suffix
+        self.details = details
+
+
+class PersistPlan(NamedTuple):
+    """The swanctl.conf file a run keeps in step with the daemon, and what it tells about the daemon."""
+
+    path: str
+    text: str
+    text_digest: str
+    on_disk: Optional[str]
+    trust: FileTrust
+
+
+def adopt(ledger: Ledger, group: Group, snapshot: Mapping[str, Any]) -> int:
+    """Record present objects that have no ledger entry as ours (the daemon loaded our persisted file).
+
+    Only called when :mod:`.persist` has established that this daemon
+    instance started after our file was written and the file is unchanged.
+    The drift check still runs on every adopted object.
+    """
+    if group.kind.presence_is_identity:
+        return 0
+    count = 0
+    for item in group.items:
+        if item.message is not None and item.name in snapshot and ledger.get(group.kind.label, item.name) is None:
+            canonical = canonical_text(item.message)
+            remember(group.kind, ledger, item.name, ledger.fingerprint_text(canonical), item.message, canonical=canonical)
+            count += 1
+    return count
+
+
+def distrust(ledger: Ledger, group: Group) -> None:
+    """Forget our entries for a group's objects: they are reloaded (the persisted file was edited by hand)."""
+    for item in group.items:
+        if ledger.get(group.kind.label, item.name) is not None:
+            ledger.entries.pop("%s/%s" % (group.kind.label, item.name), None)
+
+
+class GatewayRun:
+    """The config module's run over one session: read, plan, apply, persist, report."""
+
+    def __init__(self, vici: Any) -> None:
+        self.vici = vici
+        self.params: Mapping[str, Any] = vici.params
+        #: Secret values to scrub from messages, belt and braces (a tree read from src adds its own).
+        self.scrub: List[str] = secret_values(self.params)
+        self.merged: Dict[str, Any] = {}
+        self.desired = Desired()
+        self.persisted: Optional[PersistPlan] = None
+        self.planned: List[Planned] = []
+        self.changed = False
+        self.result: Dict[str, Any] = {}
+
+    # -- the steps --------------------------------------------------------------------------------
+
+    def read(self) -> None:
+        """The tree from the arguments or ``src``, checked into groups; what the persisted file says."""
+        params = self.params
+        self.merged = tree_params(params)
+        self.scrub.extend(secret_values(self.merged))
+        try:
+            self.desired = desired_tree(self.merged, self.vici.ledger)
+        except UserError as error:
+            where = "src %s: " % params["src"] if params.get("src") else ""
+            raise RunFailure(where + str(error)) from None
+        for warning in self.desired.warnings:
+            self.vici.warn(warning)
+        persist = params.get("persist")
+        if persist:
+            self.persisted = self._read_persisted(persist)
+
+    def _read_persisted(self, path: str) -> PersistPlan:
+        if self.params.get("src") and os.path.realpath(path) == os.path.realpath(self.params["src"]):
+            raise RunFailure("persist: %s is the src file itself; persist writes the tree rendered anew (comments and "
+                             "includes lost), so name another file (typically in conf.d/)" % path)
+        text = file_text(persisted_tree(self.merged))
+        text_digest = digest(text)
+        on_disk = current_digest(path)
+        file_trust = trust(read_record(self.vici.session.uri, path), on_disk, text_digest, self.vici.ledger.instance)
+        if self.merged.get("certificates") or self.merged.get("private_keys"):
+            self.vici.warn("persist: the certificates and private_keys options are loaded, but not written to %s "
+                           "(swanctl.conf cannot hold them; put the files in swanctl's x509/ and private/ folders, or "
+                           "use secrets.private-* sections)" % path)
+        return PersistPlan(path, text, text_digest, on_disk, file_trust)
+
+    @property
+    def file_trust(self) -> FileTrust:
+        return self.persisted.trust if self.persisted is not None else FileTrust.UNKNOWN
+
+    def plan(self) -> None:
+        """Every group planned against one snapshot of its kind; sends read-only commands only."""
+        self.planned = plan_groups(self.vici.session, self.desired.groups, self.vici.ledger,
+                                   bool(self.params.get("purge")), self._observe)
+        self.result["sections"] = summary(self.planned)
+        self.changed = any(change.action for entry in self.planned for change in entry.changes)
+        if self.file_trust is FileTrust.EDITED and self.persisted is not None:
+            self.vici.warn("persist: %s was changed since this module wrote it; every object of the tree is loaded "
+                           "again and the file is rewritten" % self.persisted.path)
+
+    def _observe(self, group: Group, snapshot: Dict[str, Any]) -> None:
+        if self.file_trust is FileTrust.LOADED:
+            adopt(self.vici.ledger, group, snapshot)
+        elif self.file_trust is FileTrust.EDITED:
+            distrust(self.vici.ledger, group)
+
+    def apply(self) -> None:
+        """Carry out the plan (not in check mode); stops at the first daemon error, saying what was applied."""
+        if self.vici.check_mode:
+            return
+        ledger = self.vici.ledger
+        if not self.changed:
+            if self.file_trust is FileTrust.LOADED:
+                ledger.save()  # remember the adopted objects for this daemon instance
+            return
+        try:
+            apply_groups(self.vici.session, self.planned, ledger)
+        except GroupApplyError as failure:
+            applied = [done.as_result() for done in failure.done]
+            self.result["applied"] = applied
+            raise RunFailure(error=failure.failure.error, context=failure.where,
+                             suffix=state_after_failure(failure.where, failure.failure), applied=applied,
+                             daemon_state=Outcome(failure.failure.outcome).value, sections=self.result["sections"]) from None
+
+    def persist(self) -> None:
+        """Write the swanctl.conf file and its record when they differ from the tree (not in check mode)."""
+        if self.persisted is None:
+            return
+        persisted = self.persisted
+        file_changed = persisted.on_disk != persisted.text_digest
+        self.result["persist"] = {"path": persisted.path, "changed": file_changed}
+        self.changed = self.changed or file_changed
+        if self.vici.check_mode:
+            return
+        try:
+            if file_changed:
+                if self.params.get("backup") and persisted.on_disk is not None:
+                    self.result["persist"]["backup_file"] = self.vici.module.backup_local(persisted.path)
+                write(persisted.path, persisted.text)
+            if file_changed or persisted.trust is not FileTrust.LOADED:
+                self._write_record(persisted)
+        except PersistError as error:
+            raise RunFailure(str(error), sections=self.result["sections"],
+                             applied=self.result.get("applied", [])) from None
+
+    def _write_record(self, persisted: PersistPlan) -> None:
+        # Which daemon was running when the file got this content; a restart meanwhile makes it unknown.
+        session, ledger = self.vici.session, self.vici.ledger
+        now = instance_identity(session.uri, str(session.stats().get("uptime", {}).get("since", "")))
+        write_record(session.uri, persisted.path, persisted.text_digest,
+                     ledger.instance if same_instance(now, ledger.instance) else "")
+
+    def report(self) -> NoReturn:
+        self.vici.warn_ledger(self.vici.ledger)
+        self.vici.exit(changed=self.changed, diff=gateway_diff(self.planned), invocation=self._invocation(),
+                       **self.result)
+
+    # -- the one way out on failure ---------------------------------------------------------------
+
+    def execute(self) -> NoReturn:
+        try:
+            self.read()
+            self.plan()
+            self.apply()
+            self.persist()
+        except RunFailure as failure:
+            self.fail(failure)
+        except (UserError, PersistError) as error:
+            self.fail(RunFailure(str(error)))
+        except ViciError as error:
+            self.fail(RunFailure(error=error))
+        self.report()
+
+    def fail(self, failure: RunFailure) -> NoReturn:
+        if self.vici.has_ledger:
+            self.vici.warn_ledger(self.vici.ledger)
+        details = dict(failure.details, invocation=self._invocation())
+        if failure.error is not None:
+            self.vici.fail_from(failure.error, context=failure.context, suffix=failure.suffix, **details)
+        message = failure.msg
+        for value in self.scrub:
+            message = message.replace(value, MASK)
+        self.vici.fail(message, **details)
+
+    def _invocation(self) -> Dict[str, Any]:
+        return {"module_args": masked_params(self.params)}
+
+
+def run(vici: Any) -> None:
+    """The config module: plan the tree against the daemon, apply it, persist it, report per section."""
+    GatewayRun(vici).execute()
