@@ -29,6 +29,7 @@ import importlib
 import io
 import json
 import os
+import shutil
 import sys
 import tempfile
 
@@ -136,8 +137,12 @@ def main(argv=None):
     parser.add_argument("--check", action="store_true",
                         help="exit 1 if over %d distinct files or %d re-entries" % (MAX_FILES, MAX_REENTRIES))
     options = parser.parse_args(argv)
-    importable(options.root)
-    result, tracer = run_config("ansible_collections.strongswan.vici")
+    top = importable(options.root)
+    try:
+        result, tracer = run_config("ansible_collections.strongswan.vici")
+    finally:
+        if top:
+            shutil.rmtree(top)  # the symlink to ROOT goes, not ROOT
     if result.get("failed") or not result.get("changed"):
         sys.stderr.write("callchain: the config run did not load the connection: %s\n" % result.get("msg", result))
         return 2
