@@ -8,11 +8,11 @@ VENV_PYTHON := .venv/bin/python
 RUN := bash scripts/run.sh
 ARGS ?=
 
-.PHONY: help setup stage units sanity integration system test demo bench clean distclean
+.PHONY: help setup stage units sanity integration system test demo bench pictures clean distclean
 
 help:
 	@sed -n '1,4p' Makefile
-	@echo "targets: setup units sanity integration system test demo bench stage clean distclean"
+	@echo "targets: setup units sanity integration system test demo bench pictures stage clean distclean"
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -44,6 +44,10 @@ bench: setup
 
 bench-bulk: setup
 	@$(VENV_PYTHON) benchmarks/bulk.py $(ARGS)
+
+# docs/*.dot -> docs/images/*.svg with Graphviz (commit both; tests/unit/test_pictures.py checks they match).
+pictures: setup
+	@$(VENV_PYTHON) scripts/render_pictures.py
 
 clean:
 	rm -rf .tmp tests/output

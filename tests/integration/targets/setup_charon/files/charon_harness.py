@@ -104,6 +104,7 @@ PROGRAM_PACKAGES = {
     "debootstrap": "debootstrap",
     "shellcheck": "shellcheck",
     "git": "git",
+    "dot": "graphviz",
 }
 
 #: Environment variable naming a Debian root (made by scripts/strongswan6_root.sh) whose charon the
