@@ -105,6 +105,8 @@ class ViciModule:
             argument_spec=vici_argument_spec(**argument_spec), supports_check_mode=supports_check_mode, **kwargs
         )
         self.params = self.module.params
+        #: Whether this is a check-mode run (an attribute: read at every step of a run).
+        self.check_mode: bool = self.module.check_mode
         self._session: Optional[Session] = None
         self._ledger: Optional[Ledger] = None
         self._warned: List[str] = []
@@ -118,10 +120,6 @@ class ViciModule:
         found = [problem for problem in problems if problem]
         if found:
             self.module.fail_json(msg="; ".join(found))
-
-    @property
-    def check_mode(self) -> bool:
-        return self.module.check_mode
 
     @property
     def diff_mode(self) -> bool:
@@ -236,6 +234,10 @@ class ViciModule:
         if message not in self._warned:
             self._warned.append(message)
             self.module.warn(message)
+
+    def backup(self, path: str) -> str:
+        """A timestamped copy of ``path`` beside it (Ansible's ``backup`` convention); returns its name."""
+        return str(self.module.backup_local(path))
 
     def warn_ledger(self, ledger: Ledger) -> None:
         """The ledger's notes (unusable directory, unreadable file, ...) as warnings."""

@@ -7,9 +7,11 @@
 The ``config`` module runs in this process with one connection (tests/unit's CONFIG) against the fake
 daemon of the unit tests (tests/unit/plugins/modules/fake_charon.py on a FakeVici socket), under
 ``sys.setprofile``. From the call of ``ViciModule.run`` (``_base.py``) until it returns, every Python call
-into a file under plugins/module_utils/ is an *entry* into that file; consecutive entries into the same
-file are one. Calls made below ``vici/transport.py`` are not followed: the transport is the bottom of the
-chain. The output is that sequence (paths relative to module_utils), then two numbers:
+from another file into a file under plugins/module_utils/ is an *entry* into that file (calls inside one
+file, and returns to a caller, are not); consecutive entries into the same file are one. The VICI client
+(``vici/``) is the floor: a call into it goes to the wire and comes back, is counted apart and not
+followed, and does not take its caller out of its file. The output is that sequence (paths relative to
+module_utils), then the calls into the floor and two numbers:
 
     distinct files: N      how many different files the run enters
     re-entries: M          entries into a file the run had already entered and left
@@ -37,7 +39,8 @@ MAX_FILES = 10
 MAX_REENTRIES = 10
 MARK = "/plugins/module_utils/"
 START = ("_base.py", "run")
-BOTTOM = "vici/transport.py"
+#: The VICI client: a call into it is the wire, and nothing below it is followed.
+FLOOR = "vici/"
 
 
 def importable(root):
@@ -66,6 +69,7 @@ class Tracer:
 
     def __init__(self):
         self.sequence = []
+        self.requests = 0
         self.run_frame = None
         self.bottom_frame = None
 
@@ -86,8 +90,15 @@ class Tracer:
                 self.run_frame = frame
                 self.enter(name)
             return
-        if name == BOTTOM:
+        caller = relative(frame.f_back.f_code.co_filename) if frame.f_back is not None else None
+        if name.startswith(FLOOR):
+            # The client is the floor: a request goes to the wire and comes back; nothing below is followed,
+            # and the round trip does not take the caller out of its file.
             self.bottom_frame = frame
+            self.requests += 1
+            return
+        if name == caller:
+            return  # a call inside one file is not an entry
         self.enter(name)
 
     def enter(self, name):
@@ -149,6 +160,7 @@ def main(argv=None):
     files, reentries = counts(tracer.sequence)
     for name in tracer.sequence:
         print(name)
+    print("calls into vici/ (the floor): %d" % tracer.requests)
     print("distinct files: %d" % files)
     print("re-entries: %d" % reentries)
     if options.check and (files > MAX_FILES or reentries > MAX_REENTRIES):

@@ -22,12 +22,14 @@ def trace(*args):
                           text=True, check=False, timeout=120)
 
 
-def test_tracer_follows_one_config_run_from_run_to_the_transport():
+def test_tracer_follows_one_config_run_from_run_to_the_wire():
     result = trace()
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    files = lines[:-2]
-    assert files[0] == "_base.py" and "vici/transport.py" in files
+    files = lines[:-3]
+    assert files[0] == "_base.py" and "_gateway/run.py" in files and "_kinds/connection.py" in files
+    assert not any(name.startswith("vici/") for name in files), "the client is the floor, not followed"
+    assert int(lines[-3].rsplit(":", 1)[1]) >= 3, "get-conns, list-conns and load-conn at least reach the wire"
     assert all(before != after for before, after in zip(files, files[1:])), "consecutive entries are collapsed"
     assert lines[-2] == "distinct files: %d" % len(set(files))
     assert lines[-1] == "re-entries: %d" % (len(files) - len(set(files)))

@@ -12,11 +12,12 @@ connections unload before the pools they used.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence, Set
+from enum import Enum
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Set
 
-from .kind import Action, Change, Item, Kind, action_name
-from .ledger import Ledger
-from .plan import ApplyError, apply, plan
+from .kind import Action, Change, Item, Kind
+from .ledger import Ledger, canonical_text
+from .plan import ApplyError, apply, plan, remember
 from .._text.printable import blobs_summarized
 from ..vici.session import Session
 
@@ -69,19 +70,50 @@ class GroupApplyError(Exception):
         self.done = done
 
 
-#: Called with each group and its snapshot before it is planned (the gateway's persist trust uses it).
-Observer = Callable[[Group, Dict[str, Any]], None]
+class Adoption(Enum):
+    """What the plan may conclude about objects the ledger does not know, before it decides (see persist)."""
+
+    NONE = "none"  # the ledger decides alone
+    ADOPT_PRESENT = "adopt"  # present objects of the groups were loaded from our own file: record them as ours
+    FORGET_RECORDED = "forget"  # our file was edited: forget our records of the groups' objects (they reload)
+
+
+def adopt(ledger: Ledger, group: Group, snapshot: Mapping[str, Any]) -> int:
+    """Record present objects that have no ledger entry as ours (the daemon loaded our persisted file).
+
+    Only used when the persisted file shows that this daemon instance started after the file was written
+    and the file is unchanged. The drift check still runs on every adopted object.
+    """
+    if group.kind.presence_is_identity:
+        return 0
+    count = 0
+    for item in group.items:
+        if item.message is not None and item.name in snapshot and ledger.get(group.kind.label, item.name) is None:
+            canonical = canonical_text(item.message)
+            remember(group.kind, ledger, item.name, ledger.fingerprint_text(canonical), item.message, canonical=canonical)
+            count += 1
+    return count
+
+
+def distrust(ledger: Ledger, group: Group) -> None:
+    """Forget our entries for a group's objects: they are reloaded (the persisted file was edited by hand)."""
+    for item in group.items:
+        if ledger.get(group.kind.label, item.name) is not None:
+            ledger.entries.pop("%s/%s" % (group.kind.label, item.name), None)
 
 
 def plan_groups(session: Session, groups: Sequence[Group], ledger: Ledger, purge: bool = False,
-                observe: Optional[Observer] = None) -> List[Planned]:
+                adoption: Adoption = Adoption.NONE) -> List[Planned]:
     """Read each kind once and plan every group (with purges). Sends read-only commands only."""
     planned = []
     for group in groups:
-        group.kind.preflight(session, group.items)
+        if group.kind.preflight is not None:
+            group.kind.preflight(session, group.items)
         snapshot = group.kind.snapshot(session)
-        if observe is not None:
-            observe(group, snapshot)
+        if adoption is Adoption.ADOPT_PRESENT:
+            adopt(ledger, group, snapshot)
+        elif adoption is Adoption.FORGET_RECORDED:
+            distrust(ledger, group)
         changes = plan(group.kind, group.items, snapshot, ledger)
         if purge and group.kind.purgeable:
             changes.extend(purge_changes(group, snapshot))
@@ -132,14 +164,16 @@ def _apply_group(session: Session, group: Group, changes: List[Change], ledger: 
         done.extend(_applied(group, failure.applied))
         raise GroupApplyError(group, failure, done) from None
     loaded = [change for change in changes if change.action in (Action.LOAD, Action.RELOAD)]
-    for change, reply in zip(loaded, replies):
-        name = group.kind.after_load(change, reply)
-        if name is not None:
-            kept.add(name)
+    if group.kind.after_load is not None:
+        for change, reply in zip(loaded, replies):
+            name = group.kind.after_load(change, reply)
+            if name is not None:
+                kept.add(name)
     by_name = {change.name: reply for change, reply in zip(loaded, replies)}
     done.extend(_applied(group, changes, by_name))
 
 
 def _applied(group: Group, changes: Sequence[Change], replies: Optional[Mapping[str, Dict[str, Any]]] = None) -> List[Applied]:
-    return [Applied(group.section, group.label(change.name), action_name(change.action),
+    return [Applied(group.section, group.labels.get(change.name, change.name),
+                    getattr(change.action, "value", change.action) or "none",
                     (replies or {}).get(change.name)) for change in changes]

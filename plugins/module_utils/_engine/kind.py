@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from enum import Enum
-from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 from .ledger import MASK
 from ..vici.errors import ViciCommandFailed
@@ -31,11 +31,6 @@ class Action(str, Enum):
     LOAD = "load"
     RELOAD = "reload"  # unload, then load: for changes the daemon applies only to new objects
     UNLOAD = "unload"
-
-
-def action_name(action: Optional[str]) -> str:
-    """How results name an action: its value, or "none" for nothing to do."""
-    return Action(action).value if action else "none"
 
 
 class Outcome(str, Enum):
@@ -143,8 +138,9 @@ class Kind:
 
     Subclasses fill in the daemon side (snapshot, send_load, send_unload and
     the optional hooks); :func:`plan` and :func:`apply` do the rest. Every
-    load and unload goes through :meth:`load` and :meth:`unload`, which add
-    the kind's :meth:`hint` to a refusal and treat :attr:`not_found` as done.
+    load and unload goes through the engine's :func:`.plan.load_object` and
+    :func:`.plan.unload_object`, which add the kind's :meth:`hint` to a refusal
+    and treat :attr:`not_found` as done. Optional hooks are None when a kind has none.
     """
 
     #: Name used in messages and as the ledger namespace.
@@ -156,6 +152,19 @@ class Kind:
     #: Whether the ledger keeps the full message, to load it back when a replacement fails
     #: (only for kinds whose messages hold no secret: secret_paths must be empty).
     restorable = False
+    #: An optional hook, ``preflight(session, items)``: raise a UserError (see _text/input) if the daemon will
+    #: certainly refuse ``items``. Read-only commands only; check mode runs it too, so it fails where the real
+    #: run would.
+    preflight: Optional[Callable[[Session, Sequence["Item"]], None]] = None
+    #: An optional hook, ``kept_old_values(session, name, message, reported) -> bool``: whether the daemon, having
+    #: just accepted ``message``, kept older values that only a reload replaces. ``reported`` is what the plan's
+    #: snapshot held of ``name`` (ABSENT_ON_DAEMON, or NOT_OBSERVED when no snapshot says); the engine then
+    #: unloads and loads once more.
+    kept_old_values: Optional[Callable[[Session, str, Mapping[str, Any], Any], bool]] = None
+    #: An optional hook, ``after_load(change, reply) -> Optional[str]``, called after each successful load of
+    #: a plan with the daemon's reply; it returns the name the daemon knows the object by, if that is new.
+    #: Names returned are never purged in the same run (a key loaded under a placeholder name, for example).
+    after_load: Optional[Callable[["Change", Mapping[str, Any]], Optional[str]]] = None
     #: Whether ``purge`` may unload objects of this kind that the tree does not name (VICI cannot unload
     #: one certificate, for example).
     purgeable = True
@@ -166,12 +175,6 @@ class Kind:
     def snapshot(self, session: Session) -> Dict[str, Any]:
         """Every object of this kind the daemon has, by name, with what it reports of it."""
         raise NotImplementedError
-
-    def preflight(self, session: Session, items: Sequence["Item"]) -> None:
-        """Raise a UserError (see _input) if the daemon will certainly refuse ``items``; check mode runs it too.
-
-        Read-only commands only: it lets check mode fail where the real run would.
-        """
 
     def drift(self, name: str, message: Mapping[str, Any], reported: Any) -> Optional[str]:
         """Why the daemon's report certainly differs from ``message``, or None."""
@@ -203,45 +206,6 @@ class Kind:
     def hint(self, session: Session, name: str, message: Optional[Mapping[str, Any]], error: ViciCommandFailed) -> str:
         """Text to append to the daemon's errmsg for a refused load (``message``) or unload (None), or ""."""
         return ""
-
-    def kept_old_values(self, session: Session, name: str, message: Mapping[str, Any], reported: Any) -> bool:
-        """Whether the daemon, having just accepted ``message``, kept older values that only a reload replaces.
-
-        ``reported`` is what the plan's snapshot held of ``name`` (:data:`ABSENT_ON_DAEMON`, or
-        :data:`NOT_OBSERVED` when no snapshot says). :meth:`load` then unloads and loads once more.
-        """
-        return False
-
-    def after_load(self, change: "Change", reply: Mapping[str, Any]) -> Optional[str]:
-        """Called after each successful load of a plan; returns the name the daemon knows the object by, if new.
-
-        Names returned are never purged in the same run (a key loaded under a placeholder name, for example).
-        """
-        return None
-
-    def _send_load(self, session: Session, name: str, message: Mapping[str, Any]) -> Dict[str, Any]:
-        try:
-            return self.send_load(session, name, message)
-        except ViciCommandFailed as error:
-            raise with_hint(error, self.hint(session, name, message, error)) from None
-
-    def load(self, session: Session, name: str, message: Mapping[str, Any], reported: Any = NOT_OBSERVED) -> Dict[str, Any]:
-        """Load ``message`` as ``name``; ``reported`` is what the snapshot held of it (see kept_old_values)."""
-        reply = self._send_load(session, name, message)
-        # The unload below is safe: the daemon has just accepted this very message, the validation a reload
-        # needs. Should the second load still fail, apply() asks the daemon (exists) and reports it.
-        if self.kept_old_values(session, name, message, reported):
-            self.unload(session, name)
-            reply = self._send_load(session, name, message)
-        return reply
-
-    def unload(self, session: Session, name: str) -> None:
-        try:
-            self.send_unload(session, name)
-        except ViciCommandFailed as error:
-            if self.not_found and error.errmsg == self.not_found.format(name=name):
-                return
-            raise with_hint(error, self.hint(session, name, None, error)) from None
 
     def redact(self, message: Mapping[str, Any]) -> Dict[str, Any]:
         return mask_paths(message, self.secret_paths)

@@ -26,11 +26,54 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-from .kind import ABSENT_ON_DAEMON, CHANGED_SECRET, Action, Change, Item, Kind, Outcome, _copy_tree, _get, _set, secret_items
+from .kind import (
+    ABSENT_ON_DAEMON,
+    CHANGED_SECRET,
+    NOT_OBSERVED,
+    Action,
+    Change,
+    Item,
+    Kind,
+    Outcome,
+    _copy_tree,
+    _get,
+    _set,
+    secret_items,
+    with_hint,
+)
 from .ledger import MASK, Ledger, canonical_text
 from .._text.printable import blobs_summarized
-from ..vici.errors import ViciError
+from ..vici.errors import ViciCommandFailed, ViciError
 from ..vici.session import Session
+
+def _send_load(kind: Kind, session: Session, name: str, message: Mapping[str, Any]) -> Dict[str, Any]:
+    try:
+        return kind.send_load(session, name, message)
+    except ViciCommandFailed as error:
+        raise with_hint(error, kind.hint(session, name, message, error)) from None
+
+
+def load_object(kind: Kind, session: Session, name: str, message: Mapping[str, Any],
+                reported: Any = NOT_OBSERVED) -> Dict[str, Any]:
+    """Load ``message`` as ``name``; ``reported`` is what the plan's snapshot held of it (Kind.kept_old_values)."""
+    reply = _send_load(kind, session, name, message)
+    # The unload below is safe: the daemon has just accepted this very message, the validation a reload
+    # needs. Should the second load still fail, apply() asks the daemon (exists) and reports it.
+    if kind.kept_old_values is not None and kind.kept_old_values(session, name, message, reported):
+        unload_object(kind, session, name)
+        reply = _send_load(kind, session, name, message)
+    return reply
+
+
+def unload_object(kind: Kind, session: Session, name: str) -> None:
+    """Unload ``name``; the daemon's "not found" is done (the object is gone, which is what an unload wants)."""
+    try:
+        kind.send_unload(session, name)
+    except ViciCommandFailed as error:
+        if kind.not_found and error.errmsg == kind.not_found.format(name=name):
+            return
+        raise with_hint(error, kind.hint(session, name, None, error)) from None
+
 
 class ApplyError(Exception):
     """Applying failed part-way: ``applied`` lists what was done before ``error``.
@@ -155,7 +198,8 @@ def remember(kind: Kind, ledger: Ledger, name: str, fingerprint: str, message: M
     """
     if kind.presence_is_identity:
         return
-    secret_fingerprints = {"/".join(path): ledger.fingerprint(value) for path, value in secret_items(message, kind.secret_paths)}
+    secret_fingerprints = {"/".join(path): ledger.fingerprint(value)
+                           for path, value in (secret_items(message, kind.secret_paths) if kind.secret_paths else ())}
     restore_text = (canonical or canonical_text(message)) if kind.restorable and not kind.secret_paths else None
     ledger.record(kind.label, name, fingerprint, blobs_summarized(kind.redact(message)) if recorded is None else recorded,
                   secret_fingerprints or None, restore_text)
@@ -172,17 +216,17 @@ def _replace(kind: Kind, session: Session, change: Change, message: Mapping[str,
     previous = ledger.restorable(kind.label, change.name)
     try:
         kind.validate(session, change.name, message)
-        kind.unload(session, change.name)
+        unload_object(kind, session, change.name)
     except ViciError as error:
         raise _Failed(error, Outcome.UNCHANGED) from None
     ledger.forget(kind.label, change.name)
     try:
-        reply = kind.load(session, change.name, message, ABSENT_ON_DAEMON)
+        reply = load_object(kind, session, change.name, message, ABSENT_ON_DAEMON)
     except ViciError as error:
         if previous is None or previous_entry is None:
             raise _Failed(error, Outcome.ABSENT) from None
         try:
-            kind.load(session, change.name, previous, ABSENT_ON_DAEMON)
+            load_object(kind, session, change.name, previous, ABSENT_ON_DAEMON)
         except ViciError:
             raise _Failed(error, Outcome.ABSENT) from None
         ledger.put(kind.label, change.name, previous_entry)
@@ -219,14 +263,14 @@ def apply(kind: Kind, session: Session, changes: Iterable[Change], ledger: Ledge
                 continue
             try:
                 if change.action == Action.UNLOAD:
-                    kind.unload(session, change.name)
+                    unload_object(kind, session, change.name)
                     ledger.forget(kind.label, change.name)
                 elif change.action == Action.RELOAD:
                     replies.append(_replace(kind, session, change, change.message or {}, ledger))
                 else:
                     message = change.message or {}
                     try:
-                        replies.append(kind.load(session, change.name, message, change.reported))
+                        replies.append(load_object(kind, session, change.name, message, change.reported))
                     except ViciError as error:
                         raise _Failed(error, _outcome_of_failed_load(kind, session, change)) from None
                     remember(kind, ledger, change.name, change.fingerprint, message, change.recorded, change.canonical)

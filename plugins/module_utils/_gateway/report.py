@@ -29,7 +29,7 @@ def summary(planned: Sequence[Planned]) -> Dict[str, Dict[str, List[str]]]:
     for entry in planned:
         lists = result.setdefault(entry.group.section, {"added": [], "changed": [], "removed": [], "unchanged": []})
         for change in entry.changes:
-            lists[_category(change, entry.snapshot)].append(entry.group.label(change.name))
+            lists[_category(change, entry.snapshot)].append(entry.group.labels.get(change.name, change.name))
     return result
 
 
@@ -41,7 +41,7 @@ def gateway_diff(planned: Sequence[Planned]) -> Dict[str, Any]:
         for change in entry.changes:
             if change.action is None:
                 continue
-            label = entry.group.label(change.name)
+            label = entry.group.labels.get(change.name, change.name)
             if change.before or change.action != Action.LOAD or change.name in entry.snapshot:
                 before.setdefault(entry.group.section, {})[label] = change.before
             if change.action != Action.UNLOAD:

@@ -15,10 +15,11 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, List, Mapping, NamedTuple, NoReturn, Optional
 
-from .._engine.converge import Group, GroupApplyError, Planned, apply_groups, plan_groups
+from .._engine.converge import Adoption, GroupApplyError, Planned, apply_groups, plan_groups
 from .._engine.kind import Outcome
-from .._engine.ledger import MASK, Ledger, canonical_text, instance_identity, same_instance
-from .._engine.plan import remember, state_after_failure
+from .._engine.ledger import MASK, Ledger, instance_identity, same_instance
+from .._engine.plan import state_after_failure
+from ..vici.session import Session
 from .._text.input import UserError
 from ..vici.errors import ViciError
 from .invocation import masked_params, secret_values
@@ -50,43 +51,20 @@ class PersistPlan(NamedTuple):
     trust: FileTrust
 
 
-def adopt(ledger: Ledger, group: Group, snapshot: Mapping[str, Any]) -> int:
-    """Record present objects that have no ledger entry as ours (the daemon loaded our persisted file).
-
-    Only called when :mod:`.persist` has established that this daemon
-    instance started after our file was written and the file is unchanged.
-    The drift check still runs on every adopted object.
-    """
-    if group.kind.presence_is_identity:
-        return 0
-    count = 0
-    for item in group.items:
-        if item.message is not None and item.name in snapshot and ledger.get(group.kind.label, item.name) is None:
-            canonical = canonical_text(item.message)
-            remember(group.kind, ledger, item.name, ledger.fingerprint_text(canonical), item.message, canonical=canonical)
-            count += 1
-    return count
-
-
-def distrust(ledger: Ledger, group: Group) -> None:
-    """Forget our entries for a group's objects: they are reloaded (the persisted file was edited by hand)."""
-    for item in group.items:
-        if ledger.get(group.kind.label, item.name) is not None:
-            ledger.entries.pop("%s/%s" % (group.kind.label, item.name), None)
-
-
 class GatewayRun:
     """The config module's run over one session: read, plan, apply, persist, report."""
 
     def __init__(self, vici: Any) -> None:
         self.vici = vici
         self.params: Mapping[str, Any] = vici.params
-        #: Secret values to scrub from messages, belt and braces (a tree read from src adds its own).
-        self.scrub: List[str] = secret_values(self.params)
+        self.check_mode: bool = vici.check_mode
         self.merged: Dict[str, Any] = {}
-        self.desired = Desired()
+        self.desired: Optional[Desired] = None
+        self.session: Optional[Session] = None
+        self.ledger: Optional[Ledger] = None
         self.persisted: Optional[PersistPlan] = None
         self.planned: List[Planned] = []
+        self.diff: Dict[str, Any] = {}
         self.changed = False
         self.result: Dict[str, Any] = {}
 
@@ -96,9 +74,11 @@ class GatewayRun:
         """The tree from the arguments or ``src``, checked into groups; what the persisted file says."""
         params = self.params
         self.merged = tree_params(params)
-        self.scrub.extend(secret_values(self.merged))
+        # One session and one ledger for the run, opened once the arguments are known to be usable.
+        self.session = self.vici.session
+        self.ledger = self.vici.ledger
         try:
-            self.desired = desired_tree(self.merged, self.vici.ledger)
+            self.desired = desired_tree(self.merged, self.ledger)
         except UserError as error:
             where = "src %s: " % params["src"] if params.get("src") else ""
             raise RunFailure(where + str(error)) from None
@@ -115,7 +95,7 @@ class GatewayRun:
         text = file_text(persisted_tree(self.merged))
         text_digest = digest(text)
         on_disk = current_digest(path)
-        file_trust = trust(read_record(self.vici.session.uri, path), on_disk, text_digest, self.vici.ledger.instance)
+        file_trust = trust(read_record(self.session.uri, path), on_disk, text_digest, self.ledger.instance)
         if self.merged.get("certificates") or self.merged.get("private_keys"):
             self.vici.warn("persist: the certificates and private_keys options are loaded, but not written to %s "
                            "(swanctl.conf cannot hold them; put the files in swanctl's x509/ and private/ folders, or "
@@ -128,31 +108,27 @@ class GatewayRun:
 
     def plan(self) -> None:
         """Every group planned against one snapshot of its kind; sends read-only commands only."""
-        self.planned = plan_groups(self.vici.session, self.desired.groups, self.vici.ledger,
-                                   bool(self.params.get("purge")), self._observe)
+        adoption = {FileTrust.LOADED: Adoption.ADOPT_PRESENT, FileTrust.EDITED: Adoption.FORGET_RECORDED}
+        self.planned = plan_groups(self.session, self.desired.groups, self.ledger, bool(self.params.get("purge")),
+                                   adoption.get(self.file_trust, Adoption.NONE))
         self.result["sections"] = summary(self.planned)
+        self.diff = gateway_diff(self.planned)
         self.changed = any(change.action for entry in self.planned for change in entry.changes)
         if self.file_trust is FileTrust.EDITED and self.persisted is not None:
             self.vici.warn("persist: %s was changed since this module wrote it; every object of the tree is loaded "
                            "again and the file is rewritten" % self.persisted.path)
 
-    def _observe(self, group: Group, snapshot: Dict[str, Any]) -> None:
-        if self.file_trust is FileTrust.LOADED:
-            adopt(self.vici.ledger, group, snapshot)
-        elif self.file_trust is FileTrust.EDITED:
-            distrust(self.vici.ledger, group)
-
     def apply(self) -> None:
         """Carry out the plan (not in check mode); stops at the first daemon error, saying what was applied."""
-        if self.vici.check_mode:
+        if self.check_mode:
             return
-        ledger = self.vici.ledger
+        ledger = self.ledger
         if not self.changed:
             if self.file_trust is FileTrust.LOADED:
                 ledger.save()  # remember the adopted objects for this daemon instance
             return
         try:
-            apply_groups(self.vici.session, self.planned, ledger)
+            apply_groups(self.session, self.planned, ledger)
         except GroupApplyError as failure:
             applied = [done.as_result() for done in failure.done]
             self.result["applied"] = applied
@@ -168,12 +144,12 @@ class GatewayRun:
         file_changed = persisted.on_disk != persisted.text_digest
         self.result["persist"] = {"path": persisted.path, "changed": file_changed}
         self.changed = self.changed or file_changed
-        if self.vici.check_mode:
+        if self.check_mode:
             return
         try:
             if file_changed:
                 if self.params.get("backup") and persisted.on_disk is not None:
-                    self.result["persist"]["backup_file"] = self.vici.module.backup_local(persisted.path)
+                    self.result["persist"]["backup_file"] = self.vici.backup(persisted.path)
                 write(persisted.path, persisted.text)
             if file_changed or persisted.trust is not FileTrust.LOADED:
                 self._write_record(persisted)
@@ -183,15 +159,15 @@ class GatewayRun:
 
     def _write_record(self, persisted: PersistPlan) -> None:
         # Which daemon was running when the file got this content; a restart meanwhile makes it unknown.
-        session, ledger = self.vici.session, self.vici.ledger
+        session, ledger = self.session, self.ledger
         now = instance_identity(session.uri, str(session.stats().get("uptime", {}).get("since", "")))
         write_record(session.uri, persisted.path, persisted.text_digest,
                      ledger.instance if same_instance(now, ledger.instance) else "")
 
     def report(self) -> NoReturn:
-        self.vici.warn_ledger(self.vici.ledger)
-        self.vici.exit(changed=self.changed, diff=gateway_diff(self.planned), invocation=self._invocation(),
-                       **self.result)
+        invocation = self._invocation()
+        self.vici.warn_ledger(self.ledger)
+        self.vici.exit(changed=self.changed, diff=self.diff, invocation=invocation, **self.result)
 
     # -- the one way out on failure ---------------------------------------------------------------
 
@@ -210,13 +186,14 @@ class GatewayRun:
         self.report()
 
     def fail(self, failure: RunFailure) -> NoReturn:
-        if self.vici.has_ledger:
-            self.vici.warn_ledger(self.vici.ledger)
+        if self.ledger is not None:
+            self.vici.warn_ledger(self.ledger)
         details = dict(failure.details, invocation=self._invocation())
         if failure.error is not None:
             self.vici.fail_from(failure.error, context=failure.context, suffix=failure.suffix, **details)
         message = failure.msg
-        for value in self.scrub:
+        # Belt and braces: no secret value of the arguments, or of a tree read from src, in the message.
+        for value in secret_values(self.params) + secret_values(self.merged):
             message = message.replace(value, MASK)
         self.vici.fail(message, **details)
 

@@ -24,11 +24,12 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from .._engine.converge import Group
 from .._engine.kind import Item
 from .._engine.ledger import Ledger
-from .._kinds.authority import authority_message
+from .._kinds.authority import AuthorityKind, authority_message
 from .._kinds.certificate import CERT_TYPES, CertificateKind, certificate_message, certificate_name, read_certificate_data
-from .._kinds.pool import POOL_ATTRIBUTES, pool_message
+from .._kinds.connection import ConnectionKind
+from .._kinds.pool import POOL_ATTRIBUTES, PoolKind, pool_message
 from .._kinds.private_key import PrivateKeyKind, TokenKeys, desired_key
-from .._kinds.shared_secret import shared_secret_message
+from .._kinds.shared_secret import SharedSecretKind, shared_secret_message
 from .._swanctl.schema import ConfigError, canonical_connection, list_items
 from .._text.input import InputError
 from ..vici.errors import ViciError
@@ -324,3 +325,31 @@ def pool_references(connections: Mapping[str, Any], pools: Optional[Mapping[str,
                                 "but assigns no address from it unless another plugin (dhcp, eap-radius, ...) provides "
                                 "a pool of that name" % (name, pool))
     return warnings
+
+
+def read_groups(sections: Mapping[str, Any], swanctl_dir: str, ledger: Ledger) -> Tuple[List[Group], List[str]]:
+    """The groups of plan items of a tree's sections (None: not managed), in load order, and warnings.
+
+    Credentials, authorities and pools come before the connections that use them.
+    """
+    groups: List[Group] = []
+    warnings: List[str] = []
+    if sections["certificates"] is not None:
+        groups.extend(certificate_groups(sections["certificates"]))
+    secrets = _section("secrets", sections["secrets"])
+    for name in secrets:
+        if secret_type(str(name)) is None:
+            raise InputError("secrets.%s: unknown kind of secret; the section name must start with one of %s "
+                             "(as swanctl reads it)" % (name, ", ".join(SECRET_PREFIXES)))
+    if sections["secrets"] is not None or sections["private_keys"] is not None:
+        groups.append(key_items(secrets, sections["private_keys"] or [], swanctl_dir, ledger))
+    if sections["secrets"] is not None:
+        groups.append(Group("secrets", SharedSecretKind(), shared_items(secrets), {}))
+    if sections["authorities"] is not None:
+        groups.append(Group("authorities", AuthorityKind(), authority_items(sections["authorities"], swanctl_dir), {}))
+    if sections["pools"] is not None:
+        groups.append(Group("pools", PoolKind(), pool_items(sections["pools"]), {}))
+    if sections["connections"] is not None:
+        warnings.extend(pool_references(sections["connections"], sections["pools"]))
+        groups.append(Group("connections", ConnectionKind(), connection_items(sections["connections"], swanctl_dir), {}))
+    return groups, warnings

@@ -19,24 +19,9 @@ from typing import Any, Dict, List, Set
 
 from .._engine.converge import Group
 from .._engine.ledger import Ledger
-from .._kinds.authority import AuthorityKind
-from .._kinds.connection import ConnectionKind
-from .._kinds.pool import PoolKind
-from .._kinds.shared_secret import SharedSecretKind
 from .._text.input import InputError
 from .persist import PersistError
-from .sections import (
-    SECRET_PREFIXES,
-    _section,
-    authority_items,
-    certificate_groups,
-    connection_items,
-    key_items,
-    pool_items,
-    pool_references,
-    secret_type,
-    shared_items,
-)
+from .sections import read_groups
 from .src import read_source, source_format
 
 #: The sections of the tree, in the order they are loaded.
@@ -92,25 +77,7 @@ def desired_tree(params: Mapping[str, Any], ledger: Ledger) -> Desired:
         elif not isinstance(value, Mapping):
             raise InputError("%s: expected a dictionary of sections, got %s" % (name, type(value).__name__))
         desired.named.add(name)
-    if sections["certificates"] is not None:
-        desired.groups.extend(certificate_groups(sections["certificates"]))
-    secrets = _section("secrets", sections["secrets"])
-    for name in secrets:
-        if secret_type(str(name)) is None:
-            raise InputError("secrets.%s: unknown kind of secret; the section name must start with one of %s "
-                             "(as swanctl reads it)" % (name, ", ".join(SECRET_PREFIXES)))
-    if sections["secrets"] is not None or sections["private_keys"] is not None:
-        desired.groups.append(key_items(secrets, sections["private_keys"] or [], swanctl_dir, ledger))
-    if sections["secrets"] is not None:
-        desired.groups.append(Group("secrets", SharedSecretKind(), shared_items(secrets), {}))
-    if sections["authorities"] is not None:
-        desired.groups.append(Group("authorities", AuthorityKind(), authority_items(sections["authorities"], swanctl_dir), {}))
-    if sections["pools"] is not None:
-        desired.groups.append(Group("pools", PoolKind(), pool_items(sections["pools"]), {}))
-    if sections["connections"] is not None:
-        items = connection_items(sections["connections"], swanctl_dir)
-        desired.groups.append(Group("connections", ConnectionKind(), items, {}))
-        desired.warnings.extend(pool_references(sections["connections"], sections["pools"]))
+    desired.groups, desired.warnings = read_groups(sections, swanctl_dir, ledger)
     return desired
 
 

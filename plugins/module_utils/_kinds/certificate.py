@@ -184,7 +184,7 @@ class CertificateKind(Kind):
                 "loaded with; VICI cannot unload one certificate: clear all credentials with "
                 "strongswan.vici.command (command: clear-creds) and load them again" % "/".join(reported["flags"]))
 
-    def preflight(self, session: Session, items: Sequence[Item]) -> None:
+    def preflight(self, session: Session, items: Sequence[Item]) -> None:  # type: ignore[override]
         for item in items:
             message = item.message or {}
             conflict = self.conflict(session, item.name, message)
@@ -222,7 +222,7 @@ def run_module(vici: Any) -> None:
     kind = CertificateKind(params["type"])
     changes, replies = vici.converge(kind, items)
     if replies and not all(loaded(vici.session, params["type"], der) for der in ders):
-        vici.module.warn("the daemon accepted the %s but does not list it (for a CRL: it keeps a newer one of "
+        vici.warn("the daemon accepted the %s but does not list it (for a CRL: it keeps a newer one of "
                          "the same issuer)" % params["type"])
     # Listed means identical: the name is the DER's digest.
     changes = [change if change.action else change._replace(before=change.after) for change in changes]

@@ -23,7 +23,8 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 from .._operations.algorithms import unavailable_algorithms
 from .._text.input import UserError, check_request
 from .._engine.kind import ABSENT_ON_DAEMON, Item, Kind
-from .._swanctl.schema import KEY_SINCE, auth_rounds, canonical_connection, describe_connection, seconds
+from .._engine.plan import load_object, unload_object
+from .._swanctl.schema import FILE_DIRS, KEY_SINCE, auth_rounds, canonical_connection, describe_blob
 from ..vici.errors import ViciCommandFailed
 from ..vici.session import Session
 
@@ -159,6 +160,26 @@ def _show(value: Any) -> str:
     if isinstance(value, (list, tuple, set)):
         return "[%s]" % ", ".join(str(item) for item in value)
     return "'%s'" % value
+
+
+def seconds(value: Any) -> Optional[int]:
+    """The number of seconds a canonical time value means, or None if not plainly decimal."""
+    if isinstance(value, str) and value.isdigit() and (value == "0" or not value.startswith("0")):
+        return int(value)
+    return None
+
+
+def describe_connection(message: Mapping[str, Any]) -> Dict[str, Any]:
+    """``message`` with certificate and key data replaced by their descriptions (for diffs and the ledger)."""
+    out: Dict[str, Any] = {}
+    for key, value in message.items():
+        if isinstance(value, Mapping):
+            out[key] = describe_connection(value)
+        elif key in FILE_DIRS and isinstance(value, list):
+            out[key] = [describe_blob(key, item) for item in value]
+        else:
+            out[key] = value
+    return out
 
 
 def effective_dpd_timeout(message: Mapping[str, Any]) -> Optional[int]:
@@ -368,8 +389,8 @@ class ConnectionKind(Kind):
         initiates nor installs a trap policy.
         """
         probe = "%s.vici-probe-%s" % (name, secrets.token_hex(4))
-        self._send_load(session, probe, probe_message(message))
-        self.unload(session, probe)
+        load_object(self, session, probe, probe_message(message), ABSENT_ON_DAEMON)
+        unload_object(self, session, probe)
 
     def exists(self, session: Session, name: str) -> Optional[bool]:
         return name in [str(conn) for conn in session.get_conns().get("conns", []) or []]
@@ -383,7 +404,7 @@ class ConnectionKind(Kind):
     def hint(self, session: Session, name: str, message: Optional[Mapping[str, Any]], error: ViciCommandFailed) -> str:
         return _version_hint(error.errmsg)
 
-    def kept_old_values(self, session: Session, name: str, message: Mapping[str, Any], reported: Any) -> bool:
+    def kept_old_values(self, session: Session, name: str, message: Mapping[str, Any], reported: Any) -> bool:  # type: ignore[override]
         """Whether the daemon kept an older dpd_timeout for ``name`` when it just loaded ``message``.
 
         The daemon's equality check ignores dpd_timeout, so a connection loaded
@@ -434,7 +455,7 @@ def run_module(vici: Any) -> None:
         # Check mode must fail where the real run would: encode the request and check its size here.
         check_request("load-conn", {name: message}, "connection '%s'" % name)
         for line in unavailable_algorithms(vici.session, message):
-            vici.module.warn("connection '%s': %s" % (name, line))
+            vici.warn("connection '%s': %s" % (name, line))
     kind = ConnectionKind([name])
     changes = vici.converge(kind, [Item(name, message)])[0]
     result: Dict[str, Any] = {"name": name, "reason": changes[0].reason}

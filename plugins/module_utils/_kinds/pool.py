@@ -228,7 +228,7 @@ class PoolKind(Kind):
             self.major = daemon_major(session)
         return {name: body for name, body in session.get_pools().items() if isinstance(body, dict)}
 
-    def preflight(self, session: Session, items: Sequence[Item]) -> None:
+    def preflight(self, session: Session, items: Sequence[Item]) -> None:  # type: ignore[override]
         # Online leases make the daemon refuse a new range or an unload: say so in check mode too.
         if self.major is None:
             self.major = daemon_major(session)

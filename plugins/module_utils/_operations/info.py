@@ -138,5 +138,5 @@ def run(vici: Any) -> None:
     """The info module's body, for ``ViciModule.run``: gather, warn, exit without change."""
     result = gather(vici.session, vici.params["gather"], vici.params)
     for warning in result.pop("warnings"):
-        vici.module.warn(warning)
+        vici.warn(warning)
     vici.exit(changed=False, **result)

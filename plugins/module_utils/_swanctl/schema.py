@@ -250,13 +250,6 @@ def normalise_bytes(value: str) -> str:
     return str(count)
 
 
-def seconds(value: Any) -> Optional[int]:
-    """The number of seconds a canonical time value means, or None if not plainly decimal."""
-    if isinstance(value, str) and value.isdigit() and (value == "0" or not value.startswith("0")):
-        return int(value)
-    return None
-
-
 def list_items(text: str) -> List[str]:
     """The items of a comma-separated list value, split as swanctl splits it (enumerator_create_token).
 
@@ -649,16 +642,3 @@ def describe_blob(key: str, data: Union[bytes, str]) -> str:
             return "<certificate subject='%s' serial=%s sha256:%s>" % (info["subject"], info["serial"], digest)
         return "<certificate %d bytes sha256:%s>" % (len(raw), digest)
     return "<public key %d bytes sha256:%s>" % (len(raw), digest)
-
-
-def describe_connection(message: Mapping[str, Any]) -> Dict[str, Any]:
-    """``message`` with certificate and key data replaced by their descriptions (for diffs and the ledger)."""
-    out: Dict[str, Any] = {}
-    for key, value in message.items():
-        if isinstance(value, Mapping):
-            out[key] = describe_connection(value)
-        elif key in FILE_DIRS and isinstance(value, list):
-            out[key] = [describe_blob(key, item) for item in value]
-        else:
-            out[key] = value
-    return out

@@ -11,7 +11,6 @@ import os
 import pytest
 
 from ansible_collections.strongswan.vici.plugins.module_utils._engine import converge
-from ansible_collections.strongswan.vici.plugins.module_utils._gateway import run as gateway_run
 from ansible_collections.strongswan.vici.plugins.module_utils._gateway import report
 from ansible_collections.strongswan.vici.plugins.module_utils._gateway import sections
 from ansible_collections.strongswan.vici.plugins.module_utils._gateway import tree
@@ -20,6 +19,7 @@ from ansible_collections.strongswan.vici.plugins.module_utils._gateway import pe
 from ansible_collections.strongswan.vici.plugins.module_utils._text.input import InputError
 from ansible_collections.strongswan.vici.plugins.module_utils._engine.ledger import MASK, Ledger
 from ansible_collections.strongswan.vici.plugins.module_utils._engine.kind import Change
+from ansible_collections.strongswan.vici.plugins.module_utils._kinds.shared_secret import SharedSecretKind
 
 CONN = {"local_addrs": "127.0.0.1", "remote_addrs": "127.0.0.2", "local": {"auth": "psk"}, "remote": {"auth": "psk"},
         "children": {"net": {"local_ts": "10.0.0.0/24"}}}
@@ -103,7 +103,7 @@ def test_purge_plans_exactly_the_extra_objects(ledger):
 
 
 def test_summary_and_diff():
-    group = converge.Group("secrets", tree.SharedSecretKind(), [], {})
+    group = converge.Group("secrets", SharedSecretKind(), [], {})
     changes = [Change("new", "load", "not loaded", {}, {"data": MASK}, "f"),
                Change("same", None, "up to date", {"data": MASK}, {"data": MASK}, "f"),
                Change("edit", "load", "configuration differs", {"data": MASK}, {"data": MASK, "owners": ["a"]}, "f"),
@@ -142,10 +142,10 @@ def test_masked_params_summarises_large_sections():
 def test_adopt_and_distrust(ledger):
     tree = desired(ledger, pools={"rw": {"addrs": "10.3.0.0/24"}, "rw2": {"addrs": "10.4.0.0/24"}})
     group = tree.groups[0]
-    assert gateway_run.adopt(ledger, group, {"rw": {}}) == 1  # only what the daemon holds
+    assert converge.adopt(ledger, group, {"rw": {}}) == 1  # only what the daemon holds
     assert ledger.get("pool", "rw")["fingerprint"] == ledger.fingerprint(group.items[0].message)
     assert ledger.get("pool", "rw2") is None
-    gateway_run.distrust(ledger, group)
+    converge.distrust(ledger, group)
     assert ledger.get("pool", "rw") is None
 
 

@@ -33,7 +33,7 @@ from ansible_collections.strongswan.vici.plugins.module_utils._engine.kind impor
     mask_paths,
     with_hint,
 )
-from ansible_collections.strongswan.vici.plugins.module_utils._engine.plan import ApplyError, apply, plan
+from ansible_collections.strongswan.vici.plugins.module_utils._engine.plan import ApplyError, apply, load_object, plan, unload_object
 from ansible_collections.strongswan.vici.plugins.module_utils.vici.errors import ViciCommandFailed
 
 ABSENT, RESTORED, UNCHANGED = Outcome.ABSENT, Outcome.RESTORED, Outcome.UNCHANGED
@@ -482,14 +482,14 @@ class DictKind(Kind):
         if self.reject_validation(message):
             raise ViciCommandFailed("load-thing", {"success": "no", "errmsg": "rejected"})
 
-    def load(self, session, name, message, reported=None):
+    def send_load(self, session, name, message):
         self.calls.append(("load", name))
         if self.reject(message):
             raise ViciCommandFailed("load-thing", {"success": "no", "errmsg": "rejected"})
         self.objects[name] = dict(message)
         return {"success": "yes"}
 
-    def unload(self, session, name):
+    def send_unload(self, session, name):
         self.calls.append(("unload", name))
         self.objects.pop(name, None)
 
@@ -635,15 +635,15 @@ def test_with_hint_appends_to_the_errmsg_and_keeps_the_rest():
 
 
 def test_unload_of_an_object_that_is_gone_is_done():
-    CommandKind("thing 'a' not found").unload(None, "a")
+    unload_object(CommandKind("thing 'a' not found"), None, "a")
     with pytest.raises(ViciCommandFailed) as raised:
-        CommandKind("thing 'b' not found").unload(None, "a")
+        unload_object(CommandKind("thing 'b' not found"), None, "a")
     assert raised.value.errmsg == "thing 'b' not found (while unloading a)"
 
 
 def test_a_refused_load_carries_the_kinds_hint():
     with pytest.raises(ViciCommandFailed) as raised:
-        CommandKind("bad").load(None, "a", {})
+        load_object(CommandKind("bad"), None, "a", {})
     assert raised.value.errmsg == "bad (while loading a)" and raised.value.command == "load-thing"
 
 

@@ -13,6 +13,7 @@ import pytest
 from ansible_collections.strongswan.vici.plugins.module_utils._kinds.connection import (
     ConnectionKind,
     auth_class,
+    describe_connection,
     connection_drift,
     describe_reported_connection,
     reported_identity,
@@ -26,7 +27,6 @@ from ansible_collections.strongswan.vici.plugins.module_utils._swanctl.schema im
     auth_rounds,
     canonical_connection,
     list_items,
-    describe_connection,
     normalise_bytes,
     normalise_time,
 )
