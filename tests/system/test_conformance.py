@@ -429,7 +429,7 @@ def test_a_broken_canonicaliser_is_caught(charon_factory, tmp_path):
     shutil.copytree(COLLECTIONS_PATH / "ansible_collections" / "strongswan" / "vici",
                     broken / "ansible_collections" / "strongswan" / "vici",
                     ignore=shutil.ignore_patterns("tests", ".tmp", "__pycache__", "*.pyc"))
-    with open(broken / "ansible_collections" / "strongswan" / "vici" / "plugins" / "module_utils" / "_swanctl.py",
+    with open(broken / "ansible_collections" / "strongswan" / "vici" / "plugins" / "module_utils" / "_swanctl" / "schema.py",
               "a", encoding="utf-8") as handle:
         handle.write(BROKEN_CANONICALISER)
     report = run_conformance(charon_factory, tmp_path / "broken-run", [conf], collections=broken, label="x")
