@@ -27,7 +27,9 @@ import copy
 from collections.abc import Mapping
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
-from .ledger import MASK, Ledger, canonical_text
+from .canonical import canonical_text
+from .ledger import Ledger
+from .._text.secrets import MASK
 from .._text.printable import blobs_summarized
 from ..vici.errors import ViciCommandFailed, ViciError
 from ..vici.session import Session

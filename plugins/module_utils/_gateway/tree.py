@@ -36,7 +36,10 @@ from .._kinds.private_key import PrivateKeyKind, TokenKeys, desired_key
 from .._kinds.pool import POOL_ATTRIBUTES, PoolKind, pool_message
 from .invocation import masked_params, secret_values
 from .persist import PersistError, current_digest, digest, file_text, read_record, trust, write, write_record
-from .._engine.ledger import MASK, Ledger, canonical_text, instance_identity, same_instance
+from .._engine.canonical import canonical_text
+from .._engine.identity import instance_identity, same_instance
+from .._engine.ledger import Ledger
+from .._text.secrets import MASK
 from .._engine.state import ApplyError, Change, Item, Kind, apply, plan, remember, state_after_failure
 from .._text.printable import blobs_summarized
 from .._swanctl.schema import ConfigError, canonical_connection, list_items
@@ -675,7 +678,7 @@ def _run(vici: Any) -> None:
         except PersistError as error:
             fail(str(error))
             return
-        state = trust(read_record(session.uri, persist), on_disk, text_digest, ledger.instance)
+        state = trust(read_record(session.endpoint, persist), on_disk, text_digest, ledger.instance)
         if merged.get("certificates") or merged.get("private_keys"):
             vici.module.warn("persist: the certificates and private_keys options are loaded, but not written to %s "
                              "(swanctl.conf cannot hold them; put the files in swanctl's x509/ and private/ folders, or "
@@ -721,8 +724,8 @@ def _run(vici: Any) -> None:
                     write(persist, text)
                 if file_changed or state != "loaded":
                     # Which daemon was running when the file got this content; a restart meanwhile makes it unknown.
-                    now = instance_identity(session.uri, str(session.stats().get("uptime", {}).get("since", "")))
-                    write_record(session.uri, persist, text_digest, ledger.instance if same_instance(now, ledger.instance) else "")
+                    now = instance_identity(session.endpoint, str(session.stats().get("uptime", {}).get("since", "")))
+                    write_record(session.endpoint, persist, text_digest, ledger.instance if same_instance(now, ledger.instance) else "")
             except PersistError as error:
                 fail(str(error), sections=result["sections"], applied=result.get("applied", []))
                 return

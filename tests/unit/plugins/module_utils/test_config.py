@@ -14,7 +14,8 @@ from ansible_collections.strongswan.vici.plugins.module_utils._gateway import tr
 from ansible_collections.strongswan.vici.plugins.module_utils._gateway import invocation
 from ansible_collections.strongswan.vici.plugins.module_utils._gateway import persist as persist
 from ansible_collections.strongswan.vici.plugins.module_utils._text.input import InputError
-from ansible_collections.strongswan.vici.plugins.module_utils._engine.ledger import MASK, Ledger
+from ansible_collections.strongswan.vici.plugins.module_utils._engine.ledger import Ledger
+from ansible_collections.strongswan.vici.plugins.module_utils._text.secrets import MASK
 from ansible_collections.strongswan.vici.plugins.module_utils._engine.state import Change
 
 CONN = {"local_addrs": "127.0.0.1", "remote_addrs": "127.0.0.2", "local": {"auth": "psk"}, "remote": {"auth": "psk"},
