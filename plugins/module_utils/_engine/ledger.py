@@ -107,7 +107,7 @@ class Ledger:
         self._usable = bool(path)
         if path:
             problem = directory_problem(os.path.dirname(path) or ".")
-            if problem:
+            if problem is not None:
                 self._usable = False
                 self._note("the ledger directory %s is not trusted (%s); objects are reloaded and nothing is recorded"
                            % (os.path.dirname(path) or ".", problem))

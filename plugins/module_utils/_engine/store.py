@@ -43,14 +43,23 @@ class DirectoryFault(Enum):
     NOT_WRITABLE = "not writable"
 
 
-class DirectoryProblem(NamedTuple):
-    """A :class:`DirectoryFault` and the sentence fragment that states it (``str()`` of the problem)."""
+class DirectoryProblem:
+    """A :class:`DirectoryFault` and the sentence fragment that states it (``str()`` of the problem).
 
-    fault: DirectoryFault
-    text: str
+    Not a tuple, so that ``"... (%s)" % problem`` reads as the text.
+    """
+
+    __slots__ = ("fault", "text")
+
+    def __init__(self, fault: DirectoryFault, text: str) -> None:
+        self.fault = fault
+        self.text = text
 
     def __str__(self) -> str:
         return self.text
+
+    def __repr__(self) -> str:
+        return "DirectoryProblem(%s, %r)" % (self.fault, self.text)
 
 
 def directory_problem(directory: str) -> Optional[DirectoryProblem]:
