@@ -29,9 +29,11 @@ from .vici.errors import (
     ViciEncodeError,
     ViciError,
     ViciEventUnknown,
+    ViciMessageTooLarge,
     ViciProtocolError,
     ViciTimeoutError,
     ViciTransportError,
+    ViciUriError,
     ViciValueError,
 )
 from .vici.session import Session
@@ -54,12 +56,16 @@ def describe_error(error: ViciError, socket_uri: str, endpoint: Optional[Endpoin
     """One sentence a user can act on, for any client error (``endpoint``: the open session's, if any)."""
     if isinstance(error, ViciTimeoutError):
         return "%s. Raise the 'timeout' option if the daemon is just slow." % error
+    if isinstance(error, ViciUriError):
+        # A syntax error in the option: the daemon has nothing to do with it.
+        return "socket: %s" % error
     if isinstance(error, ViciTransportError):
-        return transport_problem(str(error), socket_uri, endpoint)
+        # Without a session (connecting failed), the error carries the URI as the session parsed it.
+        return transport_problem(str(error), socket_uri, endpoint or error.endpoint)
+    if isinstance(error, ViciMessageTooLarge):
+        # Raised before sending (transport.send_segment): our own limit, not something the daemon did.
+        return "the request is too large to send: %s (a local limit; nothing was sent)" % error
     if isinstance(error, ViciProtocolError):
-        if str(error).startswith("message of "):
-            # Raised before sending (transport.send_segment): our own limit, not something the daemon did.
-            return "the request is too large to send: %s (a local limit; nothing was sent)" % error
         return "VICI protocol error talking to %s: %s" % (socket_uri, error)
     if isinstance(error, ViciEncodeError):
         return "cannot encode the request: %s" % error

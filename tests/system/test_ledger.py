@@ -29,6 +29,7 @@ from daemon_views import listed_connection as listed, loaded_connections as load
 
 from ansible_collections.strongswan.vici.plugins.module_utils._kinds.connection import ConnectionKind
 from ansible_collections.strongswan.vici.plugins.module_utils._engine.ledger import Ledger
+from ansible_collections.strongswan.vici.plugins.module_utils.vici.transport import parse_uri
 from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import Session
 from ansible_collections.strongswan.vici.plugins.modules import connection as connection_module
 from ansible_collections.strongswan.vici.plugins.modules import shared_secret as shared_secret_module
@@ -76,7 +77,7 @@ def warnings(result):
 
 
 def ledger_path(socket, ledger_dir):
-    return Ledger.path_for(socket, str(ledger_dir))
+    return Ledger.path_for(parse_uri(socket), str(ledger_dir))
 
 
 def bogus(config):

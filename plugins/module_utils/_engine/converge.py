@@ -16,7 +16,8 @@ from enum import Enum
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Set
 
 from .kind import Action, Change, Item, Kind
-from .ledger import Ledger, canonical_text
+from .canonical import canonical_text
+from .ledger import Ledger
 from .plan import ApplyError, apply, plan, remember
 from .._text.printable import blobs_summarized
 from ..vici.session import Session

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from enum import Enum
 from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
-from .ledger import MASK
+from .._text.secrets import MASK
 from ..vici.errors import ViciCommandFailed
 from ..vici.session import Session
 

@@ -41,7 +41,9 @@ from .kind import (
     secret_items,
     with_hint,
 )
-from .ledger import MASK, Ledger, canonical_text
+from .canonical import canonical_text
+from .ledger import Ledger
+from .._text.secrets import MASK
 from .._text.printable import blobs_summarized
 from ..vici.errors import ViciCommandFailed, ViciError
 from ..vici.session import Session

@@ -29,6 +29,7 @@ import os
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from .._swanctl.syntax import ConfError, read_file
+from .._text.secrets import is_secret_tree_key
 
 SECTIONS = ("connections", "secrets", "pools", "authorities")
 #: Certificate directories in swanctl's load order, with the certificate module's type and flag.
@@ -49,11 +50,6 @@ FILE_LIST_DIRS = {"certs": "x509", "cacerts": "x509ca", "pubkeys": "pubkey"}
 
 class ConfigReadError(Exception):
     """The configuration cannot be read; the message names the file."""
-
-
-def is_secret_key(key: str) -> bool:
-    """Keys of a ``secrets`` section that hold secret values: ``secret``, ``secret1``..., a token's ``pin``."""
-    return key.startswith("secret") or key == "pin"
 
 
 def _regular_files(directory: str) -> List[str]:
@@ -169,13 +165,13 @@ def passphrase_sections(secrets: Mapping[str, Any], directory: str, name: str) -
 
 
 def hide_secret_values(secrets: Mapping[str, Any]) -> Dict[str, Any]:
-    """SECRETS without their secret values (``secret*``, ``pin``); owners, files and handles stay."""
-    return {name: {key: value for key, value in body.items() if not is_secret_key(key)}
+    """SECRETS without their secret values (``secret*``, ``pin``: see ``TREE_SECRET_KEYS``); owners, files and handles stay."""
+    return {name: {key: value for key, value in body.items() if not is_secret_tree_key("secrets", key)}
             for name, body in secrets.items()}
 
 
 def count_secret_values(secrets: Mapping[str, Any]) -> int:
-    return sum(1 for body in secrets.values() for key in body if is_secret_key(key))
+    return sum(1 for body in secrets.values() for key in body if is_secret_tree_key("secrets", key))
 
 
 def warnings_for(result: Mapping[str, Any]) -> List[str]:

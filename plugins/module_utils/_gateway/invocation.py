@@ -5,6 +5,9 @@
 """What a ``config`` run shows of its arguments: secrets masked, large sections summarised. PRIVATE.
 
 ``config`` turns off Ansible's scrubbing of no_log values (minutes on thousands of objects) and masks here.
+Which keys of the tree are secret is not decided here: it is :data:`.._text.secrets.TREE_SECRET_KEYS`, the
+tree side of the Kinds' secret paths (one table, per tree section: ``secrets`` entries, ``private_keys``
+entries), which the Kinds' ``secret_paths`` are declared from as well.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Dict, List
 
-from .._engine.ledger import MASK
+from .._text.secrets import MASK, is_secret_tree_key
 
 
 #: Sections with more entries than this are summarised in ``invocation`` (the result stays small).
@@ -47,18 +50,25 @@ def masked_params(params: Mapping[str, Any]) -> Dict[str, Any]:
     secrets = shown.get("secrets")
     for name, body in (secrets.items() if isinstance(secrets, dict) else ()):
         if isinstance(body, dict):
-            for key in ("secret", "pin"):
-                if body.get(key) not in (None, ""):
-                    body[key] = MASK
+            _mask_entry("secrets", body)
         elif body is not None:
             shown["secrets"][name] = MASK
     keys = shown.get("private_keys")
     for entry in (keys if isinstance(keys, list) else ()):
         if isinstance(entry, dict):
-            for key in ("content", "passphrase"):
-                if entry.get(key) not in (None, ""):
-                    entry[key] = MASK
+            _mask_entry("private_keys", entry)
     return shown
+
+
+def _secret_keys(section: str, entry: Mapping[str, Any]) -> List[str]:
+    """The keys of ``entry`` (of tree section ``section``) that hold a secret value (not None, not empty)."""
+    return [key for key, value in entry.items()
+            if isinstance(key, str) and is_secret_tree_key(section, key) and value not in (None, "")]
+
+
+def _mask_entry(section: str, entry: Dict[str, Any]) -> None:
+    for key in _secret_keys(section, entry):
+        entry[key] = MASK
 
 
 def secret_values(params: Mapping[str, Any]) -> List[str]:
@@ -70,8 +80,8 @@ def secret_values(params: Mapping[str, Any]) -> List[str]:
         secrets.update(tree["secrets"])
     for body in secrets.values():
         if isinstance(body, Mapping):
-            values.extend(str(body[key]) for key in ("secret", "pin") if body.get(key) not in (None, ""))
+            values.extend(str(body[key]) for key in _secret_keys("secrets", body))
     for entry in params.get("private_keys") or []:
         if isinstance(entry, Mapping):
-            values.extend(str(entry[key]) for key in ("content", "passphrase") if entry.get(key) not in (None, ""))
+            values.extend(str(entry[key]) for key in _secret_keys("private_keys", entry))
     return [value for value in values if len(value) >= 3]

@@ -19,6 +19,9 @@ started after the file was written, and its start ran ``--load-all``), every
 object of the tree that the daemon holds is taken as ours; presence and the
 drift check still apply. A file edited by hand (digest differs from the
 record) makes every object of the tree reload, and the file is written again.
+
+The file and the record are written, and the record read, through the trusted
+file store (:mod:`.._engine.store`), as the ledger is.
 """
 
 from __future__ import annotations
@@ -26,15 +29,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from enum import Enum
 from typing import Any, Dict, Mapping, Optional
 
-from .._engine.ledger import LedgerError
-from .._engine.ledger import Ledger, same_instance
+from .._engine.identity import same_instance, socket_identity
+from .._engine.ledger import Ledger, LedgerError
+from .._engine.store import CannotCreate, read_trusted, replace_file
 from .._swanctl.syntax import ConfError, render
+from ..vici.transport import Endpoint
 
 RECORD_VERSION = 1
+#: A record is a few hundred bytes; a larger file is not one of ours.
+RECORD_LIMIT = 1 << 20
 
 
 class PersistError(ValueError):
@@ -64,27 +70,33 @@ def current_digest(path: str) -> Optional[str]:
         raise PersistError("persist: cannot read '%s' (%s)" % (path, error.strerror or error)) from None
 
 
-def record_path(socket_uri: str, path: str) -> str:
+def record_path(endpoint: Endpoint, path: str) -> str:
     """Where the record for this file and daemon socket lives (beside the ledger, which a restart voids)."""
-    ledger = Ledger.path_for(socket_uri)
-    key = hashlib.sha256(("%s|%s" % (Ledger.socket_identity(socket_uri), os.path.realpath(path))).encode("utf-8")).hexdigest()[:16]
+    ledger = Ledger.path_for(endpoint)
+    key = hashlib.sha256(("%s|%s" % (socket_identity(endpoint), os.path.realpath(path))).encode("utf-8")).hexdigest()[:16]
     return os.path.join(os.path.dirname(ledger), "persist-%s.json" % key)
 
 
-def read_record(socket_uri: str, path: str) -> Optional[Dict[str, Any]]:
+def read_record(endpoint: Endpoint, path: str) -> Optional[Dict[str, Any]]:
+    """The record for this file and daemon socket, or None (absent, untrusted, ill-formed: nothing is concluded)."""
     try:
-        with open(record_path(socket_uri, path), "r", encoding="utf-8") as handle:
-            data = json.load(handle)
-    except (OSError, ValueError, LedgerError):
+        reading = read_trusted(record_path(endpoint, path), limit=RECORD_LIMIT, tighten=False)
+    except LedgerError:
+        return None
+    if reading.data is None:
+        return None
+    try:
+        data = json.loads(reading.data.decode("utf-8"))
+    except (ValueError, RecursionError):
         return None
     if not isinstance(data, dict) or data.get("version") != RECORD_VERSION:
         return None
     return data
 
 
-def write_record(socket_uri: str, path: str, text_digest: str, instance: str) -> None:
+def write_record(endpoint: Endpoint, path: str, text_digest: str, instance: str) -> None:
     try:
-        target = record_path(socket_uri, path)
+        target = record_path(endpoint, path)
     except LedgerError as error:
         raise PersistError("persist: the file was written, but no record of it could be kept (%s); the next run "
                            "after a restart reloads everything" % error) from None
@@ -124,21 +136,10 @@ def _atomic_write(path: str, data: bytes) -> None:
     if not os.path.isdir(directory):
         raise PersistError("persist: the directory '%s' does not exist" % directory)
     try:
-        handle, temporary = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(path))
-    except OSError as error:
+        replace_file(path, data)
+    except CannotCreate as error:
         raise PersistError("persist: cannot write in '%s' (%s)" % (directory, error.strerror or error)) from None
-    try:
-        os.fchmod(handle, 0o600)
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
     except OSError as error:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
         raise PersistError("persist: cannot write '%s' (%s)" % (path, error.strerror or error)) from None
 
 

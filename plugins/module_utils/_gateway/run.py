@@ -17,10 +17,12 @@ from typing import Any, Dict, List, Mapping, NamedTuple, NoReturn, Optional
 
 from .._engine.converge import Adoption, GroupApplyError, Planned, apply_groups, plan_groups
 from .._engine.kind import Outcome
-from .._engine.ledger import MASK, Ledger, instance_identity, same_instance
+from .._engine.identity import instance_identity, same_instance
+from .._engine.ledger import Ledger
 from .._engine.plan import state_after_failure
 from ..vici.session import Session
 from .._text.input import UserError
+from .._text.secrets import MASK
 from ..vici.errors import ViciError
 from .invocation import masked_params, secret_values
 from .persist import FileTrust, PersistError, current_digest, digest, file_text, read_record, trust, write, write_record
@@ -95,7 +97,7 @@ class GatewayRun:
         text = file_text(persisted_tree(self.merged))
         text_digest = digest(text)
         on_disk = current_digest(path)
-        file_trust = trust(read_record(self.session.uri, path), on_disk, text_digest, self.ledger.instance)
+        file_trust = trust(read_record(self.session.endpoint, path), on_disk, text_digest, self.ledger.instance)
         if self.merged.get("certificates") or self.merged.get("private_keys"):
             self.vici.warn("persist: the certificates and private_keys options are loaded, but not written to %s "
                            "(swanctl.conf cannot hold them; put the files in swanctl's x509/ and private/ folders, or "
@@ -160,8 +162,8 @@ class GatewayRun:
     def _write_record(self, persisted: PersistPlan) -> None:
         # Which daemon was running when the file got this content; a restart meanwhile makes it unknown.
         session, ledger = self.session, self.ledger
-        now = instance_identity(session.uri, str(session.stats().get("uptime", {}).get("since", "")))
-        write_record(session.uri, persisted.path, persisted.text_digest,
+        now = instance_identity(session.endpoint, str(session.stats().get("uptime", {}).get("since", "")))
+        write_record(session.endpoint, persisted.path, persisted.text_digest,
                      ledger.instance if same_instance(now, ledger.instance) else "")
 
     def report(self) -> NoReturn:

@@ -23,6 +23,7 @@ from .._pki.pkcs12 import container_bytes
 from .._pki.source import read_source, token_reference
 from .._engine.ledger import Ledger
 from .._engine.kind import Change, Item, Kind
+from .._text.secrets import message_secret_paths
 from ..vici.session import Session
 
 
@@ -91,7 +92,7 @@ class PrivateKeyKind(Kind):
     """load-key / load-token / unload-key / get-keys; an object's name is its key id."""
 
     label = "private_key"
-    secret_paths = (("data",), ("pin",))
+    secret_paths = message_secret_paths("load-key", "load-token")
     presence_is_identity = True
     not_found = "key not found"
 

@@ -11,6 +11,7 @@ from typing import Any, Dict, List, Mapping, Optional, Union
 from .._text.input import InputError
 from .._pki.source import BlobError, decode_prefixed
 from .._engine.kind import Item, Kind
+from .._text.secrets import message_secret_paths
 from ..vici.session import Session
 
 SHARED_SECRET_TYPES = ("ike", "eap", "xauth", "ntlm", "ppk")
@@ -50,7 +51,7 @@ class SharedSecretKind(Kind):
     """load-shared / unload-shared / get-shared. The daemon shows ids only."""
 
     label = "shared_secret"
-    secret_paths = (("data",),)
+    secret_paths = message_secret_paths("load-shared")
 
     def snapshot(self, session: Session) -> Dict[str, Any]:
         return {secret_id: {"id": secret_id} for secret_id in session.get_shared().get("keys", [])}

@@ -5,8 +5,9 @@
 """The command module: any VICI command, with its secrets masked. PRIVATE to the collection.
 
 Which commands are read-only (check mode sends only those, and they report no
-change), which request values are secrets, a masked copy of the request for
-the result, and sending the command with its event.
+change), the secret values of a request and a masked copy of it for the result
+(which keys are secret is decided in :mod:`.._text.secrets`), and sending the
+command with its event.
 """
 
 from __future__ import annotations
@@ -16,13 +17,9 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from .._text.input import InputError, check_request
 from .._text.printable import printable
+from .._text.secrets import MASK, is_secret_message_key
 from ..vici.errors import ViciCommandFailed
 from ..vici.session import READ_ONLY_COMMANDS, STREAMED_COMMANDS, Session
-
-# Keys whose values are secrets in some command: masked in every result and log.
-SECRET_KEYS = frozenset(("secret", "password", "passphrase", "pin", "psk"))
-# Commands whose ``data`` is a secret (a shared key or an unencrypted private key).
-SECRET_DATA_COMMANDS = frozenset(("load-shared", "load-key", "load-token"))
 
 
 def is_read_only(command: str) -> bool:
@@ -33,16 +30,6 @@ def is_read_only(command: str) -> bool:
 def default_event(command: str) -> Optional[str]:
     """The event a streamed command raises, if it is one the client knows."""
     return STREAMED_COMMANDS.get(command)
-
-
-MASK = "********"
-
-
-def is_secret_key(command: str, key: Optional[str]) -> bool:
-    """True when the values under ``key`` are secrets in ``command``'s request."""
-    if key is None:
-        return False
-    return key.lower() in SECRET_KEYS or (key == "data" and command in SECRET_DATA_COMMANDS)
 
 
 def _leaves(message: Any) -> Iterable[Tuple[Optional[str], Any]]:
@@ -62,7 +49,7 @@ def secret_values(command: str, message: Any) -> List[str]:
     """Every value in ``message`` that must never be echoed back (for Ansible's no_log_values)."""
     found: List[str] = []
     for key, node in _leaves(message):
-        if node is not None and is_secret_key(command, key):
+        if node is not None and is_secret_message_key(command, key):
             text = node.decode("utf-8", "replace") if isinstance(node, bytes) else str(node)
             if text:
                 found.append(text)
@@ -70,7 +57,7 @@ def secret_values(command: str, message: Any) -> List[str]:
 
 
 def masked_request(command: str, message: Any) -> Any:
-    """A copy of ``message`` with every secret value (see :func:`is_secret_key`) replaced by ``********``.
+    """A copy of ``message`` with every secret value (see :func:`.secrets.is_secret_message_key`) replaced by the mask.
 
     Iterative, so that any depth the decoder accepts is copied without recursion.
     """
@@ -88,7 +75,7 @@ def masked_request(command: str, message: Any) -> Any:
             copy = [None] * len(node)
             for index, value in enumerate(node):
                 stack.append((value, key, copy, index))
-        elif node is not None and is_secret_key(command, key):
+        elif node is not None and is_secret_message_key(command, key):
             copy = MASK
         else:
             copy = node

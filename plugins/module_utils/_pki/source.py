@@ -19,6 +19,7 @@ import os
 from typing import Any, Dict, List, NamedTuple, Optional
 
 from .._text.input import InputError
+from .._text.secrets import MASK
 from .pem import PemBlock, pem_blocks
 
 
@@ -71,7 +72,7 @@ def naming_field(error: InputError, field: str, passphrase: Optional[str] = None
     """``error`` (of its own type) prefixed with the option it concerns, ``passphrase`` masked should it show."""
     message = str(error)
     if passphrase and passphrase in message:  # belt and braces: no message may carry it
-        message = message.replace(passphrase, "********")
+        message = message.replace(passphrase, MASK)
     return type(error)("%s: %s" % (field, message))
 
 

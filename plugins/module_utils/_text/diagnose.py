@@ -55,8 +55,9 @@ def _kind(mode: int) -> str:
 def transport_problem(message: str, socket_uri: str, endpoint: Optional[Endpoint] = None) -> str:
     """The sentence for a ViciTransportError with text ``message`` while using ``socket_uri``.
 
-    ``endpoint`` is the URI as the open session parsed it (``Session.endpoint``); without a session (the
-    connection failed) the URI is parsed here.
+    ``endpoint`` is the URI as the session parsed it: ``Session.endpoint``, or, when connecting failed, the
+    error's ``endpoint`` (modules always have one, so the URI is parsed once per run). Only a caller that
+    has neither gets the URI parsed here.
     """
     generic = "%s. Is charon running with the vici plugin, and is 'socket' (%s) right?" % (message, socket_uri)
     if endpoint is None:

@@ -13,7 +13,7 @@ command or event, or it ran the command and reported a failure.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 
 class ViciError(Exception):
@@ -63,12 +63,34 @@ class ViciLimitError(ViciProtocolError):
     """
 
 
-class ViciTransportError(ViciError):
-    """The socket could not be opened, or broke while in use."""
+class ViciMessageTooLarge(ViciProtocolError):
+    """A request is larger than a VICI segment may be; it was refused before anything was sent.
 
-    def __init__(self, message: str, uri: str = "") -> None:
+    A local limit (``limit`` bytes, the daemon's own), not something the peer did: ``size`` is the encoded
+    request's size.
+    """
+
+    def __init__(self, size: int, limit: int) -> None:
+        self.size = size
+        self.limit = limit
+        super().__init__("message of %d bytes exceeds the VICI segment limit of %d bytes" % (size, limit))
+
+
+class ViciTransportError(ViciError):
+    """The socket could not be opened, or broke while in use.
+
+    ``endpoint`` is the socket URI as it was parsed (a ``transport.Endpoint``), when the error concerns
+    connecting to it: a caller that has no session can look at the socket without parsing the URI again.
+    """
+
+    def __init__(self, message: str, uri: str = "", endpoint: Optional[Tuple[int, Any]] = None) -> None:
         self.uri = uri
+        self.endpoint = endpoint
         super().__init__(message)
+
+
+class ViciUriError(ViciTransportError):
+    """The socket URI cannot be parsed (no scheme, an unsupported one, no path, a bad host or port)."""
 
 
 class ViciTimeoutError(ViciTransportError):

@@ -24,7 +24,7 @@ import socket
 import time
 from typing import Any, NamedTuple, Optional, Tuple, Union
 
-from .errors import ViciProtocolError, ViciTimeoutError, ViciTransportError, ViciValueError
+from .errors import ViciMessageTooLarge, ViciProtocolError, ViciTimeoutError, ViciTransportError, ViciUriError, ViciValueError
 from .wire import MAX_SEGMENT_SIZE
 
 DEFAULT_URI = "unix:///var/run/charon.vici"
@@ -79,39 +79,40 @@ def parse_uri(uri: str) -> Endpoint:
 
     ``unix:///path`` and ``unix://path`` name a UNIX socket (a bare absolute
     path is accepted too); ``tcp://host:port`` and ``tcp://[v6]:port`` a TCP one.
+    Anything else raises :class:`ViciUriError` (a :class:`ViciTransportError`).
     """
     if not isinstance(uri, str) or not uri:
-        raise ViciTransportError("the socket URI is empty", str(uri))
+        raise ViciUriError("the socket URI is empty", str(uri))
     if uri.startswith("/"):
         return Endpoint(socket.AF_UNIX, uri)
     scheme, sep, rest = uri.partition("://")
     if not sep:
-        raise ViciTransportError("socket URI '%s' has no scheme: use unix:///path or tcp://host:port" % uri, uri)
+        raise ViciUriError("socket URI '%s' has no scheme: use unix:///path or tcp://host:port" % uri, uri)
     scheme = scheme.lower()
     if scheme == "unix":
         if not rest:
-            raise ViciTransportError("socket URI '%s' has no path" % uri, uri)
+            raise ViciUriError("socket URI '%s' has no path" % uri, uri)
         return Endpoint(socket.AF_UNIX, rest)
     if scheme == "tcp":
         host, port = _split_host_port(rest, uri)
         return Endpoint(socket.AF_INET6 if ":" in host else socket.AF_INET, (host, port))
-    raise ViciTransportError("socket URI '%s' has an unsupported scheme '%s': use unix:// or tcp://" % (uri, scheme), uri)
+    raise ViciUriError("socket URI '%s' has an unsupported scheme '%s': use unix:// or tcp://" % (uri, scheme), uri)
 
 
 def _split_host_port(rest: str, uri: str) -> Tuple[str, int]:
     if rest.startswith("["):
         host, bracket, tail = rest[1:].partition("]")
         if not bracket or not tail.startswith(":"):
-            raise ViciTransportError("socket URI '%s' needs the form tcp://[address]:port" % uri, uri)
+            raise ViciUriError("socket URI '%s' needs the form tcp://[address]:port" % uri, uri)
         port_text = tail[1:]
     else:
         host, colon, port_text = rest.rpartition(":")
         if not colon or ":" in host:
-            raise ViciTransportError("socket URI '%s' needs the form tcp://host:port" % uri, uri)
+            raise ViciUriError("socket URI '%s' needs the form tcp://host:port" % uri, uri)
     if not host:
-        raise ViciTransportError("socket URI '%s' has no host" % uri, uri)
+        raise ViciUriError("socket URI '%s' has no host" % uri, uri)
     if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        raise ViciTransportError("socket URI '%s' has an invalid port '%s'" % (uri, port_text), uri)
+        raise ViciUriError("socket URI '%s' has an invalid port '%s'" % (uri, port_text), uri)
     return host, int(port_text)
 
 
@@ -148,7 +149,9 @@ class FramedSocket:
         ``endpoint`` is ``uri`` already parsed (by the session, which keeps it).
         """
         timeout = check_timeout(timeout)
-        family, address = endpoint if endpoint is not None else parse_uri(uri)
+        if endpoint is None:
+            endpoint = parse_uri(uri)
+        family, address = endpoint
         deadline = Deadline(timeout)
         pause = CONNECT_RETRY_PAUSE
         attempts = 0
@@ -166,7 +169,7 @@ class FramedSocket:
             except OSError as exc:
                 sock.close()
                 if exc.errno not in _TRANSIENT_CONNECT_ERRNOS:
-                    raise ViciTransportError("cannot connect to %s: %s" % (uri, exc.strerror or exc), uri) from None
+                    raise ViciTransportError("cannot connect to %s: %s" % (uri, exc.strerror or exc), uri, endpoint) from None
                 reason = exc.strerror or str(exc)
             # Jitter spreads the retries of many clients that failed together.
             sleep = pause * random.uniform(0.5, 1.0)
@@ -195,9 +198,7 @@ class FramedSocket:
     def send_segment(self, payload: bytes, deadline: Deadline) -> None:
         """Send one segment; refuses payloads the daemon would not accept."""
         if len(payload) > MAX_SEGMENT_SIZE:
-            raise ViciProtocolError(
-                "message of %d bytes exceeds the VICI segment limit of %d bytes" % (len(payload), MAX_SEGMENT_SIZE)
-            )
+            raise ViciMessageTooLarge(len(payload), MAX_SEGMENT_SIZE)
         data = memoryview(len(payload).to_bytes(_HEADER_SIZE, "big") + payload)
         sent = 0
         try:

@@ -157,3 +157,23 @@ def test_a_reply_at_the_decoder_limit_is_returned(fake, capsys):
 def test_describe_error_for_value_errors():
     error = _base.ViciValueError("timeout must be a finite number", "timeout")
     assert _base.describe_error(error, "unix:///x") == "invalid argument: timeout must be a finite number"
+
+
+def test_describe_error_by_error_type_not_by_its_text(tmp_path):
+    from ansible_collections.strongswan.vici.plugins.module_utils.vici.errors import ViciMessageTooLarge, ViciProtocolError
+    from ansible_collections.strongswan.vici.plugins.module_utils.vici.transport import FramedSocket, parse_uri
+
+    too_large = ViciMessageTooLarge(524289, 524288)
+    assert isinstance(too_large, ViciProtocolError) and (too_large.size, too_large.limit) == (524289, 524288)
+    assert _base.describe_error(too_large, "unix:///x").startswith("the request is too large to send: message of 524289")
+    # A protocol error whose text happens to start the same way is the peer's fault, not a local limit.
+    assert _base.describe_error(ViciProtocolError("message of the peer"), "unix:///x").startswith("VICI protocol error")
+    # A URI that does not parse is the option's problem; connecting carries the parsed URI with the error.
+    with pytest.raises(_base.ViciTransportError) as bad:
+        parse_uri("nonsense")
+    assert _base.describe_error(bad.value, "nonsense") == "socket: %s" % bad.value
+    missing = str(tmp_path / "absent.vici")
+    with pytest.raises(_base.ViciTransportError) as refused:
+        FramedSocket.connect("unix://" + missing, 1)
+    assert refused.value.endpoint == parse_uri("unix://" + missing)
+    assert "No socket at '%s'" % missing in _base.describe_error(refused.value, "unix://" + missing)

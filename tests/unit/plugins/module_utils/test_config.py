@@ -15,9 +15,10 @@ from ansible_collections.strongswan.vici.plugins.module_utils._gateway import re
 from ansible_collections.strongswan.vici.plugins.module_utils._gateway import sections
 from ansible_collections.strongswan.vici.plugins.module_utils._gateway import tree
 from ansible_collections.strongswan.vici.plugins.module_utils._gateway import invocation
-from ansible_collections.strongswan.vici.plugins.module_utils._gateway import persist as persist
+from ansible_collections.strongswan.vici.plugins.module_utils._gateway import persist
 from ansible_collections.strongswan.vici.plugins.module_utils._text.input import InputError
-from ansible_collections.strongswan.vici.plugins.module_utils._engine.ledger import MASK, Ledger
+from ansible_collections.strongswan.vici.plugins.module_utils._engine.ledger import Ledger
+from ansible_collections.strongswan.vici.plugins.module_utils._text.secrets import MASK
 from ansible_collections.strongswan.vici.plugins.module_utils._engine.kind import Change
 from ansible_collections.strongswan.vici.plugins.module_utils._kinds.shared_secret import SharedSecretKind
 

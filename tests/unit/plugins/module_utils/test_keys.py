@@ -30,7 +30,7 @@ from ansible_collections.strongswan.vici.plugins.module_utils._pki.curves import
 from ansible_collections.strongswan.vici.plugins.module_utils._pki.decrypt import EncryptedKeyError
 from ansible_collections.strongswan.vici.plugins.module_utils._pki.keys import is_encrypted_der, load_private_key
 from ansible_collections.strongswan.vici.plugins.module_utils._pki.source import read_source
-from ansible_collections.strongswan.vici.plugins.module_utils._engine.ledger import MASK
+from ansible_collections.strongswan.vici.plugins.module_utils._text.secrets import MASK
 
 PKI = shutil.which("pki")
 OPENSSL = shutil.which("openssl")

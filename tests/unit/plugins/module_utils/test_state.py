@@ -14,17 +14,14 @@ import stat
 import pytest
 
 from ansible_collections.strongswan.vici.plugins.module_utils._text.printable import blobs_summarized
-from ansible_collections.strongswan.vici.plugins.module_utils._engine.ledger import (
-    LEDGER_DIR_ENV,
-    MASK,
-    Ledger,
-    LedgerError,
+from ansible_collections.strongswan.vici.plugins.module_utils._engine.canonical import (
     canonical_text,
-    decode_message,
-    encode_message,
-    instance_identity,
-    same_instance,
+    from_canonical_data,
+    to_canonical_data,
 )
+from ansible_collections.strongswan.vici.plugins.module_utils._engine.identity import instance_identity, same_instance
+from ansible_collections.strongswan.vici.plugins.module_utils._engine.ledger import LEDGER_DIR_ENV, Ledger, LedgerError
+from ansible_collections.strongswan.vici.plugins.module_utils._text.secrets import MASK
 from ansible_collections.strongswan.vici.plugins.module_utils._engine.kind import (
     CHANGED_SECRET,
     Item,
@@ -35,6 +32,7 @@ from ansible_collections.strongswan.vici.plugins.module_utils._engine.kind impor
 )
 from ansible_collections.strongswan.vici.plugins.module_utils._engine.plan import ApplyError, apply, load_object, plan, unload_object
 from ansible_collections.strongswan.vici.plugins.module_utils.vici.errors import ViciCommandFailed
+from ansible_collections.strongswan.vici.plugins.module_utils.vici.transport import parse_uri
 
 ABSENT, RESTORED, UNCHANGED = Outcome.ABSENT, Outcome.RESTORED, Outcome.UNCHANGED
 
@@ -214,8 +212,9 @@ def test_one_ledger_per_socket_whatever_its_spelling(tmp_path):
     link = tmp_path / "link.vici"
     link.symlink_to(target)
     spellings = ["unix://%s" % target, str(target), "unix://%s" % link]
-    assert len({Ledger.path_for(uri, str(tmp_path)) for uri in spellings}) == 1
-    assert Ledger.path_for("tcp://127.0.0.1:4502", str(tmp_path)) != Ledger.path_for(str(target), str(tmp_path))
+    assert len({Ledger.path_for(parse_uri(uri), str(tmp_path)) for uri in spellings}) == 1
+    assert (Ledger.path_for(parse_uri("tcp://127.0.0.1:4502"), str(tmp_path))
+            != Ledger.path_for(parse_uri(str(target)), str(tmp_path)))
 
 
 def test_a_new_socket_file_is_a_new_daemon_instance(tmp_path):
@@ -223,14 +222,14 @@ def test_a_new_socket_file_is_a_new_daemon_instance(tmp_path):
     path = tmp_path / "charon.vici"
     path.write_text("")
     since = "Nov 23 20:44:47 2026"
-    first = instance_identity("unix://%s" % path, since)
-    assert same_instance(first, instance_identity(str(path), "Nov 23 20:44:48 2026"))
+    first = instance_identity(parse_uri("unix://%s" % path), since)
+    assert same_instance(first, instance_identity(parse_uri(str(path)), "Nov 23 20:44:48 2026"))
     path.unlink()
     path.write_text("")
     os.utime(str(path), ns=(1, 1))
-    assert not same_instance(first, instance_identity("unix://%s" % path, since))
+    assert not same_instance(first, instance_identity(parse_uri("unix://%s" % path), since))
     # Over TCP (no socket file) the start time decides, with the daemon's jitter.
-    assert instance_identity("tcp://127.0.0.1:4502", since) == since
+    assert instance_identity(parse_uri("tcp://127.0.0.1:4502"), since) == since
 
 
 # -- damaged ledgers mean "unknown" (issue 9, item 4) -----------------------------
@@ -391,12 +390,12 @@ def test_no_predictable_fallback_and_a_warning_for_an_unusable_directory(tmp_pat
     monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
     monkeypatch.setenv(LEDGER_DIR_ENV, str(blocked / "env"))
     with pytest.raises(LedgerError) as failure:
-        _ledger.locate("unix:///run/x.vici")
+        _ledger.locate(parse_uri("unix:///run/x.vici"))
     assert LEDGER_DIR_ENV in str(failure.value) and str(blocked / "env") in str(failure.value)
     runtime = tmp_path / "runtime"
     runtime.mkdir(mode=0o700)
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
-    path, notes = _ledger.locate("unix:///run/x.vici")
+    path, notes = _ledger.locate(parse_uri("unix:///run/x.vici"))
     assert path.startswith(str(runtime / "strongswan-vici") + "/")
     assert stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode) == 0o700
     assert len(notes) == 1 and LEDGER_DIR_ENV in notes[0] and str(blocked / "env") in notes[0]
@@ -405,7 +404,7 @@ def test_no_predictable_fallback_and_a_warning_for_an_unusable_directory(tmp_pat
     shared.mkdir()
     os.chmod(str(shared), 0o1777)
     monkeypatch.setenv(LEDGER_DIR_ENV, str(shared))
-    path, notes = _ledger.locate("unix:///run/x.vici")
+    path, notes = _ledger.locate(parse_uri("unix:///run/x.vici"))
     assert not path.startswith(str(shared)) and "writable by group or others" in notes[0]
     assert stat.S_IMODE(os.stat(str(shared)).st_mode) == 0o1777
 
@@ -451,11 +450,11 @@ def test_concurrent_first_runs_keep_every_entry(tmp_path):
 
 def test_restorable_messages_round_trip_losslessly():
     message = {"b": "1", "a": [b"\x00\xff", "x"], "children": {"z": {"k": "v"}, "y": {}}}
-    decoded = decode_message(json.loads(json.dumps(encode_message(message), sort_keys=True)))
+    decoded = from_canonical_data(json.loads(json.dumps(to_canonical_data(message), sort_keys=True)))
     assert decoded == message and list(decoded) == ["b", "a", "children"]
     assert list(decoded["children"]) == ["z", "y"] and isinstance(decoded["a"][0], bytes)
     with pytest.raises(ValueError):
-        decode_message({"plain": "dict"})
+        from_canonical_data({"plain": "dict"})
 
 
 class DictKind(Kind):
@@ -543,7 +542,7 @@ def test_a_tampered_restorable_copy_is_not_loaded(tmp_path):
     _converge(kind, Ledger(str(path), INSTANCE), {"dpd": "10"})
     data = json.loads(path.read_text())
     assert Ledger(str(path), INSTANCE).restorable("thing", "a") == {"dpd": "10"}
-    data["entries"]["thing/a"]["restore"] = json.dumps(encode_message({"dpd": "10", "evil": "yes"}))
+    data["entries"]["thing/a"]["restore"] = json.dumps(to_canonical_data({"dpd": "10", "evil": "yes"}))
     path.write_text(json.dumps(data))
     assert Ledger(str(path), INSTANCE).restorable("thing", "a") is None
     data["entries"]["thing/a"]["restore"] = "[" * 100000
