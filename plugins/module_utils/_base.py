@@ -16,12 +16,11 @@ from typing import Any, Dict, List, Mapping, NoReturn, Optional, Sequence, Tuple
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
+from ._engine.kind import Change, Item, Kind, Outcome
+from ._engine.ledger import Ledger, LedgerError
+from ._engine.plan import Group, GroupApplyError, apply_groups, plan_groups, state_after_failure
 from ._text.diagnose import transport_problem
 from ._text.input import UserError, check_request, check_text
-from ._engine.ledger import Ledger, LedgerError
-from ._engine.converge import Group, GroupApplyError, apply_groups, plan_groups
-from ._engine.kind import Change, Item, Kind, Outcome
-from ._engine.plan import state_after_failure
 from ._text.printable import NestingError
 from .vici.errors import (
     ViciCommandFailed,

@@ -2,21 +2,27 @@
 # Copyright (c) 2026, strongswan.vici contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Which module_utils files one ``config`` run walks through, from ``ViciModule.run`` down to ``vici/transport``.
+"""Which module_utils files the ``connections`` option of one ``config`` run passes through, task to wire.
 
 The ``config`` module runs in this process with one connection (tests/unit's CONFIG) against the fake
 daemon of the unit tests (tests/unit/plugins/modules/fake_charon.py on a FakeVici socket), under
-``sys.setprofile``. From the call of ``ViciModule.run`` (``_base.py``) until it returns, every Python call
-from another file into a file under plugins/module_utils/ is an *entry* into that file (calls inside one
-file, and returns to a caller, are not); consecutive entries into the same file are one. The VICI client
-(``vici/``) is the floor: a call into it goes to the wire and comes back, is counted apart and not
-followed, and does not take its caller out of its file. The output is that sequence (paths relative to
-module_utils), then the calls into the floor and two numbers:
+``sys.setprofile``. The tracer follows the option's data: the ``connections`` value of the module's
+arguments, and every container a call that was handed followed data returns (the canonical message, its
+Item, the Change planned for it, the group, ...). A call handed followed data, directly or inside a
+container up to two levels deep, is a step of the path; the path *enters* a file when a step happens in
+another file than the step before. The VICI client (``vici/``) is the floor: a step into it is the wire,
+counted apart and not followed.
 
-    distinct files: N      how many different files the run enters
-    re-entries: M          entries into a file the run had already entered and left
+The output is the path (files relative to module_utils), then the steps that reached the wire and two
+numbers:
 
-``--check`` exits 1 when either number is over the limits of issue 15 (10 and 10).
+    distinct files: N      how many different files the option passes through
+    re-entries: M          entries into a file the option had already passed through and left
+
+and, for information, the same two numbers for every call from one module_utils file into another (the
+whole run, not only the option's path).
+
+``--check`` exits 1 when either number of the path is over the limits of issue 15 (10 and 10).
 ``--root DIR`` traces another checkout (for a "before" figure), e.g. ``git worktree add /tmp/old <commit>``:
 DIR is made importable as ansible_collections.strongswan.vici. The default is the tree this file is in.
 
@@ -64,46 +70,85 @@ def relative(filename):
     return None if index < 0 else filename[index + len(MARK):]
 
 
+#: What the tracer follows: containers (a string or a number alone says nothing of where it came from).
+CONTAINERS = (dict, list, tuple, set, frozenset)
+
+
 class Tracer:
-    """A profile function: the module_utils files entered while ViciModule.run is on the stack."""
+    """A profile function: the path of the connections option, and every cross-file call, during ViciModule.run."""
 
     def __init__(self):
-        self.sequence = []
-        self.requests = 0
+        self.sequence = []  # the option's path
+        self.calls = []  # every call from one module_utils file into another
+        self.wire = 0  # steps of the path into vici/
         self.run_frame = None
-        self.bottom_frame = None
+        self.floor_frame = None
+        self.followed = set()  # ids of the containers that carry the option's data
+        self.alive = []  # ... kept alive, so that an id is never reused while the run lasts
+        self.steps = set()  # ids of the frames that are steps of the path (their results are followed)
 
-    def __call__(self, frame, event, _arg):
+    def follow(self, value, depth=0):
+        if depth > 6 or not isinstance(value, CONTAINERS) or id(value) in self.followed:
+            return
+        self.followed.add(id(value))
+        self.alive.append(value)
+        for item in list(value.values() if isinstance(value, dict) else value):
+            self.follow(item, depth + 1)
+
+    def carries(self, value, depth=0):
+        if not isinstance(value, CONTAINERS):
+            return False
+        if id(value) in self.followed:
+            return True
+        if depth >= 2:
+            return False
+        return any(self.carries(item, depth + 1) for item in list(value.values() if isinstance(value, dict) else value)[:64])
+
+    def __call__(self, frame, event, arg):
         if event == "return":
-            if frame is self.bottom_frame:
-                self.bottom_frame = None
-            elif frame is self.run_frame:
-                self.run_frame = None
-            return
-        if event != "call" or self.bottom_frame is not None:
-            return
+            self.returned(frame, arg)
+        elif event == "call" and self.floor_frame is None:
+            self.called(frame)
+
+    def returned(self, frame, value):
+        if frame is self.floor_frame:
+            self.floor_frame = None
+        elif frame is self.run_frame:
+            self.run_frame = None
+        elif id(frame) in self.steps:
+            self.steps.discard(id(frame))
+            self.follow(value)
+
+    def called(self, frame):
         name = relative(frame.f_code.co_filename)
         if name is None:
             return
         if self.run_frame is None:
             if (name, frame.f_code.co_name) == START:
                 self.run_frame = frame
-                self.enter(name)
+                self.follow(frame.f_locals["self"].params.get("connections"))
+                self.enter(self.sequence, name)
+                self.enter(self.calls, name)
             return
         caller = relative(frame.f_back.f_code.co_filename) if frame.f_back is not None else None
+        code = frame.f_code
+        arguments = [frame.f_locals.get(argument) for argument in code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]]
+        step = any(self.carries(argument) for argument in arguments)
         if name.startswith(FLOOR):
-            # The client is the floor: a request goes to the wire and comes back; nothing below is followed,
-            # and the round trip does not take the caller out of its file.
-            self.bottom_frame = frame
-            self.requests += 1
+            # The client is the floor: nothing below it is followed.
+            self.floor_frame = frame
+            self.wire += int(step)
             return
-        if name == caller:
-            return  # a call inside one file is not an entry
-        self.enter(name)
+        if caller != name:
+            self.enter(self.calls, name)
+        if step:
+            self.steps.add(id(frame))
+            self.enter(self.sequence, name)
 
-    def enter(self, name):
-        if not self.sequence or self.sequence[-1] != name:
-            self.sequence.append(name)
+    @staticmethod
+    def enter(sequence, name):
+        if not sequence or sequence[-1] != name:
+            sequence.append(name)
 
 
 def counts(sequence):
@@ -160,9 +205,10 @@ def main(argv=None):
     files, reentries = counts(tracer.sequence)
     for name in tracer.sequence:
         print(name)
-    print("calls into vici/ (the floor): %d" % tracer.requests)
+    print("steps into vici/ (the wire): %d" % tracer.wire)
     print("distinct files: %d" % files)
     print("re-entries: %d" % reentries)
+    print("every cross-file call of the run: %d distinct files, %d re-entries" % counts(tracer.calls))
     if options.check and (files > MAX_FILES or reentries > MAX_REENTRIES):
         print("over the limits: at most %d distinct files and %d re-entries" % (MAX_FILES, MAX_REENTRIES))
         return 1

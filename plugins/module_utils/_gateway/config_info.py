@@ -28,10 +28,9 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from .._swanctl.syntax import ConfError, read_file
+from .._swanctl.syntax import SWANCTL_SECTIONS as SECTIONS, ConfError, read_file
 from .._text.secrets import is_secret_tree_key
 
-SECTIONS = ("connections", "secrets", "pools", "authorities")
 #: Certificate directories in swanctl's load order, with the certificate module's type and flag.
 CERT_DIRS: Tuple[Tuple[str, str, Optional[str]], ...] = (
     ("x509", "x509", "none"),

@@ -35,7 +35,7 @@ from typing import Any, Dict, Mapping, Optional
 from .._engine.identity import same_instance, socket_identity
 from .._engine.ledger import Ledger, LedgerError
 from .._engine.store import CannotCreate, read_trusted, replace_file
-from .._swanctl.syntax import ConfError, render
+from .._swanctl.syntax import SWANCTL_SECTIONS, ConfError, render
 from ..vici.transport import Endpoint
 
 RECORD_VERSION = 1
@@ -146,3 +146,35 @@ def _atomic_write(path: str, data: bytes) -> None:
 def write(path: str, text: str) -> None:
     """Replace ``path`` with ``text`` atomically, mode 0600."""
     _atomic_write(path, text.encode("utf-8"))
+
+
+def persisted_tree(params: Mapping[str, Any]) -> Dict[str, Any]:
+    """The swanctl.conf sections to write (certificates and private_keys options have no place there).
+
+    swanctl.conf names certificate files; PEM text given inline cannot be written there.
+    """
+    tree = {name: params.get(name) for name in SWANCTL_SECTIONS if params.get(name)}
+    for name, body in (tree.get("authorities") or {}).items():
+        if isinstance(body, Mapping) and "-----BEGIN" in str(body.get("cacert", "")):
+            raise PersistError("persist: authorities.%s.cacert is PEM text; swanctl.conf takes a file name (in x509ca/ "
+                               "or absolute)" % name)
+    for name, body in (tree.get("connections") or {}).items():
+        for round_name, section in (body.items() if isinstance(body, Mapping) else []):
+            if not isinstance(section, Mapping):
+                continue
+            for key in ("certs", "cacerts", "pubkeys"):
+                if "-----BEGIN" in str(section.get(key, "")):
+                    raise PersistError("persist: connections.%s.%s.%s holds PEM text; swanctl.conf takes file names "
+                                       "(in swanctl's folders or absolute)" % (name, round_name, key))
+    return tree
+
+
+#: load_creds.c's order of prefixes: the first match wins ("ike" before "ikev2..." is the same).
+SHARED_PREFIXES = ("eap", "xauth", "ntlm", "ike", "ppk")
+KEY_PREFIXES = {"private": "private", "rsa": "rsa", "ecdsa": "ecdsa", "pkcs8": "pkcs8"}
+SECRET_PREFIXES = ("eap", "xauth", "ntlm", "ike", "ppk", "private", "rsa", "ecdsa", "pkcs8", "pkcs12", "token")
+#: Room for the packet header (type, command name) inside one segment.
+_HEADER_ROOM = 2 + 255
+
+
+# -- values ---------------------------------------------------------------------------------------

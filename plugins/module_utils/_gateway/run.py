@@ -15,19 +15,17 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, List, Mapping, NamedTuple, NoReturn, Optional
 
-from .._engine.converge import Adoption, GroupApplyError, Planned, apply_groups, plan_groups
-from .._engine.kind import Outcome
 from .._engine.identity import instance_identity, same_instance
+from .._engine.kind import Outcome
 from .._engine.ledger import Ledger
-from .._engine.plan import state_after_failure
-from ..vici.session import Session
+from .._engine.plan import Adoption, GroupApplyError, Planned, apply_groups, plan_groups, state_after_failure
 from .._text.input import UserError
 from .._text.secrets import MASK
 from ..vici.errors import ViciError
-from .invocation import masked_params, secret_values
-from .persist import FileTrust, PersistError, current_digest, digest, file_text, read_record, trust, write, write_record
-from .report import gateway_diff, summary
-from .tree import Desired, desired_tree, persisted_tree, tree_params
+from ..vici.session import Session
+from .persist import FileTrust, PersistError, current_digest, digest, file_text, persisted_tree, read_record, trust, write, write_record
+from .report import gateway_diff, masked_params, secret_values, summary
+from .tree import Desired, desired_tree, tree_params
 
 
 class RunFailure(Exception):

@@ -54,7 +54,9 @@ class ConfError(ValueError):
 
 
 # The sections whose sub-sections are objects of their own: one definition each.
-OBJECT_SECTIONS = frozenset(("connections", "secrets", "pools", "authorities"))
+#: swanctl.conf's top-level sections of objects, in the order swanctl.conf shows them.
+SWANCTL_SECTIONS = ("connections", "secrets", "pools", "authorities")
+OBJECT_SECTIONS = frozenset(SWANCTL_SECTIONS)
 
 
 class _Section:

@@ -10,11 +10,9 @@ import os
 
 import pytest
 
-from ansible_collections.strongswan.vici.plugins.module_utils._engine import converge
+from ansible_collections.strongswan.vici.plugins.module_utils._engine import plan as engine
 from ansible_collections.strongswan.vici.plugins.module_utils._gateway import report
-from ansible_collections.strongswan.vici.plugins.module_utils._gateway import sections
 from ansible_collections.strongswan.vici.plugins.module_utils._gateway import tree
-from ansible_collections.strongswan.vici.plugins.module_utils._gateway import invocation
 from ansible_collections.strongswan.vici.plugins.module_utils._gateway import persist
 from ansible_collections.strongswan.vici.plugins.module_utils._text.input import InputError
 from ansible_collections.strongswan.vici.plugins.module_utils._engine.ledger import Ledger
@@ -91,25 +89,25 @@ def test_pool_reference_warns(ledger):
 
 def test_oversized_object_is_rejected():
     with pytest.raises(InputError, match=r"^connections\.big: its VICI message would have \d+ bytes"):
-        sections.check_size("connections.big", {"children": {"c%d" % n: {"local_ts": ["10.0.0.0/24"] * 400}
+        tree.check_size("connections.big", {"children": {"c%d" % n: {"local_ts": ["10.0.0.0/24"] * 400}
                                                            for n in range(150)}})
-    sections.check_size("connections.small", {"local_addrs": ["127.0.0.1"]})
+    tree.check_size("connections.small", {"local_addrs": ["127.0.0.1"]})
 
 
 def test_purge_plans_exactly_the_extra_objects(ledger):
     tree = desired(ledger, connections={"gw": CONN})
     group = tree.groups[0]
-    changes = converge.purge_changes(group, {"gw": {}, "old": {}, "older": {}})
+    changes = engine.purge_changes(group, {"gw": {}, "old": {}, "older": {}})
     assert [(change.name, change.action) for change in changes] == [("old", "unload"), ("older", "unload")]
 
 
 def test_summary_and_diff():
-    group = converge.Group("secrets", SharedSecretKind(), [], {})
+    group = engine.Group("secrets", SharedSecretKind(), [], {})
     changes = [Change("new", "load", "not loaded", {}, {"data": MASK}, "f"),
                Change("same", None, "up to date", {"data": MASK}, {"data": MASK}, "f"),
                Change("edit", "load", "configuration differs", {"data": MASK}, {"data": MASK, "owners": ["a"]}, "f"),
                Change("gone", "unload", "purge", {"id": "gone"}, {}, "")]
-    planned = [converge.Planned(group, {"same": {}, "edit": {}, "gone": {}}, changes)]
+    planned = [engine.Planned(group, {"same": {}, "edit": {}, "gone": {}}, changes)]
     assert report.summary(planned) == {"secrets": {"added": ["new"], "changed": ["edit"], "removed": ["gone"],
                                                    "unchanged": ["same"]}}
     diff = report.gateway_diff(planned)
@@ -120,21 +118,21 @@ def test_summary_and_diff():
 def test_masked_params_and_secret_values():
     params = {"secrets": {"ike-a": {"secret": "s3cret", "id": "a"}, "token-1": {"handle": "01", "pin": "1234"}},
               "private_keys": [{"content": "PEM", "passphrase": "pass"}], "tree": None}
-    shown = invocation.masked_params(params)
+    shown = report.masked_params(params)
     assert shown["secrets"]["ike-a"] == {"secret": MASK, "id": "a"}
     assert shown["secrets"]["token-1"]["pin"] == MASK
     assert shown["private_keys"][0] == {"content": MASK, "passphrase": MASK}
     assert params["secrets"]["ike-a"]["secret"] == "s3cret"  # not modified in place
-    assert sorted(invocation.secret_values(params)) == ["1234", "PEM", "pass", "s3cret"]
+    assert sorted(report.secret_values(params)) == ["1234", "PEM", "pass", "s3cret"]
 
 
 def test_masked_params_summarises_large_sections():
-    many = {"ike-%d" % number: {"secret": "s3cret-%d" % number} for number in range(invocation.INVOCATION_LIMIT + 1)}
-    conns = {"c%d" % number: {"version": 2} for number in range(invocation.INVOCATION_LIMIT + 1)}
+    many = {"ike-%d" % number: {"secret": "s3cret-%d" % number} for number in range(report.INVOCATION_LIMIT + 1)}
+    conns = {"c%d" % number: {"version": 2} for number in range(report.INVOCATION_LIMIT + 1)}
     params = {"secrets": many, "tree": {"connections": conns, "secrets": {"ike-x": {"secret": "t0ps3cret"}}}}
-    shown = invocation.masked_params(params)
-    assert shown["secrets"] == "%d entries (see the task's arguments)" % (invocation.INVOCATION_LIMIT + 1)
-    assert shown["tree"]["connections"] == "%d entries (see the task's arguments)" % (invocation.INVOCATION_LIMIT + 1)
+    shown = report.masked_params(params)
+    assert shown["secrets"] == "%d entries (see the task's arguments)" % (report.INVOCATION_LIMIT + 1)
+    assert shown["tree"]["connections"] == "%d entries (see the task's arguments)" % (report.INVOCATION_LIMIT + 1)
     assert shown["tree"]["secrets"] == {"ike-x": {"secret": MASK}}
     assert "s3cret" not in repr(shown) and "t0ps3cret" not in repr(shown)
     assert isinstance(params["secrets"], dict) and isinstance(params["tree"]["connections"], dict)  # not modified
@@ -143,10 +141,10 @@ def test_masked_params_summarises_large_sections():
 def test_adopt_and_distrust(ledger):
     tree = desired(ledger, pools={"rw": {"addrs": "10.3.0.0/24"}, "rw2": {"addrs": "10.4.0.0/24"}})
     group = tree.groups[0]
-    assert converge.adopt(ledger, group, {"rw": {}}) == 1  # only what the daemon holds
+    assert engine.adopt(ledger, group, {"rw": {}}) == 1  # only what the daemon holds
     assert ledger.get("pool", "rw")["fingerprint"] == ledger.fingerprint(group.items[0].message)
     assert ledger.get("pool", "rw2") is None
-    converge.distrust(ledger, group)
+    engine.distrust(ledger, group)
     assert ledger.get("pool", "rw") is None
 
 
@@ -180,16 +178,16 @@ def test_persist_render_and_write(tmp_path):
 def test_persisted_tree_refuses_inline_pem():
     pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"
     with pytest.raises(persist.PersistError, match=r"^persist: connections\.gw\.local\.certs holds PEM text"):
-        tree.persisted_tree({"connections": {"gw": dict(CONN, local={"auth": "pubkey", "certs": [pem]})}})
+        persist.persisted_tree({"connections": {"gw": dict(CONN, local={"auth": "pubkey", "certs": [pem]})}})
     with pytest.raises(persist.PersistError, match=r"^persist: authorities\.ca\.cacert is PEM text"):
-        tree.persisted_tree({"authorities": {"ca": {"cacert": pem}}})
-    assert tree.persisted_tree({"connections": {"gw": CONN}, "pools": {}}) == {"connections": {"gw": CONN}}
+        persist.persisted_tree({"authorities": {"ca": {"cacert": pem}}})
+    assert persist.persisted_tree({"connections": {"gw": CONN}, "pools": {}}) == {"connections": {"gw": CONN}}
 
 
 def test_list_values_of_pools_and_authorities_are_split_as_swanctl_does():
     crl = "ldap://ldap.example.org/cn=Root CA, o=Example, c=CH?certificateRevocationList"
-    item, = sections.authority_items({"root": {"file": "/etc/swanctl/x509ca/root.pem", "crl_uris": "'%s', http://crl.example.org/a.crl" % crl}},
+    item, = tree.authority_items({"root": {"file": "/etc/swanctl/x509ca/root.pem", "crl_uris": "'%s', http://crl.example.org/a.crl" % crl}},
                                    "/etc/swanctl")
     assert item.message["crl_uris"] == [crl, "http://crl.example.org/a.crl"]
-    pool, = sections.pool_items({"p": {"addrs": "10.3.0.0/24", "dns": "10.1.0.1, '10.1.0.2'"}})
+    pool, = tree.pool_items({"p": {"addrs": "10.3.0.0/24", "dns": "10.1.0.1, '10.1.0.2'"}})
     assert pool.message["dns"] == ["10.1.0.1", "10.1.0.2"]

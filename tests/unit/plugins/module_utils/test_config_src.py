@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from ansible_collections.strongswan.vici.plugins.module_utils._gateway import invocation
+from ansible_collections.strongswan.vici.plugins.module_utils._gateway import report
 from ansible_collections.strongswan.vici.plugins.module_utils._gateway import tree
 from ansible_collections.strongswan.vici.plugins.module_utils._gateway.src import SourceError, read_source, source_format
 from ansible_collections.strongswan.vici.plugins.module_utils._text.input import InputError
@@ -92,7 +92,7 @@ def test_tree_params_from_src(tmp_path):
     from_json = tree.tree_params({"src": str(tmp_path / "gw.json"), "swanctl_dir": None})
     assert from_json["swanctl_dir"] is None and from_json["pools"] == {} and from_json["secrets"] == TREE["secrets"]
     # The secrets read are scrubbed from messages like those of arguments.
-    assert "s3cret-value" in invocation.secret_values(from_json)
+    assert "s3cret-value" in report.secret_values(from_json)
 
 
 def test_src_errors(tmp_path):
