@@ -402,63 +402,18 @@ def _decode_list(
             return pos, ascii_end
 
 
-def _open_section(
-    data: bytes, text: str, high: bytes, pos: int, end: int, ascii_end: int, raw_values: bool,
-    current: Dict[str, Any], stack: List[Tuple[Dict[str, Any], str]], depth_limit: int,
-) -> Tuple[Dict[str, Any], int, int]:
-    """Open the section that starts at ``pos`` in ``current``, the innermost open section, and push ``current``
-    on ``stack`` (of the enclosing sections with the names of the open ones).
-
-    Returns the new section, the offset of its first element and the new ascii_end.
-    """
-    try:
-        name_end = pos + 2 + data[pos + 1]
-    except IndexError:
-        raise _truncated("section name length", pos + 1) from None
-    if name_end > ascii_end:
-        name, ascii_end = _name_past_ascii(data, text, high, pos, name_end, end, raw_values)
-    else:
-        name = text[pos + 2:name_end]
-    if name in current:
-        raise ViciProtocolError("duplicate name '%s'" % name, pos)
-    if len(stack) >= depth_limit:
-        raise ViciLimitError(
-            "sections nested more than %d levels deep (section '%s'); the daemon's own messages never are"
-            % (depth_limit, name),
-            pos,
-        )
-    section: Dict[str, Any] = {}
-    current[name] = section
-    stack.append((current, name))
-    return section, name_end, ascii_end
-
-
-def decode_message(
-    data: bytes, raw_values: bool = False, offset: int = 0, max_depth: Optional[int] = MAX_DEPTH
+def _decode_sections(
+    data: bytes, text: str, high: bytes, pos: int, end: int, ascii_end: int, raw_values: bool, depth_limit: int
 ) -> Dict[str, Any]:
-    """Decode a VICI message strictly, starting at ``offset``.
-
-    Raises :class:`ViciProtocolError` (with the byte offset) on unknown element
-    types, unbalanced sections, list items outside lists or other elements
-    inside lists, truncated data and duplicate names within a section; and
-    :class:`ViciLimitError` on sections nested deeper than ``max_depth``
-    levels (``None``: no limit).
-    """
-    if not isinstance(data, bytes):
-        data = bytes(data)
-    pos = offset
-    end = len(data)
-    text = data.decode("latin-1")
-    high = b"" if raw_values or data.isascii() else data.translate(_HIGH_BYTES)
-    ascii_end = -1 if raw_values else _ascii_end(high, pos, end)
-    depth_limit = sys.maxsize if max_depth is None else max_depth
+    """Decode the elements from ``pos`` to the end as the root section: key/values and the opening and closing
+    of sections here (inline, iteratively), lists in :func:`_decode_list`. Returns the root section."""
     root: Dict[str, Any] = {}
     current = root
     # The sections enclosing the current one, each with the name of the section opened in it.
     stack: List[Tuple[Dict[str, Any], str]] = []
     while pos < end:
         kind = data[pos]
-        if kind == KEY_VALUE:  # the common case inline
+        if kind == KEY_VALUE:  # the common case first
             try:  # indexing past the end raises: no explicit length checks on the hot path
                 name_end = pos + 2 + data[pos + 1]
                 value_end = name_end + 2 + (data[name_end] << 8 | data[name_end + 1])
@@ -476,20 +431,69 @@ def decode_message(
         elif kind == LIST_START:
             pos, ascii_end = _decode_list(data, text, high, pos, end, ascii_end, raw_values, current)
         elif kind == SECTION_START:
-            current, pos, ascii_end = _open_section(
-                data, text, high, pos, end, ascii_end, raw_values, current, stack, depth_limit)
+            try:
+                name_end = pos + 2 + data[pos + 1]
+            except IndexError:
+                raise _truncated("section name length", pos + 1) from None
+            if name_end > ascii_end:
+                name, ascii_end = _name_past_ascii(data, text, high, pos, name_end, end, raw_values)
+            else:
+                name = text[pos + 2:name_end]
+            if name in current:
+                raise ViciProtocolError("duplicate name '%s'" % name, pos)
+            if len(stack) >= depth_limit:
+                raise _too_deep(depth_limit, name, pos)
+            section: Dict[str, Any] = {}
+            current[name] = section
+            stack.append((current, name))
+            current = section
+            pos = name_end
         elif kind == SECTION_END:
             if not stack:
                 raise ViciProtocolError("section end without an open section", pos)
             current = stack.pop()[0]
             pos += 1
-        elif kind == LIST_ITEM or kind == LIST_END:
-            raise ViciProtocolError("list element outside a list", pos)
         else:
-            raise ViciProtocolError("unknown element type %d" % kind, pos)
+            raise _misplaced(kind, pos)
     if stack:
         raise ViciProtocolError("section '%s' is not closed at the end of the message" % stack[-1][1], end)
     return root
+
+
+def _too_deep(depth_limit: int, name: str, pos: int) -> ViciLimitError:
+    return ViciLimitError(
+        "sections nested more than %d levels deep (section '%s'); the daemon's own messages never are"
+        % (depth_limit, name),
+        pos,
+    )
+
+
+def _misplaced(kind: int, pos: int) -> ViciProtocolError:
+    """The error for an element of type ``kind`` at ``pos`` outside a list: a list element, or an unknown type."""
+    if kind == LIST_ITEM or kind == LIST_END:
+        return ViciProtocolError("list element outside a list", pos)
+    return ViciProtocolError("unknown element type %d" % kind, pos)
+
+
+def decode_message(
+    data: bytes, raw_values: bool = False, offset: int = 0, max_depth: Optional[int] = MAX_DEPTH
+) -> Dict[str, Any]:
+    """Decode a VICI message strictly, starting at ``offset``.
+
+    Raises :class:`ViciProtocolError` (with the byte offset) on unknown element
+    types, unbalanced sections, list items outside lists or other elements
+    inside lists, truncated data and duplicate names within a section; and
+    :class:`ViciLimitError` on sections nested deeper than ``max_depth``
+    levels (``None``: no limit).
+    """
+    if not isinstance(data, bytes):
+        data = bytes(data)
+    end = len(data)
+    text = data.decode("latin-1")
+    high = b"" if raw_values or data.isascii() else data.translate(_HIGH_BYTES)
+    ascii_end = -1 if raw_values else _ascii_end(high, offset, end)
+    depth_limit = sys.maxsize if max_depth is None else max_depth
+    return _decode_sections(data, text, high, offset, end, ascii_end, raw_values, depth_limit)
 
 
 class Packet(NamedTuple):
