@@ -11,9 +11,15 @@ at about 1 KB, 64 KB and 500 KB (real segment sizes; the daemon's limit is 512 K
 (above the limit, built in memory only to show how throughput scales).
 
 Usage: python benchmarks/codec.py [--repeat N] [--min-time SECONDS] [--skip-official-3mb] [--ours DIR]
+       python benchmarks/codec.py --against REF [--repeat N] [--min-time SECONDS] [--ours DIR]
 
 The two packages are both called ``vici``: the official one is imported normally, ours is loaded from
 plugins/module_utils/vici/ of this repository under the name ``ourvici``.
+
+``--against REF`` compares ours with our own codec at git commit REF instead of the official package:
+plugins/module_utils/vici/ of REF is extracted (``git archive``) under .tmp/codec-<commit>/ and loaded as
+``oldvici``; batches of new and old alternate in one run, and the table gives the median of the new/old
+throughput ratios of adjacent batches, at 64 KB and 500 KB (all four sizes with ``--all-sizes``).
 """
 
 from __future__ import annotations
@@ -24,25 +30,46 @@ import importlib.util
 import os
 import random
 import statistics
+import subprocess
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUR_PACKAGE = os.path.join(HERE, os.pardir, "plugins", "module_utils", "vici")
 
+# wall: time.perf_counter; cpu: time.process_time, the CPU time of this process only, which time spent waiting
+# for a core on a busy machine does not inflate.
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 SIZES = [("1 KB", 1000), ("64 KB", 64000), ("500 KB", 500000), ("3 MB", 3000000)]
 MB = 1e6
 
 
-def load_ours(package=OUR_PACKAGE):
-    """Import plugins/module_utils/vici as the package ``ourvici`` (it uses relative imports only)."""
+def load_ours(package=OUR_PACKAGE, name="ourvici"):
+    """Import plugins/module_utils/vici as the package ``name`` (it uses relative imports only)."""
     spec = importlib.util.spec_from_file_location(
-        "ourvici", os.path.join(package, "__init__.py"), submodule_search_locations=[package]
+        name, os.path.join(package, "__init__.py"), submodule_search_locations=[package]
     )
-    package = importlib.util.module_from_spec(spec)
-    sys.modules["ourvici"] = package
-    spec.loader.exec_module(package)
-    return importlib.import_module("ourvici.wire")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return importlib.import_module(name + ".wire")
+
+
+def checkout_codec(ref):
+    """plugins/module_utils/vici/ of git commit ``ref``, extracted under .tmp/codec-<commit>/; its directory."""
+    repo = os.path.normpath(os.path.join(HERE, os.pardir))
+
+    def git(*args, **kwargs):
+        return subprocess.run(("git", "-C", repo) + args, check=True, **kwargs)
+
+    commit = git("rev-parse", "--verify", ref + "^{commit}", stdout=subprocess.PIPE, text=True).stdout.strip()
+    root = os.path.join(repo, ".tmp", "codec-" + commit[:12])
+    package = os.path.join(root, "plugins", "module_utils", "vici")
+    if not os.path.isfile(os.path.join(package, "wire.py")):
+        os.makedirs(root, exist_ok=True)
+        archive = git("archive", commit, "plugins/module_utils/vici", stdout=subprocess.PIPE).stdout
+        subprocess.run(("tar", "-x", "-C", root), input=archive, check=True)
+    return package, commit
 
 
 def load_official():
@@ -172,11 +199,11 @@ def _calibrate(function, argument, min_time):
     return max(1, int(min_time / once))
 
 
-def _batch(function, argument, loops):
-    start = time.perf_counter()
+def _batch(function, argument, loops, clock=time.perf_counter):
+    start = clock()
     for _loop in range(loops):
         function(argument)
-    return (time.perf_counter() - start) / loops
+    return (clock() - start) / loops
 
 
 def measure(functions, argument, repeat, min_time):
@@ -192,6 +219,66 @@ def measure(functions, argument, repeat, min_time):
     return [(min(timings), statistics.median(timings)) for timings in samples]
 
 
+def measure_pairs(new, old, argument, repeat, min_time, clock):
+    """Median and range of new/old throughput over ``repeat`` adjacent pairs of batches (new first, then old;
+    the next pair starts with old, so that neither side always runs right after the other)."""
+    loops = max(_calibrate(new, argument, min_time), _calibrate(old, argument, min_time))
+    ratios = []
+    new_times, old_times = [], []
+    for pair in range(repeat):
+        if pair % 2:
+            old_time = _batch(old, argument, loops, clock)
+            new_time = _batch(new, argument, loops, clock)
+        else:
+            new_time = _batch(new, argument, loops, clock)
+            old_time = _batch(old, argument, loops, clock)
+        new_times.append(new_time)
+        old_times.append(old_time)
+        ratios.append(old_time / new_time)
+    return statistics.median(ratios), min(ratios), max(ratios), statistics.median(new_times), statistics.median(old_times)
+
+
+def compare(args):
+    """``--against REF``: ours (new) against our codec at REF (old), alternating, in one run."""
+    new = load_ours(args.ours, "ourvici")
+    old_package, commit = checkout_codec(args.against)
+    old = load_ours(old_package, "oldvici")
+    sizes = SIZES if args.all_sizes else [size for size in SIZES if size[0] in ("64 KB", "500 KB")]
+    print("VICI codec, new (%s) against old (%s = %s): %d alternating pairs of batches of >= %.2f s, %s time;"
+          " ratio = new/old throughput per pair (> 1: new is faster), median [min-max]" % (
+              os.path.normpath(args.ours), args.against, commit[:12], args.repeat, args.min_time, args.clock))
+    print("python %s" % sys.version.split()[0])
+    header = "%-9s %-6s %9s | %-6s %10s %10s | %s" % ("message", "size", "bytes", "op", "new MB/s", "old MB/s",
+                                                      "new/old median [min-max]")
+    print(header)
+    print("-" * len(header))
+    summary = {}
+    for kind in KINDS:
+        for label, target in sizes:
+            message = build(kind, target, old.encode_message)
+            data = old.encode_message(message)
+            # the same bytes and the same values from both, or the comparison means nothing
+            assert new.encode_message(message) == data, "new and old encoders disagree"
+            for raw_values in (False, True):
+                assert new.decode_message(data, raw_values) == old.decode_message(data, raw_values), \
+                    "new and old decoders disagree"
+            for op, argument in (("encode", message), ("decode", data)):
+                median, low, high, new_time, old_time = measure_pairs(
+                    getattr(new, op + "_message"), getattr(old, op + "_message"), argument, args.repeat, args.min_time,
+                    CLOCKS[args.clock])
+                summary.setdefault((label, op), []).append(median)
+                print("%-9s %-6s %9d | %-6s %10.1f %10.1f | %.3f [%.3f-%.3f]" % (
+                    kind, label, len(data), op, len(data) / new_time / MB, len(data) / old_time / MB, median, low, high))
+                sys.stdout.flush()
+    print()
+    worst = min(min(medians) for medians in summary.values())
+    for (label, op), medians in summary.items():
+        print("median new/old %-6s %-6s: %s" % (op, label, ", ".join(
+            "%s %.3f" % (kind, median) for kind, median in zip(KINDS, medians))))
+    print("lowest median ratio: %.3f (target >= 0.95: %s)" % (worst, "met" if worst >= 0.95 else "NOT met"))
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--repeat", type=int, default=7, help="timed batches per measurement (default 7)")
@@ -200,7 +287,16 @@ def main(argv=None):
                         help="do not time the official package on the 3 MB messages (saves time)")
     parser.add_argument("--ours", default=OUR_PACKAGE, metavar="DIR",
                         help="directory of the codec to measure (default: this checkout's plugins/module_utils/vici)")
+    parser.add_argument("--against", metavar="REF",
+                        help="compare with our codec at git commit REF (alternating batches) instead of the official"
+                             " package; prints the median new/old throughput ratio per size and direction")
+    parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall",
+                        help="with --against: wall time (default) or this process's CPU time (steadier on a busy machine)")
+    parser.add_argument("--all-sizes", action="store_true", help="with --against: all four sizes, not only 64 KB"
+                        " and 500 KB")
     args = parser.parse_args(argv)
+    if args.against:
+        return compare(args)
 
     wire = load_ours(args.ours)
     message_class, stream_class = load_official()

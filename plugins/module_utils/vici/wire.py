@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from typing import Any, Dict, List, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Tuple
 
 from .errors import ViciEncodeError, ViciLimitError, ViciProtocolError
 
@@ -113,27 +113,36 @@ def _encode_name(name: Any, stack: List[Tuple[Any, str]]) -> bytes:
     return _check_name(name, stack).encode("ascii")
 
 
-def _header(kind: int, key: Any, stack: List[Tuple[Any, str]]) -> str:
-    """Type, name length and name of a named element, as latin-1 characters."""
-    name = _check_name(key, stack)
-    return chr(kind) + chr(len(name)) + name
+class _HeaderCache:
+    """Element headers (type, name length, name as latin-1 characters) by name, kept across messages.
+
+    Names repeat a lot (every connection has local_addrs, children, ...; a tree of thousands of connections
+    is thousands of messages). One table per element type, which the encoder reads directly (one dict
+    lookup per element) and fills through :meth:`add` on a miss. Only names that :func:`_check_name`
+    accepts get in, and a table that reaches ``limit`` entries starts again empty: hostile input cannot
+    grow them without bound.
+    """
+
+    __slots__ = ("key_value", "list_start", "section_start", "limit")
+
+    def __init__(self, limit: int) -> None:
+        self.key_value: Dict[str, str] = {}
+        self.list_start: Dict[str, str] = {}
+        self.section_start: Dict[str, str] = {}
+        self.limit = limit
+
+    def add(self, table: Dict[str, str], kind: int, key: Any, stack: List[Tuple[Any, str]]) -> str:
+        """The header of an element of type ``kind`` named ``key``, once ``key`` is checked; kept in ``table``."""
+        name = _check_name(key, stack)
+        header = chr(kind) + chr(len(name)) + name
+        if len(table) >= self.limit:
+            table.clear()
+        table[name] = header
+        return header
 
 
-# Headers per element type, by name, kept across messages: names repeat a lot (every connection has
-# local_addrs, children, ...; a tree of thousands of connections is thousands of messages). Only valid
-# names get in; the bound keeps hostile input from growing them without limit.
-_KV_HEADERS: Dict[str, str] = {}
-_LIST_HEADERS: Dict[str, str] = {}
-_SECTION_HEADERS: Dict[str, str] = {}
 _HEADER_CACHE_LIMIT = 4096
-
-
-def _cached_header(cache: Dict[str, str], kind: int, key: Any, stack: List[Tuple[Any, str]]) -> str:
-    header = _header(kind, key, stack)
-    if len(cache) >= _HEADER_CACHE_LIMIT:
-        cache.clear()
-    cache[key] = header
-    return header
+_HEADERS = _HeaderCache(_HEADER_CACHE_LIMIT)
 
 
 def _encode_value(value: Any, stack: List[Tuple[Any, str]], key: Any, items: Optional[Any] = None) -> str:
@@ -177,6 +186,34 @@ def _index_of(items: Optional[Any], value: Any) -> Optional[int]:
     return next(index for index, item in enumerate(items) if item is value)
 
 
+def _encode_list(append: Callable[[str], None], key: Any, value: Any, stack: List[Tuple[Any, str]]) -> None:
+    """Append a list element: its header, its items and its end."""
+    header = _HEADERS.list_start.get(key)
+    if header is None:
+        header = _HEADERS.add(_HEADERS.list_start, LIST_START, key, stack)
+    append(header)
+    for item in value:
+        if item.__class__ is str and item.isascii() and len(item) < 256:
+            append(_ITEM[len(item)])
+            append(item)
+        else:
+            append(_ITEM_TYPE)
+            append(_encode_value(item, stack, key, value))
+    append(_LIST_END)
+
+
+def _encode_other(append: Callable[[str], None], key: Any, value: Any, stack: List[Tuple[Any, str]]) -> None:
+    """Append an element whose value is neither a str nor a mapping: a list (of a subclass), else a key/value."""
+    if isinstance(value, (list, tuple)):
+        _encode_list(append, key, value, stack)
+        return
+    header = _HEADERS.key_value.get(key)
+    if header is None:
+        header = _HEADERS.add(_HEADERS.key_value, KEY_VALUE, key, stack)
+    append(header)
+    append(_encode_value(value, stack, key))
+
+
 def encode_message(message: Mapping[str, Any]) -> bytes:
     """Encode a mapping as a VICI message, keeping insertion order.
 
@@ -190,19 +227,18 @@ def encode_message(message: Mapping[str, Any]) -> bytes:
     out: List[str] = []
     append = out.append
     chunks: List[bytes] = []
-    kv_headers = _KV_HEADERS
-    list_headers = _LIST_HEADERS
-    section_headers = _SECTION_HEADERS
+    kv_headers = _HEADERS.key_value
+    section_headers = _HEADERS.section_start
     # The open sections: (items of the enclosing section, name), the root first.
     stack: List[Tuple[Any, str]] = [(None, "")]
-    items = iter(message.items())
+    items: Iterator[Tuple[Any, Any]] = iter(message.items())
     while True:
         for key, value in items:
             cls = value.__class__
             if cls is str:  # the common case first, inline
                 header = kv_headers.get(key)
                 if header is None:
-                    header = _cached_header(kv_headers, KEY_VALUE, key, stack)
+                    header = _HEADERS.add(kv_headers, KEY_VALUE, key, stack)
                 append(header)
                 length = len(value)
                 if length < 256 and value.isascii():
@@ -212,42 +248,19 @@ def encode_message(message: Mapping[str, Any]) -> bytes:
                     append(_encode_value(value, stack, key))
                 continue
             if cls is list or cls is tuple:
-                kind = LIST_START
-            elif cls is dict:
-                kind = SECTION_START
-            elif isinstance(value, Mapping):
-                kind = SECTION_START
-            elif isinstance(value, (list, tuple)):
-                kind = LIST_START
-            else:
-                kind = KEY_VALUE
-            if kind == LIST_START:
-                header = list_headers.get(key)
-                if header is None:
-                    header = _cached_header(list_headers, LIST_START, key, stack)
-                append(header)
-                for item in value:
-                    if item.__class__ is str and item.isascii() and len(item) < 256:
-                        append(_ITEM[len(item)])
-                        append(item)
-                    else:
-                        append(_ITEM_TYPE)
-                        append(_encode_value(item, stack, key, value))
-                append(_LIST_END)
-            elif kind == SECTION_START:
-                header = section_headers.get(key)
-                if header is None:
-                    header = _cached_header(section_headers, SECTION_START, key, stack)
-                append(header)
-                stack.append((items, key))
-                items = iter(value.items())
-                break
-            else:
-                header = kv_headers.get(key)
-                if header is None:
-                    header = _cached_header(kv_headers, KEY_VALUE, key, stack)
-                append(header)
-                append(_encode_value(value, stack, key))
+                _encode_list(append, key, value, stack)
+                continue
+            if cls is not dict and not isinstance(value, Mapping):
+                _encode_other(append, key, value, stack)
+                continue
+            # a section: encode its items next, and come back to the rest of these afterwards
+            header = section_headers.get(key)
+            if header is None:
+                header = _HEADERS.add(section_headers, SECTION_START, key, stack)
+            append(header)
+            stack.append((items, key))
+            items = iter(value.items())
+            break
         else:
             if len(stack) == 1:
                 chunks.append("".join(out).encode("latin-1"))
@@ -303,6 +316,165 @@ def _value(data: bytes, start: int, stop: int, raw_values: bool) -> Any:
     return value
 
 
+# The decoder's state between elements, passed to the helpers of the element types and returned by them:
+# ``data`` (bytes), ``text`` (its latin-1 view: one character per byte, same offsets; for ASCII bytes a
+# slice of it is the decoded str already), ``high`` (``data`` with 1 for the bytes above 0x7F, 0 for the
+# others; empty when there are none or with raw_values), ``end`` (len(data)) and ``ascii_end``: the offset of
+# the next byte above 0x7F. An element that ends after ``ascii_end`` is decoded properly from the bytes
+# (UTF-8, else bytes), and ascii_end moves on; raw_values=True sends every element that way (ascii_end stays
+# -1, before any start).
+
+
+def _key_value_past_ascii(
+    data: bytes, text: str, high: bytes, pos: int, name_end: int, value_end: int, end: int, raw_values: bool
+) -> Tuple[str, Any, int]:
+    """Name, value and the new ascii_end of a key/value at ``pos`` that ends after ascii_end (or the data)."""
+    name = text[pos + 2:name_end]
+    if not name.isascii():
+        name = _utf8_name(data, pos + 2, name_end, "key")
+    if value_end > end:
+        raise _truncated("value of '%s'" % name, name_end + 2)
+    value: Any = text[name_end + 2:value_end]
+    if raw_values or not value.isascii():
+        value = _value(data, name_end + 2, value_end, raw_values)
+    return name, value, -1 if raw_values else _ascii_end(high, value_end, end)
+
+
+def _name_past_ascii(
+    data: bytes, text: str, high: bytes, pos: int, name_end: int, end: int, raw_values: bool
+) -> Tuple[str, int]:
+    """Name and the new ascii_end of the list or section at ``pos`` whose name ends after ascii_end (or the data)."""
+    if name_end > end:
+        raise _truncated("%s name" % _ELEMENT_NAMES[data[pos]], pos + 1)
+    name = text[pos + 2:name_end]
+    if not name.isascii():
+        name = _utf8_name(data, pos + 2, name_end, _ELEMENT_NAMES[data[pos]])
+    return name, -1 if raw_values else _ascii_end(high, name_end, end)
+
+
+def _decode_list(
+    data: bytes, text: str, high: bytes, pos: int, end: int, ascii_end: int, raw_values: bool, current: Dict[str, Any]
+) -> Tuple[int, int]:
+    """Decode the list that starts at ``pos`` into ``current``, and the lists right after it (one call for a run of
+    lists, as in load-conn's local_addrs, remote_addrs, proposals); the offset after the last one's end and the
+    new ascii_end.
+    """
+    while True:
+        try:
+            name_end = pos + 2 + data[pos + 1]
+        except IndexError:
+            raise _truncated("list name length", pos + 1) from None
+        if name_end > ascii_end:
+            name, ascii_end = _name_past_ascii(data, text, high, pos, name_end, end, raw_values)
+        else:
+            name = text[pos + 2:name_end]
+        if name in current:
+            raise ViciProtocolError("duplicate name '%s'" % name, pos)
+        pos = name_end
+        items: List[Any] = []
+        append = items.append
+        while True:
+            try:
+                item_kind = data[pos]
+            except IndexError:
+                raise _truncated("list '%s' (no list end)" % name, pos) from None
+            if item_kind != LIST_ITEM:
+                break
+            try:
+                item_end = pos + 3 + (data[pos + 1] << 8 | data[pos + 2])
+            except IndexError:
+                raise _truncated("list item length", pos + 1) from None
+            item: Any = text[pos + 3:item_end]
+            if item_end > ascii_end:
+                if item_end > end:
+                    raise _truncated("item of list '%s'" % name, pos + 3)
+                if raw_values or not item.isascii():
+                    item = _value(data, pos + 3, item_end, raw_values)
+                if not raw_values:
+                    ascii_end = _ascii_end(high, item_end, end)
+            append(item)
+            pos = item_end
+        if item_kind != LIST_END:
+            raise ViciProtocolError("element type %d inside list '%s'; lists hold items only" % (item_kind, name), pos)
+        current[name] = items
+        pos += 1
+        if pos >= end or data[pos] != LIST_START:
+            return pos, ascii_end
+
+
+def _decode_sections(
+    data: bytes, text: str, high: bytes, pos: int, end: int, ascii_end: int, raw_values: bool, depth_limit: int
+) -> Dict[str, Any]:
+    """Decode the elements from ``pos`` to the end as the root section: key/values and the opening and closing
+    of sections here (inline, iteratively), lists in :func:`_decode_list`. Returns the root section."""
+    root: Dict[str, Any] = {}
+    current = root
+    # The sections enclosing the current one, each with the name of the section opened in it.
+    stack: List[Tuple[Dict[str, Any], str]] = []
+    while pos < end:
+        kind = data[pos]
+        if kind == KEY_VALUE:  # the common case first
+            try:  # indexing past the end raises: no explicit length checks on the hot path
+                name_end = pos + 2 + data[pos + 1]
+                value_end = name_end + 2 + (data[name_end] << 8 | data[name_end + 1])
+            except IndexError:
+                raise _truncated("key name length" if pos + 1 >= end else "key name or value length", pos + 1) from None
+            if value_end > ascii_end:
+                name, value, ascii_end = _key_value_past_ascii(data, text, high, pos, name_end, value_end, end, raw_values)
+            else:
+                name = text[pos + 2:name_end]
+                value = text[name_end + 2:value_end]
+            if name in current:
+                raise ViciProtocolError("duplicate name '%s'" % name, pos)
+            current[name] = value
+            pos = value_end
+        elif kind == LIST_START:
+            pos, ascii_end = _decode_list(data, text, high, pos, end, ascii_end, raw_values, current)
+        elif kind == SECTION_START:
+            try:
+                name_end = pos + 2 + data[pos + 1]
+            except IndexError:
+                raise _truncated("section name length", pos + 1) from None
+            if name_end > ascii_end:
+                name, ascii_end = _name_past_ascii(data, text, high, pos, name_end, end, raw_values)
+            else:
+                name = text[pos + 2:name_end]
+            if name in current:
+                raise ViciProtocolError("duplicate name '%s'" % name, pos)
+            if len(stack) >= depth_limit:
+                raise _too_deep(depth_limit, name, pos)
+            section: Dict[str, Any] = {}
+            current[name] = section
+            stack.append((current, name))
+            current = section
+            pos = name_end
+        elif kind == SECTION_END:
+            if not stack:
+                raise ViciProtocolError("section end without an open section", pos)
+            current = stack.pop()[0]
+            pos += 1
+        else:
+            raise _misplaced(kind, pos)
+    if stack:
+        raise ViciProtocolError("section '%s' is not closed at the end of the message" % stack[-1][1], end)
+    return root
+
+
+def _too_deep(depth_limit: int, name: str, pos: int) -> ViciLimitError:
+    return ViciLimitError(
+        "sections nested more than %d levels deep (section '%s'); the daemon's own messages never are"
+        % (depth_limit, name),
+        pos,
+    )
+
+
+def _misplaced(kind: int, pos: int) -> ViciProtocolError:
+    """The error for an element of type ``kind`` at ``pos`` outside a list: a list element, or an unknown type."""
+    if kind == LIST_ITEM or kind == LIST_END:
+        return ViciProtocolError("list element outside a list", pos)
+    return ViciProtocolError("unknown element type %d" % kind, pos)
+
+
 def decode_message(
     data: bytes, raw_values: bool = False, offset: int = 0, max_depth: Optional[int] = MAX_DEPTH
 ) -> Dict[str, Any]:
@@ -316,108 +488,12 @@ def decode_message(
     """
     if not isinstance(data, bytes):
         data = bytes(data)
-    pos = offset
     end = len(data)
-    # Names and values are sliced from a latin-1 view of the data (one character per byte, same offsets):
-    # for ASCII bytes such a slice is the decoded str already. Elements ending after ``ascii_end``, the next
-    # byte above 0x7F, are decoded properly from the bytes (UTF-8, else bytes), and ascii_end moves on.
-    # raw_values=True sends every element that way (ascii_end stays before the start).
     text = data.decode("latin-1")
     high = b"" if raw_values or data.isascii() else data.translate(_HIGH_BYTES)
-    ascii_end = -1 if raw_values else _ascii_end(high, pos, end)
+    ascii_end = -1 if raw_values else _ascii_end(high, offset, end)
     depth_limit = sys.maxsize if max_depth is None else max_depth
-    root: Dict[str, Any] = {}
-    current = root
-    stack: List[Tuple[Dict[str, Any], str]] = []
-    while pos < end:
-        kind = data[pos]
-        if kind == KEY_VALUE:
-            try:  # indexing past the end raises: no explicit length checks on the hot path
-                name_end = pos + 2 + data[pos + 1]
-                value_end = name_end + 2 + (data[name_end] << 8 | data[name_end + 1])
-            except IndexError:
-                raise _truncated("key name length" if pos + 1 >= end else "key name or value length", pos + 1) from None
-            name = text[pos + 2:name_end]
-            value = text[name_end + 2:value_end]
-            if value_end > ascii_end:
-                if not name.isascii():
-                    name = _utf8_name(data, pos + 2, name_end, "key")
-                if value_end > end:
-                    raise _truncated("value of '%s'" % name, name_end + 2)
-                if raw_values or not value.isascii():
-                    value = _value(data, name_end + 2, value_end, raw_values)
-                if not raw_values:
-                    ascii_end = _ascii_end(high, value_end, end)
-            if name in current:
-                raise ViciProtocolError("duplicate name '%s'" % name, pos)
-            current[name] = value
-            pos = value_end
-        elif kind == LIST_START or kind == SECTION_START:
-            if pos + 1 >= end:
-                raise _truncated("%s name length" % _ELEMENT_NAMES[kind], pos + 1)
-            name_end = pos + 2 + data[pos + 1]
-            if name_end > end:
-                raise _truncated("%s name" % _ELEMENT_NAMES[kind], pos + 1)
-            name = text[pos + 2:name_end]
-            if name_end > ascii_end:
-                if not name.isascii():
-                    name = _utf8_name(data, pos + 2, name_end, _ELEMENT_NAMES[kind])
-                if not raw_values:
-                    ascii_end = _ascii_end(high, name_end, end)
-            if name in current:
-                raise ViciProtocolError("duplicate name '%s'" % name, pos)
-            if kind == SECTION_START:
-                if len(stack) >= depth_limit:
-                    raise ViciLimitError(
-                        "sections nested more than %d levels deep (section '%s'); the daemon's own messages never are"
-                        % (depth_limit, name),
-                        pos,
-                    )
-                pos = name_end
-                section: Dict[str, Any] = {}
-                current[name] = section
-                stack.append((current, name))
-                current = section
-                continue
-            pos = name_end
-            items: List[Any] = []
-            while True:
-                try:
-                    item_kind = data[pos]
-                except IndexError:
-                    raise _truncated("list '%s' (no list end)" % name, pos) from None
-                if item_kind != LIST_ITEM:
-                    if item_kind == LIST_END:
-                        pos += 1
-                        break
-                    raise ViciProtocolError("element type %d inside list '%s'; lists hold items only" % (item_kind, name), pos)
-                try:
-                    item_end = pos + 3 + (data[pos + 1] << 8 | data[pos + 2])
-                except IndexError:
-                    raise _truncated("list item length", pos + 1) from None
-                item = text[pos + 3:item_end]
-                if item_end > ascii_end:
-                    if item_end > end:
-                        raise _truncated("item of list '%s'" % name, pos + 3)
-                    if raw_values or not item.isascii():
-                        item = _value(data, pos + 3, item_end, raw_values)
-                    if not raw_values:
-                        ascii_end = _ascii_end(high, item_end, end)
-                items.append(item)
-                pos = item_end
-            current[name] = items
-        elif kind == SECTION_END:
-            if not stack:
-                raise ViciProtocolError("section end without an open section", pos)
-            current = stack.pop()[0]
-            pos += 1
-        elif kind in (LIST_ITEM, LIST_END):
-            raise ViciProtocolError("list element outside a list", pos)
-        else:
-            raise ViciProtocolError("unknown element type %d" % kind, pos)
-    if stack:
-        raise ViciProtocolError("section '%s' is not closed at the end of the message" % stack[-1][1], end)
-    return root
+    return _decode_sections(data, text, high, offset, end, ascii_end, raw_values, depth_limit)
 
 
 class Packet(NamedTuple):

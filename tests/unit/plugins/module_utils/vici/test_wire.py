@@ -743,11 +743,12 @@ def test_the_header_cache_across_messages_is_bounded_and_holds_only_valid_names(
     for number in range(3 * wire._HEADER_CACHE_LIMIT):
         assert decode_message(encode_message({"k%d" % number: "v", "l%d" % number: ["x"], "s%d" % number: {}})) == {
             "k%d" % number: "v", "l%d" % number: ["x"], "s%d" % number: {}}
-    for cache in (wire._KV_HEADERS, wire._LIST_HEADERS, wire._SECTION_HEADERS):
+    headers = wire._HEADERS
+    for cache in (headers.key_value, headers.list_start, headers.section_start):
         assert 0 < len(cache) <= wire._HEADER_CACHE_LIMIT
     for bad in ("", "x" * 256, "t\tab", "caf\u00e9"):
         with pytest.raises(ViciEncodeError):
             encode_message({bad: "v"})
         with pytest.raises(ViciEncodeError):  # a second time as well: a refused name is never cached
             encode_message({bad: "v"})
-        assert bad not in wire._KV_HEADERS
+        assert bad not in headers.key_value
