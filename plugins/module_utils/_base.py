@@ -60,7 +60,7 @@ def describe_error(error: ViciError, socket_uri: str, endpoint: Optional[Endpoin
         return "socket: %s" % error
     if isinstance(error, ViciTransportError):
         # Without a session (connecting failed), the error carries the URI as the session parsed it.
-        return transport_problem(str(error), socket_uri, endpoint or error.endpoint)
+        return transport_problem(str(error), socket_uri, endpoint or error.endpoint, error.error_number)
     if isinstance(error, ViciMessageTooLarge):
         # Raised before sending (transport.send_segment): our own limit, not something the daemon did.
         return "the request is too large to send: %s (a local limit; nothing was sent)" % error

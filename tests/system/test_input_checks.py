@@ -269,7 +269,7 @@ PROBE = (
     "try:\n"
     "    Session(sys.argv[1], 5).version()\n"
     "except ViciTransportError as error:\n"
-    "    print(transport_problem(str(error), sys.argv[1]))\n"
+    "    print(transport_problem(str(error), sys.argv[1], error_number=error.error_number))\n"
 )
 
 

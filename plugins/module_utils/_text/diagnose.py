@@ -11,6 +11,7 @@ get their own answer; the facts come from the file system (lstat), not from gues
 
 from __future__ import annotations
 
+import errno
 import grp
 import os
 import pwd
@@ -18,7 +19,7 @@ import socket
 import stat
 from typing import Optional
 
-from ..vici.errors import ViciTransportError
+from ..vici.errors import ViciUriError
 from ..vici.transport import Endpoint, parse_uri
 
 _KINDS = (
@@ -52,8 +53,12 @@ def _kind(mode: int) -> str:
     return "not a socket"
 
 
-def transport_problem(message: str, socket_uri: str, endpoint: Optional[Endpoint] = None) -> str:
+def transport_problem(message: str, socket_uri: str, endpoint: Optional[Endpoint] = None,
+                      error_number: Optional[int] = None) -> str:
     """The sentence for a ViciTransportError with text ``message`` while using ``socket_uri``.
+
+    ``error_number`` is the error's errno (``ViciTransportError.error_number``): it, not the text, tells a
+    socket this user may not open (EACCES, EPERM) from a stale one (ECONNREFUSED).
 
     ``endpoint`` is the URI as the session parsed it: ``Session.endpoint``, or, when connecting failed, the
     error's ``endpoint`` (modules always have one, so the URI is parsed once per run). Only a caller that
@@ -63,7 +68,7 @@ def transport_problem(message: str, socket_uri: str, endpoint: Optional[Endpoint
     if endpoint is None:
         try:
             endpoint = parse_uri(socket_uri)
-        except ViciTransportError:
+        except ViciUriError:
             # A syntax error in the option: the daemon has nothing to do with it.
             return "socket: %s" % message
     family, address = endpoint
@@ -84,12 +89,12 @@ def transport_problem(message: str, socket_uri: str, endpoint: Optional[Endpoint
         return "%s. '%s' is not a socket but %s: is 'socket' (%s) right? charon's default is %s" % (
             message, path, _kind(info.st_mode), socket_uri, "unix:///var/run/charon.vici")
     owner, group = _user(info.st_uid), _group(info.st_gid)
-    if "Permission denied" in message or "Operation not permitted" in message:
+    if error_number in (errno.EACCES, errno.EPERM):
         return ("%s. The socket '%s' is owned by %s:%s with mode %04o and this task runs as %s (uid %d): run it with "
                 "become: true, or as a member of the group '%s' (charon's vici socket group, set in strongswan.conf "
                 "with charon.group or by its service)" % (
                     message, path, owner, group, stat.S_IMODE(info.st_mode), _user(os.geteuid()), os.geteuid(), group))
-    if "Connection refused" in message:
+    if error_number == errno.ECONNREFUSED:
         return ("%s. '%s' is a socket, but no process listens on it (left by a charon that stopped). Is charon "
                 "running with the vici plugin, and is 'socket' (%s) right?" % (message, path, socket_uri))
     return generic

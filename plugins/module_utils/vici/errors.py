@@ -83,9 +83,12 @@ class ViciTransportError(ViciError):
     connecting to it: a caller that has no session can look at the socket without parsing the URI again.
     """
 
-    def __init__(self, message: str, uri: str = "", endpoint: Optional[Tuple[int, Any]] = None) -> None:
+    def __init__(self, message: str, uri: str = "", endpoint: Optional[Tuple[int, Any]] = None,
+                 error_number: Optional[int] = None) -> None:
         self.uri = uri
         self.endpoint = endpoint
+        #: The operating system's errno when a system call failed (EACCES, ECONNREFUSED, ...), else None.
+        self.error_number = error_number
         super().__init__(message)
 
 

@@ -169,7 +169,8 @@ class FramedSocket:
             except OSError as exc:
                 sock.close()
                 if exc.errno not in _TRANSIENT_CONNECT_ERRNOS:
-                    raise ViciTransportError("cannot connect to %s: %s" % (uri, exc.strerror or exc), uri, endpoint) from None
+                    raise ViciTransportError("cannot connect to %s: %s" % (uri, exc.strerror or exc), uri, endpoint,
+                                             exc.errno) from None
                 reason = exc.strerror or str(exc)
             # Jitter spreads the retries of many clients that failed together.
             sleep = pause * random.uniform(0.5, 1.0)
