@@ -24,7 +24,6 @@ from ..vici.session import Session
 CHANGED_SECRET = MASK + " (changed)"
 
 
-
 class Action(str, Enum):
     """What a :class:`Change` does to the daemon (None in a Change: nothing to do)."""
 

@@ -123,9 +123,6 @@ def tree_params(params: Mapping[str, Any]) -> Dict[str, Any]:
     return merged
 
 
-
-
-
 # -- values ---------------------------------------------------------------------------------------
 
 

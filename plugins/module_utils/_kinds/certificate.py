@@ -223,7 +223,7 @@ def run_module(vici: Any) -> None:
     changes, replies = vici.converge(kind, items)
     if replies and not all(loaded(vici.session, params["type"], der) for der in ders):
         vici.warn("the daemon accepted the %s but does not list it (for a CRL: it keeps a newer one of "
-                         "the same issuer)" % params["type"])
+                  "the same issuer)" % params["type"])
     # Listed means identical: the name is the DER's digest.
     changes = [change if change.action else change._replace(before=change.after) for change in changes]
     extra = {"certificates": [describe(params["type"], der) for der in ders]} if container is not None else {}

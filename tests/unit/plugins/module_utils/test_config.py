@@ -90,7 +90,7 @@ def test_pool_reference_warns(ledger):
 def test_oversized_object_is_rejected():
     with pytest.raises(InputError, match=r"^connections\.big: its VICI message would have \d+ bytes"):
         tree.check_size("connections.big", {"children": {"c%d" % n: {"local_ts": ["10.0.0.0/24"] * 400}
-                                                           for n in range(150)}})
+                                                         for n in range(150)}})
     tree.check_size("connections.small", {"local_addrs": ["127.0.0.1"]})
 
 
@@ -187,7 +187,7 @@ def test_persisted_tree_refuses_inline_pem():
 def test_list_values_of_pools_and_authorities_are_split_as_swanctl_does():
     crl = "ldap://ldap.example.org/cn=Root CA, o=Example, c=CH?certificateRevocationList"
     item, = tree.authority_items({"root": {"file": "/etc/swanctl/x509ca/root.pem", "crl_uris": "'%s', http://crl.example.org/a.crl" % crl}},
-                                   "/etc/swanctl")
+                                 "/etc/swanctl")
     assert item.message["crl_uris"] == [crl, "http://crl.example.org/a.crl"]
     pool, = tree.pool_items({"p": {"addrs": "10.3.0.0/24", "dns": "10.1.0.1, '10.1.0.2'"}})
     assert pool.message["dns"] == ["10.1.0.1", "10.1.0.2"]
