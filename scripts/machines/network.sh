@@ -48,7 +48,8 @@ wan() {
     ns_add "$ns"
     ip -n "$ns" link add wan type bridge
     ip -n "$ns" link set wan up
-    ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1
+    # (no sysctl: a fresh Debian minbase host has no procps; /proc/sys/net is per network namespace)
+    ip netns exec "$ns" sh -c "echo 1 >/proc/sys/net/ipv4/ip_forward"
 }
 
 gateway() {
