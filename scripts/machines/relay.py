@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright (c) 2026, strongswan.vici contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -27,7 +26,7 @@ def main():
     stdin, stdout = sys.stdin.fileno(), sys.stdout.fileno()
     inputs = [stdin, sock]
     while inputs:
-        readable, _, _ = select.select(inputs, [], [])
+        readable = select.select(inputs, [], [])[0]
         if stdin in readable:
             data = os.read(stdin, 65536)
             if data:
