@@ -31,7 +31,7 @@ pid_alive() {
     [[ -r $1 ]] || return 1
     pid=$(tr -dc '0-9' <"$1")
     [[ -n $pid && -r /proc/$pid/cmdline ]] || return 1
-    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$2"
+    [[ $(tr '\0' ' ' <"/proc/$pid/cmdline") == *"$2"* ]]
 }
 
 create() {

@@ -60,7 +60,8 @@ gateway() {
     [[ -e /run/netns/$wan_ns ]] || die "no WAN for lab $lab (network.sh wan $lab)"
     router=$(address "$wan_cidr" -2)
     # The WAN router takes the last host address of each WAN subnet once.
-    if ! ip -n "$wan_ns" -o addr show dev wan | grep -qF " ${router} "; then
+    # (not `ip | grep -q` under pipefail: grep's early exit can fail the pipeline with SIGPIPE)
+    if [[ $(ip -n "$wan_ns" -o addr show dev wan) != *" $router "* ]]; then
         ip -n "$wan_ns" addr add "$router" dev wan
     fi
     ns_add "$gw_ns"
