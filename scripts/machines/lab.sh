@@ -151,11 +151,17 @@ up() {
 }
 
 down() {
-    local lab=$1 dir name
+    local lab=$1 dir name pids=() pid rc=0
     dir=$(lab_dir "$lab")
+    # all machines shut down at once; each stop is bounded (machine.sh)
     for name in $(machines "$dir"); do
-        "$HERE/machine.sh" remove "$dir/machines/$name"
+        "$HERE/machine.sh" remove "$dir/machines/$name" &
+        pids+=("$!")
     done
+    for pid in "${pids[@]}"; do
+        wait "$pid" || rc=1
+    done
+    [[ $rc -eq 0 ]] || die "a machine of lab $lab could not be removed: its namespaces stay (lab.sh down $lab again)"
     "$HERE/network.sh" remove "$lab"
     rm -rf --one-file-system "$dir"
 }

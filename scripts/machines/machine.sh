@@ -64,16 +64,21 @@ start() {
 }
 
 stop() {
-    local dir=$1 pid deadline
+    local dir=$1 pid deadline next
     pid_alive "$dir/supervisor.pid" supervise.sh || { rm -f "$dir/supervisor.pid" "$dir/nspawn.pid"; return 0; }
     touch "$dir/stop"
-    # systemd-nspawn turns SIGTERM into a clean shutdown of the machine (SIGRTMIN+3 to its systemd).
-    if pid_alive "$dir/nspawn.pid" systemd-nspawn; then
-        kill -TERM "$(cat "$dir/nspawn.pid")" 2>/dev/null || true
-    fi
     pid=$(cat "$dir/supervisor.pid")
     deadline=$((SECONDS + STOP_TIMEOUT))
-    while [[ -d /proc/$pid ]] && ((SECONDS < deadline)); do sleep 0.2; done
+    # systemd-nspawn turns SIGTERM into a clean shutdown of the machine (SIGRTMIN+3 to its systemd). Sent again every
+    # 5 s: a systemd that is still starting up has no handler for it yet and ignores it.
+    next=0
+    while [[ -d /proc/$pid ]] && ((SECONDS < deadline)); do
+        if ((SECONDS >= next)) && pid_alive "$dir/nspawn.pid" systemd-nspawn; then
+            kill -TERM "$(cat "$dir/nspawn.pid")" 2>/dev/null || true
+            next=$((SECONDS + 5))
+        fi
+        sleep 0.2
+    done
     if [[ -d /proc/$pid ]]; then
         log "$(basename "$dir") did not shut down within ${STOP_TIMEOUT}s: SIGKILL"
         if pid_alive "$dir/nspawn.pid" systemd-nspawn; then
