@@ -8,11 +8,11 @@ VENV_PYTHON := .venv/bin/python
 RUN := bash scripts/run.sh
 ARGS ?=
 
-.PHONY: help setup stage units sanity integration system test demo bench pictures clean distclean
+.PHONY: help setup stage units sanity integration system test demo bench pictures clean distclean lab lab-down
 
 help:
 	@sed -n '1,4p' Makefile
-	@echo "targets: setup units sanity integration system test demo bench pictures stage clean distclean"
+	@echo "targets: setup units sanity integration system test demo bench pictures stage lab lab-down clean distclean"
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -49,7 +49,17 @@ bench-bulk: setup
 pictures: setup
 	@$(VENV_PYTHON) scripts/render_pictures.py
 
-clean:
+
+# Lab machines (docs/machines.md): Debian with systemd, reached over ssh; prints the inventory.
+# make lab LAB_SUITE=trixie for Debian 13; make lab-down removes every lab of this checkout.
+LAB_SUITE ?= bookworm
+lab: setup
+	@bash scripts/machines/lab.sh up $(if $(filter trixie,$(LAB_SUITE)),13,12) $(LAB_SUITE)
+
+lab-down:
+	@bash scripts/machines/lab.sh down-all
+
+clean: lab-down
 	rm -rf .tmp tests/output
 
 distclean: clean

@@ -105,6 +105,11 @@ PROGRAM_PACKAGES = {
     "shellcheck": "shellcheck",
     "git": "git",
     "dot": "graphviz",
+    # the lab machines (scripts/machines)
+    "systemd-nspawn": "systemd-container",
+    "ssh": "openssh-client",
+    "setsid": "util-linux",
+    "flock": "util-linux",
 }
 
 #: Environment variable naming a Debian root (made by scripts/strongswan6_root.sh) whose charon the
