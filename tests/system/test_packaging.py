@@ -42,7 +42,8 @@ pytestmark = pytest.mark.skipif(
 
 # Top-level entries of the tree that are the development setup, never the collection.
 NOT_SHIPPED_TOP = {".ci", ".gitignore", ".venv", ".tmp", "Makefile", "scripts", "demo", "benchmarks"}
-NOT_SHIPPED_PATHS = {"tests/system", "tests/output", "tests/unit/test_platform.py", "tests/requirements.txt"}
+NOT_SHIPPED_PATHS = {"tests/system", "extensions/molecule/site_to_site", "tests/output", "tests/unit/test_platform.py",
+                     "tests/requirements.txt"}
 CACHE_NAMES = {"__pycache__", ".pytest_cache", ".hypothesis", ".mypy_cache", ".ruff_cache", ".tox"}
 
 
