@@ -122,7 +122,7 @@ vici_errmsg:
 """
 
 from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule
-from ansible_collections.strongswan.vici.plugins.module_utils._operations.command import run
+from ansible_collections.strongswan.vici.plugins.module_utils._operations.command import mask_arguments, run
 
 
 def main():
@@ -132,7 +132,8 @@ def main():
             # no_log: ansible-core logs module arguments to syslog/journal and echoes them on argument errors.
             "request": {"type": "dict", "default": {}, "no_log": True},
             "event": {"type": "str"},
-        }
+        },
+        mask_arguments=mask_arguments,
     )
 
     module.run(run)

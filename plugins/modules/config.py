@@ -219,6 +219,7 @@ persist:
 """
 
 from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule
+from ansible_collections.strongswan.vici.plugins.module_utils._gateway.report import mask_arguments
 from ansible_collections.strongswan.vici.plugins.module_utils._gateway.run import run
 
 
@@ -254,10 +255,12 @@ def main():
                             ("src", "tree"), ("src", "connections"), ("src", "secrets"), ("src", "pools"),
                             ("src", "authorities")],
         no_log=True,
+        # Secrets are masked where they are used (results, diff, invocation: whatever the arguments hold that is
+        # not known to be plain); matching every secret value against every string of a result with thousands of
+        # objects would take minutes, so only the message and warnings are scrubbed as well.
+        mask_arguments=mask_arguments,
+        masked_results=True,
     )
-    # Secrets are masked where they are used (results, diff, invocation); matching every secret value against
-    # every string of a result with thousands of objects would take minutes.
-    module.module.no_log_values = set()
     module.run(run)
 
 
