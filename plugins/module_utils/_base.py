@@ -72,7 +72,8 @@ class _AnsibleModule(AnsibleModule):
     * a string or number of the result that *is* a secret value is masked, whatever its length;
     * only secret values of at least SCRUB_MIN_CHARS characters are also replaced inside text, by ansible-core;
       a module whose results are masked where they are built (``masked_results``: ``config``, whose results
-      hold thousands of objects) has them replaced in ``msg`` and warnings only.
+      hold thousands of objects) has them replaced in the result's top-level texts (``msg``, ``vici_errmsg``)
+      and warnings only.
     """
 
     def __init__(self, mask_arguments: Optional[MaskArguments] = None, masked_results: bool = False,
@@ -94,8 +95,9 @@ class _AnsibleModule(AnsibleModule):
         if self._masked_results:
             # Masked where built: keep the secrets out of the prose; ansible-core then scrubs nothing.
             self.no_log_values = set()
-            if isinstance(result.get("msg"), str):
-                result["msg"] = scrub(result["msg"], values)
+            for key, value in result.items():
+                if isinstance(value, str):  # msg, vici_errmsg ...: the texts, not the objects
+                    result[key] = scrub(value, values)
             return result
         invocation = result.pop("invocation")
         result = hide_exact(result, values)
