@@ -155,6 +155,10 @@ options:
 notes:
   - The tree's sections are not written to the managed host's system log (Ansible logs module arguments there);
     the result's C(invocation) shows them with secrets masked, and summarised beyond 20 entries per section.
+  - In C(invocation), every value the module cannot classify as not secret is masked, so that masking does not
+    depend on spelling - a key swanctl.conf does not have (C(local.secret), a misspelt C(secert)), an unknown
+    top-level section, and in C(secrets) every key but C(id*), C(file), C(handle), C(slot) and C(module). This
+    holds for argument errors too.
   - The ledger and the persist record are kept in the ledger directory (see the collection's docs on
     idempotency).
 seealso:
