@@ -129,3 +129,11 @@ def test_a_long_secret_in_a_config_message_is_still_masked(charon, run_in_proces
     failed = run_in_process("config", {"socket": charon.uri, "swanctl_dir": str(tmp_path),
                                        "secrets": {"ike-gw": {"secret": PSK, "id": "gw"}}})
     assert failed["failed"] is True and PSK not in json.dumps(failed) and MASK in failed["msg"]
+
+
+def test_config_info_leaves_out_a_misspelt_secret_too(run_in_process, tmp_path):
+    (tmp_path / "swanctl.conf").write_text(
+        "secrets {\n ike-gw { secert = \"%s\"\n id = gw.example.com }\n token-1 { handle = 01\n pin = 1234 }\n}\n" % PSK)
+    result = run_in_process("config_info", {"path": str(tmp_path / "swanctl.conf")})
+    assert PSK not in json.dumps(result) and result["secret_values_left_out"] == 2
+    assert result["secrets"] == {"ike-gw": {"id": "gw.example.com"}, "token-1": {"handle": "01"}}
