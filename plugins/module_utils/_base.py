@@ -80,14 +80,23 @@ class _AnsibleModule(AnsibleModule):
                  **kwargs: Any) -> None:
         self._mask_arguments = mask_arguments
         self._masked_results = masked_results
+        self._masked_once: Optional[Tuple[Dict[str, Any], List[str]]] = None
+        self._checked = False
         super().__init__(**kwargs)
+        self._checked = True  # the arguments are final: mask them once (a walk of the whole tree for config)
 
     def _masked(self) -> Tuple[Dict[str, Any], List[str]]:
+        if self._masked_once is not None:
+            return self._masked_once
         spec = getattr(self, "argument_spec", {}) or {}
         params = getattr(self, "params", None) or {}
         if self._mask_arguments is not None:
-            return self._mask_arguments(params, list(spec))
-        return masked_by_spec(params, spec), [str(value) for value in self.no_log_values]
+            masked = self._mask_arguments(params, list(spec))
+        else:
+            masked = masked_by_spec(params, spec), [str(value) for value in self.no_log_values]
+        if self._checked and self._mask_arguments is not None:
+            self._masked_once = masked
+        return masked
 
     def _hidden(self, result: Dict[str, Any]) -> Dict[str, Any]:
         shown, values = self._masked()

@@ -117,7 +117,9 @@ class _Masker:
         return MASK
 
     def shown(self, known: bool, value: Any) -> Any:
-        return value if known and _plain(value) else self.hide(value)
+        if known and (type(value) in _SCALARS or _plain(value)):  # pylint: disable=unidiomatic-typecheck
+            return value
+        return self.hide(value)
 
     def flat(self, body: Any, known: Callable[[str], bool]) -> Any:
         if not isinstance(body, Mapping):
@@ -195,8 +197,13 @@ class _Masker:
         return shown
 
 
+_SCALARS = frozenset((str, int, float, bool, type(None)))
+
+
 def _plain(value: Any) -> bool:
     """A value shown as it is: a scalar, or a list of scalars."""
+    if type(value) is list and all(type(item) in _SCALARS for item in value):  # pylint: disable=unidiomatic-typecheck
+        return True  # the common case, fast
     scalars = (str, int, float, bool, type(None))
     return isinstance(value, scalars) or (isinstance(value, (list, tuple)) and all(isinstance(item, scalars) for item in value))
 

@@ -11,10 +11,11 @@ The one definition of both, for every layer (standard library only, imports noth
   declare their ``secret_paths`` from it (:func:`message_secret_paths`), and the command module masks by it
   (:func:`is_secret_message_key`, together with :data:`SECRET_KEYS` for requests of any command);
 * :data:`TREE_SECRET_KEYS`, the same secrets as they appear in ``config``'s tree and in swanctl.conf, per tree
-  section: the keys whose values become a Kind's secret paths once the tree is turned into messages
-  (``config_info`` uses it, through :func:`is_secret_tree_key`);
-* :data:`SECRETS_PLAIN_KEYS`, the opposite rule for ``config``'s arguments: in a ``secrets`` entry only these keys
-  are known not to be secret, and every other value (``secret``, ``pin``, a misspelt ``secert``) is masked;
+  section: the keys whose values become a Kind's secret paths once the tree is turned into messages (the
+  tests hold it against the Kinds; masking does not use it, see the next);
+* :data:`SECRETS_PLAIN_KEYS`, the rule masking follows (``config``'s arguments, ``config_info``'s result), the
+  converse one: in a ``secrets`` entry only these keys are known not to be secret, and every other value
+  (``secret``, ``pin``, a misspelt ``secert``) is masked;
 * how secret values are hidden in text: :func:`scrub` replaces them inside prose only when they are at least
   :data:`SCRUB_MIN_CHARS` long, :func:`hide_exact` replaces values that stand whole anywhere in a result.
 
