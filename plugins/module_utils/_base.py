@@ -12,7 +12,7 @@ sockets or bytes.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, NoReturn, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, NoReturn, Optional, Sequence, Tuple
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
@@ -22,6 +22,7 @@ from ._engine.plan import Group, GroupApplyError, apply_groups, plan_groups, sta
 from ._text.diagnose import transport_problem
 from ._text.input import UserError, check_request, check_text
 from ._text.printable import NestingError
+from ._text.secrets import MASK, SCRUB_MIN_CHARS, hide_exact, scrub
 from .vici.errors import (
     ViciCommandFailed,
     ViciCommandUnknown,
@@ -37,6 +38,94 @@ from .vici.errors import (
 )
 from .vici.session import Session
 from .vici.transport import DEFAULT_URI, Endpoint, check_timeout
+
+#: A module's own masking of its arguments: (arguments, option names) -> (the arguments to show, the secret values).
+MaskArguments = Callable[[Mapping[str, Any], Sequence[str]], Tuple[Dict[str, Any], List[str]]]
+
+
+def masked_by_spec(params: Mapping[str, Any], spec: Mapping[str, Any]) -> Dict[str, Any]:
+    """``params`` with the value of every no_log option (and suboption) masked by its key, and unknown ones too."""
+    shown: Dict[str, Any] = {}
+    for name, value in params.items():
+        option = spec.get(name)
+        if value is None:
+            shown[name] = None
+        elif option is None or option.get("no_log"):
+            shown[name] = MASK
+        elif option.get("options") and isinstance(value, Mapping):
+            shown[name] = masked_by_spec(value, option["options"])
+        elif option.get("options") and isinstance(value, list):
+            shown[name] = [masked_by_spec(item, option["options"]) if isinstance(item, Mapping) else item for item in value]
+        else:
+            shown[name] = value
+    return shown
+
+
+class _AnsibleModule(AnsibleModule):
+    """AnsibleModule whose results hide secrets where they are, not inside prose.
+
+    ansible-core replaces every no_log value wherever it occurs in any string of the result: a one-letter
+    secret ``a`` turns the module's messages into ``is not v********lid UTF-8 text``. Here, from the very first
+    argument error on (these methods also serve AnsibleModule's own failures):
+
+    * ``invocation`` is the arguments masked by key (the module's ``mask_arguments``, else every no_log option);
+    * a string or number of the result that *is* a secret value is masked, whatever its length;
+    * only secret values of at least SCRUB_MIN_CHARS characters are also replaced inside text, by ansible-core;
+      a module whose results are masked where they are built (``masked_results``: ``config``, whose results
+      hold thousands of objects) has them replaced in the result's top-level texts (``msg``, ``vici_errmsg``)
+      and warnings only.
+    """
+
+    def __init__(self, mask_arguments: Optional[MaskArguments] = None, masked_results: bool = False,
+                 **kwargs: Any) -> None:
+        self._mask_arguments = mask_arguments
+        self._masked_results = masked_results
+        self._masked_once: Optional[Tuple[Dict[str, Any], List[str]]] = None
+        self._checked = False
+        super().__init__(**kwargs)
+        self._checked = True  # the arguments are final: mask them once (a walk of the whole tree for config)
+
+    def _masked(self) -> Tuple[Dict[str, Any], List[str]]:
+        if self._masked_once is not None:
+            return self._masked_once
+        spec = getattr(self, "argument_spec", {}) or {}
+        params = getattr(self, "params", None) or {}
+        if self._mask_arguments is not None:
+            masked = self._mask_arguments(params, list(spec))
+        else:
+            masked = masked_by_spec(params, spec), [str(value) for value in self.no_log_values]
+        if self._checked and self._mask_arguments is not None:
+            self._masked_once = masked
+        return masked
+
+    def _hidden(self, result: Dict[str, Any]) -> Dict[str, Any]:
+        shown, values = self._masked()
+        result.setdefault("invocation", {"module_args": shown})
+        if self._masked_results:
+            # Masked where built: keep the secrets out of the prose; ansible-core then scrubs nothing.
+            self.no_log_values = set()
+            for key, value in result.items():
+                if isinstance(value, str):  # msg, vici_errmsg ...: the texts, not the objects
+                    result[key] = scrub(value, values)
+            return result
+        invocation = result.pop("invocation")
+        result = hide_exact(result, values)
+        result["invocation"] = invocation
+        self.no_log_values = {value for value in values if len(value) >= SCRUB_MIN_CHARS}
+        return result
+
+    def warn(self, warning: str, **kwargs: Any) -> None:  # pylint: disable=arguments-differ
+        if self._masked_results:
+            warning = scrub(str(warning), self._masked()[1])
+        super().warn(warning, **kwargs)
+
+    def exit_json(self, **kwargs: Any) -> NoReturn:
+        super().exit_json(**self._hidden(kwargs))
+
+    def fail_json(self, msg: str, **kwargs: Any) -> NoReturn:  # pylint: disable=arguments-differ
+        kwargs = self._hidden(dict(kwargs, msg=str(msg)))
+        super().fail_json(kwargs.pop("msg"), **kwargs)
+
 
 VICI_COMMON_ARGS: Dict[str, Dict[str, Any]] = {
     "socket": {"type": "str", "default": DEFAULT_URI, "fallback": (env_fallback, ["STRONGSWAN_VICI_SOCKET"])},
@@ -96,7 +185,10 @@ class ViciModule:
 
     ``seconds`` names the module's own options that hold seconds and may be 0
     (``wait_timeout``); they and ``timeout`` are range-checked before anything
-    else happens.
+    else happens. ``mask_arguments`` is the module's own masking of its arguments
+    for ``invocation`` (``config``, ``command``); without it every no_log option
+    is masked by its key. ``masked_results``: the module masks its results where
+    it builds them (see :class:`_AnsibleModule`).
     """
 
     def __init__(
@@ -104,9 +196,12 @@ class ViciModule:
         argument_spec: Mapping[str, Any],
         supports_check_mode: bool = True,
         seconds: Sequence[str] = (),
+        mask_arguments: Optional[MaskArguments] = None,
+        masked_results: bool = False,
         **kwargs: Any
     ) -> None:
-        self.module = AnsibleModule(
+        self.module = _AnsibleModule(
+            mask_arguments=mask_arguments, masked_results=masked_results,
             argument_spec=vici_argument_spec(**argument_spec), supports_check_mode=supports_check_mode, **kwargs
         )
         self.params = self.module.params

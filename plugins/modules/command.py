@@ -44,7 +44,9 @@ options:
       - The option is C(no_log) - Ansible neither logs it (syslog, journal) nor echoes it on an argument error.
         In the module's result (C(invocation)) a copy is shown in which the values of keys named C(secret),
         C(password), C(passphrase), C(pin) or C(psk), and the C(data) of C(load-shared), C(load-key) and
-        C(load-token), are replaced by C(********); those values are also masked wherever else they appear.
+        C(load-token), are replaced by C(********), whole (a list or a mapping nested under such a key too).
+        Elsewhere in the result, a value equal to a secret is masked; a secret of 8 characters or more is also
+        masked inside text, a shorter one is not (it would garble the messages, see the collection's docs).
       - The request is encoded and its size checked before anything is sent, in check mode too - the daemon
         accepts at most 512 KiB per message and 65535 bytes per value.
     type: dict
@@ -122,7 +124,7 @@ vici_errmsg:
 """
 
 from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule
-from ansible_collections.strongswan.vici.plugins.module_utils._operations.command import run
+from ansible_collections.strongswan.vici.plugins.module_utils._operations.command import mask_arguments, run
 
 
 def main():
@@ -132,7 +134,8 @@ def main():
             # no_log: ansible-core logs module arguments to syslog/journal and echoes them on argument errors.
             "request": {"type": "dict", "default": {}, "no_log": True},
             "event": {"type": "str"},
-        }
+        },
+        mask_arguments=mask_arguments,
     )
 
     module.run(run)

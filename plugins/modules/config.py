@@ -155,6 +155,10 @@ options:
 notes:
   - The tree's sections are not written to the managed host's system log (Ansible logs module arguments there);
     the result's C(invocation) shows them with secrets masked, and summarised beyond 20 entries per section.
+  - In C(invocation), every value the module cannot classify as not secret is masked, so that masking does not
+    depend on spelling - a key swanctl.conf does not have (C(local.secret), a misspelt C(secert)), an unknown
+    top-level section, and in C(secrets) every key but C(id*), C(file), C(handle), C(slot) and C(module). This
+    holds for argument errors too.
   - The ledger and the persist record are kept in the ledger directory (see the collection's docs on
     idempotency).
 seealso:
@@ -219,6 +223,7 @@ persist:
 """
 
 from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule
+from ansible_collections.strongswan.vici.plugins.module_utils._gateway.report import mask_arguments
 from ansible_collections.strongswan.vici.plugins.module_utils._gateway.run import run
 
 
@@ -254,10 +259,12 @@ def main():
                             ("src", "tree"), ("src", "connections"), ("src", "secrets"), ("src", "pools"),
                             ("src", "authorities")],
         no_log=True,
+        # Secrets are masked where they are used (results, diff, invocation: whatever the arguments hold that is
+        # not known to be plain); matching every secret value against every string of a result with thousands of
+        # objects would take minutes, so only the message and warnings are scrubbed as well.
+        mask_arguments=mask_arguments,
+        masked_results=True,
     )
-    # Secrets are masked where they are used (results, diff, invocation); matching every secret value against
-    # every string of a result with thousands of objects would take minutes.
-    module.module.no_log_values = set()
     module.run(run)
 
 

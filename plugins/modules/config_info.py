@@ -24,7 +24,9 @@ description:
   - B(Secrets.) The C(secrets) section is returned with its owners, file names and token handles. Its secret
     values (PSKs, EAP/XAuth/NTLM/PPK passwords, key passphrases, C(secret*) keys, and token C(pin)s) are
     returned only when the task sets C(no_log=true), so that Ansible hides the whole result from its output and
-    logs while the registered variable still holds it. Without C(no_log), they are left out and the module warns.
+    logs while the registered variable still holds it. Without C(no_log), they are left out and the module warns;
+    so is every key of a C(secrets) section other than C(id*), C(file), C(handle), C(slot) and C(module), a
+    misspelt one too.
   - Private key files are never read; only their paths are returned.
 author:
   - strongswan.vici contributors (@strongswan-vici)
@@ -115,8 +117,8 @@ secrets:
     - The C(secrets) section, by section name (C(ike-x), C(eap-x), C(xauth-x), C(ntlm-x), C(ppk-x), C(private-x),
       C(rsa-x), C(ecdsa-x), C(pkcs8-x), C(pkcs12-x), C(token-x)), with owners (C(id), C(id-*)), C(file) and token
       keys.
-    - B(Contains secrets) (C(secret*) and C(pin) values) when the task runs with C(no_log=true); without it those
-      keys are left out (see RV(secrets_included)).
+    - B(Contains secrets) (C(secret*) and C(pin) values) when the task runs with C(no_log=true); without it every
+      key but C(id*), C(file), C(handle), C(slot) and C(module) is left out (see RV(secrets_included)).
   returned: always
   type: dict
   sample: {ike-branch: {id-a: moon.strongswan.org, id-b: sun.strongswan.org}}

@@ -146,6 +146,40 @@ def test_diff_and_output_never_show_secrets(charon, ledger):
     assert tasks[1]["changed"] is False
 
 
+def test_vvv_never_shows_a_secret_whatever_its_spelling_and_short_ones_do_not_garble(charon, ledger):
+    """ansible-playbook -vvv prints every task's invocation: a PSK misspelt, misplaced or in an unknown section is
+    masked there (issue 17, item 11), and a one-letter secret leaves the module's messages whole (item 12)."""
+    uri = charon.socket_uri
+    misplaced = conn(1)
+    misplaced["local"]["secret"] = PSK
+    nested = {"id": "k1", "type": "IKE", "data": {"nested": PSK2}, "owners": ["gw.example.com"]}
+    result, tasks = runs(uri, ledger,
+                         {"secrets": {"ike-c1": {"secert": PSK, "id": "gw.example.com"}}},
+                         {"connections": {"c1": misplaced}},
+                         {"tree": {"conections": {"c1": {"local": {"auth": "psk", "secret": PSK}}}}},
+                         {"secrets": {"ike-c1": {"secret": "a", "id": "gw.example.com", "pin": "x"}}},
+                         {"_module": "command", "command": "load-shared", "request": nested},
+                         {"_module": "shared_secret", "id": "k2", "secret": "a", "type": "bogus"},
+                         verbose=True)
+    for text in (result.stdout, result.stderr, json.dumps(tasks)):
+        assert PSK not in text and PSK2 not in text
+    assert tasks[0]["msg"] == "secrets.ike-c1.secert: unknown key; known are secret, id*", tasks[0]
+    assert tasks[0]["invocation"]["module_args"]["secrets"]["ike-c1"] == {"secert": "********", "id": "gw.example.com"}
+    assert tasks[1]["failed"] is True and tasks[1]["invocation"]["module_args"]["connections"]["c1"]["local"] == {
+        "auth": "psk", "id": "gw.example.com", "secret": "********"}
+    assert tasks[2]["failed"] is True and tasks[2]["invocation"]["module_args"]["tree"] == {"conections": "********"}
+    # A one-letter secret: the message and the socket's path come back whole; the secret is masked where it is.
+    assert tasks[3]["msg"] == "secrets.ike-c1.pin: unknown key; known are secret, id*", tasks[3]
+    assert tasks[3]["invocation"]["module_args"]["socket"] == uri
+    assert tasks[3]["invocation"]["module_args"]["secrets"]["ike-c1"] == {
+        "secret": "********", "id": "gw.example.com", "pin": "********"}
+    assert tasks[4]["invocation"]["module_args"]["request"]["data"] == "********"
+    assert tasks[5]["failed"] is True and "type" in tasks[5]["msg"] and "bogus" in tasks[5]["msg"], tasks[5]
+    assert "*" not in tasks[5]["msg"] and tasks[5]["invocation"]["module_args"]["secret"] == "********", tasks[5]
+    assert tasks[5]["invocation"]["module_args"]["socket"] == uri
+    assert daemon_state(uri)["conns"] == []
+
+
 def test_daemon_unreachable_masks_secrets(tmp_path, ledger):
     """Client errors (here: no daemon) exit through the same masking as everything else."""
     result, tasks = runs("unix://%s" % (tmp_path / "none.vici"), ledger, tree(2), verbose=True)

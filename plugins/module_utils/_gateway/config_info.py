@@ -29,7 +29,7 @@ import os
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from .._swanctl.syntax import SWANCTL_SECTIONS as SECTIONS, ConfError, read_file
-from .._text.secrets import is_secret_tree_key
+from .._text.secrets import is_plain_secrets_key
 
 #: Certificate directories in swanctl's load order, with the certificate module's type and flag.
 CERT_DIRS: Tuple[Tuple[str, str, Optional[str]], ...] = (
@@ -164,13 +164,15 @@ def passphrase_sections(secrets: Mapping[str, Any], directory: str, name: str) -
 
 
 def hide_secret_values(secrets: Mapping[str, Any]) -> Dict[str, Any]:
-    """SECRETS without their secret values (``secret*``, ``pin``: see ``TREE_SECRET_KEYS``); owners, files and handles stay."""
-    return {name: {key: value for key, value in body.items() if not is_secret_tree_key("secrets", key)}
-            for name, body in secrets.items()}
+    """SECRETS without their secret values: every key but the plain ones (``id*``, ``file``, ``handle``, ``slot``,
+    ``module``: see ``SECRETS_PLAIN_KEYS``) is left out, a misspelt one too; owners, files and handles stay."""
+    return {name: {key: value for key, value in body.items() if is_plain_secrets_key(str(key))}
+            if isinstance(body, Mapping) else {} for name, body in secrets.items()}
 
 
 def count_secret_values(secrets: Mapping[str, Any]) -> int:
-    return sum(1 for body in secrets.values() for key in body if is_secret_tree_key("secrets", key))
+    return sum(sum(1 for key in body if not is_plain_secrets_key(str(key))) if isinstance(body, Mapping) else 1
+               for body in secrets.values())
 
 
 def warnings_for(result: Mapping[str, Any]) -> List[str]:

@@ -6,21 +6,23 @@
 
 The lists and the diff come from the plan alone: check mode reports exactly what a real run would do.
 ``config`` turns off Ansible's scrubbing of no_log values (minutes on thousands of objects) and masks its
-``invocation`` here. Which keys of the tree are secret is not decided here: it is
-:data:`.._text.secrets.TREE_SECRET_KEYS`, the tree side of the Kinds' secret paths (one table, per tree
-section: ``secrets`` entries, ``private_keys`` entries), which the Kinds' ``secret_paths`` are declared from
-as well.
+``invocation`` here (:func:`mask_arguments`), the other way round from a list of secret keys: whatever it
+cannot classify as not secret (by swanctl.conf's schema, and :data:`.._text.secrets.SECRETS_PLAIN_KEYS` in
+``secrets``) is masked, so that a misspelt or misplaced secret is masked too.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from typing import Any, Dict, List, Sequence
+from typing import Any, Callable, Collection, Dict, List, Optional, Sequence, Tuple
 
 from .._engine.kind import Action, Change
 from .._engine.plan import Planned
-from .._text.secrets import MASK, is_secret_tree_key
+from .._kinds.pool import POOL_ATTRIBUTES
+from .._swanctl.schema import AUTH_KEYS, CERT_KEYS, CHILD_KEYS, PEER_KEYS, is_auth_section, is_cert_section
+from .._swanctl.syntax import SWANCTL_SECTIONS
+from .._text.secrets import MASK, is_plain_secrets_key
+from .tree import AUTHORITY_KEYS
 
 
 def _category(change: Change, snapshot: Mapping[str, Any]) -> str:
@@ -77,49 +79,155 @@ def _summarised(params: Mapping[str, Any]) -> Dict[str, Any]:
     return shown
 
 
-def masked_params(params: Mapping[str, Any]) -> Dict[str, Any]:
-    """The module's arguments for ``invocation``: every secret value masked, large sections summarised."""
-    # Summarise the large sections first: the JSON copy below then stays small whatever the tree's size.
-    params = _summarised(params)
-    shown = json.loads(json.dumps(params, default=str))
-    tree = shown.get("tree")
-    if isinstance(tree, dict) and isinstance(tree.get("secrets"), dict):
-        tree["secrets"] = masked_params({"secrets": tree["secrets"]})["secrets"]
-    secrets = shown.get("secrets")
-    for name, body in (secrets.items() if isinstance(secrets, dict) else ()):
-        if isinstance(body, dict):
-            _mask_entry("secrets", body)
-        elif body is not None:
-            shown["secrets"][name] = MASK
-    keys = shown.get("private_keys")
-    for entry in (keys if isinstance(keys, list) else ()):
-        if isinstance(entry, dict):
-            _mask_entry("private_keys", entry)
-    return shown
+class _Masker:
+    """One walk over ``config``'s arguments: a copy in which whatever it cannot classify as not secret is masked.
+
+    The rule (issue 17): ``config`` turns Ansible's scrubbing off and masks by itself, so it must not depend on
+    spelling. A value is shown only when its key is known to hold no secret:
+
+    * ``secrets`` entries: only :data:`SECRETS_PLAIN_KEYS` (``id*``, ``file``, ``handle``, ``slot``, ``module``);
+      ``secret``, ``pin``, a misspelt ``secert`` and anything else are masked, as is an entry that is no mapping;
+    * ``connections``, ``pools``, ``authorities``: the keys of swanctl.conf's schema at each level (a connection,
+      its ``local*``/``remote*`` rounds and their ``cert*`` sections, its children); an unknown key's value is
+      masked, whatever its name (``local.secret``, ``psk``, a typo of a known key);
+    * ``private_keys`` items show ``path`` only, ``certificates`` items their four options;
+    * in ``tree``, an unknown top-level section is masked whole; so is a top-level argument that is no option;
+    * a known key whose value is not plain (a scalar or a list of scalars) is masked too.
+
+    ``values`` collects every masked scalar, as text: the values to keep out of messages.
+    """
+
+    def __init__(self, options: Optional[Collection[str]]) -> None:
+        self.options = options
+        self.values: List[str] = []
+
+    def hide(self, value: Any) -> Any:
+        """The mask for ``value`` (None stays None: nothing to hide); its scalars go to ``values``."""
+        if value is None:
+            return None
+        stack = [value]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, Mapping):
+                stack.extend(node.values())
+            elif isinstance(node, (list, tuple)):
+                stack.extend(node)
+            elif node is not None and str(node) != "":
+                self.values.append(str(node))
+        return MASK
+
+    def shown(self, known: bool, value: Any) -> Any:
+        if known and (type(value) in _SCALARS or _plain(value)):  # pylint: disable=unidiomatic-typecheck
+            return value
+        return self.hide(value)
+
+    def flat(self, body: Any, known: Callable[[str], bool]) -> Any:
+        if not isinstance(body, Mapping):
+            return self.hide(body)
+        return {str(key): self.shown(known(str(key)), value) for key, value in body.items()}
+
+    def entries(self, section: Any, entry: Callable[[Any], Any]) -> Any:
+        if section is None:
+            return None
+        if not isinstance(section, Mapping):
+            return self.hide(section)
+        return {str(name): entry(body) for name, body in section.items()}
+
+    def items(self, section: Any, known: Collection[str]) -> Any:
+        if section is None:
+            return None
+        if not isinstance(section, (list, tuple)):
+            return self.hide(section)
+        return [self.flat(item, lambda key: key in known) for item in section]
+
+    def connection(self, body: Any) -> Any:
+        if not isinstance(body, Mapping):
+            return self.hide(body)
+        shown: Dict[str, Any] = {}
+        for key, value in body.items():
+            key = str(key)
+            if key.lower() == "children":
+                shown[key] = self.entries(value, lambda child: self.flat(child, lambda name: name in CHILD_KEYS))
+            elif is_auth_section(key) and (isinstance(value, Mapping) or key not in PEER_KEYS):
+                shown[key] = self.auth(value)
+            else:
+                shown[key] = self.shown(key in PEER_KEYS, value)
+        return shown
+
+    def auth(self, body: Any) -> Any:
+        if not isinstance(body, Mapping):
+            return self.hide(body)
+        shown: Dict[str, Any] = {}
+        for key, value in body.items():
+            key = str(key)
+            if is_cert_section(key) and isinstance(value, Mapping):
+                shown[key] = self.flat(value, lambda name: name in CERT_KEYS)
+            else:
+                shown[key] = self.shown(key in AUTH_KEYS, value)
+        return shown
+
+    def section(self, name: str, value: Any) -> Any:
+        """A tree section (``connections``, ``secrets``, ...) masked by its rule; an unknown section whole."""
+        if name == "connections":
+            return self.entries(value, self.connection)
+        if name == "secrets":
+            return self.entries(value, lambda body: self.flat(body, is_plain_secrets_key))
+        if name == "pools":
+            return self.entries(value, lambda body: self.flat(body, _is_pool_key))
+        if name == "authorities":
+            return self.entries(value, lambda body: self.flat(body, lambda key: key in AUTHORITY_KEYS))
+        return self.hide(value)
+
+    def params(self, params: Mapping[str, Any]) -> Dict[str, Any]:
+        shown: Dict[str, Any] = {}
+        for key, value in params.items():
+            key = str(key)
+            if key in SWANCTL_SECTIONS:
+                shown[key] = self.section(key, value)
+            elif key == "tree":
+                shown[key] = (self.hide(value) if value is not None and not isinstance(value, Mapping) else
+                              value if value is None else
+                              {str(name): self.section(str(name), section) for name, section in value.items()})
+            elif key == "private_keys":
+                shown[key] = self.items(value, ("path",))
+            elif key == "certificates":
+                shown[key] = self.items(value, ("type", "flag", "content", "path"))
+            else:
+                shown[key] = self.shown(self.options is None or key in self.options, value)
+        return shown
 
 
-def _secret_keys(section: str, entry: Mapping[str, Any]) -> List[str]:
-    """The keys of ``entry`` (of tree section ``section``) that hold a secret value (not None, not empty)."""
-    return [key for key, value in entry.items()
-            if isinstance(key, str) and is_secret_tree_key(section, key) and value not in (None, "")]
+_SCALARS = frozenset((str, int, float, bool, type(None)))
 
 
-def _mask_entry(section: str, entry: Dict[str, Any]) -> None:
-    for key in _secret_keys(section, entry):
-        entry[key] = MASK
+def _plain(value: Any) -> bool:
+    """A value shown as it is: a scalar, or a list of scalars."""
+    if type(value) is list and all(type(item) in _SCALARS for item in value):  # pylint: disable=unidiomatic-typecheck
+        return True  # the common case, fast
+    scalars = (str, int, float, bool, type(None))
+    return isinstance(value, scalars) or (isinstance(value, (list, tuple)) and all(isinstance(item, scalars) for item in value))
+
+
+def _is_pool_key(key: str) -> bool:
+    return key == "addrs" or key in POOL_ATTRIBUTES or key.strip().isdigit()
+
+
+def mask_arguments(params: Mapping[str, Any], options: Optional[Collection[str]] = None) -> Tuple[Dict[str, Any], List[str]]:
+    """``config``'s arguments for ``invocation`` (see :class:`_Masker` for the rule) and the values it masked.
+
+    ``options`` are the module's option names (any other top-level argument is masked); None takes every name.
+    Large sections are summarised after masking (the result stays small whatever the tree's size).
+    """
+    masker = _Masker(options)
+    shown = _summarised(masker.params(params))
+    return shown, masker.values
+
+
+def masked_params(params: Mapping[str, Any], options: Optional[Collection[str]] = None) -> Dict[str, Any]:
+    """The module's arguments for ``invocation``: everything not known to be plain masked, large sections summarised."""
+    return mask_arguments(params, options)[0]
 
 
 def secret_values(params: Mapping[str, Any]) -> List[str]:
-    """Every secret value in the arguments (to scrub from error messages, belt and braces)."""
-    values = []
-    secrets = dict(params.get("secrets") or {})
-    tree = params.get("tree") or {}
-    if isinstance(tree, Mapping) and isinstance(tree.get("secrets"), Mapping):
-        secrets.update(tree["secrets"])
-    for body in secrets.values():
-        if isinstance(body, Mapping):
-            values.extend(str(body[key]) for key in _secret_keys("secrets", body))
-    for entry in params.get("private_keys") or []:
-        if isinstance(entry, Mapping):
-            values.extend(str(entry[key]) for key in _secret_keys("private_keys", entry))
-    return [value for value in values if len(value) >= 3]
+    """Every value that :func:`masked_params` masks (to keep out of messages, belt and braces; see :func:`scrub`)."""
+    return mask_arguments(params)[1]

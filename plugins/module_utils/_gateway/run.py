@@ -7,7 +7,8 @@
 Each step is a method of :class:`GatewayRun`; a step that cannot go on raises :class:`RunFailure`, which
 :meth:`GatewayRun.execute` turns into the one failure of the module. Every exit carries ``invocation`` with
 secrets masked: the module disables Ansible's value scrubbing, which would take minutes on thousands of
-objects.
+objects. The ``invocation`` is added by the module (:func:`.report.mask_arguments`, given to ViciModule), so
+that failures before this run starts (argument errors) carry the same masked arguments.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ from .._engine.kind import Outcome
 from .._engine.ledger import Ledger
 from .._engine.plan import Adoption, GroupApplyError, Planned, apply_groups, plan_groups, state_after_failure
 from .._text.input import UserError
-from .._text.secrets import MASK
+from .._text.secrets import scrub
 from ..vici.errors import ViciError
 from ..vici.session import Session
 from .persist import FileTrust, PersistError, current_digest, digest, file_text, persisted_tree, read_record, trust, write, write_record
-from .report import gateway_diff, masked_params, secret_values, summary
+from .report import gateway_diff, secret_values, summary
 from .tree import Desired, desired_tree, tree_params
 
 
@@ -165,9 +166,8 @@ class GatewayRun:
                      ledger.instance if same_instance(now, ledger.instance) else "")
 
     def report(self) -> NoReturn:
-        invocation = self._invocation()
         self.vici.warn_ledger(self.ledger)
-        self.vici.exit(changed=self.changed, diff=self.diff, invocation=invocation, **self.result)
+        self.vici.exit(changed=self.changed, diff=self.diff, **self.result)
 
     # -- the one way out on failure ---------------------------------------------------------------
 
@@ -188,17 +188,12 @@ class GatewayRun:
     def fail(self, failure: RunFailure) -> NoReturn:
         if self.ledger is not None:
             self.vici.warn_ledger(self.ledger)
-        details = dict(failure.details, invocation=self._invocation())
+        details = dict(failure.details)
         if failure.error is not None:
             self.vici.fail_from(failure.error, context=failure.context, suffix=failure.suffix, **details)
-        message = failure.msg
-        # Belt and braces: no secret value of the arguments, or of a tree read from src, in the message.
-        for value in secret_values(self.params) + secret_values(self.merged):
-            message = message.replace(value, MASK)
-        self.vici.fail(message, **details)
-
-    def _invocation(self) -> Dict[str, Any]:
-        return {"module_args": masked_params(self.params)}
+        # Belt and braces: no secret value of a tree read from src in the message (those of the arguments are
+        # scrubbed with every message of the module, see _base), long ones only: a short one would garble it.
+        self.vici.fail(scrub(failure.msg, secret_values(self.merged)), **details)
 
 
 def run(vici: Any) -> None:

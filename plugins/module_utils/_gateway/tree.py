@@ -52,6 +52,8 @@ DEFAULT_SWANCTL_DIR = "/etc/swanctl"
 #: load_creds.c's order of prefixes: the first match wins ("ike" before "ikev2..." is the same).
 SHARED_PREFIXES = ("eap", "xauth", "ntlm", "ike", "ppk")
 KEY_PREFIXES = {"private": "private", "rsa": "rsa", "ecdsa": "ecdsa", "pkcs8": "pkcs8"}
+#: The keys of an authorities entry.
+AUTHORITY_KEYS = ("cacert", "file", "handle", "slot", "module", "crl_uris", "ocsp_uris", "cert_uri_base")
 SECRET_PREFIXES = ("eap", "xauth", "ntlm", "ike", "ppk", "private", "rsa", "ecdsa", "pkcs8", "pkcs12", "token")
 #: Room for the packet header (type, command name) inside one segment.
 _HEADER_ROOM = 2 + 255
@@ -332,7 +334,7 @@ def authority_items(authorities: Mapping[str, Any], swanctl_dir: str) -> List[It
     for name, raw in authorities.items():
         path = "authorities.%s" % name
         body = _section(path, raw)
-        _only(path, body, ("cacert", "file", "handle", "slot", "module", "crl_uris", "ocsp_uris", "cert_uri_base"))
+        _only(path, body, AUTHORITY_KEYS)
         cacert = body.get("cacert")
         try:
             message = authority_message(

@@ -13,7 +13,7 @@ command with its event.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .._text.input import InputError, check_request
 from .._text.printable import printable
@@ -32,24 +32,26 @@ def default_event(command: str) -> Optional[str]:
     return STREAMED_COMMANDS.get(command)
 
 
-def _leaves(message: Any) -> Iterable[Tuple[Optional[str], Any]]:
-    """(key, value) of every scalar in ``message``; list items carry their list's key. Iterative (any depth)."""
-    stack: List[Tuple[Optional[str], Any]] = [(None, message)]
+def _leaves(command: str, message: Any) -> Iterable[Tuple[bool, Any]]:
+    """(secret?, value) of every scalar in ``message``. A scalar is secret when any key above it is a secret key
+    (a dict or list under ``data`` is secret through and through); list items carry their list's key. Iterative."""
+    stack: List[Tuple[bool, Optional[str], Any]] = [(False, None, message)]
     while stack:
-        key, node = stack.pop()
+        secret, key, node = stack.pop()
+        secret = secret or is_secret_message_key(command, key)
         if isinstance(node, Mapping):
-            stack.extend((str(name), value) for name, value in reversed(list(node.items())))
+            stack.extend((secret, str(name), value) for name, value in reversed(list(node.items())))
         elif isinstance(node, (list, tuple)):
-            stack.extend((key, value) for value in reversed(node))
+            stack.extend((secret, key, value) for value in reversed(node))
         else:
-            yield key, node
+            yield secret, node
 
 
 def secret_values(command: str, message: Any) -> List[str]:
-    """Every value in ``message`` that must never be echoed back (for Ansible's no_log_values)."""
+    """Every value in ``message`` that must never be echoed back: each scalar under a secret key, at any depth."""
     found: List[str] = []
-    for key, node in _leaves(message):
-        if node is not None and is_secret_message_key(command, key):
+    for secret, node in _leaves(command, message):
+        if secret and node is not None:
             text = node.decode("utf-8", "replace") if isinstance(node, bytes) else str(node)
             if text:
                 found.append(text)
@@ -57,7 +59,8 @@ def secret_values(command: str, message: Any) -> List[str]:
 
 
 def masked_request(command: str, message: Any) -> Any:
-    """A copy of ``message`` with every secret value (see :func:`.secrets.is_secret_message_key`) replaced by the mask.
+    """A copy of ``message`` in which whatever sits under a secret key (see :func:`.secrets.is_secret_message_key`)
+    is replaced by the mask, whole: a string, a list, or a dict nested inside ``data``.
 
     Iterative, so that any depth the decoder accepts is copied without recursion.
     """
@@ -66,8 +69,10 @@ def masked_request(command: str, message: Any) -> Any:
     stack: List[Tuple[Any, Optional[str], Any, Any]] = [(message, None, root, 0)]
     while stack:
         node, key, parent, slot = stack.pop()
-        if isinstance(node, Mapping):
-            copy: Any = {}
+        if node is not None and is_secret_message_key(command, key):
+            copy: Any = MASK
+        elif isinstance(node, Mapping):
+            copy = {}
             for name, value in node.items():
                 copy[name] = None
                 stack.append((value, str(name), copy, name))
@@ -75,12 +80,33 @@ def masked_request(command: str, message: Any) -> Any:
             copy = [None] * len(node)
             for index, value in enumerate(node):
                 stack.append((value, key, copy, index))
-        elif node is not None and is_secret_message_key(command, key):
-            copy = MASK
         else:
             copy = node
         parent[slot] = copy
     return root[0]
+
+
+def mask_arguments(params: Mapping[str, Any], options: Sequence[str]) -> Tuple[Dict[str, Any], List[str]]:
+    """The command module's arguments for ``invocation``, and the secret values to keep out of its result.
+
+    no_log made every value of the request a no_log value ("yes", "2", a connection name...), which would mask
+    them wherever they appear in the reply: only the secrets are kept, and the result shows a masked copy of the
+    request instead of nothing. A request that is no mapping (an argument error) and unknown arguments are
+    masked whole.
+    """
+    command = str(params.get("command") or "")
+    shown: Dict[str, Any] = {}
+    values: List[str] = []
+    for name, value in params.items():
+        if name == "request" and isinstance(value, Mapping):
+            shown[name] = masked_request(command, value)
+            values.extend(secret_values(command, value))
+        elif value is not None and (name == "request" or name not in options):
+            shown[name] = MASK
+            values.extend(secret_values(command, {"secret": value}))
+        else:
+            shown[name] = value
+    return shown, values
 
 
 def run_command(
@@ -96,12 +122,6 @@ def run_command(
 def run(vici: Any) -> None:
     """The command module's body, for ``ViciModule.run``."""
     command, message = vici.params["command"], vici.params["request"] or {}
-    # no_log made every value of the request a no_log value ("yes", "2", a connection name...), which would
-    # mask them wherever they appear in the reply. Keep only the secrets, and show a masked copy of the
-    # request in the result (invocation) instead of nothing.
-    vici.module.no_log_values.clear()
-    vici.module.no_log_values.update(secret_values(command, message))
-    vici.params["request"] = masked_request(command, message)
     try:
         check_request(command, message, "request")
     except InputError as error:

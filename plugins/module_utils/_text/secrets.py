@@ -11,16 +11,30 @@ The one definition of both, for every layer (standard library only, imports noth
   declare their ``secret_paths`` from it (:func:`message_secret_paths`), and the command module masks by it
   (:func:`is_secret_message_key`, together with :data:`SECRET_KEYS` for requests of any command);
 * :data:`TREE_SECRET_KEYS`, the same secrets as they appear in ``config``'s tree and in swanctl.conf, per tree
-  section: the keys whose values become a Kind's secret paths once the tree is turned into messages
-  (``config``'s ``invocation`` and ``config_info`` use it, through :func:`is_secret_tree_key`).
+  section: the keys whose values become a Kind's secret paths once the tree is turned into messages (the
+  tests hold it against the Kinds; masking does not use it, see the next);
+* :data:`SECRETS_PLAIN_KEYS`, the rule masking follows (``config``'s arguments, ``config_info``'s result), the
+  converse one: in a ``secrets`` entry only these keys are known not to be secret, and every other value
+  (``secret``, ``pin``, a misspelt ``secert``) is masked;
+* how secret values are hidden in text: :func:`scrub` replaces them inside prose only when they are at least
+  :data:`SCRUB_MIN_CHARS` long, :func:`hide_exact` replaces values that stand whole anywhere in a result.
+
+Masking values where they are (by key, in ``invocation``, diffs and results) is the rule; replacing a secret's
+text inside prose is belt and braces, and for a short secret (``x``, a 4-digit PIN) it would garble every message
+that happens to contain those letters (``is not v********lid UTF-8 text``), so it is not done for those.
 """
 
 from __future__ import annotations
 
-from typing import Dict, FrozenSet, Optional, Tuple
+from collections.abc import Mapping
+from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Tuple
 
 #: What a secret looks like in diffs, results, error messages and the ledger.
 MASK = "********"
+
+#: Secret values shorter than this are never replaced inside text (messages, warnings), only where they stand
+#: whole: in prose they would match parts of ordinary words and paths. As long as the mask itself.
+SCRUB_MIN_CHARS = 8
 
 # -- VICI messages ---------------------------------------------------------------------------------------------
 
@@ -78,3 +92,54 @@ def is_secret_tree_key(section: str, key: str) -> bool:
         if key == pattern or (pattern.endswith("*") and key.startswith(pattern[:-1])):
             return True
     return False
+
+
+#: Keys of an entry of ``config``'s ``secrets`` section that hold no secret: the owners (``id``, ``id-*``), a key's
+#: file and a token's coordinates. ``config`` masks every other key's value in its arguments, known or not, so
+#: that a misspelt key (``secert``) or one of a section type it does not know is masked all the same.
+SECRETS_PLAIN_KEYS: Tuple[str, ...] = ("id*", "file", "handle", "slot", "module")
+
+
+def _matches(key: str, patterns: Iterable[str]) -> bool:
+    return any(key == pattern or (pattern.endswith("*") and key.startswith(pattern[:-1])) for pattern in patterns)
+
+
+def is_plain_secrets_key(key: str) -> bool:
+    """True when ``key`` of a ``secrets`` entry of ``config``'s arguments holds no secret (see :data:`SECRETS_PLAIN_KEYS`)."""
+    return _matches(key, SECRETS_PLAIN_KEYS)
+
+
+def scrub(text: str, values: Iterable[str]) -> str:
+    """``text`` with every secret of ``values`` at least :data:`SCRUB_MIN_CHARS` long replaced by :data:`MASK`."""
+    for value in sorted({value for value in values if len(value) >= SCRUB_MIN_CHARS}, key=len, reverse=True):
+        text = text.replace(value, MASK)
+    return text
+
+
+def hide_exact(data: Any, values: Iterable[str]) -> Any:
+    """A copy of ``data`` (dicts, lists, scalars) with every string or number equal to one of ``values`` masked.
+
+    Only whole values: ``x`` masks a value ``x``, never the ``x`` in ``unix://``. Iterative (any depth).
+    """
+    hidden = frozenset(values)
+    if not hidden:
+        return data
+    root: List[Any] = [None]
+    stack: List[Tuple[Any, Any, Any]] = [(data, root, 0)]
+    while stack:
+        node, parent, slot = stack.pop()
+        if isinstance(node, Mapping):
+            copy: Any = {}
+            for key, value in node.items():
+                copy[key] = None
+                stack.append((value, copy, key))
+        elif isinstance(node, (list, tuple)):
+            copy = [None] * len(node)
+            for index, value in enumerate(node):
+                stack.append((value, copy, index))
+        elif isinstance(node, str) or (isinstance(node, (int, float)) and not isinstance(node, bool)):
+            copy = MASK if str(node) in hidden else node
+        else:
+            copy = node
+        parent[slot] = copy
+    return root[0]

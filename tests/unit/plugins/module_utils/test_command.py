@@ -68,9 +68,15 @@ class TestMaskedRequest:
         assert message["data"] == "psk!"  # a copy
 
     def test_lists_of_secrets_and_sections(self):
+        # Whatever sits under a secret key is masked whole: a list of secrets, a dict nested inside data.
         message = {"tok": {"pin": [1, 2]}, "x": [{"password": "pw"}], "all": True, "n": 3}
         assert masked_request("load-token", message) == {
-            "tok": {"pin": ["********", "********"]}, "x": [{"password": "********"}], "all": True, "n": 3}
+            "tok": {"pin": "********"}, "x": [{"password": "********"}], "all": True, "n": 3}
+
+    def test_a_dict_nested_inside_data_is_masked_whole(self):
+        message = {"id": "k", "data": {"x": "psk-inside", "y": ["deeper"]}, "owners": ["a"]}
+        assert masked_request("load-shared", message) == {"id": "k", "data": "********", "owners": ["a"]}
+        assert sorted(secret_values("load-shared", message)) == ["deeper", "psk-inside"]
 
     def test_data_is_secret_only_for_secret_commands(self):
         assert masked_request("load-cert", {"data": "PEM"}) == {"data": "PEM"}

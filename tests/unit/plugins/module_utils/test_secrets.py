@@ -37,3 +37,24 @@ def test_tree_keys_per_section():
     assert [key for key in ("content", "passphrase", "path") if is_secret_tree_key("private_keys", key)] == [
         "content", "passphrase"]
     assert not is_secret_tree_key("connections", "secret")
+
+
+def test_scrub_replaces_only_secrets_long_enough_to_be_told_from_words():
+    from ansible_collections.strongswan.vici.plugins.module_utils._text.secrets import SCRUB_MIN_CHARS, scrub
+    assert SCRUB_MIN_CHARS == len(MASK)
+    assert scrub("is not valid UTF-8 text", ["a", "x", "valid"]) == "is not valid UTF-8 text"
+    assert scrub("bad key 'long-secret' and 'long-secret-2'", ["long-secret", "long-secret-2"]) == (
+        "bad key '%s' and '%s'" % (MASK, MASK))
+
+
+def test_hide_exact_masks_whole_values_only():
+    from ansible_collections.strongswan.vici.plugins.module_utils._text.secrets import hide_exact
+    result = {"msg": "unix:///x", "value": "x", "list": ["x", 7, True, None], "n": 7}
+    assert hide_exact(result, ["x", "7"]) == {"msg": "unix:///x", "value": MASK, "list": [MASK, MASK, True, None], "n": MASK}
+    assert result["value"] == "x"  # a copy
+
+
+def test_config_plain_keys_of_secrets():
+    from ansible_collections.strongswan.vici.plugins.module_utils._text.secrets import is_plain_secrets_key
+    assert [key for key in ("id", "id-b", "file", "handle", "slot", "module", "secret", "secert", "pin", "ID")
+            if is_plain_secrets_key(key)] == ["id", "id-b", "file", "handle", "slot", "module"]
