@@ -20,7 +20,7 @@ from ._engine.kind import Change, Item, Kind, Outcome
 from ._engine.ledger import Ledger, LedgerError
 from ._engine.plan import Group, GroupApplyError, apply_groups, plan_groups, state_after_failure
 from ._text.diagnose import transport_problem
-from ._text.input import UserError, check_request, check_text
+from ._text.input import UserError, check_request, check_text, without_invalid_text
 from ._text.printable import NestingError
 from .vici.errors import (
     ViciCommandFailed,
@@ -91,6 +91,24 @@ def check_seconds(params: Mapping[str, Any], name: str, allow_zero: bool = False
     return None
 
 
+class _AnsibleModule(AnsibleModule):
+    """AnsibleModule, except that option values that are not UTF-8 text do not crash its invocation log.
+
+    ansible-core logs every top-level option (syslog or journal) before the module runs, encoding each text
+    value as UTF-8: a value with a lone surrogate (a byte such as 0xFF in ``name``) raised UnicodeEncodeError
+    there, a traceback naming no option. Such a run is logged without its values instead, and
+    :class:`ViciModule` then refuses it with a message that names the option (``check_text``).
+    """
+
+    def _log_invocation(self) -> None:
+        try:
+            check_text(self.params)
+        except UserError:
+            self.log("Invoked with options that are not valid UTF-8 text (values not logged; the run is refused)")
+            return
+        super()._log_invocation()
+
+
 class ViciModule:
     """An AnsibleModule with a lazily opened VICI session, one ledger per run and shared error handling.
 
@@ -106,7 +124,7 @@ class ViciModule:
         seconds: Sequence[str] = (),
         **kwargs: Any
     ) -> None:
-        self.module = AnsibleModule(
+        self.module = _AnsibleModule(
             argument_spec=vici_argument_spec(**argument_spec), supports_check_mode=supports_check_mode, **kwargs
         )
         self.params = self.module.params
@@ -119,7 +137,8 @@ class ViciModule:
             # Text that is not UTF-8 could neither be sent nor returned to the controller.
             check_text(self.params, [name for name, spec in self.module.argument_spec.items() if spec.get("no_log")])
         except UserError as error:
-            self.fail(str(error))
+            # The result echoes the options (invocation): the controller refuses text that is not UTF-8.
+            self.fail(str(error), invocation={"module_args": without_invalid_text(self.params)})
         problems = [check_seconds(self.params, "timeout")]
         problems.extend(check_seconds(self.params, name, allow_zero=True) for name in seconds)
         found = [problem for problem in problems if problem]

@@ -194,6 +194,34 @@ def test_non_utf8_input_names_the_field(charon, tmp_path):
         assert vici.get_shared()["keys"] == []
 
 
+def test_non_utf8_top_level_option_names_the_option_under_ansible_playbook(charon, tmp_path):
+    """0xFF in a top-level text option (connection and pool ``name``, shared_secret ``id``, sa ``ike``) used to
+    crash ansible-core's invocation log (UnicodeEncodeError, no option named); the controller must also get a
+    readable result (it refuses text that is not UTF-8)."""
+    from conftest import run_playbook  # pylint: disable=import-outside-toplevel
+    (tmp_path / "latin.txt").write_bytes(b"x\xff")
+    bad = "{{ lookup('file', '%s') }}" % (tmp_path / "latin.txt")
+    tasks = [
+        ("connection", {"name": bad, "config": body()}, "name"),
+        ("pool", {"name": bad, "addrs": "10.3.0.0/24"}, "name"),
+        ("shared_secret", {"id": bad, "secret": "s3cr3t-psk", "owners": ["%any"]}, "id"),
+        ("sa", {"ike": bad, "state": "down"}, "ike"),
+    ]
+    play = {"hosts": "localhost", "gather_facts": False,
+            "tasks": [{"name": module, "ignore_errors": True, "strongswan.vici.%s" % module: dict(args, socket=charon.socket_uri)}
+                      for module, args, _ in tasks]}
+    result = run_playbook([play])
+    for module, _, option in tasks:
+        task = result.task(module)
+        assert task.get("failed") is True, (module, task)
+        assert task["msg"] == "%s: is not valid UTF-8 text (byte 0xff at position 1 in 'x\\xff')" % option, (module, task)
+        assert task["invocation"]["module_args"][option] == "<not valid UTF-8 text>", (module, task)
+    assert "s3cr3t-psk" not in result.stdout and "Traceback" not in result.stdout
+    assert conns(charon.socket_uri) == []
+    with Session(charon.socket_uri, timeout=10) as vici:
+        assert vici.get_shared()["keys"] == [] and vici.get_pools() == {}
+
+
 def test_empty_owner_is_refused(charon):
     result = run_module_in_process("shared_secret", {"socket": charon.socket_uri, "id": "k", "secret": "s3cr3t", "owners": [""]})
     assert result["failed"] is True and result["msg"].startswith("owners[0]: must not be empty"), result
