@@ -281,6 +281,16 @@ def test_persist_damaged_record_warns_reloads_and_is_replaced(charon, ledger, tm
     assert again["changed"] is False and not again.get("warnings"), again
 
 
+def test_purge_with_a_null_tree_section_keeps_its_objects(charon, ledger):
+    """tree: {connections: null} with purge: the null section is not managed (as a section left out), so no
+    connection is removed; the named pools section is purged."""
+    uri = charon.socket_uri
+    assert run(uri, ledger, **tree(2))["changed"] is True
+    result = run(uri, ledger, purge=True, tree={"connections": None, "pools": {}})
+    assert result["changed"] is True and "connections" not in result["sections"], result
+    assert daemon_state(uri) == {"conns": ["c1", "c2"], "shared": ["ike-c1", "ike-c2"], "pools": []}
+
+
 def test_credentials_authorities_and_key_purge(charon, ledger, tmp_path):
     """Private keys from secrets sections and private_keys, certificates, authorities: converge, rerun, purge."""
     directory = tmp_path / "swanctl"

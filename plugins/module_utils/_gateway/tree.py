@@ -78,7 +78,9 @@ def split_tree(tree: Mapping[str, Any], prefix: str = "tree.") -> Dict[str, Any]
     for key, value in tree.items():
         if key not in SWANCTL_SECTIONS:
             raise InputError("%s%s: unknown top-level section; swanctl.conf has %s" % (prefix, key, ", ".join(SWANCTL_SECTIONS)))
-        sections[key] = value if value is not None else {}
+        # A null section (YAML's 'connections:' with nothing under it) is not managed, as a section left out of
+        # the module's own options is: purge never takes it for "empty" and removes everything of its kinds.
+        sections[key] = value
     return sections
 
 
