@@ -209,9 +209,9 @@ def test_non_utf8_top_level_option_names_the_option_under_ansible_playbook(charo
     ]
     play = {"hosts": "localhost", "gather_facts": False,
             "tasks": [{"name": module, "ignore_errors": True, "strongswan.vici.%s" % module: dict(args, socket=charon.socket_uri)}
-                      for module, args, _ in tasks]}
+                      for module, args, _option in tasks]}
     result = run_playbook([play])
-    for module, _, option in tasks:
+    for module, _args, option in tasks:
         task = result.task(module)
         assert task.get("failed") is True, (module, task)
         assert task["msg"] == "%s: is not valid UTF-8 text (byte 0xff at position 1 in 'x\\xff')" % option, (module, task)
@@ -382,9 +382,8 @@ def test_every_declarative_module_checks_sizes_before_sending(charon):
     secret = "s" * 70000
     with tempfile.TemporaryDirectory(prefix="svp-", dir="/tmp") as tmp:
         with ViciProxy(tmp + "/p.vici", charon.socket_path) as proxy:
-            results = [run_module_in_process("shared_secret", {"socket": proxy.uri, "id": "big", "secret": secret,
-                                                         "owners": ["%any"]}, check=check)
-                       for check in (True, False)]
+            args = {"socket": proxy.uri, "id": "big", "secret": secret, "owners": ["%any"]}
+            results = [run_module_in_process("shared_secret", args, check=check) for check in (True, False)]
             sent = list(proxy.commands)
     for result in results:
         assert result["failed"] is True, result

@@ -23,6 +23,6 @@ def test_daemon_role_refuses_a_dropin_name_that_is_not_a_conf_file_name(tmp_path
     result = run_playbook([play], check=True)
     assert result.rc != 0, result.stdout
     failed = [(task, outcome) for task, outcome in result.tasks if outcome.get("failed")]
-    assert [task for task, _ in failed] == ["strongswan.vici.daemon : Check the drop-in's name"], result.stdout
+    assert [task for task, _outcome in failed] == ["strongswan.vici.daemon : Check the drop-in's name"], result.stdout
     assert failed[0][1]["msg"].startswith("strongswan_vici_dropin_name must be a file name in strongswan.d/"), failed[0][1]
     assert not (tmp_path / "etc").exists()

@@ -110,7 +110,7 @@ def test_to_swanctl_conf_of_a_dictionary_that_contains_itself_is_refused():
     with pytest.raises(AnsibleFilterError, match="nested more than 64 levels deep"):
         to_swanctl_conf(tree)
     deep = node = {}
-    for _ in range(100000):
+    for _level in range(100000):
         node["a"] = {}
         node = node["a"]
     with pytest.raises(AnsibleFilterError, match="nested more than 64 levels deep"):

@@ -132,7 +132,7 @@ def test_src_60_deep_swanctl_conf_without_a_loop_is_read(tmp_path):
     path = tmp_path / "deep.conf"
     path.write_text("connections {\n" + "a {\n" * 60 + "k = v\n" + "}\n" * 61)
     node = read_source(str(path))["connections"]
-    for _ in range(60):
+    for _level in range(60):
         node = node["a"]
     assert node == {"k": "v"}
 
