@@ -20,7 +20,7 @@ from ._engine.kind import Change, Item, Kind, Outcome
 from ._engine.ledger import Ledger, LedgerError
 from ._engine.plan import Group, GroupApplyError, apply_groups, plan_groups, state_after_failure
 from ._text.diagnose import transport_problem
-from ._text.input import UserError, check_request, check_text
+from ._text.input import UserError, check_request, check_text, without_invalid_text
 from ._text.printable import NestingError
 from ._text.secrets import MASK, SCRUB_MIN_CHARS, hide_exact, scrub
 from .vici.errors import (
@@ -113,6 +113,22 @@ class _AnsibleModule(AnsibleModule):
         result["invocation"] = invocation
         self.no_log_values = {value for value in values if len(value) >= SCRUB_MIN_CHARS}
         return result
+
+    def shown_arguments(self) -> Dict[str, Any]:
+        """The arguments as ``invocation`` shows them: masked, and text that is not UTF-8 replaced."""
+        return without_invalid_text(self._masked()[0])
+
+    def _log_invocation(self) -> None:
+        # ansible-core logs every top-level option (syslog or journal) before the module runs, encoding each
+        # text value as UTF-8: a lone surrogate (a byte such as 0xFF in ``name``) raised UnicodeEncodeError
+        # there, a traceback naming no option. Such a run is logged without its values; ViciModule then refuses
+        # it with a message that names the option (check_text).
+        try:
+            check_text(self.params)
+        except UserError:
+            self.log("Invoked with options that are not valid UTF-8 text (values not logged; the run is refused)")
+            return
+        super()._log_invocation()
 
     def warn(self, warning: str, **kwargs: Any) -> None:  # pylint: disable=arguments-differ
         if self._masked_results:
@@ -214,7 +230,8 @@ class ViciModule:
             # Text that is not UTF-8 could neither be sent nor returned to the controller.
             check_text(self.params, [name for name, spec in self.module.argument_spec.items() if spec.get("no_log")])
         except UserError as error:
-            self.fail(str(error))
+            # The result echoes the options (invocation): the controller refuses text that is not UTF-8.
+            self.fail(str(error), invocation={"module_args": self.module.shown_arguments()})
         problems = [check_seconds(self.params, "timeout")]
         problems.extend(check_seconds(self.params, name, allow_zero=True) for name in seconds)
         found = [problem for problem in problems if problem]

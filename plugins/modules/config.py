@@ -69,6 +69,8 @@ options:
       - A whole swanctl.conf tree (for example C(lookup('file', 'swanctl.conf') | strongswan.vici.from_swanctl_conf)),
         instead of O(connections), O(secrets), O(pools) and O(authorities).
       - Only those four top-level sections are accepted.
+      - A section whose value is null (YAML's C(connections:) with nothing under it) is not managed, as a
+        section left out; O(purge) never takes it for an empty section. Write C({}) for "none of these".
     type: dict
   src:
     description:
@@ -77,7 +79,12 @@ options:
         transfer the tree; for thousands of objects this is much faster (see the collection's benchmarks).
       - A swanctl.conf (with its C(include) statements, read as swanctl reads them), or a JSON or YAML file
         holding the same dictionary as O(tree) (YAML needs PyYAML on the managed host). O(src_format) says which.
-      - As with O(tree), the sections the file holds (even empty, as C(pools { })) are the ones O(purge) manages.
+      - As with O(tree), the sections the file holds (even empty, as C(pools { })) are the ones O(purge) manages;
+        a null section of a JSON or YAML file is not managed.
+      - Input is bounded, each case refused naming the file. Only regular files are read (a FIFO or a device
+        such as C(/dev/zero) is refused unread), at most 16 MiB each, and for a swanctl.conf at most 10 000
+        files and 64 MiB with its includes; includes nest at most 16 deep and an include cycle is refused;
+        sections (and JSON or YAML) nest at most 64 deep; a JSON object naming a key twice is refused.
       - O(certificates) and O(private_keys) can be given besides O(src).
       - Check mode reads the file too. Secrets in the file never appear in the result.
     type: path

@@ -42,7 +42,9 @@ options:
     type: str
   owners:
     description:
-      - Identities the secret belongs to (swanctl.conf's C(id) keys). Empty means any identity.
+      - Identities the secret belongs to (swanctl.conf's C(id) keys). Required with O(state=present).
+      - A secret without owners would match every identity (the daemon offers it to every peer); it is refused,
+        as the config module refuses it. Give the owner V(%any) if that is what you want.
     type: list
     elements: str
     default: []

@@ -89,6 +89,12 @@ def drop_inexpressible(tree: Dict[str, Any]) -> List[Tuple[str, str]]:
         if name.startswith("token"):
             del secrets[name]
             dropped.append(("secret %s" % name, "a PKCS#11 token key (no token here)"))
+        elif name.startswith(SHARED_PREFIXES) and isinstance(body, dict) and not any(
+                str(key).startswith("id") for key in body):
+            # swanctl loads it (it matches every identity); shared_secret refuses it, as config does, and asks
+            # for owners: ['%any']
+            del secrets[name]
+            dropped.append(("load-shared %s" % name, "a shared secret without owners (the modules refuse it)"))
     return dropped
 
 

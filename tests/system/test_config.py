@@ -291,6 +291,40 @@ def test_persist_stale_file_after_restart_reloads(charon, ledger, tmp_path):
     assert sorted(result["sections"]["secrets"]["changed"]) == ["ike-c1", "ike-c2"], result
 
 
+def test_persist_damaged_record_warns_reloads_and_is_replaced(charon, ledger, tmp_path):
+    """A persist record nested 100 000 deep (or otherwise damaged) fails no run: a warning, the objects reload
+    as without a record, and the record is written anew, so the next run is quiet again."""
+    directory = _swanctl_dir(tmp_path)
+    target = directory / "conf.d" / "gateway.conf"
+    assert run(charon.socket_uri, ledger, persist=str(target), **tree(2))["changed"] is True
+    records = list(ledger.glob("persist-*.json"))
+    assert len(records) == 1
+    record = records[0]
+    good = record.read_text()
+    record.write_text("[" * 100000 + "]" * 100000)
+    charon.restart()
+    charon.swanctl("--load-all", "--file", str(directory / "swanctl.conf"))
+    result = run(charon.socket_uri, ledger, persist=str(target), **tree(2))
+    assert "failed" not in result or not result["failed"], result
+    assert any("the record %s is damaged (nested 100000 levels deep" % record in warning
+               for warning in result["warnings"]), result["warnings"]
+    # as without a record after a restart: the daemon's objects are not taken as ours, they are reloaded
+    assert result["changed"] is True and result["sections"]["connections"]["changed"] == ["c1", "c2"], result
+    assert json.loads(record.read_text())["digest"] == json.loads(good)["digest"]
+    again = run(charon.socket_uri, ledger, persist=str(target), **tree(2))
+    assert again["changed"] is False and not again.get("warnings"), again
+
+
+def test_purge_with_a_null_tree_section_keeps_its_objects(charon, ledger):
+    """tree: {connections: null} with purge: the null section is not managed (as a section left out), so no
+    connection is removed; the named pools section is purged."""
+    uri = charon.socket_uri
+    assert run(uri, ledger, **tree(2))["changed"] is True
+    result = run(uri, ledger, purge=True, tree={"connections": None, "pools": {}})
+    assert result["changed"] is True and "connections" not in result["sections"], result
+    assert daemon_state(uri) == {"conns": ["c1", "c2"], "shared": ["ike-c1", "ike-c2"], "pools": []}
+
+
 def test_credentials_authorities_and_key_purge(charon, ledger, tmp_path):
     """Private keys from secrets sections and private_keys, certificates, authorities: converge, rerun, purge."""
     directory = tmp_path / "swanctl"

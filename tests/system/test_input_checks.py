@@ -194,6 +194,57 @@ def test_non_utf8_input_names_the_field(charon, tmp_path):
         assert vici.get_shared()["keys"] == []
 
 
+def test_non_utf8_top_level_option_names_the_option_under_ansible_playbook(charon, tmp_path):
+    """0xFF in a top-level text option (connection and pool ``name``, shared_secret ``id``, sa ``ike``) used to
+    crash ansible-core's invocation log (UnicodeEncodeError, no option named); the controller must also get a
+    readable result (it refuses text that is not UTF-8)."""
+    from conftest import run_playbook  # pylint: disable=import-outside-toplevel
+    (tmp_path / "latin.txt").write_bytes(b"x\xff")
+    bad = "{{ lookup('file', '%s') }}" % (tmp_path / "latin.txt")
+    tasks = [
+        ("connection", {"name": bad, "config": body()}, "name"),
+        ("pool", {"name": bad, "addrs": "10.3.0.0/24"}, "name"),
+        ("shared_secret", {"id": bad, "secret": "s3cr3t-psk", "owners": ["%any"]}, "id"),
+        ("sa", {"ike": bad, "state": "down"}, "ike"),
+    ]
+    play = {"hosts": "localhost", "gather_facts": False,
+            "tasks": [{"name": module, "ignore_errors": True, "strongswan.vici.%s" % module: dict(args, socket=charon.socket_uri)}
+                      for module, args, _option in tasks]}
+    result = run_playbook([play])
+    for module, _args, option in tasks:
+        task = result.task(module)
+        assert task.get("failed") is True, (module, task)
+        assert task["msg"] == "%s: is not valid UTF-8 text (byte 0xff at position 1 in 'x\\xff')" % option, (module, task)
+        assert task["invocation"]["module_args"][option] == "<not valid UTF-8 text>", (module, task)
+    assert "s3cr3t-psk" not in result.stdout and "Traceback" not in result.stdout
+    assert conns(charon.socket_uri) == []
+    with Session(charon.socket_uri, timeout=10) as vici:
+        assert vici.get_shared()["keys"] == [] and vici.get_pools() == {}
+
+
+def test_shared_secret_without_owners_is_refused_by_both_modules_alike(charon, tmp_path):
+    """One rule for shared_secret and config: a secret without owners (offered to every peer) is refused in
+    check mode and in the real run, nothing is sent, and the message says how to ask for it (%any)."""
+    rule = "no owners: a secret without owners matches every identity, so the daemon offers it to every peer; " \
+           "if that is what you want, say so with "
+    with ViciProxy(str(tmp_path / "p.vici"), charon.socket_path) as proxy:
+        for check in (True, False):
+            module = run_module_in_process("shared_secret", {"socket": proxy.uri, "id": "ike-open", "secret": "s3cr3t-psk"},
+                                           check=check)
+            assert module["failed"] is True and module["msg"] == rule + "owners: ['%any']", module
+            config = run_module_in_process("config", {"socket": proxy.uri, "secrets": {"ike-open": {"secret": "s3cr3t-psk"}}},
+                                           check=check)
+            assert config["failed"] is True and config["msg"] == (
+                "secrets.ike-open: " + rule + "id: '%any' (the id and id-* keys name the owners)"), config
+            assert "s3cr3t-psk" not in json.dumps([module, config])
+        assert set(proxy.commands) <= READ_ONLY_COMMANDS, proxy.commands
+        loaded = run_module_in_process("shared_secret", {"socket": proxy.uri, "id": "ike-open", "secret": "s3cr3t-psk",
+                                                         "owners": ["%any"]})
+        assert loaded["changed"] is True, loaded
+    with Session(charon.socket_uri, timeout=10) as vici:
+        assert vici.get_shared()["keys"] == ["ike-open"]
+
+
 def test_empty_owner_is_refused(charon):
     result = run_module_in_process("shared_secret", {"socket": charon.socket_uri, "id": "k", "secret": "s3cr3t", "owners": [""]})
     assert result["failed"] is True and result["msg"].startswith("owners[0]: must not be empty"), result
@@ -331,8 +382,8 @@ def test_every_declarative_module_checks_sizes_before_sending(charon):
     secret = "s" * 70000
     with tempfile.TemporaryDirectory(prefix="svp-", dir="/tmp") as tmp:
         with ViciProxy(tmp + "/p.vici", charon.socket_path) as proxy:
-            results = [run_module_in_process("shared_secret", {"socket": proxy.uri, "id": "big", "secret": secret}, check=check)
-                       for check in (True, False)]
+            args = {"socket": proxy.uri, "id": "big", "secret": secret, "owners": ["%any"]}
+            results = [run_module_in_process("shared_secret", args, check=check) for check in (True, False)]
             sent = list(proxy.commands)
     for result in results:
         assert result["failed"] is True, result

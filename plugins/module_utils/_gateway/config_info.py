@@ -19,6 +19,9 @@ Standard library only. Follows ``src/swanctl/swanctl.c`` and ``src/swanctl/comma
   Such a key is left to that section (the config module loads ``secrets.private-x`` as the key file ``file``
   with the passphrase ``secret``), so ``private_keys`` lists only the keys no section names.
 
+Bounded: swanctl.conf and its includes are read as ``_swanctl/syntax.py`` reads them (regular files only,
+16 MiB each, 64 MiB and 10 000 files in all, includes 16 and sections 64 deep, no include cycles).
+
 Private key files are never opened. Secret values (``secret*`` and ``pin`` keys of ``secrets``) are left out
 unless the caller asks for them.
 """
@@ -88,7 +91,7 @@ def read_config(path: str, resolve_paths: bool = True, include_secrets: bool = F
     secret_values_left_out (how many were left out). Raises ConfigReadError naming the file.
     """
     path = os.path.abspath(path)
-    if not os.path.isfile(path):
+    if not os.path.exists(path):
         raise ConfigReadError("%s: no such file" % path)
     try:
         merged: List[str] = []

@@ -30,17 +30,20 @@ import hashlib
 import json
 import os
 from enum import Enum
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional
 
 from .._engine.identity import same_instance, socket_identity
 from .._engine.ledger import Ledger, LedgerError
-from .._engine.store import CannotCreate, read_trusted, replace_file
-from .._swanctl.syntax import SWANCTL_SECTIONS, ConfError, render
+from .._engine.store import CannotCreate, FileFault, read_trusted, replace_file
+from .._swanctl.syntax import MAX_TOTAL_BYTES, SWANCTL_SECTIONS, ConfError, render
+from .._text.bounded import BoundError, loads_json, read_regular
 from ..vici.transport import Endpoint
 
 RECORD_VERSION = 1
 #: A record is a few hundred bytes; a larger file is not one of ours.
 RECORD_LIMIT = 1 << 20
+#: A record is one flat object; deeper JSON is damage (and is never handed to the recursive decoder).
+RECORD_DEPTH = 4
 
 
 class PersistError(ValueError):
@@ -61,11 +64,13 @@ def digest(text: str) -> str:
 
 
 def current_digest(path: str) -> Optional[str]:
+    """The digest of the persisted file as it is on disk, or None when it does not exist."""
     try:
-        with open(path, "rb") as handle:
-            return hashlib.sha256(handle.read()).hexdigest()
+        return hashlib.sha256(read_regular(path, MAX_TOTAL_BYTES, "persist: ")).hexdigest()
     except FileNotFoundError:
         return None
+    except BoundError as error:
+        raise PersistError(str(error)) from None
     except OSError as error:
         raise PersistError("persist: cannot read '%s' (%s)" % (path, error.strerror or error)) from None
 
@@ -77,19 +82,36 @@ def record_path(endpoint: Endpoint, path: str) -> str:
     return os.path.join(os.path.dirname(ledger), "persist-%s.json" % key)
 
 
-def read_record(endpoint: Endpoint, path: str) -> Optional[Dict[str, Any]]:
-    """The record for this file and daemon socket, or None (absent, untrusted, ill-formed: nothing is concluded)."""
+def read_record(endpoint: Endpoint, path: str, notes: Optional[List[str]] = None) -> Optional[Dict[str, Any]]:
+    """The record for this file and daemon socket, or None (absent, untrusted, damaged: nothing is concluded).
+
+    As the ledger does, a record that exists but is not believed or cannot be read is a note in NOTES (the
+    caller warns), and the run goes on as without a record: the ledger decides, objects it does not vouch for
+    are reloaded. A damaged record never fails the run, so it cannot fail every later run either.
+    """
+    notes = notes if notes is not None else []
     try:
-        reading = read_trusted(record_path(endpoint, path), limit=RECORD_LIMIT, tighten=False)
+        where = record_path(endpoint, path)
+        reading = read_trusted(where, limit=RECORD_LIMIT, tighten=False)
     except LedgerError:
         return None
     if reading.data is None:
+        if reading.fault is not None:
+            detail = {FileFault.FOREIGN_OWNER: "owned by uid %d" % reading.uid,
+                      FileFault.SHARED: "mode %04o" % reading.mode}.get(reading.fault, reading.reason)
+            notes.append("persist: the record %s is %s%s and is not believed; nothing is concluded from it "
+                         "(objects the ledger does not vouch for are reloaded)"
+                         % (where, reading.fault.value, " (%s)" % detail if detail else ""))
         return None
     try:
-        data = json.loads(reading.data.decode("utf-8"))
-    except (ValueError, RecursionError):
+        data = loads_json(reading.data.decode("utf-8"), max_depth=RECORD_DEPTH, unique_keys=False)
+    except (ValueError, RecursionError) as error:  # UnicodeDecodeError is a ValueError
+        notes.append("persist: the record %s is damaged (%s); it is ignored and replaced, and objects the "
+                     "ledger does not vouch for are reloaded" % (where, str(error)[:200]))
         return None
     if not isinstance(data, dict) or data.get("version") != RECORD_VERSION:
+        notes.append("persist: the record %s has an unknown format; it is ignored and replaced, and objects the "
+                     "ledger does not vouch for are reloaded" % where)
         return None
     return data
 

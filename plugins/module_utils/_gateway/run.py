@@ -96,7 +96,10 @@ class GatewayRun:
         text = file_text(persisted_tree(self.merged))
         text_digest = digest(text)
         on_disk = current_digest(path)
-        file_trust = trust(read_record(self.session.endpoint, path), on_disk, text_digest, self.ledger.instance)
+        notes: List[str] = []
+        file_trust = trust(read_record(self.session.endpoint, path, notes), on_disk, text_digest, self.ledger.instance)
+        for note in notes:
+            self.vici.warn(note)
         if self.merged.get("certificates") or self.merged.get("private_keys"):
             self.vici.warn("persist: the certificates and private_keys options are loaded, but not written to %s "
                            "(swanctl.conf cannot hold them; put the files in swanctl's x509/ and private/ folders, or "

@@ -11,14 +11,21 @@ validation and copies in the module). A path is one short string; the tree is re
 Formats: swanctl.conf (with its includes, read as swanctl reads them), or JSON / YAML holding the same tree
 as the ``tree`` option (``from_swanctl_conf``'s output). Standard library only, except YAML, which needs PyYAML
 on the managed host and is imported only when a YAML file is read.
+
+Bounds: the file must be a regular file (a FIFO, a device or a directory is refused before reading, so
+``/dev/zero`` cannot fill memory and a FIFO cannot block), at most 16 MiB (``MAX_FILE_BYTES``; at most that
+plus one byte is read); JSON and YAML at most 64 levels deep (``MAX_DEPTH``) and 5 million values once YAML aliases are
+expanded (``MAX_VALUES``), and a JSON object naming a key
+twice is refused (as swanctl.conf's objects defined twice are). swanctl.conf's own bounds (includes,
+sections) are in ``_swanctl/syntax.py``. Each refusal names the file.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any, Dict
 
+from .._text.bounded import MAX_DEPTH, MAX_VALUES, BoundError, loads_json, measure, read_text
 from .._text.input import InputError
 from .._swanctl.syntax import ConfError, read_file
 
@@ -44,14 +51,25 @@ def read_source(path: str, wanted: str = "auto") -> Dict[str, Any]:
         if fmt == "swanctl_conf":
             tree, _files, _missing = read_file(path)
         else:
-            with open(path, encoding="utf-8") as handle:
-                tree = json.load(handle) if fmt == "json" else _yaml(handle)
+            text = read_text(path)
+            tree = loads_json(text) if fmt == "json" else _yaml(text)
+            depth, size = measure(tree)
+            if depth < 0:
+                raise ValueError("a dictionary or list contains itself")
+            if depth > MAX_DEPTH:
+                raise ValueError("nested %d levels deep, more than the limit of %d" % (depth, MAX_DEPTH))
+            if size > MAX_VALUES:
+                raise ValueError("%d values once aliases are expanded, more than the limit of %d" % (size, MAX_VALUES))
+    except BoundError as error:
+        raise SourceError("src: %s" % error) from None
     except ConfError as error:
         raise SourceError("src: %s" % error) from None
     except (OSError, UnicodeDecodeError) as error:
         raise SourceError("src: cannot read %s (or a file it includes): %s" % (path, error)) from None
     except ValueError as error:  # json.JSONDecodeError, and yaml's errors re-raised as ValueError
         raise SourceError("src: %s is not valid %s: %s" % (path, fmt.upper(), error)) from None
+    except RecursionError:  # YAML nested too deep for its (recursive) composer
+        raise SourceError("src: %s is nested more than %d levels deep" % (path, MAX_DEPTH)) from None
     if tree is None:
         return {}
     if not isinstance(tree, dict):
@@ -59,13 +77,13 @@ def read_source(path: str, wanted: str = "auto") -> Dict[str, Any]:
     return tree
 
 
-def _yaml(handle: Any) -> Any:
+def _yaml(text: str) -> Any:
     try:
         import yaml  # pylint: disable=import-outside-toplevel
     except ImportError:
         raise SourceError("src: reading YAML needs PyYAML on the managed host; use JSON or swanctl.conf, or "
                           "install it (python3-yaml)") from None
     try:
-        return yaml.safe_load(handle)
+        return yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise ValueError(str(error)) from None

@@ -80,7 +80,9 @@ def split_tree(tree: Mapping[str, Any], prefix: str = "tree.") -> Dict[str, Any]
     for key, value in tree.items():
         if key not in SWANCTL_SECTIONS:
             raise InputError("%s%s: unknown top-level section; swanctl.conf has %s" % (prefix, key, ", ".join(SWANCTL_SECTIONS)))
-        sections[key] = value if value is not None else {}
+        # A null section (YAML's 'connections:' with nothing under it) is not managed, as a section left out of
+        # the module's own options is: purge never takes it for "empty" and removes everything of its kinds.
+        sections[key] = value
     return sections
 
 
@@ -216,11 +218,9 @@ def shared_items(secrets: Mapping[str, Any]) -> List[Item]:
         if body.get("secret") in (None, ""):
             raise InputError("%s.secret: missing (a %s secret needs its value)" % (path, prefix))
         owners = shared_owners(path, body)
-        if not owners:
-            raise InputError("%s: no owners (id or id-* keys). A secret without owners matches every identity; if "
-                             "that is what you want, say so with id: '%%any'" % path)
         try:
-            message = shared_secret_message(str(name), prefix, _text(path + ".secret", body["secret"]), owners)
+            message = shared_secret_message(str(name), prefix, _text(path + ".secret", body["secret"]), owners,
+                                            any_owner="id: '%any' (the id and id-* keys name the owners)")
         except InputError as error:
             raise InputError("%s: %s" % (path, error)) from None
         check_size(path, message)

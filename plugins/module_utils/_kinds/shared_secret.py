@@ -29,21 +29,32 @@ def decode_secret(secret: str) -> Union[str, bytes]:
     return secret if decoded is None else decoded
 
 
-def shared_secret_message(secret_id: str, secret_type: str, secret: str, owners: Optional[List[str]]) -> Dict[str, Any]:
-    """The load-shared message for one secret, in canonical form."""
+#: The one rule for a shared secret without owners (the shared_secret module and config's secrets sections): refused.
+#: ``%s`` is how the caller's input names an owner of every identity.
+OWNERLESS = ("no owners: a secret without owners matches every identity, so the daemon offers it to every peer; "
+             "if that is what you want, say so with %s")
+
+
+def shared_secret_message(secret_id: str, secret_type: str, secret: str, owners: Optional[List[str]],
+                          any_owner: str = "owners: ['%any']") -> Dict[str, Any]:
+    """The load-shared message for one secret, in canonical form.
+
+    A secret without owners is refused (:data:`OWNERLESS`, ending with ``any_owner``): ``%any`` says it.
+    """
     if not secret_id:
         raise InputError("id must not be empty: without an id the daemon can neither list nor unload the secret")
     if secret_type not in SHARED_SECRET_TYPES:
         raise InputError("type must be one of %s, not '%s'" % (", ".join(SHARED_SECRET_TYPES), secret_type))
     if not secret:
         raise InputError("secret must not be empty")
+    if not owners:
+        raise InputError(OWNERLESS % any_owner)
     message: Dict[str, Any] = {"id": secret_id, "type": secret_type.upper(), "data": decode_secret(secret)}
-    if owners:
-        for index, owner in enumerate(owners):
-            if not str(owner).strip():
-                raise InputError("owners[%d]: must not be empty (an owner is an identity, for example gw.example.com "
-                                 "or %%any)" % index)
-        message["owners"] = [str(owner) for owner in owners]
+    for index, owner in enumerate(owners):
+        if not str(owner).strip():
+            raise InputError("owners[%d]: must not be empty (an owner is an identity, for example gw.example.com "
+                             "or %%any)" % index)
+    message["owners"] = [str(owner) for owner in owners]
     return message
 
 

@@ -22,6 +22,13 @@ of ``conf.d/`` that both define ``connections.gw``); that is almost always a mis
 naming both places, unless the caller passes a ``merged`` list to take the merge and the list of them.
 
 :func:`render` writes a tree back as text that both this parser and strongSwan's read as the same tree.
+
+Bounded input: only regular files are read (a FIFO or a device such as /dev/zero is refused before a byte is
+read), each at most ``MAX_FILE_BYTES`` (16 MiB) and all files of one swanctl.conf together at most
+``MAX_TOTAL_BYTES`` (64 MiB) and ``MAX_FILES`` (10 000); includes nest at most ``MAX_INCLUDE_DEPTH`` (16) deep,
+and an include of a file that is already being read (a cycle, or a file including itself) is an error;
+sections nest at most ``MAX_SECTION_DEPTH`` (64) deep, and a reference to a section that contains or references
+the referring one is a loop. Each is a ConfError naming the file. A real gateway reaches none of them.
 """
 
 from __future__ import annotations
@@ -31,6 +38,8 @@ import os
 import re
 from collections.abc import Mapping
 from typing import Any, Dict, List, Optional, Tuple
+
+from .._text.bounded import MAX_DEPTH, MAX_FILE_BYTES, BoundError, read_text
 
 # strongSwan's NAME token is [^#{}:.,="\r\n\t ]+ (settings_lexer.l)
 NAME_STOP = set('#{}:.,="\r\n\t ')
@@ -51,6 +60,20 @@ _BLANKS = re.compile(r"[ \t]+")
 
 class ConfError(ValueError):
     pass
+
+
+# Bounds no real gateway reaches (see the module docstring): a file past one is refused with a ConfError.
+#: Sections nested at most this deep (swanctl.conf's schema needs 4: connections.NAME.children.NAME).
+MAX_SECTION_DEPTH = MAX_DEPTH
+#: Includes nested at most this deep (swanctl.conf -> conf.d/*.conf -> ...).
+MAX_INCLUDE_DEPTH = 16
+#: At most this many files read for one swanctl.conf, itself and every include.
+MAX_FILES = 10000
+#: At most this many bytes read for one swanctl.conf, itself and every include together (each file at most
+#: ``MAX_FILE_BYTES``).
+MAX_TOTAL_BYTES = 64 << 20
+#: At most this many sections in the tree once references are resolved (inheritance can multiply them).
+MAX_SECTIONS = 200000
 
 
 # The sections whose sub-sections are objects of their own: one definition each.
@@ -76,7 +99,8 @@ class _Section:
 
 class _Reader:
     def __init__(self, text: str, path: str, include_dir: Optional[str],
-                 files: Optional[Dict[str, Any]] = None, merged: Optional[List[str]] = None) -> None:
+                 files: Optional[Dict[str, Any]] = None, merged: Optional[List[str]] = None,
+                 including: Tuple[str, ...] = (), budget: Optional[Dict[str, int]] = None) -> None:
         self.text = text
         self.pos = 0
         self.path = path
@@ -85,6 +109,10 @@ class _Reader:
         self.files = files
         # Objects defined twice: collected here when given, a ConfError otherwise
         self.merged = merged
+        # The files being read, outermost first (real paths: an include of one of them is a cycle)
+        self.including = including + (os.path.realpath(path),) if os.path.isabs(path) else including
+        # Files and bytes read so far for the outermost file (shared with every include)
+        self.budget = budget if budget is not None else {"files": 1, "bytes": len(text)}
 
     def peek(self) -> str:
         return self.text[self.pos:self.pos + 1]
@@ -148,6 +176,9 @@ class _Reader:
     def _child(self, section: _Section, name: str, child: _Section) -> None:
         """Read CHILD's body (after its '{') and merge it into SECTION as NAME."""
         child.path, child.origin = section.path + (name,), self.path
+        if len(child.path) > MAX_SECTION_DEPTH:
+            raise ConfError("%s: sections nested more than %d levels deep (at %s..., offset %d); swanctl.conf needs "
+                            "at most 4" % (self.path, MAX_SECTION_DEPTH, ".".join(child.path[:4]), self.pos))
         self.body(child, top=False)
         existing = section.sections.get(name)
         if existing is None:
@@ -170,6 +201,28 @@ class _Reader:
         if self.merged is None:
             raise ConfError(where + " (swanctl would silently merge the two; define it once)")
         self.merged.append(where)
+
+    def include(self, match: str) -> str:
+        """The text of the file MATCH that this file includes, within the bounds (ConfError otherwise)."""
+        real = os.path.realpath(match)
+        if real in self.including:
+            chain = [os.path.basename(path) for path in self.including[self.including.index(real):]]
+            raise ConfError("%s: include of %s, which is already being read (an include cycle: %s -> %s)"
+                            % (self.path, match, " -> ".join(chain), os.path.basename(real)))
+        if len(self.including) >= MAX_INCLUDE_DEPTH:
+            raise ConfError("%s: include of %s nests includes more than %d deep" % (self.path, match, MAX_INCLUDE_DEPTH))
+        self.budget["files"] += 1
+        if self.budget["files"] > MAX_FILES:
+            raise ConfError("%s: include of %s: more than %d files read in all" % (self.path, match, MAX_FILES))
+        left = MAX_TOTAL_BYTES - self.budget["bytes"]
+        try:
+            text = read_text(match, min(MAX_FILE_BYTES, max(left, 0)), what="included file ")
+        except BoundError as error:
+            if "larger than" in str(error) and left < MAX_FILE_BYTES:
+                raise ConfError("%s: include of %s: more than %d bytes read in all" % (self.path, match, MAX_TOTAL_BYTES)) from None
+            raise ConfError("%s: %s" % (self.path, error)) from None
+        self.budget["bytes"] += len(text)
+        return text
 
     def include_follows(self) -> bool:
         """After the name 'include': an include statement, not a key or section? (the lexer's
@@ -223,11 +276,11 @@ class _Reader:
                         raise ConfError("include of a missing file: %s" % pattern)
                     self.files["missing"].append(pattern)
                 for match in matches:
-                    with open(match, encoding="utf-8") as handle:
-                        included = handle.read()
+                    included = self.include(match)
                     if self.files is not None:
                         self.files["read"].append(match)
-                    _Reader(included, match, os.path.dirname(match), self.files, self.merged).body(section, top=True)
+                    _Reader(included, match, os.path.dirname(match), self.files, self.merged,
+                            self.including, self.budget).body(section, top=True)
                 continue
             self.skip()
             char = self.peek()
@@ -260,17 +313,29 @@ def _find(root: _Section, path: str) -> Optional[_Section]:
     return node
 
 
-def _resolve(root: _Section, section: _Section, depth: int = 0) -> Dict[str, Any]:
-    if depth > 20:
-        raise ConfError("section references loop")
+def _resolve(root: _Section, section: _Section, chain: Tuple[_Section, ...] = (),
+             count: Optional[List[int]] = None) -> Dict[str, Any]:
+    """SECTION's keys and sections with its references resolved. CHAIN: the sections being resolved around it
+    (its parents, and the sections that referenced it); a reference to one of them is a loop."""
+    count = [0] if count is None else count
+    count[0] += 1
+    if count[0] > MAX_SECTIONS:
+        raise ConfError("more than %d sections once references are resolved (references multiply them)" % MAX_SECTIONS)
+    chain = chain + (section,)
+    if len(chain) > 2 * MAX_SECTION_DEPTH:
+        raise ConfError("%s: sections and references nested more than %d levels deep"
+                        % (".".join(section.path[:4]) or "the top level", 2 * MAX_SECTION_DEPTH))
     result: Dict[str, Any] = dict(section.keys)
     for name, child in section.sections.items():
-        result[name] = _resolve(root, child, depth + 1)
+        result[name] = _resolve(root, child, chain, count)
     for ref in section.refs:
         target = _find(root, ref)
         if target is None:
             raise ConfError("reference to a missing section: %s" % ref)
-        _inherit(result, _resolve(root, target, depth + 1))
+        if any(target is seen for seen in chain):
+            raise ConfError("%s: section %s references %s, which contains or references it (a loop)"
+                            % (section.origin or "swanctl.conf", ".".join(section.path), ref))
+        _inherit(result, _resolve(root, target, chain, count))
     return result
 
 
@@ -296,10 +361,17 @@ def parse_text(text: str, path: str = "<swanctl.conf>", include_dir: Optional[st
     return _drop_unset(_resolve(root, root))
 
 
+def _read_top(path: str) -> str:
+    try:
+        return read_text(path)
+    except BoundError as error:
+        raise ConfError(str(error)) from None
+
+
 def parse_file(path: str) -> Dict[str, Any]:
     """The swanctl.conf at PATH, includes resolved relative to its directory."""
-    with open(path, encoding="utf-8") as handle:
-        return parse_text(handle.read(), path, os.path.dirname(os.path.abspath(path)))
+    path = os.path.abspath(path)
+    return parse_text(_read_top(path), path, os.path.dirname(path))
 
 
 def read_file(path: str, merged: Optional[List[str]] = None) -> Tuple[Dict[str, Any], List[str], List[str]]:
@@ -310,8 +382,7 @@ def read_file(path: str, merged: Optional[List[str]] = None) -> Tuple[Dict[str, 
     """
     path = os.path.abspath(path)
     files: Dict[str, Any] = {"read": [path], "missing": []}
-    with open(path, encoding="utf-8") as handle:
-        text = handle.read()
+    text = _read_top(path)
     root = _Section()
     _Reader(text, path, os.path.dirname(path), files, merged).body(root, top=True)
     return _drop_unset(_resolve(root, root)), files["read"], files["missing"]
@@ -386,6 +457,9 @@ def render_value(value: Any, path: Optional[List[str]] = None) -> str:
 
 
 def _render_section(tree: Mapping[Any, Any], path: List[str], depth: int, out: List[str]) -> None:
+    if depth >= MAX_SECTION_DEPTH:
+        raise ConfError("%s: sections nested more than %d levels deep (or a dictionary that contains itself)"
+                        % (".".join(str(part) for part in path[:4]) + "...", MAX_SECTION_DEPTH))
     indent = INDENT * depth
     for raw_name, value in tree.items():
         name = raw_name if isinstance(raw_name, str) and _NAME_RE.match(raw_name) else _name(raw_name, path)

@@ -104,6 +104,39 @@ def check_text(params: Mapping[str, Any], secret_options: Iterable[str] = ()) ->
                              % (where, what, position, escaped(item)))
 
 
+#: What :func:`without_invalid_text` puts where a text was not UTF-8.
+NOT_UTF8 = "<not valid UTF-8 text>"
+
+
+def without_invalid_text(value: Any) -> Any:
+    """``value`` (options as a module got them) with every text that is not UTF-8, key or value, replaced by
+    :data:`NOT_UTF8`: what a failed run may echo to the controller, which refuses such text (and a secret with
+    such a byte must not be echoed in another form, which Ansible's masking would not recognise). Iterative."""
+    def fix(item: Any) -> Any:
+        if isinstance(item, str) and text_problem(item) is not None:
+            return NOT_UTF8
+        return item
+
+    if not isinstance(value, (dict, list)):
+        return fix(value)
+    root: Any = {} if isinstance(value, dict) else []
+    pending: List[Tuple[Any, Any]] = [(value, root)]
+    while pending:
+        source, target = pending.pop()
+        entries = source.items() if isinstance(source, dict) else enumerate(source)
+        for key, item in entries:
+            if isinstance(item, (dict, list)):
+                converted: Any = {} if isinstance(item, dict) else []
+                pending.append((item, converted))
+            else:
+                converted = fix(item)
+            if isinstance(target, dict):
+                target[fix(key)] = converted
+            else:
+                target.append(converted)
+    return root
+
+
 def request_size(command: str, message: Mapping[str, Any]) -> int:
     """Bytes of the CMD_REQUEST segment for ``command`` with ``message`` (without the 4-byte length).
 

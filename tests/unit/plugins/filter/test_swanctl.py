@@ -86,3 +86,32 @@ def test_filter():
         from_swanctl_conf("x {")
     with pytest.raises(AnsibleFilterError, match="text"):
         from_swanctl_conf(42)
+
+
+# -- bounded input (issue 17 item 7) -------------------------------------------------------------------
+
+def test_from_swanctl_conf_100000_deep_is_refused_not_a_recursion_error():
+    with pytest.raises(AnsibleFilterError, match="sections nested more than 64 levels deep"):
+        from_swanctl_conf("connections {\n" + "a {\n" * 100000 + "}\n" * 100001)
+
+
+def test_from_swanctl_conf_include_of_a_device_or_itself_is_refused(tmp_path):
+    with pytest.raises(AnsibleFilterError, match="/dev/zero is not a regular file"):
+        from_swanctl_conf("include /dev/zero\n", include_dir=str(tmp_path))
+    (tmp_path / "a.conf").write_text("include a.conf\n")
+    with pytest.raises(AnsibleFilterError, match=r"include cycle: a.conf -> a.conf"):
+        from_swanctl_conf("include a.conf\n", include_dir=str(tmp_path))
+
+
+def test_to_swanctl_conf_of_a_dictionary_that_contains_itself_is_refused():
+    from ansible_collections.strongswan.vici.plugins.filter.swanctl import to_swanctl_conf
+    tree = {"connections": {}}
+    tree["connections"]["gw"] = tree
+    with pytest.raises(AnsibleFilterError, match="nested more than 64 levels deep"):
+        to_swanctl_conf(tree)
+    deep = node = {}
+    for _level in range(100000):
+        node["a"] = {}
+        node = node["a"]
+    with pytest.raises(AnsibleFilterError, match="nested more than 64 levels deep"):
+        to_swanctl_conf(deep)

@@ -77,7 +77,14 @@ def test_bad_input_names_the_path(ledger, params, message):
 def test_unknown_top_level_section():
     with pytest.raises(InputError, match=r"^tree\.conections: unknown top-level section"):
         tree.tree_params({"tree": {"conections": {}}})
-    assert tree.tree_params({"tree": {"pools": None}})["pools"] == {}
+    assert tree.tree_params({"tree": {"pools": {}}})["pools"] == {}
+
+
+def test_tree_null_section_is_not_managed_not_empty(ledger):
+    # 'connections:' with nothing under it (null) is left out, as at top level: purge must not take it for {}
+    params = tree.tree_params({"tree": {"connections": None, "pools": {}}})
+    assert params["connections"] is None and params["pools"] == {}
+    assert desired(ledger, **{"connections": None, "pools": {}}).named == {"pools"}
 
 
 def test_pool_reference_warns(ledger):

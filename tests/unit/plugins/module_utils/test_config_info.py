@@ -188,7 +188,7 @@ def test_missing_file(tmp_path):
     with pytest.raises(ConfigReadError, match="no such file"):
         read_config(str(tmp_path / "nothere.conf"))
     (tmp_path / "bad.conf").write_bytes(b"connections { a { x = \xff } }\n")
-    with pytest.raises(ConfigReadError, match="cannot read"):
+    with pytest.raises(ConfigReadError, match="bad.conf is not UTF-8 text"):
         read_config(str(tmp_path / "bad.conf"))
 
 
@@ -233,3 +233,22 @@ def test_module_warns_about_objects_defined_twice(tmp_path, capsys):
     assert result["merged"] == ["pools.p: defined in %s and again in %s" % (tmp_path / "conf.d" / "a.conf",
                                                                             tmp_path / "conf.d" / "b.conf")]
     assert "pools.p: defined in" in json.dumps(result["warnings"])
+
+
+# -- bounded input (issue 17 item 7) -------------------------------------------------------------------
+
+def test_config_info_device_fifo_and_include_cycle_are_refused_naming_the_file(tmp_path):
+    with pytest.raises(ConfigReadError, match="/dev/zero is not a regular file"):
+        read_config("/dev/zero")
+    os.mkfifo(str(tmp_path / "fifo.conf"))
+    with pytest.raises(ConfigReadError, match="fifo.conf is not a regular file \\(a FIFO\\)"):
+        read_config(str(tmp_path / "fifo.conf"))
+    (tmp_path / "swanctl.conf").write_text("include /dev/urandom\n")
+    with pytest.raises(ConfigReadError, match="swanctl.conf: included file /dev/urandom is not a regular file"):
+        read_config(str(tmp_path / "swanctl.conf"))
+    (tmp_path / "swanctl.conf").write_text("include swanctl.conf\n")
+    with pytest.raises(ConfigReadError, match="include cycle: swanctl.conf -> swanctl.conf"):
+        read_config(str(tmp_path / "swanctl.conf"))
+    (tmp_path / "swanctl.conf").write_text("connections {\n" + "a {\n" * 100000 + "}\n" * 100001)
+    with pytest.raises(ConfigReadError, match="swanctl.conf: sections nested more than 64 levels deep"):
+        read_config(str(tmp_path / "swanctl.conf"))

@@ -76,7 +76,7 @@ def test_missing_and_non_utf8_files(tmp_path):
     with pytest.raises(SourceError, match="cannot read .*missing.json"):
         read_source(str(tmp_path / "missing.json"))
     (tmp_path / "latin.conf").write_bytes(b"connections {\n   caf\xe9 {\n   }\n}\n")
-    with pytest.raises(SourceError, match="cannot read .*latin.conf"):
+    with pytest.raises(SourceError, match="latin.conf is not UTF-8 text"):
         read_source(str(tmp_path / "latin.conf"))
 
 
@@ -101,3 +101,139 @@ def test_src_errors(tmp_path):
         tree.tree_params({"src": str(tmp_path / "bad.json")})
     with pytest.raises(InputError, match=r"^src: cannot read"):
         tree.tree_params({"src": os.path.join(str(tmp_path), "none.json")})
+
+
+# -- bounded input (issue 17 item 7): never RecursionError, never unbounded memory, never a block ----------
+
+@pytest.mark.parametrize("name", ["gw.json", "gw.yml", "swanctl.conf"])
+def test_src_nested_100000_deep_is_refused_naming_the_file(tmp_path, name):
+    path = tmp_path / name
+    if name.endswith(".json"):
+        path.write_text('{"connections": ' + "[" * 100000 + "]" * 100000 + "}")
+    elif name.endswith(".yml"):
+        pytest.importorskip("yaml")
+        path.write_text("connections: " + "[" * 5000 + "]" * 5000 + "\n")  # deep enough for its recursive parser
+    else:
+        path.write_text("connections {\n" + "a {\n" * 100000 + "}\n" * 100001)
+    with pytest.raises(SourceError, match=r"%s.*(nested|deep)" % name):
+        read_source(str(path))
+
+
+def test_src_200_deep_swanctl_conf_is_refused_as_too_deep_not_as_a_reference_loop(tmp_path):
+    path = tmp_path / "deep.conf"
+    path.write_text("connections {\n" + "a {\n" * 200 + "}\n" * 201)
+    with pytest.raises(SourceError) as raised:
+        read_source(str(path))
+    assert "nested more than 64 levels deep" in str(raised.value) and "loop" not in str(raised.value)
+    assert "deep.conf" in str(raised.value)
+
+
+def test_src_60_deep_swanctl_conf_without_a_loop_is_read(tmp_path):
+    path = tmp_path / "deep.conf"
+    path.write_text("connections {\n" + "a {\n" * 60 + "k = v\n" + "}\n" * 61)
+    node = read_source(str(path))["connections"]
+    for _level in range(60):
+        node = node["a"]
+    assert node == {"k": "v"}
+
+
+@pytest.mark.parametrize("text, cycle", [
+    ("include swanctl.conf\n", "swanctl.conf -> swanctl.conf"),
+    ("include conf.d/*.conf\n", "a.conf -> b.conf -> a.conf"),
+    ("include conf.d/back.conf\n", "swanctl.conf -> back.conf -> swanctl.conf"),
+])
+def test_src_include_cycle_and_self_include_are_refused_naming_the_cycle(tmp_path, text, cycle):
+    (tmp_path / "conf.d").mkdir()
+    (tmp_path / "conf.d" / "a.conf").write_text("include b.conf\n")
+    (tmp_path / "conf.d" / "b.conf").write_text("include a.conf\n")
+    (tmp_path / "conf.d" / "back.conf").write_text("include ../swanctl.conf\n")
+    (tmp_path / "swanctl.conf").write_text(text)
+    with pytest.raises(SourceError, match="include cycle: %s" % cycle):
+        read_source(str(tmp_path / "swanctl.conf"))
+
+
+def test_src_reference_loop_is_named_a_loop(tmp_path):
+    path = tmp_path / "swanctl.conf"
+    path.write_text("connections {\n a : connections.b {\n }\n b : connections.a {\n }\n}\n")
+    with pytest.raises(SourceError, match="section connections.b references connections.a, which contains or references it \\(a loop\\)"):
+        read_source(str(path))
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+@pytest.mark.parametrize("how", ["src", "include"])
+def test_src_device_is_refused_before_reading(tmp_path, device, how):
+    path = device
+    if how == "include":
+        path = str(tmp_path / "swanctl.conf")
+        (tmp_path / "swanctl.conf").write_text("include %s\n" % device)
+    with pytest.raises(SourceError, match="%s is not a regular file \\(a character device\\)" % device):
+        read_source(path, "swanctl_conf" if how == "include" else "json")
+
+
+@pytest.mark.parametrize("how", ["src", "include"])
+def test_src_fifo_is_refused_without_blocking(tmp_path, how):
+    fifo = tmp_path / "fifo.conf"
+    os.mkfifo(str(fifo))
+    path = str(fifo)
+    if how == "include":
+        path = str(tmp_path / "swanctl.conf")
+        (tmp_path / "swanctl.conf").write_text("include fifo.conf\n")
+    with pytest.raises(SourceError, match="fifo.conf is not a regular file \\(a FIFO\\)"):
+        read_source(path)
+
+
+def test_src_larger_than_the_limit_is_refused_before_reading(tmp_path, monkeypatch):
+    from ansible_collections.strongswan.vici.plugins.module_utils._text import bounded
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps({"connections": {}}) + " " * 100)
+    reads = []
+    real_read = os.read
+    monkeypatch.setattr(bounded.os, "read", lambda fd, size: reads.append(size) or real_read(fd, size))
+    monkeypatch.setattr(bounded, "MAX_FILE_BYTES", 50)
+    monkeypatch.setattr(bounded.read_text, "__defaults__", (50, ""))
+    with pytest.raises(SourceError, match="big.json is larger than the limit of 50 bytes"):
+        read_source(str(path))
+    assert not reads  # refused by its size before a byte is read
+
+
+def test_src_growing_file_is_read_at_most_limit_plus_one_bytes(tmp_path, monkeypatch):
+    from ansible_collections.strongswan.vici.plugins.module_utils._text import bounded
+    path = tmp_path / "grow.conf"
+    path.write_text("x" * 1000)
+    real_fstat = os.fstat
+
+    class Small:  # the size at open time says 10 bytes: the file grows while it is read
+        def __init__(self, status):
+            self.st_mode, self.st_size = status.st_mode, 10
+    monkeypatch.setattr(bounded.os, "fstat", lambda fd: Small(real_fstat(fd)))
+    reads = []
+    real_read = os.read
+    monkeypatch.setattr(bounded.os, "read", lambda fd, size: reads.append(size) or real_read(fd, size))
+    with pytest.raises(bounded.BoundError, match="grow.conf is larger than the limit of 100 bytes"):
+        bounded.read_regular(str(path), 100)
+    assert sum(reads) <= 101
+
+
+def test_src_json_duplicate_keys_are_refused_naming_the_key(tmp_path):
+    path = tmp_path / "dup.json"
+    path.write_text('{"connections": {"gw": {"version": "2"}, "gw": {"version": "1"}}}')
+    with pytest.raises(SourceError, match="dup.json is not valid JSON: the key 'gw' appears twice"):
+        read_source(str(path))
+
+
+def test_src_yaml_alias_bomb_is_refused(tmp_path):
+    pytest.importorskip("yaml")
+    lines = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    for level in range(1, 9):
+        lines.append("a%d: &a%d [%s]" % (level, level, ", ".join(["*a%d" % (level - 1)] * 10)))
+    lines.append("connections: {c: *a8}")
+    (tmp_path / "bomb.yml").write_text("\n".join(lines) + "\n")
+    with pytest.raises(SourceError, match="bomb.yml is not valid YAML: .* values once aliases are expanded"):
+        read_source(str(tmp_path / "bomb.yml"))
+
+
+def test_src_yaml_that_contains_itself_is_refused(tmp_path):
+    pytest.importorskip("yaml")
+    (tmp_path / "loop.yml").write_text("connections: &c {gw: *c}\n")
+    with pytest.raises(SourceError, match="loop.yml is not valid YAML: a dictionary or list contains itself"):
+        read_source(str(tmp_path / "loop.yml"))

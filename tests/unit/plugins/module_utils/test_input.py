@@ -93,3 +93,25 @@ def test_check_request_limits():
 def test_check_request_names_bad_names():
     with pytest.raises(InputError, match="names must not be empty"):
         check_request("load-conn", {"gw": {"children": {"": {}}}})
+
+
+def test_without_invalid_text_replaces_only_text_that_is_not_utf8():
+    from ansible_collections.strongswan.vici.plugins.module_utils._text.input import NOT_UTF8, without_invalid_text
+    bad = b"x\xff".decode("utf-8", "surrogateescape")
+    params = {"name": bad, "ok": "caf\u00e9", "n": 3, "nested": {bad: [bad, "fine", {"k": bad}]}}
+    assert without_invalid_text(params) == {"name": NOT_UTF8, "ok": "caf\u00e9", "n": 3,
+                                            "nested": {NOT_UTF8: [NOT_UTF8, "fine", {"k": NOT_UTF8}]}}
+    assert params["name"] == bad  # not changed in place
+
+
+def test_top_level_option_not_utf8_names_the_option_not_a_codec_error(capsys):
+    from ansible_collections.strongswan.vici.tests.unit.module_runner import run_main
+    from ansible_collections.strongswan.vici.plugins.modules import connection, pool, sa, shared_secret
+    bad = "x" + b"\xff".decode("utf-8", "surrogateescape")
+    for main, args, option in ((connection.main, {"name": bad, "state": "absent"}, "name"),
+                               (pool.main, {"name": bad, "state": "absent"}, "name"),
+                               (shared_secret.main, {"id": bad, "state": "absent"}, "id"),
+                               (sa.main, {"ike": bad, "state": "down"}, "ike")):
+        result = run_main(main, dict(args, socket="unix:///nonexistent/vici"), capsys)
+        assert result["failed"] is True and result["msg"].startswith("%s: is not valid UTF-8 text" % option), result
+        assert result["invocation"]["module_args"][option] == "<not valid UTF-8 text>"

@@ -40,9 +40,21 @@ def test_shared_secret_errors(charon, run_in_process):
     bad_type = run_in_process("shared_secret", {"socket": charon.uri, "id": "x", "secret": "s", "type": "bogus"})
     assert bad_type["failed"] is True and "type" in bad_type["msg"]
     charon.refuse("load-shared", "loading shared key failed")
-    refused = run_in_process("shared_secret", {"socket": charon.uri, "id": "x", "secret": SECRET})
+    refused = run_in_process("shared_secret", {"socket": charon.uri, "id": "x", "secret": SECRET, "owners": ["%any"]})
     assert refused["failed"] is True and refused["vici_errmsg"] == "loading shared key failed"
     assert "loading shared key failed" in refused["msg"] and SECRET not in json.dumps(refused)
+
+
+def test_shared_secret_without_owners_is_refused_as_config_refuses_it(charon, run_in_process):
+    for check in (True, False):
+        refused = run_in_process("shared_secret", {"socket": charon.uri, "id": "x", "secret": SECRET}, check=check)
+        assert refused["failed"] is True and refused["msg"] == (
+            "no owners: a secret without owners matches every identity, so the daemon offers it to every peer; if "
+            "that is what you want, say so with owners: ['%any']"), refused
+        assert SECRET not in json.dumps(refused)
+    assert charon.mutating() == []
+    assert run_in_process("shared_secret", {"socket": charon.uri, "id": "x", "secret": SECRET,
+                                            "owners": ["%any"]})["changed"] is True
 
 
 def test_private_key_load_reports_the_daemons_key_id(charon, run_in_process, test_pki):
