@@ -18,6 +18,7 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback
 
 from ._engine.kind import Change, Item, Kind, Outcome
 from ._engine.ledger import Ledger, LedgerError
+from ._engine.lock import GatewayBusy, GatewayLock, lock_path, lock_wait
 from ._engine.plan import Group, GroupApplyError, apply_groups, plan_groups, state_after_failure
 from ._text.diagnose import transport_problem
 from ._text.input import UserError, check_request, check_text
@@ -36,7 +37,7 @@ from .vici.errors import (
     ViciValueError,
 )
 from .vici.session import Session
-from .vici.transport import DEFAULT_URI, Endpoint, check_timeout
+from .vici.transport import DEFAULT_URI, Endpoint, check_timeout, parse_uri
 
 VICI_COMMON_ARGS: Dict[str, Dict[str, Any]] = {
     "socket": {"type": "str", "default": DEFAULT_URI, "fallback": (env_fallback, ["STRONGSWAN_VICI_SOCKET"])},
@@ -97,6 +98,12 @@ class ViciModule:
     ``seconds`` names the module's own options that hold seconds and may be 0
     (``wait_timeout``); they and ``timeout`` are range-checked before anything
     else happens.
+
+    ``locks_gateway``: the module can change the daemon's objects, so it holds the gateway lock
+    (:mod:`._engine.lock`) from before its first read (the session is opened under it) until it exits, after
+    the ledger and the persisted file are written. Check mode takes it too: a plan read while another run is
+    half-way through its apply would predict from a state that is neither before nor after. :meth:`converge`
+    takes it in any case.
     """
 
     def __init__(
@@ -104,6 +111,7 @@ class ViciModule:
         argument_spec: Mapping[str, Any],
         supports_check_mode: bool = True,
         seconds: Sequence[str] = (),
+        locks_gateway: bool = False,
         **kwargs: Any
     ) -> None:
         self.module = AnsibleModule(
@@ -115,6 +123,8 @@ class ViciModule:
         self._session: Optional[Session] = None
         self._ledger: Optional[Ledger] = None
         self._warned: List[str] = []
+        self.locks_gateway = locks_gateway
+        self._lock: Optional[GatewayLock] = None
         try:
             # Text that is not UTF-8 could neither be sent nor returned to the controller.
             check_text(self.params, [name for name, spec in self.module.argument_spec.items() if spec.get("no_log")])
@@ -132,10 +142,38 @@ class ViciModule:
 
     @property
     def session(self) -> Session:
-        """The VICI session, opened on first use."""
+        """The VICI session, opened on first use (under the gateway lock for a module that locks it)."""
         if self._session is None:
+            if self.locks_gateway:
+                self.hold_gateway()
             self._session = Session(self.params["socket"], self.params["timeout"])
         return self._session
+
+    def hold_gateway(self) -> None:
+        """Take the gateway lock of this run's socket (once; released by :meth:`close`, at exit or failure).
+
+        Fails the module naming the holder when another run holds it for the whole wait.
+        """
+        if self._lock is not None and self._lock.held:
+            return
+        endpoint = parse_uri(self.params["socket"])
+        try:
+            wait = lock_wait()
+        except ValueError as error:
+            self.fail(str(error))
+        lock = GatewayLock(lock_path(Ledger.path_for(endpoint), endpoint), self.params["socket"])
+        try:
+            lock.acquire(str(getattr(self.module, "_name", "") or "unknown"), wait)
+        except GatewayBusy as error:
+            self.fail(str(error))
+        except OSError as error:
+            self.fail("cannot take the gateway lock %s (%s)" % (lock.path, error.strerror or error))
+        self._lock = lock
+
+    @property
+    def gateway_locked(self) -> bool:
+        """Whether this run holds the gateway lock."""
+        return self._lock is not None and self._lock.held
 
     @property
     def ledger(self) -> Ledger:
@@ -153,9 +191,12 @@ class ViciModule:
         return self._ledger is not None
 
     def close(self) -> None:
+        """Close the session and let the next run on this gateway in."""
         if self._session is not None:
             self._session.close()
             self._session = None
+        if self._lock is not None:
+            self._lock.release()
 
     def fail(self, msg: str, **details: Any) -> NoReturn:
         self.close()
@@ -203,8 +244,9 @@ class ViciModule:
         failed object (``daemon_state``). Ledger problems are warnings: they
         make objects reload, and a change applied but not recorded is still
         reported as changed. Input the daemon would refuse (kind.preflight)
-        raises UserError, in check mode too.
+        raises UserError, in check mode too. Runs under the gateway lock.
         """
+        self.hold_gateway()
         for item in items:
             if item.message is not None:
                 # Validate first, in check mode too: a value over 65535 bytes or a message over 512 KiB fails

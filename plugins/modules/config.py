@@ -254,6 +254,7 @@ def main():
                             ("src", "tree"), ("src", "connections"), ("src", "secrets"), ("src", "pools"),
                             ("src", "authorities")],
         no_log=True,
+        locks_gateway=True,
     )
     # Secrets are masked where they are used (results, diff, invocation); matching every secret value against
     # every string of a result with thousands of objects would take minutes.
