@@ -19,7 +19,7 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ._engine.kind import Change, Item, Kind, Outcome
 from ._engine.ledger import Ledger, LedgerError
 from ._engine.lock import GatewayBusy, GatewayLock, lock_path, lock_wait
-from ._engine.plan import Group, GroupApplyError, apply_groups, plan_groups, state_after_failure
+from ._engine.plan import Group, GroupApplyError, apply_groups, failure_changed, plan_groups, state_after_failure
 from ._text.diagnose import transport_problem
 from ._text.input import UserError, check_request, check_text
 from ._text.printable import NestingError
@@ -266,6 +266,7 @@ class ViciModule:
                     suffix=state_after_failure(failure.where, failure.failure),
                     applied=[applied.as_result(with_section=False) for applied in failure.done],
                     daemon_state=Outcome(failure.failure.outcome).value,
+                    changed=failure_changed(failure),
                 )
             replies = [applied.reply for applied in done if applied.reply is not None]
         self.warn_ledger(self.ledger)
