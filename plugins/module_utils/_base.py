@@ -19,6 +19,7 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ._engine.kind import Change, Item, Kind, Outcome
 from ._engine.ledger import Ledger, LedgerError
 from ._engine.lock import GatewayBusy, GatewayLock, lock_path, lock_wait
+from ._kinds.connection import remove_stale_probes
 from ._engine.plan import Group, GroupApplyError, apply_groups, failure_changed, plan_groups, state_after_failure
 from ._text.diagnose import transport_problem
 from ._text.input import UserError, check_request, check_text
@@ -125,6 +126,8 @@ class ViciModule:
         self._warned: List[str] = []
         self.locks_gateway = locks_gateway
         self._lock: Optional[GatewayLock] = None
+        #: Reload probes of killed runs this run unloaded (or, in check mode, would unload): a change.
+        self.stale_probes: List[str] = []
         try:
             # Text that is not UTF-8 could neither be sent nor returned to the controller.
             check_text(self.params, [name for name, spec in self.module.argument_spec.items() if spec.get("no_log")])
@@ -147,7 +150,18 @@ class ViciModule:
             if self.locks_gateway:
                 self.hold_gateway()
             self._session = Session(self.params["socket"], self.params["timeout"])
+            if self.locks_gateway:
+                self._remove_stale_probes()
         return self._session
+
+    def _remove_stale_probes(self) -> None:
+        """Unload reload probes a killed run left behind (check mode: say they would be); a change and a warning."""
+        assert self._session is not None
+        self.stale_probes = remove_stale_probes(self._session, self.check_mode)
+        for name in self.stale_probes:
+            self.warn("connection '%s' is a reload probe left behind by a run that was killed (a full copy of a "
+                      "connection that can still match as a responder); it %s unloaded"
+                      % (name, "would be" if self.check_mode else "was"))
 
     def hold_gateway(self) -> None:
         """Take the gateway lock of this run's socket (once; released by :meth:`close`, at exit or failure).
@@ -200,6 +214,8 @@ class ViciModule:
 
     def fail(self, msg: str, **details: Any) -> NoReturn:
         self.close()
+        if self.stale_probes:
+            details["changed"] = True
         self.module.fail_json(msg=msg, **details)
 
     def fail_from(self, error: ViciError, context: str = "", suffix: str = "", **details: Any) -> NoReturn:
@@ -218,7 +234,7 @@ class ViciModule:
         self.close()
         if diff is not None and self.diff_mode:
             result["diff"] = diff
-        self.module.exit_json(changed=changed, **result)
+        self.module.exit_json(changed=changed or bool(self.stale_probes), **result)
 
     def run(self, main: Any) -> None:
         """Call ``main(self)``; any client error or wrong input (UserError) becomes a clean module failure."""

@@ -222,6 +222,27 @@ def test_persisted_file_mode_is_restored_to_0600_and_reported(charon, tmp_path):
     assert config(charon.socket_uri, persist=str(target), **tree(2))["changed"] is False
 
 
+# -- item 5 -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("module", ["config", "connection"])
+def test_killed_runs_reload_probe_is_unloaded_by_the_next_run(charon, module):
+    uri = charon.socket_uri
+    probe = "c1.vici-probe-0a1b2c3d"
+    with Session(uri, timeout=10) as vici:
+        vici.load_conn({probe: conn(1)})
+    args = {"connections": {"c1": conn(1)}} if module == "config" else {"name": "c1", "config": conn(1)}
+    predicted = module_run(module, dict(args, socket=uri), check=True)
+    assert predicted["changed"] is True
+    assert any(probe in warning and "would be unloaded" in warning for warning in warnings(predicted)), predicted
+    assert probe in daemon_state(uri)["conns"]
+    done = module_run(module, dict(args, socket=uri))
+    assert done["changed"] is True and any(probe in warning and "was unloaded" in warning for warning in warnings(done))
+    assert daemon_state(uri)["conns"] == ["c1"]
+    again = module_run(module, dict(args, socket=uri))
+    assert again["changed"] is False and not warnings(again), again
+
+
 # -- item 6 -------------------------------------------------------------------------------------------
 
 

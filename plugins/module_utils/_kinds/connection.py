@@ -41,6 +41,27 @@ _DECIMAL = re.compile(r"^(0|[1-9][0-9]*)$")
 DEFAULT_IKE_REKEY_TIME = 4 * 3600
 # Many single-name list-conns calls cost more than one full listing beyond this.
 _PER_NAME_LISTING_LIMIT = 8
+#: What the reload probe adds to a connection's name (see :meth:`ConnectionKind.validate`).
+PROBE_MARK = ".vici-probe-"
+_PROBE = re.compile(r"\.vici-probe-[0-9a-f]{8}$")
+
+
+def is_probe(name: str) -> bool:
+    """Whether ``name`` is a reload probe's: under the gateway lock, one that is loaded was left by a killed run."""
+    return bool(_PROBE.search(name))
+
+
+def remove_stale_probes(session: Session, check_mode: bool) -> List[str]:
+    """Unload every reload probe the daemon holds (not in check mode); their names.
+
+    Call with the gateway lock held: no other run is probing then, so every probe is a killed run's leftover,
+    a full copy of a connection that can still match as a responder.
+    """
+    stale = sorted(str(name) for name in session.get_conns().get("conns", []) or [] if is_probe(str(name)))
+    if not check_mode:
+        for name in stale:
+            unload_object(ConnectionKind([name]), session, name)
+    return stale
 UINT32 = 2 ** 32
 UINT64 = 2 ** 64
 
@@ -388,7 +409,7 @@ class ConnectionKind(Kind):
         Every child's start_action is forced to none, so the probe neither
         initiates nor installs a trap policy.
         """
-        probe = "%s.vici-probe-%s" % (name, secrets.token_hex(4))
+        probe = "%s%s%s" % (name, PROBE_MARK, secrets.token_hex(4))
         load_object(self, session, probe, probe_message(message), ABSENT_ON_DAEMON)
         unload_object(self, session, probe)
 
