@@ -127,8 +127,8 @@ class GatewayLock:
     def _busy(self, handle: int, wait: float) -> str:
         holder = self.holder(handle)
         if holder:
-            who = "process %s (module %s, holding it since %s)" % (holder.get("pid", "?"), holder.get("module") or "unknown",
-                                                                  holder.get("since", "?"))
+            who = "process %s (module %s, holding it since %s)" % (
+                holder.get("pid", "?"), holder.get("module") or "unknown", holder.get("since", "?"))
         else:
             who = "another process"
         return ("another run is changing the daemon at %s: %s holds the gateway lock %s, and it was not released "

@@ -62,6 +62,8 @@ def remove_stale_probes(session: Session, check_mode: bool) -> List[str]:
         for name in stale:
             unload_object(ConnectionKind([name]), session, name)
     return stale
+
+
 UINT32 = 2 ** 32
 UINT64 = 2 ** 64
 
