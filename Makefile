@@ -8,11 +8,11 @@ VENV_PYTHON := .venv/bin/python
 RUN := bash scripts/run.sh
 ARGS ?=
 
-.PHONY: help setup stage units sanity integration system test demo bench pictures clean distclean lab lab-down
+.PHONY: help setup stage units sanity integration system test demo bench stress pictures clean distclean lab lab-down
 
 help:
 	@sed -n '1,4p' Makefile
-	@echo "targets: setup units sanity integration system test demo bench pictures stage lab lab-down clean distclean"
+	@echo "targets: setup units sanity integration system stress test demo bench pictures stage lab lab-down clean distclean"
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -31,6 +31,10 @@ integration: setup
 
 system: setup
 	@$(RUN) system $(ARGS)
+
+# The concurrency tests at scale (300 connections per writer, 40 rounds); not part of `test`.
+stress: setup
+	@$(RUN) stress $(ARGS)
 
 # setup + units + sanity + integration + system; runs every stage, prints a summary, fails if any failed.
 test:

@@ -13,6 +13,8 @@
 #   system6      the same against strongSwan 6: charon from a cached Debian 13 root (scripts/strongswan6_root.sh),
 #                without the corpus conformance samples (they run once, on the machine's own strongSwan);
 #                where the machine's own charon is strongSwan 6 already, the system stage covered it
+#   stress       the concurrency tests of tests/system/test_concurrency.py at scale: 2 and 10 config writers on
+#                one charon, 300 connections each, 40 rounds (not part of all)
 #   molecule     molecule test --all: the roles' scenarios in extensions/molecule (network namespaces, real charon)
 #   all          setup, then every stage above; prints a summary and fails if any stage failed
 # Stages other than setup expect setup to have run (the Makefile targets take care of it).
@@ -110,6 +112,15 @@ system_paths() {
     echo tests/system
 }
 
+run_stress() {
+    need_venv
+    stage
+    log "pytest tests/system/test_concurrency.py (300 connections, 40 rounds)"
+    (cd "$REPO" && STRONGSWAN_VICI_STRESS_CONNECTIONS=${STRONGSWAN_VICI_STRESS_CONNECTIONS:-300} \
+        STRONGSWAN_VICI_STRESS_ROUNDS=${STRONGSWAN_VICI_STRESS_ROUNDS:-40} "$PY" -m pytest \
+        tests/system/test_concurrency.py -k concurrent_writers -ra -p no:cacheprovider --timeout=900 -s "$@")
+}
+
 run_system6() {
     need_venv
     local native root
@@ -193,6 +204,7 @@ main() {
         integration) run_integration "$@" ;;
         system) run_system "$@" ;;
         system6) run_system6 "$@" ;;
+        stress) run_stress "$@" ;;
         molecule) run_molecule "$@" ;;
         all) run_all ;;
         *) sed -n '5,18p' "${BASH_SOURCE[0]}" >&2; exit 2 ;;

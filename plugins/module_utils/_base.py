@@ -18,7 +18,9 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback
 
 from ._engine.kind import Change, Item, Kind, Outcome
 from ._engine.ledger import Ledger, LedgerError
-from ._engine.plan import Group, GroupApplyError, apply_groups, plan_groups, state_after_failure
+from ._engine.lock import GatewayBusy, GatewayLock, lock_path, lock_wait
+from ._engine.probes import remove_stale_probes
+from ._engine.plan import Group, GroupApplyError, apply_groups, failure_changed, plan_groups, state_after_failure
 from ._text.diagnose import transport_problem
 from ._text.input import UserError, check_request, check_text, without_invalid_text
 from ._text.printable import NestingError
@@ -37,7 +39,7 @@ from .vici.errors import (
     ViciValueError,
 )
 from .vici.session import Session
-from .vici.transport import DEFAULT_URI, Endpoint, check_timeout
+from .vici.transport import DEFAULT_URI, Endpoint, check_timeout, parse_uri
 
 #: A module's own masking of its arguments: (arguments, option names) -> (the arguments to show, the secret values).
 MaskArguments = Callable[[Mapping[str, Any], Sequence[str]], Tuple[Dict[str, Any], List[str]]]
@@ -205,6 +207,12 @@ class ViciModule:
     for ``invocation`` (``config``, ``command``); without it every no_log option
     is masked by its key. ``masked_results``: the module masks its results where
     it builds them (see :class:`_AnsibleModule`).
+
+    ``locks_gateway``: the module can change the daemon's objects, so it holds the gateway lock
+    (:mod:`._engine.lock`) from before its first read (the session is opened under it) until it exits, after
+    the ledger and the persisted file are written. Check mode takes it too: a plan read while another run is
+    half-way through its apply would predict from a state that is neither before nor after. :meth:`converge`
+    takes it in any case.
     """
 
     def __init__(
@@ -214,6 +222,7 @@ class ViciModule:
         seconds: Sequence[str] = (),
         mask_arguments: Optional[MaskArguments] = None,
         masked_results: bool = False,
+        locks_gateway: bool = False,
         **kwargs: Any
     ) -> None:
         self.module = _AnsibleModule(
@@ -226,6 +235,10 @@ class ViciModule:
         self._session: Optional[Session] = None
         self._ledger: Optional[Ledger] = None
         self._warned: List[str] = []
+        self.locks_gateway = locks_gateway
+        self._lock: Optional[GatewayLock] = None
+        #: Reload probes of killed runs this run unloaded (or, in check mode, would unload): a change.
+        self.stale_probes: List[str] = []
         try:
             # Text that is not UTF-8 could neither be sent nor returned to the controller.
             check_text(self.params, [name for name, spec in self.module.argument_spec.items() if spec.get("no_log")])
@@ -244,10 +257,49 @@ class ViciModule:
 
     @property
     def session(self) -> Session:
-        """The VICI session, opened on first use."""
+        """The VICI session, opened on first use (under the gateway lock for a module that locks it)."""
         if self._session is None:
+            if self.locks_gateway:
+                self.hold_gateway()
             self._session = Session(self.params["socket"], self.params["timeout"])
+            if self.locks_gateway:
+                self._remove_stale_probes()
         return self._session
+
+    def _remove_stale_probes(self) -> None:
+        """Unload reload probes a killed run left behind (check mode: say they would be); a change and a warning."""
+        assert self._session is not None
+        self.stale_probes = remove_stale_probes(self._session, self.check_mode)
+        for name in self.stale_probes:
+            self.warn("connection '%s' is a reload probe left behind by a run that was killed (a full copy of a "
+                      "connection that can still match as a responder); it %s unloaded"
+                      % (name, "would be" if self.check_mode else "was"))
+
+    def hold_gateway(self) -> None:
+        """Take the gateway lock of this run's socket (once; released by :meth:`close`, at exit or failure).
+
+        Fails the module naming the holder when another run holds it for the whole wait.
+        """
+        if self._lock is not None and self._lock.held:
+            return
+        endpoint = parse_uri(self.params["socket"])
+        try:
+            wait = lock_wait()
+        except ValueError as error:
+            self.fail(str(error))
+        lock = GatewayLock(lock_path(Ledger.path_for(endpoint), endpoint), self.params["socket"])
+        try:
+            lock.acquire(str(getattr(self.module, "_name", "") or "unknown"), wait)
+        except GatewayBusy as error:
+            self.fail(str(error))
+        except OSError as error:
+            self.fail("cannot take the gateway lock %s (%s)" % (lock.path, error.strerror or error))
+        self._lock = lock
+
+    @property
+    def gateway_locked(self) -> bool:
+        """Whether this run holds the gateway lock."""
+        return self._lock is not None and self._lock.held
 
     @property
     def ledger(self) -> Ledger:
@@ -265,12 +317,17 @@ class ViciModule:
         return self._ledger is not None
 
     def close(self) -> None:
+        """Close the session and let the next run on this gateway in."""
         if self._session is not None:
             self._session.close()
             self._session = None
+        if self._lock is not None:
+            self._lock.release()
 
     def fail(self, msg: str, **details: Any) -> NoReturn:
         self.close()
+        if self.stale_probes:
+            details["changed"] = True
         self.module.fail_json(msg=msg, **details)
 
     def fail_from(self, error: ViciError, context: str = "", suffix: str = "", **details: Any) -> NoReturn:
@@ -289,7 +346,7 @@ class ViciModule:
         self.close()
         if diff is not None and self.diff_mode:
             result["diff"] = diff
-        self.module.exit_json(changed=changed, **result)
+        self.module.exit_json(changed=changed or bool(self.stale_probes), **result)
 
     def run(self, main: Any) -> None:
         """Call ``main(self)``; any client error or wrong input (UserError) becomes a clean module failure."""
@@ -315,8 +372,9 @@ class ViciModule:
         failed object (``daemon_state``). Ledger problems are warnings: they
         make objects reload, and a change applied but not recorded is still
         reported as changed. Input the daemon would refuse (kind.preflight)
-        raises UserError, in check mode too.
+        raises UserError, in check mode too. Runs under the gateway lock.
         """
+        self.hold_gateway()
         for item in items:
             if item.message is not None:
                 # Validate first, in check mode too: a value over 65535 bytes or a message over 512 KiB fails
@@ -336,6 +394,7 @@ class ViciModule:
                     suffix=state_after_failure(failure.where, failure.failure),
                     applied=[applied.as_result(with_section=False) for applied in failure.done],
                     daemon_state=Outcome(failure.failure.outcome).value,
+                    changed=failure_changed(failure),
                 )
             replies = [applied.reply for applied in done if applied.reply is not None]
         self.warn_ledger(self.ledger)

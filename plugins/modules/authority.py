@@ -152,6 +152,7 @@ def main():
         mutually_exclusive=[("cacert", "file", "handle")],
         required_if=[("state", "present", ("cacert", "file", "handle"), True)],
         required_by={"slot": "handle", "module": "handle"},
+        locks_gateway=True,
     ).run(run_module)
 
 

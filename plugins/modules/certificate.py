@@ -247,6 +247,7 @@ def main():
         },
         mutually_exclusive=[("content", "path")],
         required_one_of=[("content", "path")],
+        locks_gateway=True,
     ).run(run_module)
 
 

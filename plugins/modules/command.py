@@ -125,6 +125,7 @@ vici_errmsg:
 
 from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule
 from ansible_collections.strongswan.vici.plugins.module_utils._operations.command import mask_arguments, run
+from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import READ_ONLY_COMMANDS
 
 
 def main():
@@ -137,7 +138,8 @@ def main():
         },
         mask_arguments=mask_arguments,
     )
-
+    # A command that can change the daemon runs under the gateway lock, as the declarative modules do.
+    module.locks_gateway = module.params["command"] not in READ_ONLY_COMMANDS
     module.run(run)
 
 

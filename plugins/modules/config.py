@@ -271,6 +271,7 @@ def main():
         # objects would take minutes, so only the message and warnings are scrubbed as well.
         mask_arguments=mask_arguments,
         masked_results=True,
+        locks_gateway=True,
     )
     module.run(run)
 

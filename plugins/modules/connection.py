@@ -205,6 +205,7 @@ def main():
             "config": {"type": "dict"},
         },
         required_if=[("state", "present", ("config",))],
+        locks_gateway=True,
     ).run(run_module)
 
 

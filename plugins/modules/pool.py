@@ -176,7 +176,7 @@ def main():
     }
     for attribute in POOL_ATTRIBUTES:
         spec[attribute] = {"type": "list", "elements": "str"}
-    ViciModule(spec, required_if=[("state", "present", ("addrs",))]).run(run_module)
+    ViciModule(spec, required_if=[("state", "present", ("addrs",))], locks_gateway=True).run(run_module)
 
 
 if __name__ == "__main__":

@@ -178,6 +178,7 @@ def main():
         mutually_exclusive=[("content", "path", "handle")],
         required_if=[("state", "present", ("content", "path", "handle"), True)],
         required_by={"slot": "handle", "module": "handle", "pin": "handle"},
+        locks_gateway=True,
     ).run(run_module)
 
 

@@ -102,6 +102,7 @@ def main():
             "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
         },
         required_if=[("state", "present", ("secret",))],
+        locks_gateway=True,
     ).run(run_module)
 
 

@@ -27,7 +27,8 @@ def test_tracer_follows_the_connections_option_from_the_task_to_the_wire():
     files = lines[:-4]
     assert files[0] == "_base.py" and "_kinds/connection.py" in files and "_swanctl/schema.py" in files
     assert not any(name.startswith("vici/") for name in files), "the client is the floor, not followed"
-    assert lines[-4] == "steps into vici/ (the wire): 1", "the connection reaches the daemon once: load-conn"
+    # Twice: the local check of every limit (check_request encodes the message, issue 17 item 2), then load-conn.
+    assert lines[-4] == "steps into vici/ (the wire): 2", "the connection is encoded to check it, then sent once"
     assert all(before != after for before, after in zip(files, files[1:])), "consecutive entries are collapsed"
     assert lines[-3] == "distinct files: %d" % len(set(files))
     assert lines[-2] == "re-entries: %d" % (len(files) - len(set(files)))

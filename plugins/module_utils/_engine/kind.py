@@ -38,6 +38,7 @@ class Outcome(str, Enum):
     UNCHANGED = "unchanged"  # nothing of this object was changed
     RESTORED = "restored"  # it was unloaded for the change, and its previous message loaded back
     ABSENT = "absent"  # it was unloaded for the change and could not be loaded back
+    UNKNOWN = "unknown"  # the connection to the daemon was lost (or timed out) during the change: nobody knows
 
 
 class _AbsentOnDaemon:

@@ -47,7 +47,7 @@ from .kind import (
 from .ledger import Ledger
 from .._text.printable import blobs_summarized
 from .._text.secrets import MASK
-from ..vici.errors import ViciCommandFailed, ViciError
+from ..vici.errors import ViciCommandFailed, ViciError, ViciMessageTooLarge, ViciProtocolError, ViciTransportError, ViciUriError
 from ..vici.session import Session
 
 
@@ -85,7 +85,9 @@ class ApplyError(Exception):
 
     ``outcome`` says what the daemon holds of the failed object: UNCHANGED
     (nothing of it changed), RESTORED (it was unloaded for the change and its
-    previous message loaded back) or ABSENT (unloaded, and not loaded back).
+    previous message loaded back), ABSENT (unloaded, and not loaded back) or
+    UNKNOWN (the connection was lost: the request may or may not have been
+    carried out, and the daemon may have died).
     """
 
     def __init__(self, change: Change, error: ViciError, applied: List[Change], outcome: Outcome = Outcome.UNCHANGED) -> None:
@@ -96,8 +98,23 @@ class ApplyError(Exception):
         super().__init__(str(error))
 
 
+def connection_lost(error: ViciError) -> bool:
+    """Whether ``error`` leaves the daemon's state unknown: the connection broke, timed out or went out of step.
+
+    A request refused before sending (too large, not encodable) and a daemon's answer (failed, unknown
+    command) are not: the daemon's state is known.
+    """
+    if isinstance(error, (ViciUriError, ViciMessageTooLarge)):
+        return False
+    return isinstance(error, (ViciTransportError, ViciProtocolError))
+
+
 def state_after_failure(what: str, failure: ApplyError) -> str:
     """What the daemon holds of the object after a failed change, when that is not obvious."""
+    if failure.outcome is Outcome.UNKNOWN:
+        return ("; the connection to the daemon was lost during this change: what the daemon holds now, of %s and "
+                "of the rest of the run, is unknown (daemon_state: unknown). Check that the daemon runs, then run "
+                "again" % what)
     if failure.outcome is Outcome.RESTORED:
         return ("; %s was unloaded for this change and its previous configuration was loaded back: the daemon runs "
                 "the previous configuration" % what)
@@ -277,12 +294,15 @@ def apply(kind: Kind, session: Session, changes: Iterable[Change], ledger: Ledge
                     try:
                         replies.append(load_object(kind, session, change.name, message, change.reported))
                     except ViciError as error:
+                        if connection_lost(error):  # nothing more to ask the daemon
+                            raise _Failed(error, Outcome.UNKNOWN) from None
                         raise _Failed(error, _outcome_of_failed_load(kind, session, change)) from None
                     remember(kind, ledger, change.name, change.fingerprint, message, change.recorded, change.canonical)
             except _Failed as failure:
-                raise ApplyError(change, failure.error, applied, failure.outcome) from None
+                outcome = Outcome.UNKNOWN if connection_lost(failure.error) else failure.outcome
+                raise ApplyError(change, failure.error, applied, outcome) from None
             except ViciError as error:
-                raise ApplyError(change, error, applied) from None
+                raise ApplyError(change, error, applied, Outcome.UNKNOWN if connection_lost(error) else Outcome.UNCHANGED) from None
             applied.append(change)
     finally:
         if save:
@@ -343,6 +363,15 @@ class GroupApplyError(Exception):
         self.group = group
         self.failure = failure
         self.done = done
+
+
+def failure_changed(failure: GroupApplyError) -> bool:
+    """Whether a failed apply changed the daemon (``changed`` of the failed run).
+
+    True when anything was applied before the failure, when the failed object was unloaded and not loaded
+    back, or when the connection was lost (the request was sent; the daemon may have carried it out).
+    """
+    return bool(failure.done) or failure.failure.outcome in (Outcome.ABSENT, Outcome.UNKNOWN)
 
 
 class Adoption(Enum):

@@ -220,11 +220,12 @@ class CannotCreate(OSError):
     """:func:`replace_file` could not even create its temporary file: the directory refuses (nothing changed)."""
 
 
-def replace_file(path: str, data: bytes) -> None:
-    """Replace ``path`` atomically with ``data``, mode 0600 (OSError on failure; ``path`` is then unchanged).
+def write_temporary(path: str, data: bytes) -> str:
+    """``data`` in a new temporary file of mode 0600 beside ``path``, flushed to disk; returns its name.
 
-    The content goes to a temporary file in the same directory (mode 0600 from the start), is flushed to disk
-    (fsync) and renamed over ``path``. Hold :func:`locked` around a read-modify-write.
+    The first half of :func:`replace_file`, for a caller that must know the write succeeds before it changes
+    anything else: :func:`commit_temporary` renames it over ``path``, :func:`discard_temporary` removes it.
+    :class:`CannotCreate` when the directory refuses a new file, OSError when the write fails (nothing is left).
     """
     directory = os.path.dirname(os.path.abspath(path))
     try:
@@ -237,8 +238,31 @@ def replace_file(path: str, data: bytes) -> None:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
+    except BaseException:
+        discard_temporary(temporary)
+        raise
+    return temporary
+
+
+def commit_temporary(temporary: str, path: str) -> None:
+    """Rename a file of :func:`write_temporary` over ``path`` (OSError on failure; the temporary file is removed)."""
+    try:
         os.replace(temporary, path)
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
+        discard_temporary(temporary)
         raise
+
+
+def discard_temporary(temporary: str) -> None:
+    """Remove a file of :func:`write_temporary` (gone already is fine)."""
+    with contextlib.suppress(OSError):
+        os.unlink(temporary)
+
+
+def replace_file(path: str, data: bytes) -> None:
+    """Replace ``path`` atomically with ``data``, mode 0600 (OSError on failure; ``path`` is then unchanged).
+
+    The content goes to a temporary file in the same directory (mode 0600 from the start), is flushed to disk
+    (fsync) and renamed over ``path``. Hold :func:`locked` around a read-modify-write.
+    """
+    commit_temporary(write_temporary(path, data), path)

@@ -34,7 +34,15 @@ from typing import Any, Dict, List, Mapping, Optional
 
 from .._engine.identity import same_instance, socket_identity
 from .._engine.ledger import Ledger, LedgerError
-from .._engine.store import CannotCreate, FileFault, read_trusted, replace_file
+from .._engine.store import (
+    CannotCreate,
+    FileFault,
+    commit_temporary,
+    discard_temporary,
+    read_trusted,
+    replace_file,
+    write_temporary,
+)
 from .._swanctl.syntax import MAX_TOTAL_BYTES, SWANCTL_SECTIONS, ConfError, render
 from .._text.bounded import BoundError, loads_json, read_regular
 from ..vici.transport import Endpoint
@@ -168,6 +176,56 @@ def _atomic_write(path: str, data: bytes) -> None:
 def write(path: str, text: str) -> None:
     """Replace ``path`` with ``text`` atomically, mode 0600."""
     _atomic_write(path, text.encode("utf-8"))
+
+
+def stage(path: str, text: str) -> str:
+    """``text`` written beside ``path`` under a temporary name (mode 0600, flushed to disk); returns that name.
+
+    The run calls it before its first mutating command: a directory that is read-only, full or missing fails
+    here, while the daemon is still untouched. :func:`commit` renames it over ``path``, :func:`discard`
+    removes it.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise PersistError("persist: the directory '%s' does not exist" % directory)
+    try:
+        return write_temporary(path, text.encode("utf-8"))
+    except CannotCreate as error:
+        raise PersistError("persist: cannot write in '%s' (%s)" % (directory, error.strerror or error)) from None
+    except OSError as error:
+        raise PersistError("persist: cannot write '%s' (%s)" % (path, error.strerror or error)) from None
+
+
+def commit(temporary: str, path: str) -> None:
+    """Put a file of :func:`stage` in place of ``path`` (atomic rename)."""
+    try:
+        commit_temporary(temporary, path)
+    except OSError as error:
+        raise PersistError("persist: cannot write '%s' (%s)" % (path, error.strerror or error)) from None
+
+
+def discard(temporary: str) -> None:
+    """Remove a file of :func:`stage`."""
+    discard_temporary(temporary)
+
+
+def file_mode(path: str) -> Optional[int]:
+    """The permission bits of ``path`` (None: absent)."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise PersistError("persist: cannot read '%s' (%s)" % (path, error.strerror or error)) from None
+
+
+def tighten(path: str) -> None:
+    """Set ``path`` to mode 0600 (it holds secrets)."""
+    try:
+        os.chmod(path, 0o600)
+    except OSError as error:
+        raise PersistError("persist: '%s' is readable by others and its mode cannot be set to 0600 (%s)"
+                           % (path, error.strerror or error)) from None
 
 
 def persisted_tree(params: Mapping[str, Any]) -> Dict[str, Any]:

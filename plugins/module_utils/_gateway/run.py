@@ -19,12 +19,35 @@ from typing import Any, Dict, List, Mapping, NamedTuple, NoReturn, Optional
 from .._engine.identity import instance_identity, same_instance
 from .._engine.kind import Outcome
 from .._engine.ledger import Ledger
-from .._engine.plan import Adoption, GroupApplyError, Planned, apply_groups, plan_groups, state_after_failure
+from .._engine.plan import (
+    Adoption,
+    GroupApplyError,
+    Planned,
+    apply_groups,
+    failure_changed,
+    plan_groups,
+    state_after_failure,
+)
 from .._text.input import UserError
 from .._text.secrets import scrub
 from ..vici.errors import ViciError
 from ..vici.session import Session
-from .persist import FileTrust, PersistError, current_digest, digest, file_text, persisted_tree, read_record, trust, write, write_record
+from .persist import (
+    FileTrust,
+    PersistError,
+    commit,
+    current_digest,
+    digest,
+    discard,
+    file_mode,
+    file_text,
+    persisted_tree,
+    read_record,
+    stage,
+    tighten,
+    trust,
+    write_record,
+)
 from .report import gateway_diff, secret_values, summary
 from .tree import Desired, desired_tree, tree_params
 
@@ -50,6 +73,16 @@ class PersistPlan(NamedTuple):
     text_digest: str
     on_disk: Optional[str]
     trust: FileTrust
+    mode: Optional[int]  # the file's permission bits (None: absent)
+
+    @property
+    def file_changed(self) -> bool:
+        return self.on_disk != self.text_digest
+
+    @property
+    def loose(self) -> bool:
+        """Unchanged content, but readable (or writable) by group or others: it holds secrets."""
+        return not self.file_changed and self.mode is not None and bool(self.mode & 0o077)
 
 
 class GatewayRun:
@@ -68,6 +101,10 @@ class GatewayRun:
         self.diff: Dict[str, Any] = {}
         self.changed = False
         self.result: Dict[str, Any] = {}
+        #: What apply carried out (``applied`` of a failure after it).
+        self.applied: List[Dict[str, Any]] = []
+        #: The new persisted file under its temporary name, between :meth:`stage` and :meth:`persist`.
+        self.staged: Optional[str] = None
 
     # -- the steps --------------------------------------------------------------------------------
 
@@ -104,7 +141,7 @@ class GatewayRun:
             self.vici.warn("persist: the certificates and private_keys options are loaded, but not written to %s "
                            "(swanctl.conf cannot hold them; put the files in swanctl's x509/ and private/ folders, or "
                            "use secrets.private-* sections)" % path)
-        return PersistPlan(path, text, text_digest, on_disk, file_trust)
+        return PersistPlan(path, text, text_digest, on_disk, file_trust, file_mode(path) if on_disk is not None else None)
 
     @property
     def file_trust(self) -> FileTrust:
@@ -122,6 +159,21 @@ class GatewayRun:
             self.vici.warn("persist: %s was changed since this module wrote it; every object of the tree is loaded "
                            "again and the file is rewritten" % self.persisted.path)
 
+    def stage(self) -> None:
+        """Before the first mutating command: the new persisted file written under its temporary name.
+
+        A directory that is read-only, full or missing fails here, with the daemon untouched. Check mode
+        makes the same write and removes the file at once.
+        """
+        persisted = self.persisted
+        if persisted is None or not persisted.file_changed:
+            return
+        temporary = stage(persisted.path, persisted.text)
+        if self.check_mode:
+            discard(temporary)
+        else:
+            self.staged = temporary
+
     def apply(self) -> None:
         """Carry out the plan (not in check mode); stops at the first daemon error, saying what was applied."""
         if self.check_mode:
@@ -132,34 +184,49 @@ class GatewayRun:
                 ledger.save()  # remember the adopted objects for this daemon instance
             return
         try:
-            apply_groups(self.session, self.planned, ledger)
+            done = apply_groups(self.session, self.planned, ledger)
         except GroupApplyError as failure:
-            applied = [done.as_result() for done in failure.done]
+            applied = [entry.as_result() for entry in failure.done]
             self.result["applied"] = applied
             raise RunFailure(error=failure.failure.error, context=failure.where,
                              suffix=state_after_failure(failure.where, failure.failure), applied=applied,
-                             daemon_state=Outcome(failure.failure.outcome).value, sections=self.result["sections"]) from None
+                             daemon_state=Outcome(failure.failure.outcome).value, sections=self.result["sections"],
+                             changed=failure_changed(failure)) from None
+        self.applied = [entry.as_result() for entry in done]
 
     def persist(self) -> None:
-        """Write the swanctl.conf file and its record when they differ from the tree (not in check mode)."""
+        """Put the staged file in place and write its record (not in check mode); keep the file 0600.
+
+        A failure here comes after the apply: it reports ``changed`` and ``applied``.
+        """
         if self.persisted is None:
             return
         persisted = self.persisted
-        file_changed = persisted.on_disk != persisted.text_digest
-        self.result["persist"] = {"path": persisted.path, "changed": file_changed}
-        self.changed = self.changed or file_changed
+        self.result["persist"] = {"path": persisted.path, "changed": persisted.file_changed or persisted.loose}
+        self.changed = self.changed or persisted.file_changed or persisted.loose
+        if persisted.loose:
+            # It holds secrets: a wider mode is a change of the file's state, corrected (and reported) as one.
+            self.result["persist"]["mode"] = "%04o" % persisted.mode
+            self.vici.warn("persist: %s had mode %04o, readable by others while it holds secrets; its mode %s 0600"
+                           % (persisted.path, persisted.mode, "would be set to" if self.check_mode else "was set to"))
         if self.check_mode:
             return
+        file_done = False
         try:
-            if file_changed:
+            if persisted.file_changed:
                 if self.params.get("backup") and persisted.on_disk is not None:
                     self.result["persist"]["backup_file"] = self.vici.backup(persisted.path)
-                write(persisted.path, persisted.text)
-            if file_changed or persisted.trust is not FileTrust.LOADED:
+                staged, self.staged = self.staged, None
+                commit(staged or stage(persisted.path, persisted.text), persisted.path)
+                file_done = True
+            elif persisted.loose:
+                tighten(persisted.path)
+                file_done = True
+            if persisted.file_changed or persisted.trust is not FileTrust.LOADED:
                 self._write_record(persisted)
         except PersistError as error:
-            raise RunFailure(str(error), sections=self.result["sections"],
-                             applied=self.result.get("applied", [])) from None
+            raise RunFailure(str(error), sections=self.result["sections"], applied=self.applied,
+                             changed=bool(self.applied) or file_done) from None
 
     def _write_record(self, persisted: PersistPlan) -> None:
         # Which daemon was running when the file got this content; a restart meanwhile makes it unknown.
@@ -176,17 +243,27 @@ class GatewayRun:
 
     def execute(self) -> NoReturn:
         try:
-            self.read()
-            self.plan()
-            self.apply()
-            self.persist()
+            try:
+                self.read()
+                self.plan()
+                self.stage()
+                self.apply()
+                self.persist()
+            finally:
+                if self.staged is not None:  # the run stopped between stage and persist
+                    discard(self.staged)
+                    self.staged = None
         except RunFailure as failure:
             self.fail(failure)
         except (UserError, PersistError) as error:
-            self.fail(RunFailure(str(error)))
+            self.fail(RunFailure(str(error), **self._after_apply()))
         except ViciError as error:
-            self.fail(RunFailure(error=error))
+            self.fail(RunFailure(error=error, **self._after_apply()))
         self.report()
+
+    def _after_apply(self) -> Dict[str, Any]:
+        """``changed`` and ``applied`` for a failure after the apply carried something out (else nothing)."""
+        return {"changed": True, "applied": self.applied} if self.applied else {}
 
     def fail(self, failure: RunFailure) -> NoReturn:
         if self.ledger is not None:

@@ -38,9 +38,7 @@ from .._kinds.private_key import PrivateKeyKind, TokenKeys, desired_key
 from .._kinds.shared_secret import SharedSecretKind, shared_secret_message
 from .._swanctl.schema import ConfigError, canonical_connection, list_items
 from .._swanctl.syntax import SWANCTL_SECTIONS
-from .._text.input import InputError
-from ..vici.errors import ViciError
-from ..vici.wire import MAX_SEGMENT_SIZE, encode_message
+from .._text.input import InputError, check_request
 from .src import read_source, source_format
 
 
@@ -55,8 +53,6 @@ KEY_PREFIXES = {"private": "private", "rsa": "rsa", "ecdsa": "ecdsa", "pkcs8": "
 #: The keys of an authorities entry.
 AUTHORITY_KEYS = ("cacert", "file", "handle", "slot", "module", "crl_uris", "ocsp_uris", "cert_uri_base")
 SECRET_PREFIXES = ("eap", "xauth", "ntlm", "ike", "ppk", "private", "rsa", "ecdsa", "pkcs8", "pkcs12", "token")
-#: Room for the packet header (type, command name) inside one segment.
-_HEADER_ROOM = 2 + 255
 
 
 class Desired:
@@ -168,24 +164,14 @@ def _only(path: str, body: Mapping[str, Any], allowed: Sequence[str], prefixed: 
             raise InputError("%s.%s: unknown key; known are %s" % (path, key, ", ".join(list(allowed) + [p + "*" for p in prefixed])))
 
 
-def check_size(path: str, message: Mapping[str, Any]) -> None:
-    """Reject an object whose message the daemon would refuse (larger than one VICI segment).
+def check_size(path: str, message: Mapping[str, Any], command: str = "load") -> None:
+    """Reject an object the daemon would refuse by its size: a value over 65535 bytes, a message over 512 KiB.
 
-    ``ascii()`` of a message (computed in C) is never shorter than its wire
-    form: every key, value, list item and section costs at least as many
-    characters as bytes on the wire, non-ASCII text is escaped to more
-    characters than its UTF-8 bytes. Only objects near the limit are encoded
-    to measure them exactly.
+    The one rule of every module (:func:`.._text.input.check_request`), applied to every object of the tree
+    while it is read: in check mode as in the real run, and before the first mutating command, so a value the
+    wire cannot carry never leaves a tree half applied.
     """
-    if len(ascii(message)) + _HEADER_ROOM <= MAX_SEGMENT_SIZE:
-        return
-    try:
-        size = len(encode_message(message))
-    except ViciError as error:
-        raise InputError("%s: %s" % (path, error)) from None
-    if size + _HEADER_ROOM > MAX_SEGMENT_SIZE:
-        raise InputError("%s: its VICI message would have %d bytes, more than the daemon's limit of %d (512 KiB); "
-                         "split it (fewer certificates inline, or several objects)" % (path, size, MAX_SEGMENT_SIZE))
+    check_request(command, message, path)
 
 
 # -- sections ---------------------------------------------------------------------------------------
@@ -388,7 +374,7 @@ def connection_items(connections: Mapping[str, Any], swanctl_dir: str) -> List[I
             message = canonical_connection(str(name), body, swanctl_dir=swanctl_dir)
         except ConfigError as error:
             raise InputError("connections.%s: %s" % (name, error.detail)) from None
-        check_size("connections.%s" % name, message)
+        check_size("connections.%s" % name, {name: message}, "load-conn")
         items.append(Item(str(name), message))
     return items
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
-import secrets
 from collections.abc import Mapping
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
@@ -24,6 +23,7 @@ from .._operations.algorithms import unavailable_algorithms
 from .._text.input import UserError, check_request
 from .._engine.kind import ABSENT_ON_DAEMON, Item, Kind
 from .._engine.plan import load_object, unload_object
+from .._engine.probes import probe_name
 from .._swanctl.schema import FILE_DIRS, KEY_SINCE, auth_rounds, canonical_connection, describe_blob
 from ..vici.errors import ViciCommandFailed
 from ..vici.session import Session
@@ -388,7 +388,7 @@ class ConnectionKind(Kind):
         Every child's start_action is forced to none, so the probe neither
         initiates nor installs a trap policy.
         """
-        probe = "%s.vici-probe-%s" % (name, secrets.token_hex(4))
+        probe = probe_name(name)
         load_object(self, session, probe, probe_message(message), ABSENT_ON_DAEMON)
         unload_object(self, session, probe)
 

@@ -95,10 +95,16 @@ def test_pool_reference_warns(ledger):
 
 
 def test_oversized_object_is_rejected():
-    with pytest.raises(InputError, match=r"^connections\.big: its VICI message would have \d+ bytes"):
+    with pytest.raises(InputError, match=r"^connections\.big: the load request would be \d+ bytes"):
         tree.check_size("connections.big", {"children": {"c%d" % n: {"local_ts": ["10.0.0.0/24"] * 400}
                                                          for n in range(150)}})
     tree.check_size("connections.small", {"local_addrs": ["127.0.0.1"]})
+
+
+def test_value_over_65535_bytes_is_rejected_like_single_object_modules():
+    """The per-value limit too (issue 17 item 2): one check for the config run and the single-object modules."""
+    with pytest.raises(InputError, match=r"^secrets\.ike-x: cannot be sent to the daemon: data: values are limited to 65535 bytes"):
+        tree.check_size("secrets.ike-x", {"type": "IKE", "data": "s" * 70000})
 
 
 def test_purge_plans_exactly_the_extra_objects(ledger):
