@@ -19,6 +19,7 @@ from .._engine.identity import instance_identity, same_instance
 from .._engine.kind import Outcome
 from .._engine.ledger import Ledger
 from .._engine.plan import Adoption, GroupApplyError, Planned, apply_groups, plan_groups, state_after_failure
+from .._swanctl.schema import ConfigError
 from .._text.input import UserError
 from .._text.secrets import MASK
 from ..vici.errors import ViciError
@@ -109,8 +110,11 @@ class GatewayRun:
     def plan(self) -> None:
         """Every group planned against one snapshot of its kind; sends read-only commands only."""
         adoption = {FileTrust.LOADED: Adoption.ADOPT_PRESENT, FileTrust.EDITED: Adoption.FORGET_RECORDED}
-        self.planned = plan_groups(self.session, self.desired.groups, self.ledger, bool(self.params.get("purge")),
-                                   adoption.get(self.file_trust, Adoption.NONE))
+        try:
+            self.planned = plan_groups(self.session, self.desired.groups, self.ledger, bool(self.params.get("purge")),
+                                       adoption.get(self.file_trust, Adoption.NONE))
+        except ConfigError as error:  # a connection the running release refuses (ConnectionKind.preflight)
+            raise RunFailure("connections.%s: %s" % (error.connection, error.detail)) from None
         self.result["sections"] = summary(self.planned)
         self.diff = gateway_diff(self.planned)
         self.changed = any(change.action for entry in self.planned for change in entry.changes)
