@@ -471,7 +471,7 @@ class _Canonicaliser:
         if kind == LIST:
             items = self.string_list(path, value)
             for index, item in enumerate(items):
-                self.check_value(level, path + [str(index)] if len(items) > 1 else path, key, item)
+                self.check_value(level, path + [str(index)], key, item)
             return items
         if kind == FILES:
             return self.files(path, key, value)
