@@ -50,7 +50,7 @@ class Case(NamedTuple):
     value: Any
     body: Dict[str, Any]      # a connection body as a user writes it
     raw: Dict[str, Any]       # the same as a load-conn message, without the module's checks
-    path: str                 # the key's path in the module's message
+    path: str                 # the key's path in the module's message (with the item's index for lists)
 
 
 def invalid_value(level: str, key: str) -> Tuple[Any, bool]:
@@ -84,7 +84,7 @@ def cases() -> Iterator[Case]:
             value, _typed = invalid_value(level, key)
             body, path = _nest(level, key, value)
             raw, _path = _nest(level, key, [value] if kind in (LIST, FILES) else value)
-            yield Case(level, key, value, body, raw, ".".join(path))
+            yield Case(level, key, value, body, raw, ".".join(path + (["0"] if kind in (LIST, FILES) else [])))
 
 
 def typed_keys() -> List[Tuple[str, str]]:
