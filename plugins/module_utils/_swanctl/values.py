@@ -89,7 +89,8 @@ def c_strtoul(text: str, base: int = 0) -> Tuple[Optional[int], str]:
             and text[position + 2:position + 3].lower() in tuple(digits):
         position += 2
     start = position
-    while position < len(text) and text[position].lower() in digits[:base]:
+    allowed = frozenset(digits[:base] + digits[10:base].upper())
+    while position < len(text) and text[position] in allowed:
         position += 1
     if position == start:
         return None, text
