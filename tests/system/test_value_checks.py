@@ -70,6 +70,27 @@ def test_check_mode_refuses_every_invalid_value_naming_the_key(charon):
     assert len(all_cases) == 94
 
 
+STRUCTURE = [  # proposals whose keywords all exist, but which the proposal parser's final check refuses
+    {"proposals": ["aes128-modp2048"]}, {"proposals": ["aes128-sha256"]}, {"proposals": ["aes128-sha256_96-x25519"]},
+    {"children": {"c": {"esp_proposals": ["aes128-aes128gcm16"]}}}, {"children": {"c": {"ah_proposals": ["aes128"]}}},
+    {"children": {"c": {"esp_proposals": ["sha256"]}}}, {"children": {"c": {"label": ""}}},
+]
+
+
+def test_check_mode_refuses_proposals_and_labels_the_daemon_refuses(charon):
+    with tempfile.TemporaryDirectory(prefix="svp-", dir="/tmp") as tmp:
+        with ViciProxy(tmp + "/p.vici", charon.socket_path) as proxy:
+            results = [(body, result) for body in STRUCTURE for result in _runs(proxy.uri, body, check=True)]
+            sent = list(proxy.commands)
+    assert [(body, result["msg"]) for body, result in results if not result.get("failed")] == []
+    assert all("invalid value" in result["msg"] for _body, result in results), results
+    assert set(sent) <= READ_ONLY_COMMANDS
+    with Session(charon.socket_uri, timeout=10) as vici:
+        for body in STRUCTURE:
+            with pytest.raises(ViciCommandFailed):
+                vici.load_conn({"gw": body})
+
+
 def test_check_mode_names_what_the_running_release_lacks(charon):
     with Session(charon.socket_uri, timeout=10) as vici:
         running = str(vici.version()["version"])

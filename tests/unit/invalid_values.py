@@ -35,7 +35,7 @@ BY_KEY = {
     "dpd_action": "bogus", "start_action": "explode", "close_action": "trap|hold",
     "mark_in": "0xzz", "mark_out": "%same", "set_mark_in": "%unique", "set_mark_out": "1/x",
     "tfc_padding": "MTU", "hw_offload": "bogus", "copy_dscp": "bogus", "label_mode": "bogus",
-    "per_cpu_sas": "bogus",
+    "per_cpu_sas": "bogus", "label": "",
 }
 
 #: Every other key: free text, which the daemon takes if it is printable ASCII.

@@ -326,6 +326,10 @@ def _action(value: str) -> Verdict:
     return Refused("expected one of %s, or trap|start, got '%s'" % (", ".join(_ACTION_WORDS), value))
 
 
+def _label(value: str) -> Verdict:
+    return Refused("a security label must not be empty") if value == "" else None
+
+
 def _per_cpu(value: str) -> Verdict:
     if value.lower() in ("yes", "true", "enabled", "1", "no", "false", "disabled", "0", "encap"):
         return None
@@ -387,28 +391,71 @@ def _keyword(token: str) -> Verdict:
     return Refused("unknown algorithm '%s'%s" % (token, hint))
 
 
-def proposal_verdict(value: str) -> Verdict:
-    """What the releases make of one proposal (``aes256-sha256-modp2048``, ``default``)."""
-    text = _buffer(value, 512)
-    if text.lower() == "default":
+_INTEGRITY = frozenset(("sha", "sha1", "sha1_160", "sha256", "sha2_256", "sha256_96", "sha2_256_96", "sha384",
+                        "sha2_384", "sha512", "sha2_512", "md5", "md5_128", "aesxcbc", "camelliaxcbc", "aescmac"))
+#: Integrity algorithms without a PRF of their own (IKE needs an explicit prf with them).
+_INTEGRITY_WITHOUT_PRF = frozenset(("sha256_96", "sha2_256_96"))
+
+
+def _is_aead(token: str) -> bool:
+    return "ccm" in token or "gcm" in token or "gmac" in token or token.startswith("chacha20poly1305")
+
+
+def _structure_problem(tokens: List[str], protocol: str) -> Optional[str]:
+    """Why the proposal parser's final check refuses a proposal of known TOKENS for PROTOCOL (ike, esp, ah)."""
+    integrity = [token for token in tokens if token in _INTEGRITY]
+    ciphers = [token for token in tokens if token not in _INTEGRITY and token not in KEY_EXCHANGES
+               and not token.startswith("prf") and token not in ("esn", "noesn") and not re.match(r"^..\d_", token)]
+    if protocol == "ah":
+        if not integrity and not any("gmac" in token for token in ciphers):
+            return "an AH proposal needs an integrity algorithm"
         return None
-    needs: List[Needs] = []
-    for token in text.split("-"):
-        token = token.strip(" ")
-        if not token:
-            continue
-        verdict = _keyword(token)
-        if isinstance(verdict, Refused):
-            return Refused("'%s': %s" % (value, verdict))
-        if isinstance(verdict, Needs):
-            needs.append(verdict)
-    if not needs:
-        return None
-    # one proposal, one verdict: the narrowest window of its keywords
-    since = [need.since for need in needs if need.since]
-    until = [need.until for need in needs if need.until]
-    return Needs("'%s' (%s)" % (value, ", ".join(need.what for need in needs)),
-                 max(since, key=parse_version) if since else None, min(until, key=parse_version) if until else None)
+    if protocol == "ike":
+        if not any(token.startswith("prf") for token in tokens) and all(
+                token in _INTEGRITY_WITHOUT_PRF for token in integrity):
+            return "an IKE proposal needs a PRF (prf..., or an integrity algorithm it can derive one from)"
+        if not any(token in KEY_EXCHANGES and token not in ("none", "modpnone") for token in tokens):
+            return "an IKE proposal needs a key exchange method (DH group)"
+    if not ciphers:
+        return "an %s proposal needs an encryption algorithm" % protocol.upper()
+    aead = [_is_aead(token) for token in ciphers]
+    if any(aead) and not all(aead):
+        return "classic and combined-mode (AEAD) encryption algorithms cannot be in one proposal"
+    if protocol == "ike" and not any(aead) and not integrity:
+        return "an IKE proposal with classic (non-AEAD) encryption needs an integrity algorithm"
+    return None
+
+
+def proposal_checker(protocol: str) -> Checker:
+    """What the releases make of one proposal (``aes256-sha256-modp2048``, ``default``) of PROTOCOL."""
+
+    def check(value: str) -> Verdict:
+        text = _buffer(value, 512)
+        if text.lower() == "default":
+            return None
+        needs: List[Needs] = []
+        tokens = [token.strip(" ") for token in text.split("-")]
+        tokens = [token for token in tokens if token]
+        for token in tokens:
+            verdict = _keyword(token)
+            if isinstance(verdict, Refused):
+                return Refused("'%s': %s" % (value, verdict))
+            if isinstance(verdict, Needs):
+                needs.append(verdict)
+        problem = _structure_problem(tokens, protocol)
+        if problem:
+            return Refused("'%s': %s" % (value, problem))
+        if not needs:
+            return None
+        # one proposal, one verdict: the narrowest window of its keywords
+        since = [need.since for need in needs if need.since]
+        until = [need.until for need in needs if need.until]
+        return Needs("'%s' (%s)" % (value, ", ".join(need.what for need in needs)),
+                     max(since, key=parse_version) if since else None, min(until, key=parse_version) if until else None)
+    return check
+
+
+proposal_verdict = proposal_checker("esp")
 
 
 # -- the keys ---------------------------------------------------------------------------------------
@@ -430,7 +477,7 @@ _ENUMS: Dict[str, Checker] = {
 #: any printable text (identities, names, paths, addresses that may be host names) or are booleans, which
 #: the schema checks itself.
 CHECKERS: Dict[Tuple[str, str], Checker] = {
-    ("peer", "proposals"): proposal_verdict,
+    ("peer", "proposals"): proposal_checker("ike"),
     ("peer", "vips"): _vip,
     ("peer", "version"): _uint,
     ("peer", "dscp"): _binary,
@@ -442,8 +489,9 @@ CHECKERS: Dict[Tuple[str, str], Checker] = {
     ("auth", "auth"): _auth,
     ("auth", "round"): _uint,
     ("cert", "slot"): _uint,
-    ("child", "ah_proposals"): proposal_verdict,
-    ("child", "esp_proposals"): proposal_verdict,
+    ("child", "ah_proposals"): proposal_checker("ah"),
+    ("child", "esp_proposals"): proposal_checker("esp"),
+    ("child", "label"): _label,
     ("child", "local_ts"): _selector,
     ("child", "remote_ts"): _selector,
     ("child", "replay_window"): _uint,

@@ -29,7 +29,7 @@ def test_every_key_refuses_an_invalid_value_naming_the_key(case):
 def test_the_table_covers_every_typed_key_of_the_schema():
     assert set(CHECKERS) <= {(level, key) for level, schema in SCHEMAS.items() for key in schema}
     typed = typed_keys()
-    assert len(typed) == 75  # of 94 keys; the other 20 take any printable text (identities, names, paths)
+    assert len(typed) == 76  # of 94 keys; the other 18 take any printable text (identities, names, paths)
     for key in ("mode", "start_action", "dpd_action", "local_ts", "mark_in", "if_id_in", "rekey_time", "auth"):
         assert any(name == key for _level, name in typed), key
 
@@ -167,3 +167,34 @@ def test_preflight_refuses_what_the_running_release_lacks():
     session = _Versioned("5.9.8")
     kind.preflight(session, [Item("gw", None)])  # only unloads: nothing to ask
     assert session.calls == []
+
+
+@pytest.mark.parametrize("key, value, why", [
+    ("proposals", "aes128-modp2048", "needs a PRF"),
+    ("proposals", "aes128gcm16-x25519", "needs a PRF"),
+    ("proposals", "aes128-sha256_96-x25519", "needs a PRF"),
+    ("proposals", "aes128-sha256", "needs a key exchange method"),
+    ("proposals", "aes128-sha256-none", "needs a key exchange method"),
+    ("proposals", "sha256-x25519", "needs an encryption algorithm"),
+    ("esp_proposals", "aes128-aes128gcm16", "classic and combined-mode"),
+    ("ah_proposals", "aes128", "needs an integrity algorithm"),
+])
+def test_proposals_the_parser_completes_and_refuses(key, value, why):
+    level = "peer" if key == "proposals" else "child"
+    verdict = value_verdict(level, key, value)
+    assert isinstance(verdict, Refused) and why in verdict, verdict
+
+
+@pytest.mark.parametrize("key, value", [
+    ("proposals", "aes128gcm16-prfsha256-x25519"), ("proposals", "aes128gcm16-sha256-x25519"),
+    ("proposals", "aes128-sha256_96-prfsha256-modp2048"), ("proposals", "aes128-aesxcbc-modp2048"),
+    ("esp_proposals", "aes128"), ("esp_proposals", "null"), ("esp_proposals", "aes128gcm16-modp2048-esn"),
+    ("ah_proposals", "sha256"), ("ah_proposals", "aes256gmac"), ("ah_proposals", "sha1-modp2048-noesn"),
+])
+def test_proposals_the_parser_completes_and_accepts(key, value):
+    assert value_verdict("peer" if key == "proposals" else "child", key, value) is None
+
+
+def test_an_empty_security_label_is_refused():
+    assert isinstance(value_verdict("child", "label", ""), Refused)
+    assert value_verdict("child", "label", "system_u:object_r:ipsec_spd_t:s0") is None
