@@ -77,6 +77,13 @@ options:
         addresses and traffic selectors (V(10.0.0.0/33) is refused, the daemon would make it V(/32)),
         algorithm keywords with impossible sizes in proposals (V(aes257), V(sha999), V(modp1000)), values of
         at most 65535 bytes and a C(load-conn) message of at most 512 KiB.
+      - Every value is also checked as the daemon parses it, naming the key - enumerations (C(mode),
+        C(start_action), C(dpd_action), C(hw_offload), ...), C(auth), numbers, times and byte counts, marks,
+        interface IDs, virtual IPs, traffic selectors (protocol and port names looked up on the managed host),
+        every proposal keyword and the proposal as a whole, and printable ASCII for text (a non-ASCII C(id)
+        is refused). What only some strongSwan releases accept (V(iptfs) since 6.0.2, V(trap|start) since
+        5.9.6, C(ke1_) key exchanges since 6.0.0, the key C(icmp) since 6.0.5) is checked against the running
+        daemon's version and named as what that release lacks.
       - A proposal naming an algorithm the daemon implements no plugin for (C(get-algorithms), for example
         C(serpent128) or C(ntru128) on most builds) loads, but can never be negotiated; the module warns.
       - Required, and not empty, with O(state=present).

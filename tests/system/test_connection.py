@@ -377,7 +377,10 @@ def test_bad_input_fails_clearly_and_leaves_others(charon, env, module):
     unknown = copy.deepcopy(GW)
     unknown["children"]["net"]["esp_proposal"] = "aes128gcm16"
     rejected = copy.deepcopy(GW)
-    rejected["children"]["net"]["start_action"] = "sometimes"
+    # The daemon's own verdict: 'selinux' needs SELinux enabled on the daemon's host (5.9.6+)
+    rejected["children"]["net"]["label_mode"] = "selinux"
+    invalid = copy.deepcopy(GW)
+    invalid["children"]["net"]["start_action"] = "sometimes"  # refused before sending (issue 17, item 13)
     newer = copy.deepcopy(GW)
     newer["children"]["net"]["icmp"] = True  # strongSwan 6.0.5+
     mark = log_mark(charon)
@@ -389,6 +392,7 @@ def test_bad_input_fails_clearly_and_leaves_others(charon, env, module):
     msgs["wrong type"] = module(socket, dict(GW, version=[2]))
     msgs["bad proposal"] = module(socket, dict(GW, proposals="aes128-nonsense"))
     msgs["newer key"] = module(socket, newer)
+    msgs["invalid value"] = module(socket, invalid)
     msgs["rejected, new"] = module(socket, rejected, name="new")
     for name, failure in msgs.items():
         assert failure["failed"], name
@@ -396,16 +400,18 @@ def test_bad_input_fails_clearly_and_leaves_others(charon, env, module):
     assert msgs["unknown key"]["msg"] == "connection 'gw': children.net.esp_proposal: unknown key; did you mean 'esp_proposals'?"
     assert msgs["wrong type"]["msg"] == "connection 'gw': version: expected a single value, got a list"
     assert msgs["rejected"]["msg"] == ("connection 'gw': VICI command 'load-conn' failed: "
-                                       "invalid value for: start_action, config discarded")
-    assert msgs["rejected"]["vici_errmsg"] == "invalid value for: start_action, config discarded"
+                                       "invalid value for: label_mode, config discarded")
+    assert msgs["rejected"]["vici_errmsg"] == "invalid value for: label_mode, config discarded"
     assert msgs["rejected, new"]["msg"].startswith("connection 'new': VICI command 'load-conn' failed: invalid value")
-    assert msgs["bad proposal"]["msg"] == ("connection 'gw': VICI command 'load-conn' failed: "
-                                           "invalid value for: proposals, config discarded")
+    assert msgs["bad proposal"]["msg"] == ("connection 'gw': proposals.0: invalid value: 'aes128-nonsense': unknown "
+                                           "algorithm 'nonsense'")
+    assert msgs["invalid value"]["msg"] == ("connection 'gw': children.net.start_action: invalid value: expected one of "
+                                            "none, clear, trap, route, start, restart, or trap|start, got 'sometimes'")
     with Session(socket, timeout=10) as vici:
         version = vici.version()["version"]
     if tuple(int(part) for part in re.findall(r"\d+", version)[:3]) < (6, 0, 5):
-        assert msgs["newer key"]["msg"] == ("connection 'gw': VICI command 'load-conn' failed: unknown option: icmp, config "
-                                            "discarded (the daemon is older than strongSwan 6.0.5, which added 'icmp')")
+        assert msgs["newer key"]["msg"] == ("connection 'gw': children.net.icmp: the daemon runs strongSwan %s, which "
+                                            "lacks the key 'icmp' (added in 6.0.5)" % version)
     # Nothing else moved, and the failed connection kept its last good config.
     assert not module(socket, GW)["changed"] and not module(socket, keep, name="keep")["changed"]
     assert sorted(loaded(socket)) == ["gw", "keep"]

@@ -81,10 +81,12 @@ def ledger_path(socket, ledger_dir):
 
 
 def bogus(config):
-    """``config`` with a new dpd_timeout (a change that needs unload + load) and a child the daemon rejects."""
+    """``config`` with a new dpd_timeout (a change that needs unload + load) and a child the daemon rejects
+
+    (label_mode selinux on a host without SELinux: a verdict only the daemon gives)."""
     changed = copy.deepcopy(config)
     changed["dpd_timeout"] = "5m"
-    changed["children"]["net"]["mode"] = "bogus"
+    changed["children"]["net"]["label_mode"] = "selinux"
     return changed
 
 
@@ -99,7 +101,7 @@ def test_a_rejected_reload_leaves_the_connection_as_it_was(charon, run):
     assert check["changed"] and check["action"] == "reload"
     failed = conn(run, socket, bogus(GW))
     assert failed["failed"] and failed["daemon_state"] == "unchanged" and failed["applied"] == []
-    assert failed["msg"] == ("connection 'gw': VICI command 'load-conn' failed: invalid value for: mode, config discarded; "
+    assert failed["msg"] == ("connection 'gw': VICI command 'load-conn' failed: invalid value for: label_mode, config discarded; "
                              "the new configuration was rejected before anything was unloaded: connection 'gw' is unchanged")
     # Still there, with the old values, and no probe left behind.
     assert loaded(socket) == ["gw"]

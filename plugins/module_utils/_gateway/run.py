@@ -28,6 +28,7 @@ from .._engine.plan import (
     plan_groups,
     state_after_failure,
 )
+from .._swanctl.schema import ConfigError
 from .._text.input import UserError
 from .._text.secrets import scrub
 from ..vici.errors import ViciError
@@ -150,8 +151,11 @@ class GatewayRun:
     def plan(self) -> None:
         """Every group planned against one snapshot of its kind; sends read-only commands only."""
         adoption = {FileTrust.LOADED: Adoption.ADOPT_PRESENT, FileTrust.EDITED: Adoption.FORGET_RECORDED}
-        self.planned = plan_groups(self.session, self.desired.groups, self.ledger, bool(self.params.get("purge")),
-                                   adoption.get(self.file_trust, Adoption.NONE))
+        try:
+            self.planned = plan_groups(self.session, self.desired.groups, self.ledger, bool(self.params.get("purge")),
+                                       adoption.get(self.file_trust, Adoption.NONE))
+        except ConfigError as error:  # a connection the running release refuses (ConnectionKind.preflight)
+            raise RunFailure("connections.%s: %s" % (error.connection, error.detail)) from None
         self.result["sections"] = summary(self.planned)
         self.diff = gateway_diff(self.planned)
         self.changed = any(change.action for entry in self.planned for change in entry.changes)

@@ -17,14 +17,15 @@ import functools
 import ipaddress
 import re
 from collections.abc import Mapping
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .._operations.algorithms import unavailable_algorithms
 from .._text.input import UserError, check_request
 from .._engine.kind import ABSENT_ON_DAEMON, Item, Kind
 from .._engine.plan import load_object, unload_object
 from .._engine.probes import probe_name
-from .._swanctl.schema import FILE_DIRS, KEY_SINCE, auth_rounds, canonical_connection, describe_blob
+from .._swanctl.schema import FILE_DIRS, KEY_SINCE, ConfigError, auth_rounds, canonical_connection, describe_blob
+from .._swanctl.values import parse_version, version_problems
 from ..vici.errors import ViciCommandFailed
 from ..vici.session import Session
 
@@ -367,6 +368,20 @@ class ConnectionKind(Kind):
                     ambiguous.add(name)
                 reported[name] = body
         return {name: None if name in ambiguous else reported.get(name) for name in wanted}
+
+    def preflight(self, session: Session, items: Sequence[Item]) -> None:  # type: ignore[override]
+        """Refuse keys and values the running daemon's release lacks (``mode = iptfs`` before 6.0.2, the key
+        ``icmp`` before 6.0.5), naming them; what no release accepts canonical_connection refused already.
+        Asks the daemon its version (read-only) only when a connection is loaded."""
+        messages = [item for item in items if item.message is not None]
+        if not messages:
+            return
+        version = parse_version(session.version().get("version", ""))
+        for item in messages:
+            problems = version_problems(item.message, version, KEY_SINCE)
+            if problems:
+                path, why = problems[0]
+                raise ConfigError("%s: %s" % (path, why), item.name)
 
     def drift(self, name: str, message: Mapping[str, Any], reported: Any) -> Optional[str]:
         return connection_drift(message, reported)

@@ -34,6 +34,7 @@ from .._pki import pem
 from .._pki.der import DerError
 from .._pki.source import BlobError, blocks_of, decode_prefixed, read_managed_file, unreadable
 from .._pki.x509 import describe_certificate
+from .values import Refused, value_verdict
 
 # Value kinds. The daemon parses every value from a string; these say how a
 # YAML value becomes that string and what is checked before sending.
@@ -466,9 +467,12 @@ class _Canonicaliser:
             raise self.error(path, "expected a mapping (%s), got %s" % (what, _type_name(value)))
         return value
 
-    def value(self, path: List[str], key: str, kind: str, value: Any) -> Any:
+    def value(self, level: str, path: List[str], key: str, kind: str, value: Any) -> Any:
         if kind == LIST:
-            return self.string_list(path, value)
+            items = self.string_list(path, value)
+            for index, item in enumerate(items):
+                self.check_value(level, path + [str(index)], key, item)
+            return items
         if kind == FILES:
             return self.files(path, key, value)
         if isinstance(value, (Mapping, list, tuple)):
@@ -476,12 +480,24 @@ class _Canonicaliser:
         if kind == BOOL:
             return self.boolean(path, value)
         if kind == INT:
-            return self.integer(path, value)
-        if kind == TIME:
-            return self.time(path, value)
-        if kind == BYTES:
-            return self.byte_count(path, value)
-        return self.scalar(path, value)
+            result = self.integer(path, value)
+        elif kind == TIME:
+            result = self.time(path, value)
+        elif kind == BYTES:
+            result = self.byte_count(path, value)
+        else:
+            result = self.scalar(path, value)
+        self.check_value(level, path, key, result)
+        return result
+
+    def check_value(self, level: str, path: List[str], key: str, value: str) -> None:
+        """Refuse what no strongSwan release from 5.9.0 to 6.0.x parses (values.py); the running release's
+        own limits are the connection kind's preflight."""
+        if key in ("proposals", "esp_proposals", "ah_proposals"):
+            self.check_proposal(path, value)  # the keyword families' hints first
+        verdict = value_verdict(level, key, value)
+        if isinstance(verdict, Refused):
+            raise self.error(path, "invalid value: %s" % verdict)
 
     def unknown(self, path: List[str], key: str, schema: Mapping[str, str], sections: List[str], value: Any) -> ConfigError:
         if isinstance(value, Mapping):
@@ -505,7 +521,7 @@ class _Canonicaliser:
                     self.check_name([key], child_name, "a child")
                     if child_body is None:
                         child_body = {}
-                    out[key][child_name] = self.plain([key, child_name], child_body, CHILD_KEYS, "a child", [])
+                    out[key][child_name] = self.plain("child", [key, child_name], child_body, CHILD_KEYS, "a child", [])
                     self.check_child([key, child_name], out[key][child_name])
             elif is_auth_section(key) and (isinstance(value, Mapping) or key not in PEER_KEYS):
                 if not isinstance(value, Mapping) and "_" in key and _suggest(key, list(PEER_KEYS)):
@@ -515,7 +531,7 @@ class _Canonicaliser:
                 self.check_name([], key, "an authentication round")
                 out[key] = self.auth([key], value)
             elif key in PEER_KEYS:
-                out[key] = self.value([key], key, PEER_KEYS[key], value)
+                out[key] = self.value("peer", [key], key, PEER_KEYS[key], value)
             else:
                 raise self.unknown([], key, PEER_KEYS, ["children", "local", "remote"], value)
         self.check_peer(out)
@@ -569,14 +585,15 @@ class _Canonicaliser:
                 continue
             if is_cert_section(key) and isinstance(item, Mapping):
                 self.check_name(path, key, "a certificate section")
-                out[key] = self.plain(path + [key], item, CERT_KEYS, "a certificate section", [])
+                out[key] = self.plain("cert", path + [key], item, CERT_KEYS, "a certificate section", [])
             elif key in AUTH_KEYS:
-                out[key] = self.value(path + [key], key, AUTH_KEYS[key], item)
+                out[key] = self.value("auth", path + [key], key, AUTH_KEYS[key], item)
             else:
                 raise self.unknown(path, key, AUTH_KEYS, ["cert", "cacert"], item)
         return out
 
-    def plain(self, path: List[str], value: Any, schema: Mapping[str, str], what: str, sections: List[str]) -> Dict[str, Any]:
+    def plain(self, level: str, path: List[str], value: Any, schema: Mapping[str, str], what: str,
+              sections: List[str]) -> Dict[str, Any]:
         body = self.section(path, value, what)
         out: Dict[str, Any] = {}
         for key, item in body.items():
@@ -585,7 +602,7 @@ class _Canonicaliser:
                 continue
             if key not in schema:
                 raise self.unknown(path, key, schema, sections, item)
-            out[key] = self.value(path + [key], key, schema[key], item)
+            out[key] = self.value(level, path + [key], key, schema[key], item)
         return out
 
 
