@@ -12,7 +12,7 @@ sockets or bytes.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, NoReturn, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Mapping, NoReturn, Optional, Sequence, Tuple
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
@@ -96,7 +96,9 @@ class ViciModule:
 
     ``seconds`` names the module's own options that hold seconds and may be 0
     (``wait_timeout``); they and ``timeout`` are range-checked before anything
-    else happens.
+    else happens. ``masks_own_secrets``: the module masks its secrets where it
+    uses them (``no_log`` on its options then only keeps them out of the system
+    log), so Ansible matches no value against the result; see :meth:`mask_exactly`.
     """
 
     def __init__(
@@ -104,6 +106,7 @@ class ViciModule:
         argument_spec: Mapping[str, Any],
         supports_check_mode: bool = True,
         seconds: Sequence[str] = (),
+        masks_own_secrets: bool = False,
         **kwargs: Any
     ) -> None:
         self.module = AnsibleModule(
@@ -125,6 +128,17 @@ class ViciModule:
         found = [problem for problem in problems if problem]
         if found:
             self.module.fail_json(msg="; ".join(found))
+        if masks_own_secrets:
+            self.mask_exactly(())
+
+    def mask_exactly(self, values: Iterable[str]) -> None:
+        """Ansible masks exactly ``values`` in the result from now on, not every value of a ``no_log`` option.
+
+        For modules whose ``no_log`` options hold more than secrets (a whole
+        request, a whole tree): matching every such value against the result
+        would mask names and numbers too, and take minutes for large trees.
+        """
+        self.module.no_log_values = set(values)
 
     @property
     def diff_mode(self) -> bool:
@@ -179,7 +193,7 @@ class ViciModule:
             result["diff"] = diff
         self.module.exit_json(changed=changed, **result)
 
-    def run(self, main: Any) -> None:
+    def run(self, main: Callable[["ViciModule"], None]) -> None:
         """Call ``main(self)``; any client error or wrong input (UserError) becomes a clean module failure."""
         try:
             main(self)

@@ -254,10 +254,10 @@ def main():
                             ("src", "tree"), ("src", "connections"), ("src", "secrets"), ("src", "pools"),
                             ("src", "authorities")],
         no_log=True,
+        # Secrets are masked where they are used (results, diff, invocation); matching every secret value against
+        # every string of a result with thousands of objects would take minutes.
+        masks_own_secrets=True,
     )
-    # Secrets are masked where they are used (results, diff, invocation); matching every secret value against
-    # every string of a result with thousands of objects would take minutes.
-    module.module.no_log_values = set()
     module.run(run)
 
 

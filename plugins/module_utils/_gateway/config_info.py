@@ -26,10 +26,13 @@ unless the caller asks for them.
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
 
 from .._swanctl.syntax import SWANCTL_SECTIONS as SECTIONS, ConfError, read_file
 from .._text.secrets import is_secret_tree_key
+
+if TYPE_CHECKING:
+    from ansible.module_utils.basic import AnsibleModule
 
 #: Certificate directories in swanctl's load order, with the certificate module's type and flag.
 CERT_DIRS: Tuple[Tuple[str, str, Optional[str]], ...] = (
@@ -192,7 +195,7 @@ def warnings_for(result: Mapping[str, Any]) -> List[str]:
     return warnings
 
 
-def run(module: Any) -> None:
+def run(module: AnsibleModule) -> None:
     """The config_info module: read the configuration, warn about what swanctl would do silently, exit."""
     try:
         result = read_config(module.params["path"], module.params["resolve_paths"], include_secrets=module.no_log)

@@ -13,7 +13,7 @@ objects.
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, List, Mapping, NamedTuple, NoReturn, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, NamedTuple, NoReturn, Optional
 
 from .._engine.identity import instance_identity, same_instance
 from .._engine.kind import Outcome
@@ -26,6 +26,9 @@ from ..vici.session import Session
 from .persist import FileTrust, PersistError, current_digest, digest, file_text, persisted_tree, read_record, trust, write, write_record
 from .report import gateway_diff, masked_params, secret_values, summary
 from .tree import Desired, desired_tree, tree_params
+
+if TYPE_CHECKING:
+    from .._base import ViciModule
 
 
 class RunFailure(Exception):
@@ -54,7 +57,7 @@ class PersistPlan(NamedTuple):
 class GatewayRun:
     """The config module's run over one session: read, plan, apply, persist, report."""
 
-    def __init__(self, vici: Any) -> None:
+    def __init__(self, vici: ViciModule) -> None:
         self.vici = vici
         self.params: Mapping[str, Any] = vici.params
         self.check_mode: bool = vici.check_mode
@@ -201,6 +204,6 @@ class GatewayRun:
         return {"module_args": masked_params(self.params)}
 
 
-def run(vici: Any) -> None:
+def run(vici: ViciModule) -> None:
     """The config module: plan the tree against the daemon, apply it, persist it, report per section."""
     GatewayRun(vici).execute()

@@ -20,7 +20,7 @@ flag the daemon cannot be brought to is reported as a conflict, never as "ok".
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence
 
 from .._text.input import InputError, UserError
 from .._pki import pem
@@ -31,6 +31,9 @@ from .._pki.source import blocks_of, naming_field, read_source
 from .._pki.x509 import certificate_public_key, describe_certificate, describe_crl, spki_public_key
 from .._engine.kind import Item, Kind
 from ..vici.session import Session
+
+if TYPE_CHECKING:
+    from .._base import ViciModule
 
 #: Module ``type`` -> VICI certificate type.
 CERT_TYPES = {"x509": "X509", "x509_ac": "X509_AC", "x509_crl": "X509_CRL", "pubkey": "PUBKEY"}
@@ -211,7 +214,7 @@ def loaded(session: Session, cert_type: str, der: bytes) -> bool:
     return any(cert.get("data") == der for cert in session.list_certs(type_=CERT_TYPES[cert_type]))
 
 
-def run_module(vici: Any) -> None:
+def run_module(vici: ViciModule) -> None:
     """The certificate module: one certificate, CRL or public key, or every certificate of a PKCS#12 container."""
     params = vici.params
     container = read_pkcs12_certificates(params["content"], params["path"], params["passphrase"])

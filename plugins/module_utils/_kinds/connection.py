@@ -18,7 +18,7 @@ import ipaddress
 import re
 import secrets
 from collections.abc import Mapping
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Tuple
 
 from .._operations.algorithms import unavailable_algorithms
 from .._text.input import UserError, check_request
@@ -27,6 +27,9 @@ from .._engine.plan import load_object, unload_object
 from .._swanctl.schema import FILE_DIRS, KEY_SINCE, auth_rounds, canonical_connection, describe_blob
 from ..vici.errors import ViciCommandFailed
 from ..vici.session import Session
+
+if TYPE_CHECKING:
+    from .._base import ViciModule
 
 _VERSIONS = {0: "IKEv1/2", 1: "IKEv1", 2: "IKEv2"}
 _UNIQUE = {"no": "UNIQUE_NO", "never": "UNIQUE_NEVER", "replace": "UNIQUE_REPLACE", "keep": "UNIQUE_KEEP"}
@@ -441,7 +444,7 @@ def _version_hint(errmsg: str) -> str:
     return " (the daemon is older than strongSwan %s, which added '%s')" % (since[0], match.group(1))
 
 
-def run_module(vici: Any) -> None:
+def run_module(vici: ViciModule) -> None:
     """The connection module: one connection, present (its swanctl.conf body) or absent."""
     params = vici.params
     name = params["name"]

@@ -19,12 +19,15 @@ import difflib
 import ipaddress
 import re
 from collections.abc import Mapping
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from .._text.input import InputError, UserError
 from .._engine.kind import Item, Kind
 from ..vici.errors import ViciCommandFailed
 from ..vici.session import Session
+
+if TYPE_CHECKING:
+    from .._base import ViciModule
 
 IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 
@@ -275,7 +278,7 @@ class PoolKind(Kind):
         return {key: reported[key] for key in ("base", "size") if key in reported}
 
 
-def run_module(vici: Any) -> None:
+def run_module(vici: ViciModule) -> None:
     """The pool module: one pool, present (with its range and attributes) or absent."""
     params = vici.params
     message = None

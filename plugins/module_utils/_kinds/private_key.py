@@ -15,7 +15,7 @@ Key material, PINs and passphrases never appear in messages raised from here.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Tuple
 
 from .._text.input import InputError
 from .._pki.keys import PrivateKey, load_private_key, private_key_from_pkcs12
@@ -25,6 +25,9 @@ from .._engine.ledger import Ledger
 from .._engine.kind import Change, Item, Kind
 from .._text.secrets import message_secret_paths
 from ..vici.session import Session
+
+if TYPE_CHECKING:
+    from .._base import ViciModule
 
 
 def key_message(key: PrivateKey) -> Dict[str, Any]:
@@ -181,7 +184,7 @@ def check_loaded_id(item: Item, reply: Mapping[str, Any]) -> Optional[str]:
     return None
 
 
-def run_module(vici: Any) -> None:
+def run_module(vici: ViciModule) -> None:
     """The private_key module: one key (from content, a file or a token), present or absent."""
     params = vici.params
     tokens = TokenKeys(vici.ledger) if params["handle"] else None

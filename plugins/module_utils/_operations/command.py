@@ -13,13 +13,16 @@ command with its event.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Tuple
 
 from .._text.input import InputError, check_request
 from .._text.printable import printable
 from .._text.secrets import MASK, is_secret_message_key
 from ..vici.errors import ViciCommandFailed
 from ..vici.session import READ_ONLY_COMMANDS, STREAMED_COMMANDS, Session
+
+if TYPE_CHECKING:
+    from .._base import ViciModule
 
 
 def is_read_only(command: str) -> bool:
@@ -93,14 +96,13 @@ def run_command(
     return session.call(command, message), []
 
 
-def run(vici: Any) -> None:
+def run(vici: ViciModule) -> None:
     """The command module's body, for ``ViciModule.run``."""
     command, message = vici.params["command"], vici.params["request"] or {}
     # no_log made every value of the request a no_log value ("yes", "2", a connection name...), which would
     # mask them wherever they appear in the reply. Keep only the secrets, and show a masked copy of the
     # request in the result (invocation) instead of nothing.
-    vici.module.no_log_values.clear()
-    vici.module.no_log_values.update(secret_values(command, message))
+    vici.mask_exactly(secret_values(command, message))
     vici.params["request"] = masked_request(command, message)
     try:
         check_request(command, message, "request")

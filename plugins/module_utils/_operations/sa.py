@@ -23,12 +23,15 @@ import fnmatch
 import ipaddress
 import time
 from collections.abc import Mapping
-from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
 
 from .._text.control_log import failure_message, trim_log
 from .._text.printable import printable
 from ..vici.errors import ViciError, ViciEventUnknown
 from ..vici.session import Session, is_success
+
+if TYPE_CHECKING:
+    from .._base import ViciModule
 
 SA = Dict[str, Any]
 
@@ -509,7 +512,7 @@ def sa_redirect(
 # ---------------------------------------------------------------------------
 
 
-def run(vici: Any) -> None:
+def run(vici: ViciModule) -> None:
     """The sa module's body, for ``ViciModule.run``: the operation of ``state``, its diff and its failure."""
     params = vici.params
     state = params["state"]

@@ -177,3 +177,25 @@ def test_describe_error_by_error_type_not_by_its_text(tmp_path):
         FramedSocket.connect("unix://" + missing, 1)
     assert refused.value.endpoint == parse_uri("unix://" + missing)
     assert "No socket at '%s'" % missing in _base.describe_error(refused.value, "unix://" + missing)
+
+
+def _echo_main(masks_own_secrets=False, exactly=None):
+    """A module whose 'tree' option is no_log and whose result echoes it and a name it contains."""
+    def main():
+        module = _base.ViciModule({"tree": {"type": "dict", "no_log": True}}, masks_own_secrets=masks_own_secrets)
+        if exactly is not None:
+            module.mask_exactly(exactly)
+        module.exit(echo=module.params["tree"])
+    return main
+
+
+def test_masks_own_secrets_leaves_the_result_to_the_module(capsys):
+    # Without the flag Ansible masks every value of a no_log option wherever it appears (here: a plain name).
+    tree = {"name": "branch", "secret": "s3cret"}
+    assert run_main(_echo_main(), {"tree": tree}, capsys)["echo"] == {"name": "********", "secret": "********"}
+    assert run_main(_echo_main(masks_own_secrets=True), {"tree": tree}, capsys)["echo"] == tree
+
+
+def test_mask_exactly_masks_those_values_and_no_other(capsys):
+    result = run_main(_echo_main(exactly=["s3cret"]), {"tree": {"name": "branch", "secret": "s3cret"}}, capsys)
+    assert result["echo"] == {"name": "branch", "secret": "********"}
