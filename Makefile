@@ -8,17 +8,20 @@ VENV_PYTHON := .venv/bin/python
 RUN := bash scripts/run.sh
 ARGS ?=
 
-.PHONY: help setup stage units sanity integration system test demo bench pictures clean distclean
+.PHONY: help setup stage lint units sanity integration system test demo bench pictures clean distclean
 
 help:
 	@sed -n '1,4p' Makefile
-	@echo "targets: setup units sanity integration system test demo bench pictures stage clean distclean"
+	@echo "targets: setup lint units sanity integration system test demo bench pictures stage clean distclean"
 
 setup:
 	@bash scripts/bootstrap.sh
 
 stage:
 	@bash scripts/stage_collection.sh
+
+lint: setup
+	@$(RUN) lint $(ARGS)
 
 units: setup
 	@$(RUN) units $(ARGS)
@@ -32,7 +35,7 @@ integration: setup
 system: setup
 	@$(RUN) system $(ARGS)
 
-# setup + units + sanity + integration + system; runs every stage, prints a summary, fails if any failed.
+# setup + lint + units + sanity + integration + system; runs every stage, prints a summary, fails if any failed.
 test:
 	@$(RUN) all
 

@@ -121,7 +121,7 @@ def _changed_secrets(kind: Kind, message: Mapping[str, Any], entry: Mapping[str,
 
 
 def _mark_changed(after: Dict[str, Any], paths: Iterable[Tuple[str, ...]]) -> Dict[str, Any]:
-    marked = _copy_tree(after)
+    marked: Dict[str, Any] = _copy_tree(after)
     for path in paths:
         if _get(marked, path) == MASK:
             _set(marked, path, CHANGED_SECRET)
@@ -154,7 +154,7 @@ def plan(kind: Kind, items: Iterable[Item], snapshot: Mapping[str, Any], ledger:
             continue
         redacted = kind.redact(item.message)
         after = unmarked = blobs_summarized(redacted)
-        action: Optional[Action] = Action.LOAD
+        action = Action.LOAD
         if not present:
             reason = "not loaded"
         elif kind.presence_is_identity:

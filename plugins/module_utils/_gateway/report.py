@@ -81,7 +81,7 @@ def masked_params(params: Mapping[str, Any]) -> Dict[str, Any]:
     """The module's arguments for ``invocation``: every secret value masked, large sections summarised."""
     # Summarise the large sections first: the JSON copy below then stays small whatever the tree's size.
     params = _summarised(params)
-    shown = json.loads(json.dumps(params, default=str))
+    shown: Dict[str, Any] = json.loads(json.dumps(params, default=str))
     tree = shown.get("tree")
     if isinstance(tree, dict) and isinstance(tree.get("secrets"), dict):
         tree["secrets"] = masked_params({"secrets": tree["secrets"]})["secrets"]
@@ -111,7 +111,7 @@ def _mask_entry(section: str, entry: Dict[str, Any]) -> None:
 
 def secret_values(params: Mapping[str, Any]) -> List[str]:
     """Every secret value in the arguments (to scrub from error messages, belt and braces)."""
-    values = []
+    values: List[str] = []
     secrets = dict(params.get("secrets") or {})
     tree = params.get("tree") or {}
     if isinstance(tree, Mapping) and isinstance(tree.get("secrets"), Mapping):

@@ -98,6 +98,7 @@ class GatewayRun:
         text = file_text(persisted_tree(self.merged))
         text_digest = digest(text)
         on_disk = current_digest(path)
+        assert self.session is not None and self.ledger is not None  # opened by read()
         file_trust = trust(read_record(self.session.endpoint, path), on_disk, text_digest, self.ledger.instance)
         if self.merged.get("certificates") or self.merged.get("private_keys"):
             self.vici.warn("persist: the certificates and private_keys options are loaded, but not written to %s "
@@ -112,6 +113,7 @@ class GatewayRun:
     def plan(self) -> None:
         """Every group planned against one snapshot of its kind; sends read-only commands only."""
         adoption = {FileTrust.LOADED: Adoption.ADOPT_PRESENT, FileTrust.EDITED: Adoption.FORGET_RECORDED}
+        assert self.session is not None and self.ledger is not None and self.desired is not None  # read() ran
         self.planned = plan_groups(self.session, self.desired.groups, self.ledger, bool(self.params.get("purge")),
                                    adoption.get(self.file_trust, Adoption.NONE))
         self.result["sections"] = summary(self.planned)
@@ -126,6 +128,7 @@ class GatewayRun:
         if self.check_mode:
             return
         ledger = self.ledger
+        assert self.session is not None and ledger is not None  # opened by read()
         if not self.changed:
             if self.file_trust is FileTrust.LOADED:
                 ledger.save()  # remember the adopted objects for this daemon instance
@@ -163,12 +166,14 @@ class GatewayRun:
     def _write_record(self, persisted: PersistPlan) -> None:
         # Which daemon was running when the file got this content; a restart meanwhile makes it unknown.
         session, ledger = self.session, self.ledger
+        assert session is not None and ledger is not None  # opened by read()
         now = instance_identity(session.endpoint, str(session.stats().get("uptime", {}).get("since", "")))
         write_record(session.endpoint, persisted.path, persisted.text_digest,
                      ledger.instance if same_instance(now, ledger.instance) else "")
 
     def report(self) -> NoReturn:
         invocation = self._invocation()
+        assert self.ledger is not None  # opened by read()
         self.vici.warn_ledger(self.ledger)
         self.vici.exit(changed=self.changed, diff=self.diff, invocation=invocation, **self.result)
 

@@ -130,7 +130,7 @@ def authority_message(
     elif file:
         message["file"] = file
     else:
-        message.update(token_reference(handle, slot, module))
+        message.update(token_reference(str(handle), slot, module))
     crl = _uris("crl_uris", crl_uris)
     if crl:
         message["crl_uris"] = crl

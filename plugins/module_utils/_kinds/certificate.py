@@ -187,7 +187,7 @@ class CertificateKind(Kind):
                 "loaded with; VICI cannot unload one certificate: clear all credentials with "
                 "strongswan.vici.command (command: clear-creds) and load them again" % "/".join(reported["flags"]))
 
-    def preflight(self, session: Session, items: Sequence[Item]) -> None:  # type: ignore[override]
+    def preflight(self, session: Session, items: Sequence[Item]) -> None:
         for item in items:
             message = item.message or {}
             conflict = self.conflict(session, item.name, message)

@@ -231,7 +231,7 @@ class PoolKind(Kind):
             self.major = daemon_major(session)
         return {name: body for name, body in session.get_pools().items() if isinstance(body, dict)}
 
-    def preflight(self, session: Session, items: Sequence[Item]) -> None:  # type: ignore[override]
+    def preflight(self, session: Session, items: Sequence[Item]) -> None:
         # Online leases make the daemon refuse a new range or an unload: say so in check mode too.
         if self.major is None:
             self.major = daemon_major(session)
@@ -287,8 +287,9 @@ def run_module(vici: ViciModule) -> None:
         message = pool_message(
             params["addrs"], {key: params[key] for key in POOL_ATTRIBUTES if params[key]}, params["attributes"]
         )
-    kind = PoolKind(daemon_major(vici.session))
+    major = daemon_major(vici.session)
+    kind = PoolKind(major)
     if message is not None:
-        base, size = pool_range(params["addrs"], kind.major)
+        base, size = pool_range(params["addrs"], major)
         result.update(base=str(base) if int(base) else ("%any" if base.version == 4 else "%any6"), size=size)
     vici.converge_one(kind, Item(params["name"], message), **result)

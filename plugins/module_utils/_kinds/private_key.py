@@ -105,7 +105,7 @@ class PrivateKeyKind(Kind):
         #: The token keys' messages by item name (a token key's name is a placeholder until it is loaded).
         self.token_messages = dict(token_messages or {})
 
-    def after_load(self, change: Change, reply: Mapping[str, Any]) -> Optional[str]:  # type: ignore[override]
+    def after_load(self, change: Change, reply: Mapping[str, Any]) -> Optional[str]:
         key_id = reply.get("id")
         if not isinstance(key_id, str):
             return None

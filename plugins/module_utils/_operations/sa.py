@@ -138,7 +138,7 @@ def ike_sa_list(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     sas = []
     for event in events:
         for name, body in event.items():
-            sa = {"name": name}
+            sa: Dict[str, Any] = {"name": name}
             if not isinstance(body, dict):
                 body = {}
             sa.update((key, printable(value)) for key, value in body.items() if key != "child-sas")
@@ -465,7 +465,7 @@ def _peer_ip_matches(spec: str, address: str) -> bool:
         host = ipaddress.ip_address(address)
         if "-" in spec:
             low, high = (ipaddress.ip_address(part.strip()) for part in spec.split("-", 1))
-            return low.version == host.version and low <= host <= high
+            return low.version == host.version and int(low) <= int(host) <= int(high)
         return host in ipaddress.ip_network(spec, strict=False)
     except ValueError:
         return False
@@ -536,7 +536,7 @@ def run(vici: ViciModule) -> None:
             details["sas"] = failure.sas
         vici.fail(failure.msg, **details)
     changed = result.pop("changed")
-    diff = None
+    diff: Optional[Dict[str, Any]] = None
     if vici.diff_mode:
         # SAs as "name[id] state, child{id} state" lines; in check mode the action still to come.
         after = summarize(result["sas"], target) if not vici.check_mode else before

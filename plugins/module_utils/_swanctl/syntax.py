@@ -30,17 +30,26 @@ import glob
 import os
 import re
 from collections.abc import Mapping
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Protocol, Tuple, cast
 
 # strongSwan's NAME token is [^#{}:.,="\r\n\t ]+ (settings_lexer.l)
 NAME_STOP = set('#{}:.,="\r\n\t ')
+
+
+class _Matches(Protocol):
+    """A pattern that matches wherever the reader uses it (it matches the empty string, or the reader
+    has seen the first character): its ``match`` never returns None."""
+
+    def match(self, string: str, pos: int = ...) -> re.Match[str]: ...
+
+
 # The lexer's pieces as regular expressions (one match per token instead of a loop per character).
-_SKIP_NL = re.compile(r"(?:[ \t\r\n]+|#[^\n]*)*")
-_SKIP = re.compile(r"(?:[ \t\r]+|#[^\n]*)*")
-_NAME = re.compile(r'[^#{}:.,="\r\n\t ]*')
-_WORD = re.compile(r'[^#}"\r\n\t ]+')
+_SKIP_NL = cast(_Matches, re.compile(r"(?:[ \t\r\n]+|#[^\n]*)*"))
+_SKIP = cast(_Matches, re.compile(r"(?:[ \t\r]+|#[^\n]*)*"))
+_NAME = cast(_Matches, re.compile(r'[^#{}:.,="\r\n\t ]*'))
+_WORD = cast(_Matches, re.compile(r'[^#}"\r\n\t ]+'))
 _STR_RUN = re.compile(r'[^"\\\r]+')
-_INCLUDE = re.compile(r"[^#}\r\n\t ]*")
+_INCLUDE = cast(_Matches, re.compile(r"[^#}\r\n\t ]*"))
 _UNESCAPE = {"n": "\n", "r": "\r", "t": "\t"}
 # Fast paths for the common lines: 'name = bare words' (no quotes; None when there is no value) and 'name {'.
 # Anything else, and everything named 'include', takes the general path.
@@ -123,7 +132,7 @@ class _Reader:
                 raise ConfError("%s: unterminated string" % self.path)
 
     def value(self) -> Optional[str]:
-        parts = []
+        parts: List[str] = []
         text = self.text
         while True:
             self.pos = _SKIP.match(text, self.pos).end()
@@ -254,9 +263,10 @@ class _Reader:
 def _find(root: _Section, path: str) -> Optional[_Section]:
     node = root
     for part in path.split("."):
-        node = node.sections.get(part)
-        if node is None:
+        child = node.sections.get(part)
+        if child is None:
             return None
+        node = child
     return node
 
 
