@@ -39,6 +39,15 @@ if TYPE_CHECKING:
 CERT_TYPES = {"x509": "X509", "x509_ac": "X509_AC", "x509_crl": "X509_CRL", "pubkey": "PUBKEY"}
 CERT_FLAGS = ("none", "ca", "aa", "ocsp")
 
+#: The argument spec of one certificate, typed once: the certificate module's options (plus ``passphrase``
+#: and ``state``) and the suboptions of the config module's ``certificates`` items.
+CERTIFICATE_OPTIONS: Dict[str, Dict[str, Any]] = {
+    "type": {"type": "str", "choices": list(CERT_TYPES), "default": "x509"},
+    "flag": {"type": "str", "choices": list(CERT_FLAGS), "default": "none"},
+    "content": {"type": "str"},
+    "path": {"type": "path"},
+}
+
 _PEM_LABELS = {"x509": pem.CERTIFICATE, "x509_ac": pem.ATTRIBUTE_CERTIFICATE, "x509_crl": pem.CRL, "pubkey": pem.PUBLIC_KEY}
 _WHAT = {"x509": "an X.509 certificate", "x509_ac": "an attribute certificate", "x509_crl": "a CRL",
          "pubkey": "a public key"}

@@ -55,6 +55,15 @@ def normalize_key_id(key_id: str) -> str:
 
 TOKEN_LEDGER_KIND = "private_key_token"
 
+#: The argument spec of a key file, typed once: the private_key module's options (plus the token's ``handle``,
+#: ``slot``, ``module``, ``pin``, and ``id`` and ``state``) and the suboptions of the config module's
+#: ``private_keys`` items.
+KEY_FILE_OPTIONS: Dict[str, Dict[str, Any]] = {
+    "content": {"type": "str", "no_log": True},
+    "path": {"type": "path"},
+    "passphrase": {"type": "str", "no_log": True},
+}
+
 
 def _token_identity(message: Mapping[str, Any]) -> Dict[str, Any]:
     # The PIN is not part of a token key's identity: the same key under a new PIN is the same key.
