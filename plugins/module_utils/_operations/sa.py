@@ -97,36 +97,49 @@ def match_sas(sas: Sequence[SA], target: Target, child_conns: Optional[Iterable[
     for sa in sas:
         if target.ike is not None and sa.get("name") != target.ike:
             continue
-        state = sa.get("state")
         if target.child is None:
-            if state in IKE_UP:
-                up.append(str(sa.get("uniqueid")))
-            elif state in IKE_CONNECTING:
-                connecting.append(str(sa.get("uniqueid")))
-            else:
-                continue
-            matched.append(sa)
-            continue
-        hit = False
-        for child in sa.get("child_sas", []):
-            if not _child_matches(child, target.child):
-                continue
-            if child.get("state") in CHILD_UP and state in IKE_UP:
-                up.append(str(child.get("uniqueid")))
-                hit = True
-            elif child.get("state") in CHILD_CONNECTING:
-                connecting.append(str(child.get("uniqueid")))
-                hit = True
-        ours = target.ike is not None or sa.get("name") in conns
-        tasks = list(sa.get("tasks-active") or []) + list(sa.get("tasks-queued") or [])
-        if not hit and ours and (state in IKE_CONNECTING or (state in IKE_UP and "CHILD_CREATE" in tasks)):
-            # IKE_AUTH, or a CREATE_CHILD_SA exchange on an established IKE_SA,
-            # is under way: the CHILD_SA is listed only once it is installed.
-            connecting.append("ike:%s" % sa.get("uniqueid"))
-            hit = True
+            hit = _ike_sa_ids(sa, up, connecting)
+        else:
+            ours = target.ike is not None or sa.get("name") in conns
+            hit = _child_sa_ids(sa, target.child, ours, up, connecting)
         if hit:
             matched.append(sa)
     return Match(matched, up, connecting)
+
+
+def _ike_sa_ids(sa: SA, up: List[str], connecting: List[str]) -> bool:
+    """For an IKE_SA target: ``sa``'s uniqueid into ``up`` or ``connecting``; whether it went into either."""
+    state = sa.get("state")
+    if state in IKE_UP:
+        up.append(str(sa.get("uniqueid")))
+    elif state in IKE_CONNECTING:
+        connecting.append(str(sa.get("uniqueid")))
+    else:
+        return False
+    return True
+
+
+def _child_sa_ids(sa: SA, child_name: str, ours: bool, up: List[str], connecting: List[str]) -> bool:
+    """For a CHILD_SA target: the ids of ``sa``'s children named ``child_name`` into ``up`` or ``connecting``
+    (or, for an IKE_SA of ``ours`` still creating the child, ``ike:<its id>``); whether any id went in."""
+    state = sa.get("state")
+    hit = False
+    for child in sa.get("child_sas", []):
+        if not _child_matches(child, child_name):
+            continue
+        if child.get("state") in CHILD_UP and state in IKE_UP:
+            up.append(str(child.get("uniqueid")))
+            hit = True
+        elif child.get("state") in CHILD_CONNECTING:
+            connecting.append(str(child.get("uniqueid")))
+            hit = True
+    tasks = list(sa.get("tasks-active") or []) + list(sa.get("tasks-queued") or [])
+    if not hit and ours and (state in IKE_CONNECTING or (state in IKE_UP and "CHILD_CREATE" in tasks)):
+        # IKE_AUTH, or a CREATE_CHILD_SA exchange on an established IKE_SA,
+        # is under way: the CHILD_SA is listed only once it is installed.
+        connecting.append("ike:%s" % sa.get("uniqueid"))
+        hit = True
+    return hit
 
 
 def ike_sa_list(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:

@@ -219,45 +219,53 @@ class _Reader:
             if not name:
                 raise ConfError("%s: unexpected %r at offset %d" % (self.path, char, self.pos))
             if name == "include" and self.include_follows():
-                pattern = self.include_pattern()
-                if not pattern:
-                    continue  # strongSwan: "no include pattern specified, ignored"
-                if self.include_dir is None:
-                    raise ConfError("%s: 'include %s' needs include_dir" % (self.path, pattern))
-                if not os.path.isabs(pattern):
-                    pattern = os.path.join(self.include_dir, pattern)
-                matches = sorted(glob.glob(pattern))
-                if not matches and not glob.has_magic(pattern):
-                    if self.files is None:
-                        raise ConfError("include of a missing file: %s" % pattern)
-                    self.files["missing"].append(pattern)
-                for match in matches:
-                    with open(match, encoding="utf-8") as handle:
-                        included = handle.read()
-                    if self.files is not None:
-                        self.files["read"].append(match)
-                    _Reader(included, match, os.path.dirname(match), self.files, self.merged).body(section, top=True)
-                continue
-            self.skip()
-            char = self.peek()
-            if char == "=":
-                self.pos += 1
-                section.keys[name] = self.value()
-            elif char in ("{", ":"):
-                child = _Section()
-                if char == ":":
-                    self.pos += 1
-                    refs = ""
-                    while self.peek() not in ("{", ""):
-                        refs += self.text[self.pos]
-                        self.pos += 1
-                    child.refs = [ref.strip() for ref in refs.split(",") if ref.strip()]
-                self.pos += 1  # '{'
-                self._child(section, name, child)
-            elif char in (".", ","):
-                raise ConfError("%s: %r cannot be part of a name (after %r at offset %d)" % (self.path, char, name, self.pos))
+                self.include(section)
             else:
-                raise ConfError("%s: expected '=' or '{' after %r" % (self.path, name))
+                self.statement(section, name)
+
+    def include(self, section: _Section) -> None:
+        """An include statement (after 'include'): the files it names read into SECTION."""
+        pattern = self.include_pattern()
+        if not pattern:
+            return  # strongSwan: "no include pattern specified, ignored"
+        if self.include_dir is None:
+            raise ConfError("%s: 'include %s' needs include_dir" % (self.path, pattern))
+        if not os.path.isabs(pattern):
+            pattern = os.path.join(self.include_dir, pattern)
+        matches = sorted(glob.glob(pattern))
+        if not matches and not glob.has_magic(pattern):
+            if self.files is None:
+                raise ConfError("include of a missing file: %s" % pattern)
+            self.files["missing"].append(pattern)
+        for match in matches:
+            with open(match, encoding="utf-8") as handle:
+                included = handle.read()
+            if self.files is not None:
+                self.files["read"].append(match)
+            _Reader(included, match, os.path.dirname(match), self.files, self.merged).body(section, top=True)
+
+    def statement(self, section: _Section, name: str) -> None:
+        """The general path, after NAME: 'name = value', 'name {' or 'name : refs {' (its body too)."""
+        self.skip()
+        char = self.peek()
+        if char == "=":
+            self.pos += 1
+            section.keys[name] = self.value()
+        elif char in ("{", ":"):
+            child = _Section()
+            if char == ":":
+                self.pos += 1
+                refs = ""
+                while self.peek() not in ("{", ""):
+                    refs += self.text[self.pos]
+                    self.pos += 1
+                child.refs = [ref.strip() for ref in refs.split(",") if ref.strip()]
+            self.pos += 1  # '{'
+            self._child(section, name, child)
+        elif char in (".", ","):
+            raise ConfError("%s: %r cannot be part of a name (after %r at offset %d)" % (self.path, char, name, self.pos))
+        else:
+            raise ConfError("%s: expected '=' or '{' after %r" % (self.path, name))
 
 
 def _find(root: _Section, path: str) -> Optional[_Section]:
