@@ -8,17 +8,20 @@ VENV_PYTHON := .venv/bin/python
 RUN := bash scripts/run.sh
 ARGS ?=
 
-.PHONY: help setup stage units sanity integration system test demo bench stress pictures clean distclean lab lab-down
+.PHONY: help setup stage lint units sanity integration system test demo bench stress pictures clean distclean lab lab-down
 
 help:
 	@sed -n '1,4p' Makefile
-	@echo "targets: setup units sanity integration system stress test demo bench pictures stage lab lab-down clean distclean"
+	@echo "targets: setup lint units sanity integration system stress test demo bench pictures stage lab lab-down clean distclean"
 
 setup:
 	@bash scripts/bootstrap.sh
 
 stage:
 	@bash scripts/stage_collection.sh
+
+lint: setup
+	@$(RUN) lint $(ARGS)
 
 units: setup
 	@$(RUN) units $(ARGS)
@@ -36,7 +39,7 @@ system: setup
 stress: setup
 	@$(RUN) stress $(ARGS)
 
-# setup + units + sanity + integration + system; runs every stage, prints a summary, fails if any failed.
+# setup + lint + units + sanity + integration + system; runs every stage, prints a summary, fails if any failed.
 test:
 	@$(RUN) all
 

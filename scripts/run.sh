@@ -6,6 +6,7 @@
 # The test stages behind the Makefile. usage: scripts/run.sh STAGE [extra args for the stage's tool]
 #   setup        scripts/bootstrap.sh (Debian packages, .venv, ansible-test get-pip stand-in)
 #   stage        copy the work tree to .tmp/ansible_collections/strongswan/vici (prints the path)
+#   lint         mypy --strict on plugins/module_utils (mypy.ini), then ruff check on the tree (ruff.toml)
 #   units        ansible-test units --local --python <.venv's> --requirements; fails if no unit test ran
 #   sanity       ansible-test sanity --local --python <.venv's: 3.11 on Debian 12, 3.13 on 13>
 #   integration  ansible-test integration --local --python <.venv's> --allow-destructive; fails if no target ran
@@ -48,6 +49,17 @@ stage() {
 
 in_collection() {
     (cd "$COLLECTION" && "$@")
+}
+
+run_lint() {
+    need_venv
+    local rc=0
+    # module_utils imports itself relatively only: mypy checks it as the package plugins.module_utils, unstaged.
+    log "mypy --strict plugins/module_utils"
+    (cd "$REPO" && mypy --config-file mypy.ini -p plugins.module_utils) || rc=1
+    log "ruff check"
+    (cd "$REPO" && ruff check "$@") || rc=1
+    return "$rc"
 }
 
 run_units() {
@@ -162,7 +174,7 @@ elapsed() {
 }
 
 run_all() {
-    local stages=(units sanity integration system system6 molecule) results=() failed=() passed=0 name start rc
+    local stages=(lint units sanity integration system system6 molecule) results=() failed=() passed=0 name start rc
     log "setup"
     start=$(now)
     if ! bash "$REPO/scripts/bootstrap.sh"; then
@@ -199,6 +211,7 @@ main() {
     case $what in
         setup) bash "$REPO/scripts/bootstrap.sh" ;;
         stage) bash "$REPO/scripts/stage_collection.sh" ;;
+        lint) run_lint "$@" ;;
         units) run_units "$@" ;;
         sanity) run_sanity "$@" ;;
         integration) run_integration "$@" ;;
@@ -207,7 +220,7 @@ main() {
         stress) run_stress "$@" ;;
         molecule) run_molecule "$@" ;;
         all) run_all ;;
-        *) sed -n '5,18p' "${BASH_SOURCE[0]}" >&2; exit 2 ;;
+        *) sed -n '5,19p' "${BASH_SOURCE[0]}" >&2; exit 2 ;;
     esac
 }
 

@@ -84,7 +84,8 @@ class _AnsibleModule(AnsibleModule):
         self._masked_results = masked_results
         self._masked_once: Optional[Tuple[Dict[str, Any], List[str]]] = None
         self._checked = False
-        super().__init__(**kwargs)
+        # untyped_calls_exclude (mypy.ini) does not reach ansible-core's methods called through this subclass.
+        super().__init__(**kwargs)  # type: ignore[no-untyped-call]
         self._checked = True  # the arguments are final: mask them once (a walk of the whole tree for config)
 
     def _masked(self) -> Tuple[Dict[str, Any], List[str]]:
@@ -118,7 +119,8 @@ class _AnsibleModule(AnsibleModule):
 
     def shown_arguments(self) -> Dict[str, Any]:
         """The arguments as ``invocation`` shows them: masked, and text that is not UTF-8 replaced."""
-        return without_invalid_text(self._masked()[0])
+        shown: Dict[str, Any] = without_invalid_text(self._masked()[0])
+        return shown
 
     def _log_invocation(self) -> None:
         # ansible-core logs every top-level option (syslog or journal) before the module runs, encoding each
@@ -128,9 +130,9 @@ class _AnsibleModule(AnsibleModule):
         try:
             check_text(self.params)
         except UserError:
-            self.log("Invoked with options that are not valid UTF-8 text (values not logged; the run is refused)")
+            self.log("Invoked with options that are not valid UTF-8 text (values not logged; the run is refused)")  # type: ignore[no-untyped-call]
             return
-        super()._log_invocation()
+        super()._log_invocation()  # type: ignore[no-untyped-call]
 
     def warn(self, warning: str, **kwargs: Any) -> None:  # pylint: disable=arguments-differ
         if self._masked_results:
@@ -348,7 +350,7 @@ class ViciModule:
             result["diff"] = diff
         self.module.exit_json(changed=changed or bool(self.stale_probes), **result)
 
-    def run(self, main: Any) -> None:
+    def run(self, main: Callable[["ViciModule"], None]) -> None:
         """Call ``main(self)``; any client error or wrong input (UserError) becomes a clean module failure."""
         try:
             main(self)
@@ -413,7 +415,7 @@ class ViciModule:
 
     def backup(self, path: str) -> str:
         """A timestamped copy of ``path`` beside it (Ansible's ``backup`` convention); returns its name."""
-        return str(self.module.backup_local(path))
+        return str(self.module.backup_local(path))  # type: ignore[no-untyped-call]
 
     def warn_ledger(self, ledger: Ledger) -> None:
         """The ledger's notes (unusable directory, unreadable file, ...) as warnings."""

@@ -232,22 +232,19 @@ key_id:
 """
 
 from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule
-from ansible_collections.strongswan.vici.plugins.module_utils._kinds.certificate import CERT_FLAGS, CERT_TYPES, run_module
+from ansible_collections.strongswan.vici.plugins.module_utils._kinds.certificate import CERTIFICATE_OPTIONS, run_module
+from ansible_collections.strongswan.vici.plugins.module_utils._pki.source import CONTENT_OR_PATH
 
 
 def main():
     ViciModule(
-        {
-            "content": {"type": "str"},
-            "path": {"type": "path"},
-            "passphrase": {"type": "str", "no_log": True},
-            "type": {"type": "str", "choices": list(CERT_TYPES), "default": "x509"},
-            "flag": {"type": "str", "choices": list(CERT_FLAGS), "default": "none"},
-            "state": {"type": "str", "choices": ["present"], "default": "present"},
-        },
-        mutually_exclusive=[("content", "path")],
-        required_one_of=[("content", "path")],
+        dict(
+            CERTIFICATE_OPTIONS,
+            passphrase={"type": "str", "no_log": True},
+            state={"type": "str", "choices": ["present"], "default": "present"},
+        ),
         locks_gateway=True,
+        **CONTENT_OR_PATH
     ).run(run_module)
 
 

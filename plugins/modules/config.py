@@ -232,6 +232,9 @@ persist:
 from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule
 from ansible_collections.strongswan.vici.plugins.module_utils._gateway.report import mask_arguments
 from ansible_collections.strongswan.vici.plugins.module_utils._gateway.run import run
+from ansible_collections.strongswan.vici.plugins.module_utils._kinds.certificate import CERTIFICATE_OPTIONS
+from ansible_collections.strongswan.vici.plugins.module_utils._kinds.private_key import KEY_FILE_OPTIONS
+from ansible_collections.strongswan.vici.plugins.module_utils._pki.source import CONTENT_OR_PATH
 
 
 def main():
@@ -244,17 +247,9 @@ def main():
             "pools": {"type": "dict", "no_log": True},
             "authorities": {"type": "dict", "no_log": True},
             "tree": {"type": "dict", "no_log": True},
-            "certificates": {"type": "list", "elements": "dict", "options": {
-                "type": {"type": "str", "choices": ["x509", "x509_ac", "x509_crl", "pubkey"], "default": "x509"},
-                "flag": {"type": "str", "choices": ["none", "ca", "aa", "ocsp"], "default": "none"},
-                "content": {"type": "str"},
-                "path": {"type": "path"},
-            }, "mutually_exclusive": [("content", "path")], "required_one_of": [("content", "path")]},
-            "private_keys": {"type": "list", "elements": "dict", "no_log": False, "options": {
-                "content": {"type": "str", "no_log": True},
-                "path": {"type": "path"},
-                "passphrase": {"type": "str", "no_log": True},
-            }, "mutually_exclusive": [("content", "path")], "required_one_of": [("content", "path")]},
+            # The items take the certificate and private_key modules' own options (typed once, in their kinds).
+            "certificates": dict(CONTENT_OR_PATH, type="list", elements="dict", options=CERTIFICATE_OPTIONS),
+            "private_keys": dict(CONTENT_OR_PATH, type="list", elements="dict", no_log=False, options=KEY_FILE_OPTIONS),
             "purge": {"type": "bool", "default": False},
             "persist": {"type": "path"},
             "backup": {"type": "bool", "default": False},

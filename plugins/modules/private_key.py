@@ -159,15 +159,13 @@ size:
 """
 
 from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule
-from ansible_collections.strongswan.vici.plugins.module_utils._kinds.private_key import run_module
+from ansible_collections.strongswan.vici.plugins.module_utils._kinds.private_key import KEY_FILE_OPTIONS, run_module
 
 
 def main():
     ViciModule(
         {
-            "content": {"type": "str", "no_log": True},
-            "path": {"type": "path"},
-            "passphrase": {"type": "str", "no_log": True},
+            **KEY_FILE_OPTIONS,
             "handle": {"type": "str"},
             "slot": {"type": "int"},
             "module": {"type": "str"},

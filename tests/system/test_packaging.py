@@ -41,7 +41,8 @@ pytestmark = pytest.mark.skipif(
     reason="packaging does not depend on the daemon; checked once, in the system stage")
 
 # Top-level entries of the tree that are the development setup, never the collection.
-NOT_SHIPPED_TOP = {".ci", ".gitignore", ".venv", ".tmp", "Makefile", "scripts", "demo", "benchmarks"}
+NOT_SHIPPED_TOP = {".ci", ".gitignore", ".venv", ".tmp", "Makefile", "mypy.ini", "ruff.toml", "scripts", "demo",
+                   "benchmarks"}
 NOT_SHIPPED_PATHS = {"tests/system", "extensions/molecule/site_to_site", "tests/output", "tests/unit/test_platform.py",
                      "tests/requirements.txt"}
 CACHE_NAMES = {"__pycache__", ".pytest_cache", ".hypothesis", ".mypy_cache", ".ruff_cache", ".tox"}
@@ -245,7 +246,7 @@ def test_changelog_release_lists_each_new_object_once(tmp_path):
     assert not announcing, "fragments that announce a new module/plugin/role: %s" % announcing
 
     rst = (collection / "CHANGELOG.rst").read_text(encoding="utf-8")
-    for kind, name in expected:
+    for _kind, name in expected:
         fqcn = "strongswan.vici.%s" % name
         assert len(re.findall(r"^- %s - " % re.escape(fqcn), rst, re.MULTILINE)) == 1, (fqcn, rst)
     sections = re.findall(r"^([A-Z][A-Za-z /()]+)\n-+$", rst, re.MULTILINE)

@@ -296,7 +296,7 @@ class FakeVici:
                 conn, _address = self.listener.accept()
             except socket.timeout:
                 if self.script or self.auto:
-                    raise AssertionError("fake vici: no client connected")
+                    raise AssertionError("fake vici: no client connected") from None
                 return
             conn.settimeout(IO_TIMEOUT)
             self.conn = conn

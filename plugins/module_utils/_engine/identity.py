@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import socket
 import time
-from typing import Optional
+from typing import Optional, Tuple, cast
 
 from ..vici.transport import Endpoint
 
@@ -30,7 +30,7 @@ def socket_identity(endpoint: Endpoint) -> str:
     family, address = endpoint
     if family == socket.AF_UNIX:
         return "unix://" + os.path.realpath(str(address))
-    host, port = address  # type: ignore[misc]
+    host, port = cast(Tuple[str, int], address)
     return "tcp://%s:%d" % (str(host).lower(), port)
 
 

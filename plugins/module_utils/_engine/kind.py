@@ -87,7 +87,7 @@ def mask_paths(message: Mapping[str, Any], secret_paths: Iterable[Tuple[str, ...
 
     A path element ``*`` matches every key at that level.
     """
-    masked = _copy_tree(dict(message))
+    masked: Dict[str, Any] = _copy_tree(dict(message))
     for path, _value in secret_items(masked, secret_paths):
         _set(masked, path, MASK)
     return masked

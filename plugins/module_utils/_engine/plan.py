@@ -138,7 +138,7 @@ def _changed_secrets(kind: Kind, message: Mapping[str, Any], entry: Mapping[str,
 
 
 def _mark_changed(after: Dict[str, Any], paths: Iterable[Tuple[str, ...]]) -> Dict[str, Any]:
-    marked = _copy_tree(after)
+    marked: Dict[str, Any] = _copy_tree(after)
     for path in paths:
         if _get(marked, path) == MASK:
             _set(marked, path, CHANGED_SECRET)
@@ -156,22 +156,15 @@ def plan(kind: Kind, items: Iterable[Item], snapshot: Mapping[str, Any], ledger:
             canonical = canonical_text(item.message)
             fingerprint = ledger.fingerprint_text(canonical)
         entry = None if kind.presence_is_identity else ledger.get(kind.label, item.name)
-        # "before" is what the daemon has: nothing if the object is missing (whatever
-        # the ledger says), else our last load if we know it, else the daemon's report.
-        if not present:
-            before: Dict[str, Any] = {}
-        elif entry is not None:
-            before = entry["message"]
-        else:
-            before = blobs_summarized(kind.describe_reported(item.name, snapshot[item.name]))
+        before = _before(kind, item.name, snapshot, entry)
         if item.message is None:
-            action = Action.UNLOAD if present else None
+            action: Optional[Action] = Action.UNLOAD if present else None
             changes.append(Change(item.name, action, "present" if present else "already absent", before, {}, "",
                                   reported=snapshot[item.name] if present else ABSENT_ON_DAEMON))
             continue
         redacted = kind.redact(item.message)
         after = unmarked = blobs_summarized(redacted)
-        action: Optional[Action] = Action.LOAD
+        action = Action.LOAD
         if not present:
             reason = "not loaded"
         elif kind.presence_is_identity:
@@ -179,17 +172,7 @@ def plan(kind: Kind, items: Iterable[Item], snapshot: Mapping[str, Any], ledger:
         elif entry is None:
             reason = "loaded, but not by this collection into this daemon instance"
         elif entry["fingerprint"] != fingerprint:
-            reason = "configuration differs"
-            changed = _changed_secrets(kind, item.message, entry, ledger)
-            if changed is None and before == after:
-                # An older record without per-secret fingerprints: only a secret can differ.
-                changed = [path for path, _value in secret_items(item.message, kind.secret_paths)]
-            if changed:
-                after = _mark_changed(after, changed)
-                if before == unmarked:
-                    reason = "secret value differs (%s)" % ", ".join(".".join(path) for path in changed)
-            if kind.needs_unload(before, redacted):
-                action = Action.RELOAD
+            action, reason, after = _differing(kind, item.message, entry, ledger, before, redacted, unmarked)
         else:
             why = kind.drift(item.name, item.message, snapshot[item.name])
             if why:
@@ -200,6 +183,34 @@ def plan(kind: Kind, items: Iterable[Item], snapshot: Mapping[str, Any], ledger:
         changes.append(Change(item.name, action, reason, before, after, fingerprint, item.message, unmarked, canonical,
                               snapshot[item.name] if present else ABSENT_ON_DAEMON))
     return changes
+
+
+def _before(kind: Kind, name: str, snapshot: Mapping[str, Any], entry: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
+    """What the daemon has: nothing if the object is missing (whatever the ledger says), else our last load
+    if we know it (the ledger's ``entry``), else the daemon's report."""
+    if name not in snapshot:
+        return {}
+    before: Dict[str, Any] = entry["message"] if entry is not None else blobs_summarized(
+        kind.describe_reported(name, snapshot[name]))
+    return before
+
+
+def _differing(kind: Kind, message: Mapping[str, Any], entry: Mapping[str, Any], ledger: Ledger, before: Dict[str, Any],
+               redacted: Mapping[str, Any], unmarked: Dict[str, Any]) -> Tuple[Action, str, Dict[str, Any]]:
+    """(action, reason, after) for a loaded object whose ledger fingerprint differs from ``message``'s: a
+    reload where the kind needs one, and the secrets that changed marked in ``after``."""
+    action, reason, after = Action.LOAD, "configuration differs", unmarked
+    changed = _changed_secrets(kind, message, entry, ledger)
+    if changed is None and before == unmarked:
+        # An older record without per-secret fingerprints: only a secret can differ.
+        changed = [path for path, _value in secret_items(message, kind.secret_paths)]
+    if changed:
+        after = _mark_changed(unmarked, changed)
+        if before == unmarked:
+            reason = "secret value differs (%s)" % ", ".join(".".join(path) for path in changed)
+    if kind.needs_unload(before, redacted):
+        action = Action.RELOAD
+    return action, reason, after
 
 
 class _Failed(Exception):

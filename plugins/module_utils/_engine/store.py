@@ -27,7 +27,7 @@ import stat
 import tempfile
 import time
 from enum import Enum
-from typing import Iterator, NamedTuple, Optional
+from typing import Iterator, List, NamedTuple, Optional
 
 # How long to wait for another run holding a lock (it holds it for milliseconds).
 LOCK_TIMEOUT = 60.0
@@ -178,7 +178,7 @@ def read_trusted(path: str, limit: Optional[int] = None, tighten: bool = True) -
 
 def _read_all(handle: int, limit: Optional[int]) -> Optional[bytes]:
     """Every byte of the open file, or None when there are more than ``limit``."""
-    chunks = []
+    chunks: List[bytes] = []
     size = 0
     while True:
         chunk = os.read(handle, 1 << 20 if limit is None else min(1 << 20, limit + 1 - size))

@@ -29,10 +29,13 @@ unless the caller asks for them.
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
 
 from .._swanctl.syntax import SWANCTL_SECTIONS as SECTIONS, ConfError, read_file
 from .._text.secrets import is_plain_secrets_key
+
+if TYPE_CHECKING:
+    from ansible.module_utils.basic import AnsibleModule
 
 #: Certificate directories in swanctl's load order, with the certificate module's type and flag.
 CERT_DIRS: Tuple[Tuple[str, str, Optional[str]], ...] = (
@@ -101,54 +104,16 @@ def read_config(path: str, resolve_paths: bool = True, include_secrets: bool = F
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigReadError("cannot read %s (or a file it includes): %s" % (path, error)) from None
     swanctl_dir = os.path.dirname(path)
-    result: Dict[str, Any] = {}
-    for name in SECTIONS:
-        section = tree.get(name, {})
-        if not isinstance(section, dict):
-            raise ConfigReadError("%s: '%s' must be a section, not a key" % (path, name))
-        for entry, body in section.items():
-            if not isinstance(body, dict):
-                raise ConfigReadError("%s: %s.%s must be a section, not a key" % (path, name, entry))
-        result[name] = section
+    result = _sections(tree, path)
     result["ignored"] = sorted(name for name in tree if name not in SECTIONS)
     result["files"] = files_read
     result["missing_includes"] = missing_includes
     result["merged"] = merged
 
     if resolve_paths:
-        for body in result["connections"].values():
-            _resolve_connection(body, swanctl_dir)
-        for body in result["authorities"].values():
-            cacert = body.get("cacert")
-            if isinstance(cacert, str) and cacert and not os.path.isabs(cacert):
-                body["cacert"] = os.path.join(swanctl_dir, "x509ca", cacert)
-
-    certificates = []
-    for directory, cert_type, flag in CERT_DIRS:
-        for name in _regular_files(os.path.join(swanctl_dir, directory)):
-            item = {"path": os.path.join(swanctl_dir, directory, name), "type": cert_type}
-            if flag is not None:
-                item["flag"] = flag
-            certificates.append(item)
-    result["certificates"] = certificates
-
-    # A key that a secrets section names (its passphrase) is loaded through that section, as the config module
-    # does it: listing it in private_keys as well would give the same key twice.
-    private_keys, containers = [], []
-    for directory in KEY_DIRS:
-        for name in _regular_files(os.path.join(swanctl_dir, directory)):
-            path_of_key = os.path.join(swanctl_dir, directory, name)
-            named_by = passphrase_sections(result["secrets"], directory, name)
-            if directory == "pkcs12":
-                containers.append({"path": path_of_key, "passphrase_secrets": named_by})
-                continue
-            if resolve_paths:
-                for section in named_by:  # swanctl compares ignoring case; a file system may not
-                    result["secrets"][section]["file"] = name
-            if not named_by:
-                private_keys.append({"path": path_of_key})
-    result["private_keys"] = private_keys
-    result["pkcs12"] = containers
+        _resolve_paths(result, swanctl_dir)
+    result["certificates"] = _certificates(swanctl_dir)
+    result["private_keys"], result["pkcs12"] = _keys(result["secrets"], swanctl_dir, resolve_paths)
 
     result["secret_values_left_out"] = 0
     if not include_secrets:
@@ -158,6 +123,64 @@ def read_config(path: str, resolve_paths: bool = True, include_secrets: bool = F
     result["swanctl_dir"] = swanctl_dir
     result["path"] = path
     return result
+
+
+def _sections(tree: Mapping[str, Any], path: str) -> Dict[str, Any]:
+    """The sections swanctl reads, each a section of sections; a key where a section belongs is an error."""
+    result: Dict[str, Any] = {}
+    for name in SECTIONS:
+        section = tree.get(name, {})
+        if not isinstance(section, dict):
+            raise ConfigReadError("%s: '%s' must be a section, not a key" % (path, name))
+        for entry, body in section.items():
+            if not isinstance(body, dict):
+                raise ConfigReadError("%s: %s.%s must be a section, not a key" % (path, name, entry))
+        result[name] = section
+    return result
+
+
+def _resolve_paths(result: Mapping[str, Any], swanctl_dir: str) -> None:
+    """Relative file names of connections and authorities as the paths swanctl reads (in place)."""
+    for body in result["connections"].values():
+        _resolve_connection(body, swanctl_dir)
+    for body in result["authorities"].values():
+        cacert = body.get("cacert")
+        if isinstance(cacert, str) and cacert and not os.path.isabs(cacert):
+            body["cacert"] = os.path.join(swanctl_dir, "x509ca", cacert)
+
+
+def _certificates(swanctl_dir: str) -> List[Dict[str, str]]:
+    certificates = []
+    for directory, cert_type, flag in CERT_DIRS:
+        for name in _regular_files(os.path.join(swanctl_dir, directory)):
+            item = {"path": os.path.join(swanctl_dir, directory, name), "type": cert_type}
+            if flag is not None:
+                item["flag"] = flag
+            certificates.append(item)
+    return certificates
+
+
+def _keys(secrets: Mapping[str, Any], swanctl_dir: str,
+          resolve_paths: bool) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:
+    """(private_keys, pkcs12): the key files and the containers; with ``resolve_paths``, the ``file`` of the
+    ``secrets`` sections that name a key is set to the file's own name (in place)."""
+    # A key that a secrets section names (its passphrase) is loaded through that section, as the config module
+    # does it: listing it in private_keys as well would give the same key twice.
+    private_keys: List[Dict[str, Any]] = []
+    containers: List[Dict[str, Any]] = []
+    for directory in KEY_DIRS:
+        for name in _regular_files(os.path.join(swanctl_dir, directory)):
+            path_of_key = os.path.join(swanctl_dir, directory, name)
+            named_by = passphrase_sections(secrets, directory, name)
+            if directory == "pkcs12":
+                containers.append({"path": path_of_key, "passphrase_secrets": named_by})
+                continue
+            if resolve_paths:
+                for section in named_by:  # swanctl compares ignoring case; a file system may not
+                    secrets[section]["file"] = name
+            if not named_by:
+                private_keys.append({"path": path_of_key})
+    return private_keys, containers
 
 
 def passphrase_sections(secrets: Mapping[str, Any], directory: str, name: str) -> List[str]:
@@ -197,7 +220,7 @@ def warnings_for(result: Mapping[str, Any]) -> List[str]:
     return warnings
 
 
-def run(module: Any) -> None:
+def run(module: AnsibleModule) -> None:
     """The config_info module: read the configuration, warn about what swanctl would do silently, exit."""
     try:
         result = read_config(module.params["path"], module.params["resolve_paths"], include_secrets=module.no_log)

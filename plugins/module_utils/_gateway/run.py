@@ -14,7 +14,7 @@ that failures before this run starts (argument errors) carry the same masked arg
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, List, Mapping, NamedTuple, NoReturn, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, NamedTuple, NoReturn, Optional
 
 from .._engine.identity import instance_identity, same_instance
 from .._engine.kind import Outcome
@@ -51,6 +51,9 @@ from .persist import (
 )
 from .report import gateway_diff, secret_values, summary
 from .tree import Desired, desired_tree, tree_params
+
+if TYPE_CHECKING:
+    from .._base import ViciModule
 
 
 class RunFailure(Exception):
@@ -89,7 +92,7 @@ class PersistPlan(NamedTuple):
 class GatewayRun:
     """The config module's run over one session: read, plan, apply, persist, report."""
 
-    def __init__(self, vici: Any) -> None:
+    def __init__(self, vici: ViciModule) -> None:
         self.vici = vici
         self.params: Mapping[str, Any] = vici.params
         self.check_mode: bool = vici.check_mode
@@ -134,6 +137,7 @@ class GatewayRun:
         text = file_text(persisted_tree(self.merged))
         text_digest = digest(text)
         on_disk = current_digest(path)
+        assert self.session is not None and self.ledger is not None  # opened by read()
         notes: List[str] = []
         file_trust = trust(read_record(self.session.endpoint, path, notes), on_disk, text_digest, self.ledger.instance)
         for note in notes:
@@ -151,6 +155,7 @@ class GatewayRun:
     def plan(self) -> None:
         """Every group planned against one snapshot of its kind; sends read-only commands only."""
         adoption = {FileTrust.LOADED: Adoption.ADOPT_PRESENT, FileTrust.EDITED: Adoption.FORGET_RECORDED}
+        assert self.session is not None and self.ledger is not None and self.desired is not None  # read() ran
         try:
             self.planned = plan_groups(self.session, self.desired.groups, self.ledger, bool(self.params.get("purge")),
                                        adoption.get(self.file_trust, Adoption.NONE))
@@ -183,6 +188,7 @@ class GatewayRun:
         if self.check_mode:
             return
         ledger = self.ledger
+        assert self.session is not None and ledger is not None  # opened by read()
         if not self.changed:
             if self.file_trust is FileTrust.LOADED:
                 ledger.save()  # remember the adopted objects for this daemon instance
@@ -209,6 +215,7 @@ class GatewayRun:
         self.result["persist"] = {"path": persisted.path, "changed": persisted.file_changed or persisted.loose}
         self.changed = self.changed or persisted.file_changed or persisted.loose
         if persisted.loose:
+            assert persisted.mode is not None  # loose: a file that exists with wider bits
             # It holds secrets: a wider mode is a change of the file's state, corrected (and reported) as one.
             self.result["persist"]["mode"] = "%04o" % persisted.mode
             self.vici.warn("persist: %s had mode %04o, readable by others while it holds secrets; its mode %s 0600"
@@ -235,11 +242,13 @@ class GatewayRun:
     def _write_record(self, persisted: PersistPlan) -> None:
         # Which daemon was running when the file got this content; a restart meanwhile makes it unknown.
         session, ledger = self.session, self.ledger
+        assert session is not None and ledger is not None  # opened by read()
         now = instance_identity(session.endpoint, str(session.stats().get("uptime", {}).get("since", "")))
         write_record(session.endpoint, persisted.path, persisted.text_digest,
                      ledger.instance if same_instance(now, ledger.instance) else "")
 
     def report(self) -> NoReturn:
+        assert self.ledger is not None  # opened by read()
         self.vici.warn_ledger(self.ledger)
         self.vici.exit(changed=self.changed, diff=self.diff, **self.result)
 
@@ -280,6 +289,6 @@ class GatewayRun:
         self.vici.fail(scrub(failure.msg, secret_values(self.merged)), **details)
 
 
-def run(vici: Any) -> None:
+def run(vici: ViciModule) -> None:
     """The config module: plan the tree against the daemon, apply it, persist it, report per section."""
     GatewayRun(vici).execute()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from typing import Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from .._text.input import InputError
 from .._pki import pem
@@ -24,6 +24,9 @@ from .._pki.x509 import describe_certificate
 from .._engine.kind import Item, Kind
 from ..vici.errors import ViciCommandFailed
 from ..vici.session import Session
+
+if TYPE_CHECKING:
+    from .._base import ViciModule
 
 # Attribute types whose names strongSwan prints exactly as we do (%Y of a DN).
 # Others (serialNumber, E, DC, ...) have version-dependent or less certain
@@ -127,7 +130,7 @@ def authority_message(
     elif file:
         message["file"] = file
     else:
-        message.update(token_reference(handle, slot, module))
+        message.update(token_reference(str(handle), slot, module))
     crl = _uris("crl_uris", crl_uris)
     if crl:
         message["crl_uris"] = crl
@@ -201,7 +204,7 @@ class AuthorityKind(Kind):
         return dict(reported) if isinstance(reported, Mapping) else {}
 
 
-def run_module(vici: Any) -> None:
+def run_module(vici: ViciModule) -> None:
     """The authority module: one certification authority section, present or absent."""
     params = vici.params
     message = None

@@ -20,7 +20,7 @@ flag the daemon cannot be brought to is reported as a conflict, never as "ok".
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence
 
 from .._text.input import InputError, UserError
 from .._pki import pem
@@ -32,9 +32,21 @@ from .._pki.x509 import certificate_public_key, describe_certificate, describe_c
 from .._engine.kind import Item, Kind
 from ..vici.session import Session
 
+if TYPE_CHECKING:
+    from .._base import ViciModule
+
 #: Module ``type`` -> VICI certificate type.
 CERT_TYPES = {"x509": "X509", "x509_ac": "X509_AC", "x509_crl": "X509_CRL", "pubkey": "PUBKEY"}
 CERT_FLAGS = ("none", "ca", "aa", "ocsp")
+
+#: The argument spec of one certificate, typed once: the certificate module's options (plus ``passphrase``
+#: and ``state``) and the suboptions of the config module's ``certificates`` items.
+CERTIFICATE_OPTIONS: Dict[str, Dict[str, Any]] = {
+    "type": {"type": "str", "choices": list(CERT_TYPES), "default": "x509"},
+    "flag": {"type": "str", "choices": list(CERT_FLAGS), "default": "none"},
+    "content": {"type": "str"},
+    "path": {"type": "path"},
+}
 
 _PEM_LABELS = {"x509": pem.CERTIFICATE, "x509_ac": pem.ATTRIBUTE_CERTIFICATE, "x509_crl": pem.CRL, "pubkey": pem.PUBLIC_KEY}
 _WHAT = {"x509": "an X.509 certificate", "x509_ac": "an attribute certificate", "x509_crl": "a CRL",
@@ -184,7 +196,7 @@ class CertificateKind(Kind):
                 "loaded with; VICI cannot unload one certificate: clear all credentials with "
                 "strongswan.vici.command (command: clear-creds) and load them again" % "/".join(reported["flags"]))
 
-    def preflight(self, session: Session, items: Sequence[Item]) -> None:  # type: ignore[override]
+    def preflight(self, session: Session, items: Sequence[Item]) -> None:
         for item in items:
             message = item.message or {}
             conflict = self.conflict(session, item.name, message)
@@ -211,7 +223,7 @@ def loaded(session: Session, cert_type: str, der: bytes) -> bool:
     return any(cert.get("data") == der for cert in session.list_certs(type_=CERT_TYPES[cert_type]))
 
 
-def run_module(vici: Any) -> None:
+def run_module(vici: ViciModule) -> None:
     """The certificate module: one certificate, CRL or public key, or every certificate of a PKCS#12 container."""
     params = vici.params
     container = read_pkcs12_certificates(params["content"], params["path"], params["passphrase"])

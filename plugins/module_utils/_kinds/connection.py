@@ -17,7 +17,7 @@ import functools
 import ipaddress
 import re
 from collections.abc import Mapping
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .._operations.algorithms import unavailable_algorithms
 from .._text.input import UserError, check_request
@@ -28,6 +28,9 @@ from .._swanctl.schema import FILE_DIRS, KEY_SINCE, ConfigError, auth_rounds, ca
 from .._swanctl.values import parse_version, version_problems
 from ..vici.errors import ViciCommandFailed
 from ..vici.session import Session
+
+if TYPE_CHECKING:
+    from .._base import ViciModule
 
 _VERSIONS = {0: "IKEv1/2", 1: "IKEv1", 2: "IKEv2"}
 _UNIQUE = {"no": "UNIQUE_NO", "never": "UNIQUE_NEVER", "replace": "UNIQUE_REPLACE", "keep": "UNIQUE_KEEP"}
@@ -102,7 +105,7 @@ def _glibc_prints_ipv4_tail(address: ipaddress.IPv6Address) -> bool:
 def reported_selector(value: Any) -> Optional[str]:
     """How list-conns prints a traffic selector (subnet masked, /32 added), for plain subnets; else None."""
     if value == "dynamic":
-        return value
+        return "dynamic"
     if not isinstance(value, str) or any(char in value for char in "[]-"):
         return None
     return _reported_subnet(value)
@@ -201,7 +204,7 @@ def _peer_checks(message: Mapping[str, Any], reported: Mapping[str, Any]) -> Ite
         yield _compare("unique", _UNIQUE.get(unique.lower()) if isinstance(unique, str) else None, reported.get("unique"))
     rekey, reauth = message.get("rekey_time"), message.get("reauth_time")
     if rekey is None and reauth is None:
-        expected = {"rekey_time": DEFAULT_IKE_REKEY_TIME, "reauth_time": 0}
+        expected: Dict[str, Optional[int]] = {"rekey_time": DEFAULT_IKE_REKEY_TIME, "reauth_time": 0}
     else:
         expected = {"rekey_time": seconds(rekey) if rekey is not None else 0,
                     "reauth_time": seconds(reauth) if reauth is not None else 0}
@@ -235,12 +238,13 @@ def _auth_checks(message: Mapping[str, Any], reported: Mapping[str, Any]) -> Ite
 
 def _child_checks(message: Mapping[str, Any], reported: Mapping[str, Any]) -> Iterable[Optional[str]]:
     wanted = _section(message, "children")
-    shown = reported.get("children") if isinstance(reported.get("children"), Mapping) else {}
+    children = reported.get("children")
+    shown: Mapping[str, Any] = children if isinstance(children, Mapping) else {}
     if set(wanted) != set(shown):
         yield "children are %s, not %s" % (_show(sorted(shown)), _show(sorted(wanted)))
         return
     for name, child in wanted.items():
-        show = shown[name] if isinstance(shown[name], Mapping) else {}
+        show: Mapping[str, Any] = shown[name] if isinstance(shown[name], Mapping) else {}
         what = "child %s" % name
         mode = str(child.get("mode", "tunnel")).upper()
         yield _compare(what + " mode", mode if mode in _MODES else None, show.get("mode"))
@@ -252,7 +256,7 @@ def _child_checks(message: Mapping[str, Any], reported: Mapping[str, Any]) -> It
                 yield _compare("%s %s" % (what, key), str(value) if known else None, show.get(key))
         for key in ("dpd_action", "close_action"):
             action = _ACTIONS.get(str(child.get(key, "none")).lower())
-            shown_action = show.get(key)
+            shown_action: Any = show.get(key)
             yield _compare("%s %s" % (what, key), action, _OLD_ACTIONS.get(shown_action, shown_action))
         for key, shown_key in (("local_ts", "local-ts"), ("remote_ts", "remote-ts")):
             yield _compare("%s %s" % (what, key), _reported_selectors(child.get(key)), sorted(set(show.get(shown_key) or [])))
@@ -354,7 +358,7 @@ class ConnectionKind(Kind):
         loaded = [str(name) for name in session.get_conns().get("conns", []) or []]
         wanted = loaded if self.names is None else [name for name in loaded if name in self.names]
         if self.names is not None and len(wanted) <= _PER_NAME_LISTING_LIMIT:
-            events: List[Mapping[str, Any]] = []
+            events: List[Dict[str, Any]] = []
             for name in wanted:
                 events.extend(session.list_conns(ike=name))
         else:
@@ -369,7 +373,7 @@ class ConnectionKind(Kind):
                 reported[name] = body
         return {name: None if name in ambiguous else reported.get(name) for name in wanted}
 
-    def preflight(self, session: Session, items: Sequence[Item]) -> None:  # type: ignore[override]
+    def preflight(self, session: Session, items: Sequence[Item]) -> None:
         """Refuse keys and values the running daemon's release lacks (``mode = iptfs`` before 6.0.2, the key
         ``icmp`` before 6.0.5), naming them; what no release accepts canonical_connection refused already.
         Asks the daemon its version (read-only) only when a connection is loaded."""
@@ -378,6 +382,7 @@ class ConnectionKind(Kind):
             return
         version = parse_version(session.version().get("version", ""))
         for item in messages:
+            assert item.message is not None  # filtered above
             problems = version_problems(item.message, version, KEY_SINCE)
             if problems:
                 path, why = problems[0]
@@ -419,7 +424,7 @@ class ConnectionKind(Kind):
     def hint(self, session: Session, name: str, message: Optional[Mapping[str, Any]], error: ViciCommandFailed) -> str:
         return _version_hint(error.errmsg)
 
-    def kept_old_values(self, session: Session, name: str, message: Mapping[str, Any], reported: Any) -> bool:  # type: ignore[override]
+    def kept_old_values(self, session: Session, name: str, message: Mapping[str, Any], reported: Any) -> bool:
         """Whether the daemon kept an older dpd_timeout for ``name`` when it just loaded ``message``.
 
         The daemon's equality check ignores dpd_timeout, so a connection loaded
@@ -456,7 +461,7 @@ def _version_hint(errmsg: str) -> str:
     return " (the daemon is older than strongSwan %s, which added '%s')" % (since[0], match.group(1))
 
 
-def run_module(vici: Any) -> None:
+def run_module(vici: ViciModule) -> None:
     """The connection module: one connection, present (its swanctl.conf body) or absent."""
     params = vici.params
     name = params["name"]

@@ -19,12 +19,15 @@ import difflib
 import ipaddress
 import re
 from collections.abc import Mapping
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from .._text.input import InputError, UserError
 from .._engine.kind import Item, Kind
 from ..vici.errors import ViciCommandFailed
 from ..vici.session import Session
+
+if TYPE_CHECKING:
+    from .._base import ViciModule
 
 IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 
@@ -228,7 +231,7 @@ class PoolKind(Kind):
             self.major = daemon_major(session)
         return {name: body for name, body in session.get_pools().items() if isinstance(body, dict)}
 
-    def preflight(self, session: Session, items: Sequence[Item]) -> None:  # type: ignore[override]
+    def preflight(self, session: Session, items: Sequence[Item]) -> None:
         # Online leases make the daemon refuse a new range or an unload: say so in check mode too.
         if self.major is None:
             self.major = daemon_major(session)
@@ -275,7 +278,7 @@ class PoolKind(Kind):
         return {key: reported[key] for key in ("base", "size") if key in reported}
 
 
-def run_module(vici: Any) -> None:
+def run_module(vici: ViciModule) -> None:
     """The pool module: one pool, present (with its range and attributes) or absent."""
     params = vici.params
     message = None
@@ -284,8 +287,9 @@ def run_module(vici: Any) -> None:
         message = pool_message(
             params["addrs"], {key: params[key] for key in POOL_ATTRIBUTES if params[key]}, params["attributes"]
         )
-    kind = PoolKind(daemon_major(vici.session))
+    major = daemon_major(vici.session)
+    kind = PoolKind(major)
     if message is not None:
-        base, size = pool_range(params["addrs"], kind.major)
+        base, size = pool_range(params["addrs"], major)
         result.update(base=str(base) if int(base) else ("%any" if base.version == 4 else "%any6"), size=size)
     vici.converge_one(kind, Item(params["name"], message), **result)

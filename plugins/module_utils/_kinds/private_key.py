@@ -15,7 +15,7 @@ Key material, PINs and passphrases never appear in messages raised from here.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Tuple
 
 from .._text.input import InputError
 from .._pki.keys import PrivateKey, load_private_key, private_key_from_pkcs12
@@ -25,6 +25,9 @@ from .._engine.ledger import Ledger
 from .._engine.kind import Change, Item, Kind
 from .._text.secrets import message_secret_paths
 from ..vici.session import Session
+
+if TYPE_CHECKING:
+    from .._base import ViciModule
 
 
 def key_message(key: PrivateKey) -> Dict[str, Any]:
@@ -51,6 +54,15 @@ def normalize_key_id(key_id: str) -> str:
 
 
 TOKEN_LEDGER_KIND = "private_key_token"
+
+#: The argument spec of a key file, typed once: the private_key module's options (plus the token's ``handle``,
+#: ``slot``, ``module``, ``pin``, and ``id`` and ``state``) and the suboptions of the config module's
+#: ``private_keys`` items.
+KEY_FILE_OPTIONS: Dict[str, Dict[str, Any]] = {
+    "content": {"type": "str", "no_log": True},
+    "path": {"type": "path"},
+    "passphrase": {"type": "str", "no_log": True},
+}
 
 
 def _token_identity(message: Mapping[str, Any]) -> Dict[str, Any]:
@@ -102,7 +114,7 @@ class PrivateKeyKind(Kind):
         #: The token keys' messages by item name (a token key's name is a placeholder until it is loaded).
         self.token_messages = dict(token_messages or {})
 
-    def after_load(self, change: Change, reply: Mapping[str, Any]) -> Optional[str]:  # type: ignore[override]
+    def after_load(self, change: Change, reply: Mapping[str, Any]) -> Optional[str]:
         key_id = reply.get("id")
         if not isinstance(key_id, str):
             return None
@@ -181,7 +193,7 @@ def check_loaded_id(item: Item, reply: Mapping[str, Any]) -> Optional[str]:
     return None
 
 
-def run_module(vici: Any) -> None:
+def run_module(vici: ViciModule) -> None:
     """The private_key module: one key (from content, a file or a token), present or absent."""
     params = vici.params
     tokens = TokenKeys(vici.ledger) if params["handle"] else None

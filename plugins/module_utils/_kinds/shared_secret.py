@@ -6,13 +6,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Union
 
 from .._text.input import InputError
 from .._pki.source import BlobError, decode_prefixed
 from .._engine.kind import Item, Kind
 from .._text.secrets import message_secret_paths
 from ..vici.session import Session
+
+if TYPE_CHECKING:
+    from .._base import ViciModule
 
 SHARED_SECRET_TYPES = ("ike", "eap", "xauth", "ntlm", "ppk")
 
@@ -75,7 +78,7 @@ class SharedSecretKind(Kind):
         session.unload_shared(name)
 
 
-def run_module(vici: Any) -> None:
+def run_module(vici: ViciModule) -> None:
     """The shared_secret module: one secret, present or absent."""
     params = vici.params
     message = None

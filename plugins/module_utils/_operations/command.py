@@ -13,13 +13,16 @@ command with its event.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .._text.input import InputError, check_request
 from .._text.printable import printable
 from .._text.secrets import MASK, is_secret_message_key
 from ..vici.errors import ViciCommandFailed
 from ..vici.session import READ_ONLY_COMMANDS, STREAMED_COMMANDS, Session
+
+if TYPE_CHECKING:
+    from .._base import ViciModule
 
 
 def is_read_only(command: str) -> bool:
@@ -119,7 +122,7 @@ def run_command(
     return session.call(command, message), []
 
 
-def run(vici: Any) -> None:
+def run(vici: ViciModule) -> None:
     """The command module's body, for ``ViciModule.run``."""
     command, message = vici.params["command"], vici.params["request"] or {}
     try:

@@ -12,7 +12,7 @@ values (certificate DER) become text (PEM).
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List
+from typing import TYPE_CHECKING, Any, Callable, Dict, List
 
 from .._pki.pem import der_to_pem
 from .._pki.x509 import describe_certificate
@@ -20,6 +20,9 @@ from .sa import ike_sa_list
 from .._text.printable import printable
 from ..vici.errors import ViciCommandFailed
 from ..vici.session import Session
+
+if TYPE_CHECKING:
+    from .._base import ViciModule
 
 Result = Dict[str, Any]
 
@@ -134,7 +137,7 @@ def gather(session: Session, subjects: List[str], options: Dict[str, Any]) -> Re
     return result
 
 
-def run(vici: Any) -> None:
+def run(vici: ViciModule) -> None:
     """The info module's body, for ``ViciModule.run``: gather, warn, exit without change."""
     result = gather(vici.session, vici.params["gather"], vici.params)
     for warning in result.pop("warnings"):

@@ -10,11 +10,14 @@ sent only when they change something.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import TYPE_CHECKING, Any, Dict, Optional
 
 from .sa import Target, config_problem
 from ..vici.errors import ViciCommandFailed
 from ..vici.session import Session, is_success
+
+if TYPE_CHECKING:
+    from .._base import ViciModule
 
 Policy = Dict[str, Any]
 
@@ -36,7 +39,7 @@ def find_policy(session: Session, child: str, ike: Optional[str]) -> Optional[Po
     return None
 
 
-def _install(vici: Any, child: str, ike: Optional[str]) -> None:
+def _install(vici: ViciModule, child: str, ike: Optional[str]) -> None:
     # Say which name is wrong instead of the daemon's "configuration not found".
     problem = config_problem(vici.session, Target(ike, child))
     if problem:
@@ -48,7 +51,7 @@ def _install(vici: Any, child: str, ike: Optional[str]) -> None:
             vici.fail_from(error, context="installing the policy of child '%s'" % child)
 
 
-def _uninstall(vici: Any, child: str, ike: Optional[str]) -> None:
+def _uninstall(vici: ViciModule, child: str, ike: Optional[str]) -> None:
     if vici.check_mode:
         return
     reply = vici.session.uninstall(child, ike, check=False)
@@ -58,7 +61,7 @@ def _uninstall(vici: Any, child: str, ike: Optional[str]) -> None:
         vici.fail("uninstalling the policy of child '%s' failed: %s" % (child, errmsg), vici_errmsg=errmsg)
 
 
-def run(vici: Any) -> None:
+def run(vici: ViciModule) -> None:
     """The policy module's body, for ``ViciModule.run``."""
     child, ike, state = vici.params["child"], vici.params["ike"], vici.params["state"]
     before = find_policy(vici.session, child, ike)

@@ -23,12 +23,15 @@ import fnmatch
 import ipaddress
 import time
 from collections.abc import Mapping
-from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
 
 from .._text.control_log import failure_message, trim_log
 from .._text.printable import printable
 from ..vici.errors import ViciError, ViciEventUnknown
 from ..vici.session import Session, is_success
+
+if TYPE_CHECKING:
+    from .._base import ViciModule
 
 SA = Dict[str, Any]
 
@@ -94,36 +97,49 @@ def match_sas(sas: Sequence[SA], target: Target, child_conns: Optional[Iterable[
     for sa in sas:
         if target.ike is not None and sa.get("name") != target.ike:
             continue
-        state = sa.get("state")
         if target.child is None:
-            if state in IKE_UP:
-                up.append(str(sa.get("uniqueid")))
-            elif state in IKE_CONNECTING:
-                connecting.append(str(sa.get("uniqueid")))
-            else:
-                continue
-            matched.append(sa)
-            continue
-        hit = False
-        for child in sa.get("child_sas", []):
-            if not _child_matches(child, target.child):
-                continue
-            if child.get("state") in CHILD_UP and state in IKE_UP:
-                up.append(str(child.get("uniqueid")))
-                hit = True
-            elif child.get("state") in CHILD_CONNECTING:
-                connecting.append(str(child.get("uniqueid")))
-                hit = True
-        ours = target.ike is not None or sa.get("name") in conns
-        tasks = list(sa.get("tasks-active") or []) + list(sa.get("tasks-queued") or [])
-        if not hit and ours and (state in IKE_CONNECTING or (state in IKE_UP and "CHILD_CREATE" in tasks)):
-            # IKE_AUTH, or a CREATE_CHILD_SA exchange on an established IKE_SA,
-            # is under way: the CHILD_SA is listed only once it is installed.
-            connecting.append("ike:%s" % sa.get("uniqueid"))
-            hit = True
+            hit = _ike_sa_ids(sa, up, connecting)
+        else:
+            ours = target.ike is not None or sa.get("name") in conns
+            hit = _child_sa_ids(sa, target.child, ours, up, connecting)
         if hit:
             matched.append(sa)
     return Match(matched, up, connecting)
+
+
+def _ike_sa_ids(sa: SA, up: List[str], connecting: List[str]) -> bool:
+    """For an IKE_SA target: ``sa``'s uniqueid into ``up`` or ``connecting``; whether it went into either."""
+    state = sa.get("state")
+    if state in IKE_UP:
+        up.append(str(sa.get("uniqueid")))
+    elif state in IKE_CONNECTING:
+        connecting.append(str(sa.get("uniqueid")))
+    else:
+        return False
+    return True
+
+
+def _child_sa_ids(sa: SA, child_name: str, ours: bool, up: List[str], connecting: List[str]) -> bool:
+    """For a CHILD_SA target: the ids of ``sa``'s children named ``child_name`` into ``up`` or ``connecting``
+    (or, for an IKE_SA of ``ours`` still creating the child, ``ike:<its id>``); whether any id went in."""
+    state = sa.get("state")
+    hit = False
+    for child in sa.get("child_sas", []):
+        if not _child_matches(child, child_name):
+            continue
+        if child.get("state") in CHILD_UP and state in IKE_UP:
+            up.append(str(child.get("uniqueid")))
+            hit = True
+        elif child.get("state") in CHILD_CONNECTING:
+            connecting.append(str(child.get("uniqueid")))
+            hit = True
+    tasks = list(sa.get("tasks-active") or []) + list(sa.get("tasks-queued") or [])
+    if not hit and ours and (state in IKE_CONNECTING or (state in IKE_UP and "CHILD_CREATE" in tasks)):
+        # IKE_AUTH, or a CREATE_CHILD_SA exchange on an established IKE_SA,
+        # is under way: the CHILD_SA is listed only once it is installed.
+        connecting.append("ike:%s" % sa.get("uniqueid"))
+        hit = True
+    return hit
 
 
 def ike_sa_list(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
@@ -135,7 +151,7 @@ def ike_sa_list(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     sas = []
     for event in events:
         for name, body in event.items():
-            sa = {"name": name}
+            sa: Dict[str, Any] = {"name": name}
             if not isinstance(body, dict):
                 body = {}
             sa.update((key, printable(value)) for key, value in body.items() if key != "child-sas")
@@ -462,7 +478,7 @@ def _peer_ip_matches(spec: str, address: str) -> bool:
         host = ipaddress.ip_address(address)
         if "-" in spec:
             low, high = (ipaddress.ip_address(part.strip()) for part in spec.split("-", 1))
-            return low.version == host.version and low <= host <= high
+            return low.version == host.version and int(low) <= int(host) <= int(high)
         return host in ipaddress.ip_network(spec, strict=False)
     except ValueError:
         return False
@@ -509,7 +525,7 @@ def sa_redirect(
 # ---------------------------------------------------------------------------
 
 
-def run(vici: Any) -> None:
+def run(vici: ViciModule) -> None:
     """The sa module's body, for ``ViciModule.run``: the operation of ``state``, its diff and its failure."""
     params = vici.params
     state = params["state"]
@@ -533,7 +549,7 @@ def run(vici: Any) -> None:
             details["sas"] = failure.sas
         vici.fail(failure.msg, **details)
     changed = result.pop("changed")
-    diff = None
+    diff: Optional[Dict[str, Any]] = None
     if vici.diff_mode:
         # SAs as "name[id] state, child{id} state" lines; in check mode the action still to come.
         after = summarize(result["sas"], target) if not vici.check_mode else before

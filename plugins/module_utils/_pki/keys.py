@@ -56,7 +56,7 @@ def public_key_id(public_key: bytes) -> str:
     """The daemon's key id of a public key given as its subjectPublicKey bits (hex SHA-1)."""
     try:
         # Not a security measure but the daemon's naming, so FIPS-mode hosts must allow it.
-        digest = hashlib.sha1(public_key, usedforsecurity=False)  # type: ignore[call-arg]
+        digest = hashlib.sha1(public_key, usedforsecurity=False)
     except TypeError:  # Python 3.8
         digest = hashlib.sha1(public_key)  # nosec
     return digest.hexdigest()

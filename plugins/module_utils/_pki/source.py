@@ -39,6 +39,11 @@ class BlobError(InputError):
         self.encoding = encoding
 
 
+#: AnsibleModule's keyword arguments for an object given by exactly one of ``content`` and ``path`` (the
+#: certificate module, and the items of the config module's ``certificates`` and ``private_keys``).
+CONTENT_OR_PATH: Dict[str, Any] = {"mutually_exclusive": [("content", "path")], "required_one_of": [("content", "path")]}
+
+
 def read_managed_file(path: str) -> bytes:
     """The bytes of ``path`` on the managed host (``~`` expanded); raises OSError."""
     with open(os.path.expanduser(path), "rb") as handle:

@@ -37,19 +37,28 @@ import glob
 import os
 import re
 from collections.abc import Mapping
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Protocol, Tuple, cast
 
 from .._text.bounded import MAX_DEPTH, MAX_FILE_BYTES, BoundError, read_text
 
 # strongSwan's NAME token is [^#{}:.,="\r\n\t ]+ (settings_lexer.l)
 NAME_STOP = set('#{}:.,="\r\n\t ')
+
+
+class _Matches(Protocol):
+    """A pattern that matches wherever the reader uses it (it matches the empty string, or the reader
+    has seen the first character): its ``match`` never returns None."""
+
+    def match(self, string: str, pos: int = ...) -> re.Match[str]: ...
+
+
 # The lexer's pieces as regular expressions (one match per token instead of a loop per character).
-_SKIP_NL = re.compile(r"(?:[ \t\r\n]+|#[^\n]*)*")
-_SKIP = re.compile(r"(?:[ \t\r]+|#[^\n]*)*")
-_NAME = re.compile(r'[^#{}:.,="\r\n\t ]*')
-_WORD = re.compile(r'[^#}"\r\n\t ]+')
+_SKIP_NL = cast(_Matches, re.compile(r"(?:[ \t\r\n]+|#[^\n]*)*"))
+_SKIP = cast(_Matches, re.compile(r"(?:[ \t\r]+|#[^\n]*)*"))
+_NAME = cast(_Matches, re.compile(r'[^#{}:.,="\r\n\t ]*'))
+_WORD = cast(_Matches, re.compile(r'[^#}"\r\n\t ]+'))
 _STR_RUN = re.compile(r'[^"\\\r]+')
-_INCLUDE = re.compile(r"[^#}\r\n\t ]*")
+_INCLUDE = cast(_Matches, re.compile(r"[^#}\r\n\t ]*"))
 _UNESCAPE = {"n": "\n", "r": "\r", "t": "\t"}
 # Fast paths for the common lines: 'name = bare words' (no quotes; None when there is no value) and 'name {'.
 # Anything else, and everything named 'include', takes the general path.
@@ -151,7 +160,7 @@ class _Reader:
                 raise ConfError("%s: unterminated string" % self.path)
 
     def value(self) -> Optional[str]:
-        parts = []
+        parts: List[str] = []
         text = self.text
         while True:
             self.pos = _SKIP.match(text, self.pos).end()
@@ -202,7 +211,7 @@ class _Reader:
             raise ConfError(where + " (swanctl would silently merge the two; define it once)")
         self.merged.append(where)
 
-    def include(self, match: str) -> str:
+    def included_text(self, match: str) -> str:
         """The text of the file MATCH that this file includes, within the bounds (ConfError otherwise)."""
         real = os.path.realpath(match)
         if real in self.including:
@@ -263,53 +272,62 @@ class _Reader:
             if not name:
                 raise ConfError("%s: unexpected %r at offset %d" % (self.path, char, self.pos))
             if name == "include" and self.include_follows():
-                pattern = self.include_pattern()
-                if not pattern:
-                    continue  # strongSwan: "no include pattern specified, ignored"
-                if self.include_dir is None:
-                    raise ConfError("%s: 'include %s' needs include_dir" % (self.path, pattern))
-                if not os.path.isabs(pattern):
-                    pattern = os.path.join(self.include_dir, pattern)
-                matches = sorted(glob.glob(pattern))
-                if not matches and not glob.has_magic(pattern):
-                    if self.files is None:
-                        raise ConfError("include of a missing file: %s" % pattern)
-                    self.files["missing"].append(pattern)
-                for match in matches:
-                    included = self.include(match)
-                    if self.files is not None:
-                        self.files["read"].append(match)
-                    _Reader(included, match, os.path.dirname(match), self.files, self.merged,
-                            self.including, self.budget).body(section, top=True)
-                continue
-            self.skip()
-            char = self.peek()
-            if char == "=":
-                self.pos += 1
-                section.keys[name] = self.value()
-            elif char in ("{", ":"):
-                child = _Section()
-                if char == ":":
-                    self.pos += 1
-                    refs = ""
-                    while self.peek() not in ("{", ""):
-                        refs += self.text[self.pos]
-                        self.pos += 1
-                    child.refs = [ref.strip() for ref in refs.split(",") if ref.strip()]
-                self.pos += 1  # '{'
-                self._child(section, name, child)
-            elif char in (".", ","):
-                raise ConfError("%s: %r cannot be part of a name (after %r at offset %d)" % (self.path, char, name, self.pos))
+                self.include(section)
             else:
-                raise ConfError("%s: expected '=' or '{' after %r" % (self.path, name))
+                self.statement(section, name)
+
+    def include(self, section: _Section) -> None:
+        """An include statement (after 'include'): the files it names read into SECTION."""
+        pattern = self.include_pattern()
+        if not pattern:
+            return  # strongSwan: "no include pattern specified, ignored"
+        if self.include_dir is None:
+            raise ConfError("%s: 'include %s' needs include_dir" % (self.path, pattern))
+        if not os.path.isabs(pattern):
+            pattern = os.path.join(self.include_dir, pattern)
+        matches = sorted(glob.glob(pattern))
+        if not matches and not glob.has_magic(pattern):
+            if self.files is None:
+                raise ConfError("include of a missing file: %s" % pattern)
+            self.files["missing"].append(pattern)
+        for match in matches:
+            included = self.included_text(match)
+            if self.files is not None:
+                self.files["read"].append(match)
+            _Reader(included, match, os.path.dirname(match), self.files, self.merged,
+                    self.including, self.budget).body(section, top=True)
+
+    def statement(self, section: _Section, name: str) -> None:
+        """The general path, after NAME: 'name = value', 'name {' or 'name : refs {' (its body too)."""
+        self.skip()
+        char = self.peek()
+        if char == "=":
+            self.pos += 1
+            section.keys[name] = self.value()
+        elif char in ("{", ":"):
+            child = _Section()
+            if char == ":":
+                self.pos += 1
+                refs = ""
+                while self.peek() not in ("{", ""):
+                    refs += self.text[self.pos]
+                    self.pos += 1
+                child.refs = [ref.strip() for ref in refs.split(",") if ref.strip()]
+            self.pos += 1  # '{'
+            self._child(section, name, child)
+        elif char in (".", ","):
+            raise ConfError("%s: %r cannot be part of a name (after %r at offset %d)" % (self.path, char, name, self.pos))
+        else:
+            raise ConfError("%s: expected '=' or '{' after %r" % (self.path, name))
 
 
 def _find(root: _Section, path: str) -> Optional[_Section]:
     node = root
     for part in path.split("."):
-        node = node.sections.get(part)
-        if node is None:
+        child = node.sections.get(part)
+        if child is None:
             return None
+        node = child
     return node
 
 

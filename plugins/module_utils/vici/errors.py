@@ -13,7 +13,10 @@ command or event, or it ran the command and reported a failure.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
+
+if TYPE_CHECKING:
+    from .transport import Endpoint
 
 
 class ViciError(Exception):
@@ -83,7 +86,7 @@ class ViciTransportError(ViciError):
     connecting to it: a caller that has no session can look at the socket without parsing the URI again.
     """
 
-    def __init__(self, message: str, uri: str = "", endpoint: Optional[Tuple[int, Any]] = None,
+    def __init__(self, message: str, uri: str = "", endpoint: Optional[Endpoint] = None,
                  error_number: Optional[int] = None) -> None:
         self.uri = uri
         self.endpoint = endpoint

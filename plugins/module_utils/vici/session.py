@@ -19,7 +19,7 @@ into ``_``. Keyword options are the daemon's keys with ``-`` turned into ``_``
 from __future__ import annotations
 
 import collections
-from typing import Any, Callable, Deque, Dict, Iterable, Iterator, List, Mapping, NamedTuple, Optional, Set, Tuple
+from typing import Any, Callable, Deque, Dict, FrozenSet, Iterable, Iterator, List, Mapping, NamedTuple, Optional, Set, Tuple
 
 from .errors import (
     ViciCommandFailed,
@@ -148,7 +148,7 @@ class Session:
         self.close()
 
     @property
-    def registered(self) -> frozenset:
+    def registered(self) -> FrozenSet[str]:
         """Names of the events this session is registered for."""
         return frozenset(self._registered)
 

@@ -177,3 +177,32 @@ def test_describe_error_by_error_type_not_by_its_text(tmp_path):
         FramedSocket.connect("unix://" + missing, 1)
     assert refused.value.endpoint == parse_uri("unix://" + missing)
     assert "No socket at '%s'" % missing in _base.describe_error(refused.value, "unix://" + missing)
+
+
+def _echo_main(**flags):
+    """A module whose 'tree' option is no_log and whose result echoes it, with a message that names a value."""
+    def main():
+        module = _base.ViciModule({"tree": {"type": "dict", "no_log": True}}, **flags)
+        module.exit(echo=module.params["tree"], note="the key is s3cret-and-long")
+    return main
+
+
+def _mask_tree(params, options):
+    # What config's mask_arguments does, in small: the secret key masked, its value returned to keep out of text.
+    tree = params.get("tree") or {}
+    return {"tree": dict(tree, secret=_base.MASK)}, [str(tree.get("secret"))]
+
+
+def test_without_the_flag_every_value_of_a_no_log_option_is_masked_in_the_result(capsys):
+    tree = {"name": "branch", "secret": "s3cret-and-long"}
+    result = run_main(_echo_main(), {"tree": tree}, capsys)
+    assert result["echo"] == {"name": "********", "secret": "********"}
+    assert result["invocation"]["module_args"]["tree"] == "********"
+
+
+def test_masked_results_leaves_the_result_to_the_module_and_scrubs_its_texts(capsys):
+    tree = {"name": "branch", "secret": "s3cret-and-long"}
+    result = run_main(_echo_main(mask_arguments=_mask_tree, masked_results=True), {"tree": tree}, capsys)
+    assert result["echo"] == tree  # the module masks where it builds its results; Ansible matches nothing
+    assert result["note"] == "the key is ********"
+    assert result["invocation"]["module_args"]["tree"] == {"name": "branch", "secret": "********"}

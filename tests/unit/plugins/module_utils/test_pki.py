@@ -78,7 +78,7 @@ def test_pem_blocks_and_labels():
     assert key.text == legacy.strip()
     assert certificate.label in pem.CERTIFICATE and key.label in pem.PRIVATE_KEY and crl.label in pem.CRL
     with pytest.raises(DerError, match="PEM block 'X509 CRL' is not valid base64"):
-        crl.der  # pylint: disable=pointless-statement
+        crl.der  # pylint: disable=pointless-statement  # noqa: B018
     assert pem.TRUSTED_CERTIFICATE in pem.CERTIFICATE
 
 

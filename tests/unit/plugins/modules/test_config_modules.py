@@ -78,3 +78,34 @@ def test_config_info_reads_a_file_and_masks_secrets(run_in_process, tmp_path):
     assert SECRET not in json.dumps(result) and result["secret_values_left_out"] == 1
     missing = run_in_process("config_info", {"path": str(tmp_path / "none.conf")})
     assert missing["failed"] is True and "none.conf" in missing["msg"]
+
+
+def _argument_spec(module, monkeypatch):
+    """(argument_spec, keyword arguments) that ``module.main()`` gives ViciModule."""
+    seen = []
+
+    def record(spec, **kwargs):
+        seen.append((spec, kwargs))
+        raise SystemExit(0)
+
+    monkeypatch.setattr(module, "ViciModule", record)
+    try:
+        module.main()
+    except SystemExit:
+        pass
+    return seen[0]
+
+
+def test_config_items_take_the_certificate_and_private_key_modules_options_typed_once(monkeypatch):
+    from ansible_collections.strongswan.vici.plugins.modules import certificate, config, private_key
+
+    config_spec, _kwargs = _argument_spec(config, monkeypatch)
+    certificate_spec, certificate_kwargs = _argument_spec(certificate, monkeypatch)
+    key_spec, _kwargs = _argument_spec(private_key, monkeypatch)
+    certificates, keys = config_spec["certificates"], config_spec["private_keys"]
+    assert certificates["options"] == {name: certificate_spec[name] for name in ("type", "flag", "content", "path")}
+    assert keys["options"] == {name: key_spec[name] for name in ("content", "path", "passphrase")}
+    assert keys["options"]["content"]["no_log"] and keys["options"]["passphrase"]["no_log"]
+    for items in (certificates, keys):
+        assert items["mutually_exclusive"] == certificate_kwargs["mutually_exclusive"] == [("content", "path")]
+        assert items["required_one_of"] == certificate_kwargs["required_one_of"] == [("content", "path")]
