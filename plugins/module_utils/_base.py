@@ -265,13 +265,12 @@ class ViciModule:
                 self.hold_gateway()
             self._session = Session(self.params["socket"], self.params["timeout"])
             if self.locks_gateway:
-                self._remove_stale_probes()
+                self._remove_stale_probes(self._session)
         return self._session
 
-    def _remove_stale_probes(self) -> None:
+    def _remove_stale_probes(self, session: Session) -> None:
         """Unload reload probes a killed run left behind (check mode: say they would be); a change and a warning."""
-        assert self._session is not None
-        self.stale_probes = remove_stale_probes(self._session, self.check_mode)
+        self.stale_probes = remove_stale_probes(session, self.check_mode)
         for name in self.stale_probes:
             self.warn("connection '%s' is a reload probe left behind by a run that was killed (a full copy of a "
                       "connection that can still match as a responder); it %s unloaded"

@@ -93,9 +93,9 @@ def test_concurrent_writers_end_with_the_last_writers_tree(charon, tmp_path, wri
         for round_number in range(ROUNDS):
             start.wait(BARRIER_TIMEOUT)
             done.wait(BARRIER_TIMEOUT)
-            runs = sorted((results.get(timeout=10) for _ in range(writers)), key=lambda entry: entry[2] or 0)
-            for _round, writer, acquired, result in runs:
-                assert _round == round_number and acquired is not None, (writer, result)
+            runs = sorted((results.get(timeout=10) for _writer in range(writers)), key=lambda entry: entry[2] or 0)
+            for round_seen, writer, acquired, result in runs:
+                assert round_seen == round_number and acquired is not None, (writer, result)
                 assert not result.get("failed"), (writer, result.get("msg"))
                 # True about what it did: the difference between its predecessor's tree (in lock order) and its own.
                 sections = result["sections"]["connections"]

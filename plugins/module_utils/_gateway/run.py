@@ -97,9 +97,9 @@ class GatewayRun:
         self.params: Mapping[str, Any] = vici.params
         self.check_mode: bool = vici.check_mode
         self.merged: Dict[str, Any] = {}
-        self.desired: Optional[Desired] = None
-        self.session: Optional[Session] = None
-        self.ledger: Optional[Ledger] = None
+        self.desired = Desired()
+        #: Whether read() opened the run's session and ledger (a failure before that opens nothing).
+        self.opened = False
         self.persisted: Optional[PersistPlan] = None
         self.planned: List[Planned] = []
         self.diff: Dict[str, Any] = {}
@@ -110,6 +110,16 @@ class GatewayRun:
         #: The new persisted file under its temporary name, between :meth:`stage` and :meth:`persist`.
         self.staged: Optional[str] = None
 
+    @property
+    def session(self) -> Session:
+        """The run's one session (the module's: opened by :meth:`read`, once the arguments are usable)."""
+        return self.vici.session
+
+    @property
+    def ledger(self) -> Ledger:
+        """The run's one ledger (the module's: opened by :meth:`read`)."""
+        return self.vici.ledger
+
     # -- the steps --------------------------------------------------------------------------------
 
     def read(self) -> None:
@@ -117,8 +127,7 @@ class GatewayRun:
         params = self.params
         self.merged = tree_params(params)
         # One session and one ledger for the run, opened once the arguments are known to be usable.
-        self.session = self.vici.session
-        self.ledger = self.vici.ledger
+        self.opened = True
         try:
             self.desired = desired_tree(self.merged, self.ledger)
         except UserError as error:
@@ -137,7 +146,6 @@ class GatewayRun:
         text = file_text(persisted_tree(self.merged))
         text_digest = digest(text)
         on_disk = current_digest(path)
-        assert self.session is not None and self.ledger is not None  # opened by read()
         notes: List[str] = []
         file_trust = trust(read_record(self.session.endpoint, path, notes), on_disk, text_digest, self.ledger.instance)
         for note in notes:
@@ -155,7 +163,6 @@ class GatewayRun:
     def plan(self) -> None:
         """Every group planned against one snapshot of its kind; sends read-only commands only."""
         adoption = {FileTrust.LOADED: Adoption.ADOPT_PRESENT, FileTrust.EDITED: Adoption.FORGET_RECORDED}
-        assert self.session is not None and self.ledger is not None and self.desired is not None  # read() ran
         try:
             self.planned = plan_groups(self.session, self.desired.groups, self.ledger, bool(self.params.get("purge")),
                                        adoption.get(self.file_trust, Adoption.NONE))
@@ -188,7 +195,6 @@ class GatewayRun:
         if self.check_mode:
             return
         ledger = self.ledger
-        assert self.session is not None and ledger is not None  # opened by read()
         if not self.changed:
             if self.file_trust is FileTrust.LOADED:
                 ledger.save()  # remember the adopted objects for this daemon instance
@@ -215,11 +221,11 @@ class GatewayRun:
         self.result["persist"] = {"path": persisted.path, "changed": persisted.file_changed or persisted.loose}
         self.changed = self.changed or persisted.file_changed or persisted.loose
         if persisted.loose:
-            assert persisted.mode is not None  # loose: a file that exists with wider bits
             # It holds secrets: a wider mode is a change of the file's state, corrected (and reported) as one.
-            self.result["persist"]["mode"] = "%04o" % persisted.mode
+            mode = persisted.mode or 0  # loose: the file exists, with wider bits
+            self.result["persist"]["mode"] = "%04o" % mode
             self.vici.warn("persist: %s had mode %04o, readable by others while it holds secrets; its mode %s 0600"
-                           % (persisted.path, persisted.mode, "would be set to" if self.check_mode else "was set to"))
+                           % (persisted.path, mode, "would be set to" if self.check_mode else "was set to"))
         if self.check_mode:
             return
         file_done = False
@@ -242,13 +248,11 @@ class GatewayRun:
     def _write_record(self, persisted: PersistPlan) -> None:
         # Which daemon was running when the file got this content; a restart meanwhile makes it unknown.
         session, ledger = self.session, self.ledger
-        assert session is not None and ledger is not None  # opened by read()
         now = instance_identity(session.endpoint, str(session.stats().get("uptime", {}).get("since", "")))
         write_record(session.endpoint, persisted.path, persisted.text_digest,
                      ledger.instance if same_instance(now, ledger.instance) else "")
 
     def report(self) -> NoReturn:
-        assert self.ledger is not None  # opened by read()
         self.vici.warn_ledger(self.ledger)
         self.vici.exit(changed=self.changed, diff=self.diff, **self.result)
 
@@ -279,7 +283,7 @@ class GatewayRun:
         return {"changed": True, "applied": self.applied} if self.applied else {}
 
     def fail(self, failure: RunFailure) -> NoReturn:
-        if self.ledger is not None:
+        if self.opened:
             self.vici.warn_ledger(self.ledger)
         details = dict(failure.details)
         if failure.error is not None:

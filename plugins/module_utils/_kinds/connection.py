@@ -382,8 +382,7 @@ class ConnectionKind(Kind):
             return
         version = parse_version(session.version().get("version", ""))
         for item in messages:
-            assert item.message is not None  # filtered above
-            problems = version_problems(item.message, version, KEY_SINCE)
+            problems = version_problems(item.message or {}, version, KEY_SINCE)
             if problems:
                 path, why = problems[0]
                 raise ConfigError("%s: %s" % (path, why), item.name)
