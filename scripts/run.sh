@@ -6,7 +6,8 @@
 # The test stages behind the Makefile. usage: scripts/run.sh STAGE [extra args for the stage's tool]
 #   setup        scripts/bootstrap.sh (Debian packages, .venv, ansible-test get-pip stand-in)
 #   stage        copy the work tree to .tmp/ansible_collections/strongswan/vici (prints the path)
-#   lint         mypy --strict on plugins/module_utils (mypy.ini), then ruff check on the tree (ruff.toml)
+#   lint         mypy --strict on plugins/module_utils (mypy.ini), ruff check on the tree (ruff.toml), and no
+#                function in module_utils above radon complexity C
 #   units        ansible-test units --local --python <.venv's> --requirements; fails if no unit test ran
 #   sanity       ansible-test sanity --local --python <.venv's: 3.11 on Debian 12, 3.13 on 13>
 #   integration  ansible-test integration --local --python <.venv's> --allow-destructive; fails if no target ran
@@ -59,6 +60,14 @@ run_lint() {
     (cd "$REPO" && mypy --config-file mypy.ini -p plugins.module_utils) || rc=1
     log "ruff check"
     (cd "$REPO" && ruff check "$@") || rc=1
+    # No function in module_utils above complexity C (20): radon lists D and worse, and must list nothing.
+    log "radon cc -n D plugins/module_utils"
+    local complex
+    complex=$(cd "$REPO" && radon cc -n D plugins/module_utils) || rc=1
+    if [[ -n $complex ]]; then
+        printf '%s\n' "$complex" "functions above radon complexity C: split them" >&2
+        rc=1
+    fi
     return "$rc"
 }
 

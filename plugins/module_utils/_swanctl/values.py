@@ -401,21 +401,22 @@ def _is_aead(token: str) -> bool:
     return "ccm" in token or "gcm" in token or "gmac" in token or token.startswith("chacha20poly1305")
 
 
-def _structure_problem(tokens: List[str], protocol: str) -> Optional[str]:
-    """Why the proposal parser's final check refuses a proposal of known TOKENS for PROTOCOL (ike, esp, ah)."""
-    integrity = [token for token in tokens if token in _INTEGRITY]
-    ciphers = [token for token in tokens if token not in _INTEGRITY and token not in KEY_EXCHANGES
-               and not token.startswith("prf") and token not in ("esn", "noesn") and not re.match(r"^..\d_", token)]
-    if protocol == "ah":
-        if not integrity and not any("gmac" in token for token in ciphers):
-            return "an AH proposal needs an integrity algorithm"
-        return None
-    if protocol == "ike":
-        if not any(token.startswith("prf") for token in tokens) and all(
-                token in _INTEGRITY_WITHOUT_PRF for token in integrity):
-            return "an IKE proposal needs a PRF (prf..., or an integrity algorithm it can derive one from)"
-        if not any(token in KEY_EXCHANGES and token not in ("none", "modpnone") for token in tokens):
-            return "an IKE proposal needs a key exchange method (DH group)"
+def _ah_problem(integrity: List[str], ciphers: List[str]) -> Optional[str]:
+    if not integrity and not any("gmac" in token for token in ciphers):
+        return "an AH proposal needs an integrity algorithm"
+    return None
+
+
+def _ike_problem(tokens: List[str], integrity: List[str]) -> Optional[str]:
+    if not any(token.startswith("prf") for token in tokens) and all(
+            token in _INTEGRITY_WITHOUT_PRF for token in integrity):
+        return "an IKE proposal needs a PRF (prf..., or an integrity algorithm it can derive one from)"
+    if not any(token in KEY_EXCHANGES and token not in ("none", "modpnone") for token in tokens):
+        return "an IKE proposal needs a key exchange method (DH group)"
+    return None
+
+
+def _encryption_problem(ciphers: List[str], integrity: List[str], protocol: str) -> Optional[str]:
     if not ciphers:
         return "an %s proposal needs an encryption algorithm" % protocol.upper()
     aead = [_is_aead(token) for token in ciphers]
@@ -424,6 +425,24 @@ def _structure_problem(tokens: List[str], protocol: str) -> Optional[str]:
     if protocol == "ike" and not any(aead) and not integrity:
         return "an IKE proposal with classic (non-AEAD) encryption needs an integrity algorithm"
     return None
+
+
+def _is_cipher(token: str) -> bool:
+    return (token not in _INTEGRITY and token not in KEY_EXCHANGES and not token.startswith("prf")
+            and token not in ("esn", "noesn") and not re.match(r"^..\d_", token))
+
+
+def _structure_problem(tokens: List[str], protocol: str) -> Optional[str]:
+    """Why the proposal parser's final check refuses a proposal of known TOKENS for PROTOCOL (ike, esp, ah)."""
+    integrity = [token for token in tokens if token in _INTEGRITY]
+    ciphers = [token for token in tokens if _is_cipher(token)]
+    if protocol == "ah":
+        return _ah_problem(integrity, ciphers)
+    if protocol == "ike":
+        problem = _ike_problem(tokens, integrity)
+        if problem:
+            return problem
+    return _encryption_problem(ciphers, integrity, protocol)
 
 
 def proposal_checker(protocol: str) -> Checker:
