@@ -343,7 +343,15 @@ def test_execution_environment_requirements_found_by_introspect(installed):
     assert all("from collection strongswan.vici" in line for line in data["python"] + data["system"])
 
 
-def test_execution_environment_definition_in_the_docs_creates_a_build_context(tmp_path):
+# The build instruction file is named for the container runtime: "Containerfile for podman and Dockerfile for docker"
+# (ansible-builder's --output-filename help). `create` has no --container-runtime: without --output-filename it
+# takes podman when the podman command is found, else docker. The guide gives the command and the file for each.
+@pytest.mark.parametrize("args,filename", [
+    (("--output-filename", "Containerfile"), "Containerfile"),
+    (("--output-filename", "Dockerfile"), "Dockerfile"),
+    ((), None),
+], ids=["podman", "docker", "default"])
+def test_execution_environment_definition_in_the_docs_creates_a_build_context(tmp_path, args, filename):
     guide = (REPO / "docs" / "docsite" / "rst" / "guide_execution_environment.rst").read_text(encoding="utf-8")
     block = re.search(r"\.\. code-block:: yaml\n\n((?:    .*\n|\n)+)", guide)
     assert block, "no YAML code block in guide_execution_environment.rst"
@@ -354,9 +362,17 @@ def test_execution_environment_definition_in_the_docs_creates_a_build_context(tm
     assert {"name": "strongswan.vici"} in data["dependencies"]["galaxy"]["collections"]
     (tmp_path / "execution-environment.yml").write_text(definition, encoding="utf-8")
     context = tmp_path / "context"
-    _run([_tool("ansible-builder"), "create", "--file", "execution-environment.yml", "--context", str(context),
-          "--output-filename", "Containerfile"], cwd=tmp_path)
-    containerfile = (context / "Containerfile").read_text(encoding="utf-8")
+    if filename:
+        command = " ".join(("ansible-builder create --file execution-environment.yml",) + args)
+        assert re.search(r"\$ %s +# context/%s\n" % (re.escape(command), filename), guide), \
+            "the guide does not say that `%s` writes context/%s" % (command, filename)
+    else:
+        found = shutil.which("podman", path="%s%s%s" % (BIN, os.pathsep, os.environ["PATH"]))
+        filename = "Containerfile" if found else "Dockerfile"
+    _run([_tool("ansible-builder"), "create", "--file", "execution-environment.yml", "--context", str(context)]
+         + list(args), cwd=tmp_path)
+    assert sorted(p.name for p in context.iterdir()) == sorted([filename, "_build"])
+    containerfile = (context / filename).read_text(encoding="utf-8")
     assert data["images"]["base_image"]["name"] in containerfile
     assert "introspect" in containerfile and "install-from-bindep" in containerfile
     requirements = yaml.safe_load((context / "_build" / "requirements.yml").read_text(encoding="utf-8"))
