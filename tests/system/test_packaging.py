@@ -162,7 +162,7 @@ def built(tmp_path_factory):
 def test_tarball_ships_the_collection(built):
     names = built[1]
     expected = {"MANIFEST.json", "FILES.json", "README.md", "COPYING", "LICENSES/GPL-3.0-or-later.txt",
-                "changelogs/changelog.yaml", "changelogs/config.yaml", "meta/runtime.yml",
+                "changelogs/changelog.yaml", "changelogs/config.yaml", "CHANGELOG.rst", "meta/runtime.yml",
                 "meta/execution-environment.yml", "meta/ee-requirements.txt", "bindep.txt",
                 "docs/docsite/extra-docs.yml", "docs/docsite/links.yml", "tests/config.yml"}
     tree = set(_tree_files())
@@ -207,8 +207,11 @@ def test_changelog_release_lists_each_new_object_once(tmp_path):
 
     version = str(_galaxy()["version"])
     before = yaml.safe_load((collection / "changelogs" / "changelog.yaml").read_text(encoding="utf-8"))
+    # galaxy.yml's version may be released already (the release is re-run after new fragments arrive: they join
+    # it); the objects new in it are those added after the release before it.
     released = sorted((before.get("releases") or {}), key=_version_key)
-    previous = released[-1] if released else None
+    earlier = [v for v in released if _version_key(v) < _version_key(version)]
+    previous = earlier[-1] if earlier else None
     objects = _new_objects()
     # Fragments may add objects without version_added ("add object.role: [{name, description}]").
     announced = set()
@@ -219,6 +222,13 @@ def test_changelog_release_lists_each_new_object_once(tmp_path):
     for key in announced & set(objects):
         if objects[key] == "None":
             objects[key] = version
+    # ... and so may released fragments: such an object was added in the release that lists it.
+    for name, release in (before.get("releases") or {}).items():
+        listed_before = [(kind, entry["name"]) for kind, entries in (release.get("objects") or {}).items()
+                         for entry in entries]
+        for key in set(listed_before) & set(objects):
+            if objects[key] == "None":
+                objects[key] = str(name)
     ahead = sorted("%s %s (%s)" % (kind, name, added) for (kind, name), added in objects.items()
                    if added == "None" or _version_key(added) > _version_key(version))
     assert not ahead, ("version_added missing or ahead of galaxy.yml's version %s, so left out of the release "
@@ -254,6 +264,21 @@ def test_changelog_release_lists_each_new_object_once(tmp_path):
         assert "New Modules" in sections
     if any(kind == "role" for kind, dummy in expected):
         assert "New Roles" in sections
+
+
+def test_changelog_has_a_release_galaxy_can_show():
+    # Galaxy shows the release notes of changelogs/changelog.yaml and CHANGELOG.rst: the first version is released.
+    data = yaml.safe_load((REPO / "changelogs" / "changelog.yaml").read_text(encoding="utf-8"))
+    releases = data.get("releases") or {}
+    assert releases, "no release in changelogs/changelog.yaml: run antsibull-changelog release"
+    version = str(_galaxy()["version"])
+    assert all(_version_key(v) <= _version_key(version) for v in releases), (sorted(releases), version)
+    for name, release in releases.items():
+        assert release.get("release_date"), name
+        assert (release.get("changes") or {}).get("release_summary"), "%s has no release summary" % name
+    rst = (REPO / "CHANGELOG.rst").read_text(encoding="utf-8")
+    for name in releases:
+        assert re.search(r"^v%s\n=+$" % re.escape(name), rst, re.MULTILINE), "CHANGELOG.rst lacks v%s" % name
 
 
 def test_docsite_lints_and_publishes_every_guide(installed):
@@ -319,7 +344,15 @@ def test_execution_environment_requirements_found_by_introspect(installed):
     assert all("from collection strongswan.vici" in line for line in data["python"] + data["system"])
 
 
-def test_execution_environment_definition_in_the_docs_creates_a_build_context(tmp_path):
+# The build instruction file is named for the container runtime: "Containerfile for podman and Dockerfile for docker"
+# (ansible-builder's --output-filename help). `create` has no --container-runtime: without --output-filename it
+# takes podman when the podman command is found, else docker. The guide gives the command and the file for each.
+@pytest.mark.parametrize("args,filename", [
+    (("--output-filename", "Containerfile"), "Containerfile"),
+    (("--output-filename", "Dockerfile"), "Dockerfile"),
+    ((), None),
+], ids=["podman", "docker", "default"])
+def test_execution_environment_definition_in_the_docs_creates_a_build_context(tmp_path, args, filename):
     guide = (REPO / "docs" / "docsite" / "rst" / "guide_execution_environment.rst").read_text(encoding="utf-8")
     block = re.search(r"\.\. code-block:: yaml\n\n((?:    .*\n|\n)+)", guide)
     assert block, "no YAML code block in guide_execution_environment.rst"
@@ -330,9 +363,17 @@ def test_execution_environment_definition_in_the_docs_creates_a_build_context(tm
     assert {"name": "strongswan.vici"} in data["dependencies"]["galaxy"]["collections"]
     (tmp_path / "execution-environment.yml").write_text(definition, encoding="utf-8")
     context = tmp_path / "context"
-    _run([_tool("ansible-builder"), "create", "--file", "execution-environment.yml", "--context", str(context),
-          "--output-filename", "Containerfile"], cwd=tmp_path)
-    containerfile = (context / "Containerfile").read_text(encoding="utf-8")
+    if filename:
+        command = " ".join(("ansible-builder create --file execution-environment.yml",) + args)
+        assert re.search(r"\$ %s +# context/%s\n" % (re.escape(command), filename), guide), \
+            "the guide does not say that `%s` writes context/%s" % (command, filename)
+    else:
+        found = shutil.which("podman", path="%s%s%s" % (BIN, os.pathsep, os.environ["PATH"]))
+        filename = "Containerfile" if found else "Dockerfile"
+    _run([_tool("ansible-builder"), "create", "--file", "execution-environment.yml", "--context", str(context)]
+         + list(args), cwd=tmp_path)
+    assert sorted(p.name for p in context.iterdir()) == sorted([filename, "_build"])
+    containerfile = (context / filename).read_text(encoding="utf-8")
     assert data["images"]["base_image"]["name"] in containerfile
     assert "introspect" in containerfile and "install-from-bindep" in containerfile
     requirements = yaml.safe_load((context / "_build" / "requirements.yml").read_text(encoding="utf-8"))

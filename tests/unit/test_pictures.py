@@ -21,8 +21,12 @@ IMAGES = DOCS / "images"
 HASH = re.compile(r"<!-- source-sha256: ([0-9a-f]{64}) -->")
 
 
+RAW = "https://raw.githubusercontent.com/strongswan-vici/strongswan.vici/main/docs/images/"
+USER_PICTURES = ("site-to-site", "what-survives")
+
+
 def test_there_are_pictures():
-    assert {"layers", "config-run"} <= {dot.stem for dot in DOCS.glob("*.dot")}
+    assert {"layers", "config-run"} | set(USER_PICTURES) <= {dot.stem for dot in DOCS.glob("*.dot")}
 
 
 def test_every_source_has_an_image_of_its_current_text():
@@ -47,3 +51,19 @@ def test_architecture_shows_the_pictures():
     text = (DOCS / "architecture.md").read_text(encoding="utf-8")
     for name in ("layers", "config-run"):
         assert "](images/%s.svg)" % name in text
+
+
+def test_readme_shows_the_user_pictures_by_absolute_url():
+    # Galaxy renders README.md from the tarball: a relative image path would not resolve there.
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    for name in USER_PICTURES:
+        assert "](%s%s.svg)" % (RAW, name) in text, name
+    assert not re.findall(r"!\[[^\]]*\]\((?!https://)", text), "README images must be absolute URLs"
+
+
+def test_user_guide_and_docsite_show_the_user_pictures():
+    guide = (DOCS / "at-a-glance.md").read_text(encoding="utf-8")
+    page = (DOCS / "docsite" / "rst" / "guide_at_a_glance.rst").read_text(encoding="utf-8")
+    for name in USER_PICTURES:
+        assert "](images/%s.svg)" % name in guide, name
+        assert ".. image:: %s%s.svg" % (RAW, name) in page, name
