@@ -85,7 +85,7 @@ def drop_inexpressible(tree: Dict[str, Any]) -> List[Tuple[str, str]]:
             del authorities[name]
             dropped.append(("load-authority %s" % name, "the daemon reads its certificate itself"))
     secrets = tree.get("secrets") or {}
-    for name in list(secrets):
+    for name, body in list(secrets.items()):
         if name.startswith("token"):
             del secrets[name]
             dropped.append(("secret %s" % name, "a PKCS#11 token key (no token here)"))

@@ -190,11 +190,11 @@ def test_daemon_unreachable_masks_secrets(tmp_path, ledger):
 
 def test_failure_part_way_then_rerun(charon, ledger):
     broken = tree(3)
-    broken["connections"]["c2"]["children"]["net"]["esp_proposals"] = ["no-such-algorithm"]
+    broken["connections"]["c2"]["children"]["net"]["label_mode"] = "selinux"  # the daemon refuses it without SELinux
     failed = run(charon.socket_uri, ledger, **broken)
     assert failed["failed"] is True
     assert failed["msg"].startswith("connections 'c2': "), failed["msg"]
-    assert "esp_proposals" in failed["msg"], failed["msg"]
+    assert "label_mode" in failed["msg"], failed["msg"]
     assert failed["vici_errmsg"], failed
     assert failed["applied"] == [{"section": "secrets", "name": "ike-c%d" % n, "action": "load"} for n in (1, 2, 3)] + [
         {"section": "pools", "name": "rw", "action": "load"}, {"section": "connections", "name": "c1", "action": "load"}]

@@ -174,12 +174,12 @@ def test_check_mode_writes_the_persisted_file_and_removes_it(charon, tmp_path):
 def test_failure_after_a_mutating_command_reports_changed_and_applied(charon, tmp_path):
     """A daemon error part-way, and a persist error after the apply: changed true, with what was applied."""
     broken = tree(3)
-    broken["connections"]["c2"]["children"]["net"]["esp_proposals"] = ["no-such-algorithm"]
+    broken["connections"]["c2"]["children"]["net"]["label_mode"] = "selinux"  # the daemon refuses it without SELinux
     failed = config(charon.socket_uri, **broken)
     assert failed["failed"] is True and failed["changed"] is True, failed
     assert {"section": "connections", "name": "c1", "action": "load"} in failed["applied"], failed
     # Nothing applied before the daemon's refusal: changed stays false.
-    first = {"connections": {"c0": dict(conn(9), children={"net": {"esp_proposals": ["no-such-algorithm"]}})}}
+    first = {"connections": {"c0": dict(conn(9), children={"net": {"label_mode": "selinux"}})}}
     refused = config(charon.socket_uri, **first)
     assert refused["failed"] is True and refused["changed"] is False and refused["applied"] == [], refused
 
@@ -199,7 +199,7 @@ def test_failure_after_a_mutating_command_reports_changed_and_applied(charon, tm
 def test_single_object_failure_after_unload_reports_changed(charon):
     """ViciModule.converge's failure carries changed as the config run's does (nothing applied: false)."""
     failed = module_run("connection", {"socket": charon.socket_uri, "name": "gw", "config": dict(
-        conn(1), children={"net": {"esp_proposals": ["no-such-algorithm"]}})})
+        conn(1), children={"net": {"label_mode": "selinux"}})})
     assert failed["failed"] is True and failed["changed"] is False and failed["daemon_state"] == "unchanged", failed
 
 
