@@ -167,6 +167,11 @@ run_molecule() {
     if [[ -L $COLLECTION/.venv ]]; then
         unlink "$COLLECTION/.venv"
     fi
+    # Molecule keeps each scenario's state (inventory, the lab machines' ssh_config) under ANSIBLE_HOME, in a
+    # directory named after the project's directory name, which is "vici" for every checkout: two checkouts
+    # testing at once would share it, and one's destroy would remove the other's machines. One per checkout.
+    export ANSIBLE_HOME="$STAGE_ROOT/ansible-home"
+    mkdir -p "$ANSIBLE_HOME"
     # Extra arguments replace --all, e.g. scripts/run.sh molecule -s daemon
     if [[ $# -eq 0 ]]; then
         set -- --all
