@@ -86,3 +86,38 @@ attributes:
     membership:
       - strongswan.vici.vici
 """
+
+    # The options of the modules that change connections: what a change does to the SAs they run.
+    SA_UPDATE = r"""
+options:
+  sa_update:
+    description:
+      - What a change of a connection does to the SAs it runs. A changed connection reaches the daemon's
+        configuration only; with C(start_action) V(none) or V(trap) its CHILD_SAs keep the old proposals and
+        lifetimes, also through rekeyings (see the collection's docs/operating-tunnels.md).
+      - V(reestablish) replaces the SAs that run old parameters, make-before-break (the new CHILD_SA is
+        initiated before the old one is terminated; an old IKE_SA left without CHILD_SA is then closed), closes
+        the SAs of a removed connection, and brings up a tunnel that should be up (C(start_action) V(start), or
+        SAs before the change) within O(sa_timeout).
+      - V(report) touches no SA and counts, in RV(sa_report), the CHILD_SAs still on old parameters.
+      - V(never) touches no SA; RV(sa_report) says the tunnel still runs the old parameters.
+      - V(auto) is V(reestablish) for a connection with a fixed peer and V(report) for remote access
+        (C(remote_addrs) V(%any), a range or a subnet, or C(pools)): re-creating every road warrior's SA must be
+        a deliberate choice.
+    type: str
+    choices: [auto, reestablish, report, never]
+    default: auto
+  sa_timeout:
+    description:
+      - Seconds the run may spend, after its changes, waiting for and re-initiating tunnels that should be up
+        (the retry window), for all connections together. The gateway lock (E(STRONGSWAN_VICI_LOCK_TIMEOUT),
+        600 seconds by default) is held meanwhile, so keep it well below that wait.
+    type: int
+    default: 20
+  down_fails:
+    description:
+      - Fail the task when a tunnel that should be up is down at the end of the run (listed in RV(down)).
+      - By default that is a warning, so that a C(serial) play goes on to the peer, whose run brings the tunnel up.
+    type: bool
+    default: false
+"""

@@ -32,6 +32,7 @@ author:
 extends_documentation_fragment:
   - strongswan.vici.vici
   - strongswan.vici.vici.ATTRIBUTES
+  - strongswan.vici.vici.SA_UPDATE
 options:
   connections:
     description:
@@ -153,6 +154,11 @@ options:
     description: Keep a timestamped copy of the O(persist) file before replacing it.
     type: bool
     default: false
+  sa_update_connections:
+    description:
+      - O(sa_update) per connection name, overriding it (V(auto), V(reestablish), V(report) or V(never)), for
+        example V(reestablish) for a remote-access connection whose road warriors must move to a new proposal.
+    type: dict
   swanctl_dir:
     description:
       - The swanctl directory relative file names in the tree refer to (as swanctl's C(--dir)).
@@ -222,6 +228,22 @@ applied:
   type: list
   elements: dict
   sample: [{section: connections, name: branch, action: load}]
+sa_report:
+  description:
+    - Per changed, added or removed connection (and unchanged one that should be up), its IKE_SAs and CHILD_SAs
+      V(before) and V(after) the run (unique ids, state, SPIs, the CHILD_SA's negotiated V(proposal)), and per child
+      the V(outcome) - V(kept), V(re-established), V(up), V(closed), V(down) or V(none); V(old_parameters)
+      where a CHILD_SA still runs the configuration before the change.
+    - In check mode, predicted from C(list-sas) and the daemon release's measured reload behaviour.
+  returned: when a connection changed, or one that should be up is watched
+  type: dict
+  sample: {branch: {change: changed, sa_update: reestablish, children: {net: {outcome: re-established, should_be_up: true, old_parameters: false}}}}
+down:
+  description: The tunnels (V(connection/child)) that should be up and are not at the end of the run.
+  returned: when any
+  type: list
+  elements: str
+  sample: [branch/net]
 persist:
   description: The file written (V(path)), whether it V(changed), and the V(backup_file) if one was made.
   returned: when O(persist) is set
@@ -254,6 +276,10 @@ def main():
             "persist": {"type": "path"},
             "backup": {"type": "bool", "default": False},
             "swanctl_dir": {"type": "path"},
+            "sa_update": {"type": "str", "choices": ["auto", "reestablish", "report", "never"], "default": "auto"},
+            "sa_update_connections": {"type": "dict"},
+            "sa_timeout": {"type": "int", "default": 20},
+            "down_fails": {"type": "bool", "default": False},
             "src": {"type": "path"},
             "src_format": {"type": "str", "choices": ["auto", "swanctl_conf", "json", "yaml"], "default": "auto"},
         },

@@ -35,6 +35,7 @@ author:
 extends_documentation_fragment:
   - strongswan.vici.vici
   - strongswan.vici.vici.ATTRIBUTES
+  - strongswan.vici.vici.SA_UPDATE
 options:
   name:
     description:
@@ -191,6 +192,22 @@ name:
   returned: always
   type: str
   sample: branch
+sa_report:
+  description:
+    - Per changed, added or removed connection (and unchanged one that should be up), its IKE_SAs and CHILD_SAs
+      V(before) and V(after) the run (unique ids, state, SPIs, the CHILD_SA's negotiated V(proposal)), and per child
+      the V(outcome) - V(kept), V(re-established), V(up), V(closed), V(down) or V(none); V(old_parameters)
+      where a CHILD_SA still runs the configuration before the change.
+    - In check mode, predicted from C(list-sas) and the daemon release's measured reload behaviour.
+  returned: when a connection changed, or one that should be up is watched
+  type: dict
+  sample: {branch: {change: changed, sa_update: reestablish, children: {net: {outcome: re-established, should_be_up: true, old_parameters: false}}}}
+down:
+  description: The tunnels (V(connection/child)) that should be up and are not at the end of the run.
+  returned: when any
+  type: list
+  elements: str
+  sample: [branch/net]
 config:
   description:
     - The canonical connection as sent to the daemon, in swanctl.conf's schema (lists as lists, booleans as
@@ -210,6 +227,9 @@ def main():
             "name": {"type": "str", "required": True},
             "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
             "config": {"type": "dict"},
+            "sa_update": {"type": "str", "choices": ["auto", "reestablish", "report", "never"], "default": "auto"},
+            "sa_timeout": {"type": "int", "default": 20},
+            "down_fails": {"type": "bool", "default": False},
         },
         required_if=[("state", "present", ("config",))],
         locks_gateway=True,

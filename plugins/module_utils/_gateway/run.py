@@ -28,6 +28,7 @@ from .._engine.plan import (
     plan_groups,
     state_after_failure,
 )
+from .._kinds.connection import SA_UPDATE_MODES, ConnectionKind, Subject, sa_step, sas_before, tunnel_subjects, tunnels_down
 from .._swanctl.schema import ConfigError
 from .._text.input import UserError
 from .._text.secrets import scrub
@@ -109,6 +110,9 @@ class GatewayRun:
         self.applied: List[Dict[str, Any]] = []
         #: The new persisted file under its temporary name, between :meth:`stage` and :meth:`persist`.
         self.staged: Optional[str] = None
+        #: The connections whose SAs the run reports on, and their SAs before the apply (read by :meth:`plan`).
+        self.subjects: List[Subject] = []
+        self.sas_before: Dict[str, List[Dict[str, Any]]] = {}
 
     @property
     def session(self) -> Session:
@@ -171,9 +175,20 @@ class GatewayRun:
         self.result["sections"] = summary(self.planned)
         self.diff = gateway_diff(self.planned)
         self.changed = any(change.action for entry in self.planned for change in entry.changes)
+        self.subjects = self._subjects()
+        self.sas_before = sas_before(self.session, self.subjects)
         if self.file_trust is FileTrust.EDITED and self.persisted is not None:
             self.vici.warn("persist: %s was changed since this module wrote it; every object of the tree is loaded "
                            "again and the file is rewritten" % self.persisted.path)
+
+    def _subjects(self) -> List[Subject]:
+        mode = self.params.get("sa_update") or "auto"
+        per_connection = self.params.get("sa_update_connections") or {}
+        for name, value in per_connection.items():
+            if value not in SA_UPDATE_MODES:
+                raise RunFailure("sa_update_connections.%s: must be one of %s, got %r" % (name, ", ".join(SA_UPDATE_MODES), value))
+        return [subject for entry in self.planned if isinstance(entry.group.kind, ConnectionKind)
+                for subject in tunnel_subjects(entry.changes, mode, per_connection)]
 
     def stage(self) -> None:
         """Before the first mutating command: the new persisted file written under its temporary name.
@@ -245,6 +260,21 @@ class GatewayRun:
             raise RunFailure(str(error), sections=self.result["sections"], applied=self.applied,
                              changed=bool(self.applied) or file_done) from None
 
+    def tunnels(self) -> None:
+        """After the apply: each changed connection's SAs per ``sa_update``, the SA report, tunnels left down."""
+        settled = sa_step(self.session, self.subjects, self.sas_before, self.check_mode,
+                           float(self.params.get("sa_timeout") or 0))
+        if settled.report:
+            self.result["sa_report"] = settled.report
+        if not settled.down:
+            return
+        self.result["down"] = settled.down
+        message = tunnels_down(settled.down, self.check_mode)
+        if self.params.get("down_fails"):
+            raise RunFailure(message, sections=self.result["sections"], changed=self.changed, **{
+                key: self.result[key] for key in ("sa_report", "down", "persist") if key in self.result})
+        self.vici.warn(message)
+
     def _write_record(self, persisted: PersistPlan) -> None:
         # Which daemon was running when the file got this content; a restart meanwhile makes it unknown.
         session, ledger = self.session, self.ledger
@@ -266,6 +296,7 @@ class GatewayRun:
                 self.stage()
                 self.apply()
                 self.persist()
+                self.tunnels()
             finally:
                 if self.staged is not None:  # the run stopped between stage and persist
                     discard(self.staged)

@@ -20,8 +20,14 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .._operations.algorithms import unavailable_algorithms
+from .._operations.intent import start_action
+from .._operations.tunnels import MODES as SA_UPDATE_MODES
+from .._operations.tunnels import Subject, resolve_mode
+from .._operations.tunnels import after_apply as sa_step
+from .._operations.tunnels import before as sas_before
+from .._operations.tunnels import warning as tunnels_down
 from .._text.input import UserError, check_request
-from .._engine.kind import ABSENT_ON_DAEMON, Item, Kind
+from .._engine.kind import ABSENT_ON_DAEMON, Action, Change, Item, Kind
 from .._engine.plan import load_object, unload_object
 from .._engine.probes import probe_name
 from .._swanctl.schema import FILE_DIRS, KEY_SINCE, ConfigError, auth_rounds, canonical_connection, describe_blob
@@ -440,6 +446,35 @@ class ConnectionKind(Kind):
         return len(shown) == 1 and shown[0].get("dpd_timeout", "0") != str(wanted)
 
 
+# What a connection change does to its SAs (_operations/tunnels.py), for the config run as for this module.
+__all__ = ["SA_UPDATE_MODES", "Subject", "sa_step", "sas_before", "tunnels_down", "tunnel_subjects"]
+
+
+def tunnel_subjects(changes: Sequence[Change], mode: str, per_connection: Optional[Mapping[str, str]] = None) -> List[Subject]:
+    """The connections whose SAs a run reports on (_operations/tunnels.py): changed, added and removed ones, and
+    unchanged ones with a child that starts by itself (down is then worth a warning). ``mode`` is sa_update,
+    ``per_connection`` overrides it by name."""
+    subjects = []
+    for change in changes:
+        if change.action == Action.UNLOAD:
+            config = change.reported if isinstance(change.reported, Mapping) else {}
+            kind = "removed"
+        elif change.message is None:
+            continue
+        else:
+            config = change.message
+            kind = "unchanged" if change.action is None else "changed" if change.was_present else "added"
+        if kind == "unchanged" and not any(start_action(child) == "start" for child in _children(config).values()):
+            continue
+        subjects.append(Subject(change.name, kind, config, resolve_mode((per_connection or {}).get(change.name, mode), config)))
+    return subjects
+
+
+def _children(config: Mapping[str, Any]) -> Mapping[str, Any]:
+    found = _section(config, "children")
+    return {name: body for name, body in found.items() if isinstance(body, Mapping)}
+
+
 def probe_message(message: Mapping[str, Any]) -> Dict[str, Any]:
     """``message`` with every child's start_action set to none (a copy)."""
     probe: Dict[str, Any] = dict(message)
@@ -476,8 +511,20 @@ def run_module(vici: ViciModule) -> None:
         for line in unavailable_algorithms(vici.session, message):
             vici.warn("connection '%s': %s" % (name, line))
     kind = ConnectionKind([name])
+    vici.hold_gateway()  # the SAs before the change are read under the lock the change is made under
+    before = sas_before(vici.session, [Subject(name, "", {}, "")])
     changes = vici.converge(kind, [Item(name, message)])[0]
     result: Dict[str, Any] = {"name": name, "reason": changes[0].reason}
     if message is not None:
         result["config"] = changes[0].after
+    # What the plan decided (an unchanged connection is only watched when it should be up).
+    subjects = tunnel_subjects(changes, params["sa_update"])
+    settled = sa_step(vici.session, subjects, before, vici.check_mode, params["sa_timeout"])
+    if settled.report:
+        result["sa_report"] = settled.report
+    if settled.down:
+        result["down"] = settled.down
+        if params["down_fails"]:
+            vici.fail(tunnels_down(settled.down, vici.check_mode), **result)
+        vici.warn(tunnels_down(settled.down, vici.check_mode))
     vici.exit_change(kind, changes[0], **result)
