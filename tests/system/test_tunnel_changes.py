@@ -21,9 +21,10 @@ import time
 import pytest
 
 from ansible_collections.strongswan.vici.plugins.module_utils._operations.sa import ike_sa_list
-from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import Session
+from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import READ_ONLY_COMMANDS, Session
 
 from runtime_support import run_module_in_process
+from vici_proxy import ViciProxy
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -189,12 +190,17 @@ def _step(tunnels, a_conns, b_conns, psk=PSK, b_first=True, **options):
     return lost, results, before, _sas(tunnels.a)
 
 
-def test_a_change_reaches_the_changed_tunnels_and_leaves_the_others_alone(five_tunnels):
+def test_a_change_reaches_the_changed_tunnels_and_leaves_the_others_alone(five_tunnels, tmp_path):
     tunnels = five_tunnels
     pair = tunnels.pair
     a_conns = {"t%d" % n: _conn(pair, "a", n, esp="aes256gcm16" if n <= 3 else "aes128gcm16") for n in TUNNELS}
     b_conns = {"t%d" % n: _conn(pair, "b", n, esp="aes256gcm16" if n <= 3 else "aes128gcm16") for n in TUNNELS}
     check = _config(tunnels.a, a_conns, check=True)
+    with ViciProxy(tmp_path / "p.vici", tunnels.a.socket_path) as proxy:  # check mode's prediction reads only
+        proxied = run_module_in_process("config", {"socket": proxy.uri, "connections": a_conns, "secrets": _secrets(),
+                                                   "purge": True}, check=True)
+        assert "list-sas" in proxy.commands and set(proxy.commands) <= READ_ONLY_COMMANDS, proxy.commands
+    assert proxied["sa_report"]["t3"]["children"]["net"]["outcome"] == "re-established", proxied
     assert {name: entry["children"]["net"]["outcome"] for name, entry in check["sa_report"].items()
             if name in ("t1", "t2", "t3")} == {"t1": "re-established", "t2": "re-established", "t3": "re-established"}
     lost, results, before, after = _step(tunnels, a_conns, b_conns)
@@ -258,6 +264,7 @@ def test_either_order_ends_with_every_tunnel_up(five_tunnels, b_first):
     a_conns = {"t%d" % n: _conn(pair, "a", n, esp="aes256gcm16" if n in (1, 3) else "aes128gcm16") for n in TUNNELS}
     b_conns = {"t%d" % n: _conn(pair, "b", n, esp="aes256gcm16" if n in (1, 3) else "aes128gcm16") for n in TUNNELS}
     lost, results, before, after = _step(tunnels, a_conns, b_conns, b_first=b_first)
+    print("t1 reports: %s" % json.dumps({name: results[name]["sa_report"].get("t1") for name in "ab"}))
     for name in ("t2", "t4", "t5"):
         assert _children(after, name) == _children(before, name), name
         assert lost[name] == 0, lost
@@ -268,3 +275,21 @@ def test_either_order_ends_with_every_tunnel_up(five_tunnels, b_first):
     print("order %s: lost %s; first run's down list: %s" % (
         "responder first" if b_first else "initiator first", lost,
         results["b" if b_first else "a"].get("down")))
+
+
+def test_the_connection_module_reestablishes_and_reports(five_tunnels):
+    tunnels = five_tunnels
+    pair = tunnels.pair
+    before = _sas(tunnels.a)
+    results = {}
+    for daemon in (tunnels.b, tunnels.a):  # the responder first: its replacement is refused, the old SA kept
+        results[daemon.name] = run_module_in_process("connection", {
+            "socket": daemon.socket_uri, "name": "t3", "config": _conn(pair, daemon.name, 3, esp="aes256gcm16"),
+            "sa_timeout": 3})
+        assert not results[daemon.name].get("failed"), results
+    assert results["b"]["sa_report"]["t3"]["children"]["net"]["old_parameters"] is True, results["b"]
+    assert results["a"]["sa_report"]["t3"]["children"]["net"]["outcome"] == "re-established", results["a"]
+    after = _sas(tunnels.a)
+    assert {keysize for _spi, keysize in _children(after, "t3").values()} == {"256"}
+    for name in ("t1", "t2", "t4", "t5"):
+        assert _children(after, name) == _children(before, name), name

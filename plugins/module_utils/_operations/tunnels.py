@@ -294,10 +294,14 @@ def settle(session: Session, subjects: Sequence[Subject], sas_before: Mapping[st
             olds[child] = children_of(sas, subject.name, child)
             wanted = should_be_up(body, subject.name, child, sas)
             notes[child] = settler.settle_child(subject, child, body, olds[child], wanted)
-        replaced = [child for child, note in notes.items() if not note.get("old_parameters") and olds[child]]
-        if subject.mode == "reestablish" and (replaced or subject.change == "removed"):
-            settler.orphans(subject.name, [str(sa.get("uniqueid")) for sa in sas])
         after = settler.sas(subject.name)
+        # An old IKE_SA left without CHILD_SA is closed only once every replaced child runs elsewhere: an IKE_SA
+        # whose child the peer refused is the one thing that tells the peer's run the tunnel should be up.
+        replaced = [child for child in olds if olds[child] and not notes[child].get("old_parameters")]
+        if subject.mode == "reestablish" and (subject.change == "removed" or (
+                replaced and all(children_of(after, subject.name, child) for child in replaced))):
+            settler.orphans(subject.name, [str(sa.get("uniqueid")) for sa in sas])
+            after = settler.sas(subject.name)
         outcomes = {}
         for child, note in notes.items():
             now = children_of(after, subject.name, child)
