@@ -102,7 +102,7 @@ options:
       - V(report) touches no SA and counts, in RV(sa_report), the CHILD_SAs still on old parameters.
       - V(never) touches no SA; RV(sa_report) says the tunnel still runs the old parameters.
       - V(auto) is V(reestablish) for a connection with a fixed peer and V(report) for remote access
-        (C(remote_addrs) V(%any), a range or a subnet, or C(pools)): re-creating every road warrior's SA must be
+        (C(remote_addrs) V(%any), a range or a subnet, or C(pools)), because re-creating every road warrior's SA must be
         a deliberate choice.
     type: str
     choices: [auto, reestablish, report, never]
@@ -110,7 +110,7 @@ options:
   sa_timeout:
     description:
       - Seconds the run may spend, after its changes, waiting for and re-initiating tunnels that should be up
-        (the retry window), for all connections together. The gateway lock (E(STRONGSWAN_VICI_LOCK_TIMEOUT),
+        (the retry window), for all connections together, from V(0) to V(300). The gateway lock (E(STRONGSWAN_VICI_LOCK_TIMEOUT),
         600 seconds by default) is held meanwhile, so keep it well below that wait.
     type: int
     default: 20

@@ -28,7 +28,16 @@ from .._engine.plan import (
     plan_groups,
     state_after_failure,
 )
-from .._kinds.connection import SA_UPDATE_MODES, ConnectionKind, Subject, sa_step, sas_before, tunnel_subjects, tunnels_down
+from .._kinds.connection import (
+    SA_UPDATE_MODES,
+    ConnectionKind,
+    Subject,
+    retry_window,
+    sa_step,
+    sas_before,
+    tunnel_subjects,
+    tunnels_down,
+)
 from .._swanctl.schema import ConfigError
 from .._text.input import UserError
 from .._text.secrets import scrub
@@ -113,6 +122,7 @@ class GatewayRun:
         #: The connections whose SAs the run reports on, and their SAs before the apply (read by :meth:`plan`).
         self.subjects: List[Subject] = []
         self.sas_before: Dict[str, List[Dict[str, Any]]] = {}
+        self.window = 0.0
 
     @property
     def session(self) -> Session:
@@ -182,6 +192,7 @@ class GatewayRun:
                            "again and the file is rewritten" % self.persisted.path)
 
     def _subjects(self) -> List[Subject]:
+        self.window = retry_window(self.params.get("sa_timeout", 20))
         mode = self.params.get("sa_update") or "auto"
         per_connection = self.params.get("sa_update_connections") or {}
         for name, value in per_connection.items():
@@ -263,7 +274,7 @@ class GatewayRun:
     def tunnels(self) -> None:
         """After the apply: each changed connection's SAs per ``sa_update``, the SA report, tunnels left down."""
         settled = sa_step(self.session, self.subjects, self.sas_before, self.check_mode,
-                           float(self.params.get("sa_timeout") or 0))
+                           self.window)
         if settled.report:
             self.result["sa_report"] = settled.report
         if not settled.down:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence,
 from .._operations.algorithms import unavailable_algorithms
 from .._operations.intent import start_action
 from .._operations.tunnels import MODES as SA_UPDATE_MODES
-from .._operations.tunnels import Subject, resolve_mode
+from .._operations.tunnels import Subject, resolve_mode, retry_window
 from .._operations.tunnels import after_apply as sa_step
 from .._operations.tunnels import before as sas_before
 from .._operations.tunnels import warning as tunnels_down
@@ -447,7 +447,7 @@ class ConnectionKind(Kind):
 
 
 # What a connection change does to its SAs (_operations/tunnels.py), for the config run as for this module.
-__all__ = ["SA_UPDATE_MODES", "Subject", "sa_step", "sas_before", "tunnels_down", "tunnel_subjects"]
+__all__ = ["SA_UPDATE_MODES", "Subject", "retry_window", "sa_step", "sas_before", "tunnels_down", "tunnel_subjects"]
 
 
 def tunnel_subjects(changes: Sequence[Change], mode: str, per_connection: Optional[Mapping[str, str]] = None) -> List[Subject]:
@@ -510,6 +510,7 @@ def run_module(vici: ViciModule) -> None:
         check_request("load-conn", {name: message}, "connection '%s'" % name)
         for line in unavailable_algorithms(vici.session, message):
             vici.warn("connection '%s': %s" % (name, line))
+    window = retry_window(params["sa_timeout"])
     kind = ConnectionKind([name])
     vici.hold_gateway()  # the SAs before the change are read under the lock the change is made under
     before = sas_before(vici.session, [Subject(name, "", {}, "")])
@@ -519,7 +520,7 @@ def run_module(vici: ViciModule) -> None:
         result["config"] = changes[0].after
     # What the plan decided (an unchanged connection is only watched when it should be up).
     subjects = tunnel_subjects(changes, params["sa_update"])
-    settled = sa_step(vici.session, subjects, before, vici.check_mode, params["sa_timeout"])
+    settled = sa_step(vici.session, subjects, before, vici.check_mode, window)
     if settled.report:
         result["sa_report"] = settled.report
     if settled.down:

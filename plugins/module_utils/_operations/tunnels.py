@@ -28,12 +28,15 @@ import time
 from collections.abc import Mapping
 from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
+from .._text.input import InputError
 from ..vici.errors import ViciError
 from ..vici.session import Session
 from .intent import children_of, reinitiate, should_be_up, start_action
 from .sa import CHILD_CONNECTING, IKE_CONNECTING, SA, Target, ike_sa_list, read_sas
 
 MODES = ("auto", "reestablish", "report", "never")
+#: The longest retry window: well inside the gateway lock's default wait (600 s) for the runs queued behind.
+MAX_WINDOW = 300
 # Seconds between two initiations of a tunnel that stays down, within the retry window.
 RETRY_PAUSE = 2.0
 
@@ -319,6 +322,14 @@ def warning(down: Sequence[str], check_mode: bool) -> str:
     return ("%s %s down: %s (should be up: start_action start, or SAs before the change); the peer may not have "
             "converged yet: a run on it brings the tunnel up, or see the sa_report" % (
                 "tunnel" if len(down) == 1 else "tunnels", "would stay" if check_mode else "left", ", ".join(down)))
+
+
+def retry_window(value: Any) -> float:
+    """``sa_timeout`` checked: seconds from 0 to :data:`MAX_WINDOW`."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= MAX_WINDOW:
+        raise InputError("sa_timeout: must be a number of seconds from 0 to %d (the gateway lock is held meanwhile), "
+                         "got %r" % (MAX_WINDOW, value))
+    return float(value)
 
 
 def after_apply(session: Session, subjects: Sequence[Subject], sas_before: Mapping[str, List[SA]], check_mode: bool,

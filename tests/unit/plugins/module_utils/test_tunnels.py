@@ -166,3 +166,27 @@ def test_a_removed_connection_s_sas_are_closed_with_reestablish():
     settled = settle(session, [Subject("gw", "removed", FIXED, "reestablish")], before, 2.0)
     assert session.sent == [("terminate", 4, None), ("terminate", None, 1)]
     assert settled.report["gw"]["children"]["net"]["outcome"] == "closed" and session.sas == []
+
+
+def test_an_ike_sa_whose_child_the_peer_refused_is_kept_for_the_peer_s_run(monkeypatch):
+    # strongSwan 6 restarts only the CHILD_SA of a changed child (start_action start); a peer still on the old
+    # proposals refuses the new one. The IKE_SA without CHILD_SA is what makes the peer's run bring it up.
+    monkeypatch.setattr(tunnels, "RETRY_PAUSE", 0.05)
+    session = FakeSession([_sa("gw", "1")], initiate_makes=None)
+    start = {"remote_addrs": ["198.18.0.2"], "children": {"net": {"start_action": "start"}}}
+    before = {"gw": [_sa("gw", "1", children=[("net", "4", "INSTALLED")])]}
+    settled = settle(session, [Subject("gw", "changed", start, "reestablish")], before, 1.0)
+    assert settled.down == ["gw/net"] and [sa["uniqueid"] for sa in session.sas] == ["1"]
+    assert not [sent for sent in session.sent if sent[0] == "terminate"]
+
+
+def test_the_retry_window_is_bounded_below_the_gateway_lock_s_wait():
+    import pytest  # pylint: disable=import-outside-toplevel
+
+    from ansible_collections.strongswan.vici.plugins.module_utils._engine.lock import DEFAULT_WAIT
+    from ansible_collections.strongswan.vici.plugins.module_utils._text.input import InputError
+
+    assert tunnels.retry_window(20) == 20.0 and tunnels.MAX_WINDOW < DEFAULT_WAIT
+    for wrong in (-1, 301, "x", True):
+        with pytest.raises(InputError, match="sa_timeout: must be a number of seconds from 0 to 300"):
+            tunnels.retry_window(wrong)
