@@ -594,8 +594,10 @@ def test_proposal_changes_take_effect_in_a_real_negotiation(tunnel_pair, module)
     a_body["children"]["net"]["esp_proposals"] = "aes256gcm16"
     change = module(a_socket, a_body, name="site")
     assert change["changed"] and change["reason"] == "configuration differs"
-    reply, sas = initiate()
-    assert reply["success"] == "yes", reply
+    # The IKE_SA without CHILD_SA says the tunnel should be up: the module brought the child up (issue 19).
+    assert change["sa_report"]["site"]["children"]["net"]["outcome"] == "up", change["sa_report"]
+    with Session(a_socket, timeout=15) as vici:
+        sas = vici.list_sas(ike="site")
     children = [child for ike in sas for child in ike["site"].get("child-sas", {}).values()]
     assert [(child["encr-alg"], child["encr-keysize"]) for child in children] == [("AES_GCM_16", "256")]
     assert not module(a_socket, a_body, name="site")["changed"]
