@@ -293,3 +293,18 @@ def test_the_connection_module_reestablishes_and_reports(five_tunnels):
     assert {keysize for _spi, keysize in _children(after, "t3").values()} == {"256"}
     for name in ("t1", "t2", "t4", "t5"):
         assert _children(after, name) == _children(before, name), name
+
+
+def test_an_unchanged_rerun_with_a_tunnel_down_says_so(five_tunnels):
+    tunnels = five_tunnels
+    pair = tunnels.pair
+    with Session(tunnels.a.socket_uri) as session:
+        session.terminate(ike="t1", timeout=5000)
+    result = _config(tunnels.a, {"t%d" % n: _conn(pair, "a", n) for n in TUNNELS})
+    assert result["changed"] is False and result["down"] == ["t1/net"], result
+    assert "tunnel left down: t1/net" in json.dumps(result.get("warnings")), result.get("warnings")
+    assert result["sa_report"]["t1"]["children"]["net"]["outcome"] == "down"
+    failed = run_module_in_process("config", {"socket": tunnels.a.socket_uri, "secrets": _secrets(), "purge": True,
+                                              "connections": {"t%d" % n: _conn(pair, "a", n) for n in TUNNELS},
+                                              "down_fails": True})
+    assert failed["failed"] and failed["down"] == ["t1/net"] and failed["changed"] is False, failed
