@@ -194,7 +194,7 @@ name:
   sample: branch
 sa_report:
   description:
-    - Per changed, added or removed connection (and unchanged one that should be up), its IKE_SAs and CHILD_SAs
+    - Per changed, added or removed connection that had SAs or should be up (and unchanged one that should be up), its IKE_SAs and CHILD_SAs
       V(before) and V(after) the run (unique ids, state, SPIs, the CHILD_SA's negotiated V(proposal)), and per child
       the V(outcome) - V(kept), V(re-established), V(up), V(closed), V(down) or V(none); V(old_parameters)
       where a CHILD_SA still runs the configuration before the change.

@@ -103,10 +103,13 @@ def before(session: Session, subjects: Sequence[Subject]) -> Dict[str, List[SA]]
 
 
 def watched(subject: Subject, sas: Sequence[SA]) -> bool:
-    """Whether a run reports on this connection at all: changed or removed, or unchanged and should be up."""
-    if subject.change != "unchanged":
-        return True
-    return any(should_be_up(body, subject.name, child, sas) for child, body in children(subject.config).items())
+    """Whether a run reports on this connection: it should be up, or it changed (added, removed) and had SAs.
+
+    A connection with no SA before and none expected has nothing to report, and costs no command: a first load
+    of thousands of connections reads list-sas once.
+    """
+    wanted = any(should_be_up(body, subject.name, child, sas) for child, body in children(subject.config).items())
+    return wanted or (subject.change != "unchanged" and bool(sas))
 
 
 # -- the outcome of one child -----------------------------------------------------------------------------------
