@@ -36,9 +36,10 @@ def test_tracer_follows_the_connections_option_from_the_task_to_the_wire():
 
 
 def test_config_run_is_a_pipeline_within_the_limits():
-    """The connections option passes through at most 11 files and comes back to one at most 10 times.
+    """The connections option passes through at most 13 files and comes back to one at most 10 times.
 
-    Issue 15 set 10 and 10; issue 17 added _swanctl/values.py (release-dependent value checks, a leaf).
+    Issue 15 set 10 and 10; issue 17 added _swanctl/values.py (release-dependent value checks, a leaf); issue 19
+    the SA step after the apply (_operations/tunnels.py and intent.py, two leaves).
     """
     result = trace("--check")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -185,14 +185,19 @@ class GatewayRun:
         self.result["sections"] = summary(self.planned)
         self.diff = gateway_diff(self.planned)
         self.changed = any(change.action for entry in self.planned for change in entry.changes)
-        self.subjects = self._subjects()
-        self.sas_before = sas_before(self.session, self.subjects)
+        # The SAs before the apply, of every connection the SA step may look at (by name: which ones it reports on
+        # is decided after the apply, see :meth:`tunnels`).
+        self.window = retry_window(self.params.get("sa_timeout", 20))
+        self.sas_before = sas_before(self.session, [Subject(name, "", {}, "") for name in self._connection_names()])
         if self.file_trust is FileTrust.EDITED and self.persisted is not None:
             self.vici.warn("persist: %s was changed since this module wrote it; every object of the tree is loaded "
                            "again and the file is rewritten" % self.persisted.path)
 
+    def _connection_names(self) -> List[str]:
+        return [change.name for entry in self.planned if isinstance(entry.group.kind, ConnectionKind)
+                for change in entry.changes if change.action is not None or change.message is not None]
+
     def _subjects(self) -> List[Subject]:
-        self.window = retry_window(self.params.get("sa_timeout", 20))
         mode = self.params.get("sa_update") or "auto"
         per_connection = self.params.get("sa_update_connections") or {}
         for name, value in per_connection.items():
@@ -273,6 +278,7 @@ class GatewayRun:
 
     def tunnels(self) -> None:
         """After the apply: each changed connection's SAs per ``sa_update``, the SA report, tunnels left down."""
+        self.subjects = self._subjects()
         settled = sa_step(self.session, self.subjects, self.sas_before, self.check_mode,
                            self.window)
         if settled.report:

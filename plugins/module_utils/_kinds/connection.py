@@ -463,7 +463,8 @@ def tunnel_subjects(changes: Sequence[Change], mode: str, per_connection: Option
             continue
         else:
             config = change.message
-            kind = "unchanged" if change.action is None else "changed" if change.was_present else "added"
+            present = change.reported is not ABSENT_ON_DAEMON
+            kind = "unchanged" if change.action is None else "changed" if present else "added"
         if kind == "unchanged" and not any(start_action(child) == "start" for child in _children(config).values()):
             continue
         subjects.append(Subject(change.name, kind, config, resolve_mode((per_connection or {}).get(change.name, mode), config)))
