@@ -36,10 +36,11 @@ def test_tracer_follows_the_connections_option_from_the_task_to_the_wire():
 
 
 def test_config_run_is_a_pipeline_within_the_limits():
-    """The connections option passes through at most 13 files and comes back to one at most 10 times.
+    """The connections option passes through at most 13 files and comes back to one at most 11 times.
 
     Issue 15 set 10 and 10; issue 17 added _swanctl/values.py (release-dependent value checks, a leaf); issue 19
-    the SA step after the apply (_operations/tunnels.py and intent.py, two leaves).
+    the SA step after the apply (_operations/tunnels.py and intent.py, two leaves) and, before the apply, one trip
+    back into _kinds/connection.py for the names of the connections whose SAs are read first.
     """
     result = trace("--check")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -34,6 +34,7 @@ from .._kinds.connection import (
     Subject,
     retry_window,
     sa_step,
+    sa_step_names,
     sas_before,
     tunnel_subjects,
     tunnels_down,
@@ -194,8 +195,8 @@ class GatewayRun:
                            "again and the file is rewritten" % self.persisted.path)
 
     def _connection_names(self) -> List[str]:
-        return [change.name for entry in self.planned if isinstance(entry.group.kind, ConnectionKind)
-                for change in entry.changes if change.action is not None or change.message is not None]
+        return [name for entry in self.planned if isinstance(entry.group.kind, ConnectionKind)
+                for name in sa_step_names(entry.changes)]
 
     def _subjects(self) -> List[Subject]:
         mode = self.params.get("sa_update") or "auto"

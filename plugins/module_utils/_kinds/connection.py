@@ -447,7 +447,8 @@ class ConnectionKind(Kind):
 
 
 # What a connection change does to its SAs (_operations/tunnels.py), for the config run as for this module.
-__all__ = ["SA_UPDATE_MODES", "Subject", "retry_window", "sa_step", "sas_before", "tunnels_down", "tunnel_subjects"]
+__all__ = ["SA_UPDATE_MODES", "Subject", "retry_window", "sa_step", "sa_step_names", "sas_before", "tunnels_down",
+           "tunnel_subjects"]
 
 
 def tunnel_subjects(changes: Sequence[Change], mode: str, per_connection: Optional[Mapping[str, str]] = None) -> List[Subject]:
@@ -469,6 +470,13 @@ def tunnel_subjects(changes: Sequence[Change], mode: str, per_connection: Option
             continue
         subjects.append(Subject(change.name, kind, config, resolve_mode((per_connection or {}).get(change.name, mode), config)))
     return subjects
+
+
+def sa_step_names(changes: Sequence[Change]) -> List[str]:
+    """The connections whose SAs the SA step may look at, read before the apply: those changed, added or removed,
+    and unchanged ones with a child that starts by itself (``start``, ``restart``, ``trap|start``)."""
+    return [change.name for change in changes if change.action is not None or any(
+        "start" in str(child.get("start_action", "")).lower() for child in _children(change.message or {}).values())]
 
 
 def _children(config: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -286,10 +286,13 @@ class _Settler:
 
 def settle(session: Session, subjects: Sequence[Subject], sas_before: Mapping[str, List[SA]],
            window: float) -> Settled:
-    """After the apply: carry out each subject's sa_update within ``window`` seconds; the report and the down list."""
+    """After the apply: carry out each subject's sa_update within ``window`` seconds; the report and the down list.
+
+    Only the subjects it acts on are read one by one; the state after the run is read once for all (one list-sas
+    beyond a few connections), so an unchanged run over thousands of connections stays one read.
+    """
     settler = _Settler(session, window)
-    report: Dict[str, Any] = {}
-    down: List[str] = []
+    done: List[Tuple[Subject, Dict[str, List[str]], Dict[str, Dict[str, Any]]]] = []
     for subject in subjects:
         sas = sas_before.get(subject.name, [])
         if not watched(subject, sas):
@@ -300,23 +303,25 @@ def settle(session: Session, subjects: Sequence[Subject], sas_before: Mapping[st
             olds[child] = children_of(sas, subject.name, child)
             wanted = should_be_up(body, subject.name, child, sas)
             notes[child] = settler.settle_child(subject, child, body, olds[child], wanted)
-        after = settler.sas(subject.name)
         # An old IKE_SA left without CHILD_SA is closed only once every replaced child runs elsewhere: an IKE_SA
         # whose child the peer refused is the one thing that tells the peer's run the tunnel should be up.
         replaced = [child for child in olds if olds[child] and not notes[child].get("old_parameters")]
-        if subject.mode == "reestablish" and (subject.change == "removed" or (
-                replaced and all(children_of(after, subject.name, child) for child in replaced))):
-            settler.orphans(subject.name, [str(sa.get("uniqueid")) for sa in sas])
-            after = settler.sas(subject.name)
-        outcomes = {}
+        if subject.mode == "reestablish" and (subject.change == "removed" or replaced):
+            now = settler.sas(subject.name)
+            if subject.change == "removed" or all(children_of(now, subject.name, child) for child in replaced):
+                settler.orphans(subject.name, [str(sa.get("uniqueid")) for sa in sas])
+        done.append((subject, olds, notes))
+    after_all = before(session, [Subject(subject.name, "", {}, "") for subject, _olds, _notes in done])
+    report: Dict[str, Any] = {}
+    down: List[str] = []
+    for subject, olds, notes in done:
+        after = after_all.get(subject.name, [])
         for child, note in notes.items():
-            now = children_of(after, subject.name, child)
-            result = outcome(subject, child, olds[child], now, bool(note.get("should_be_up")))
-            note["outcome"] = result
-            if result == "down":
+            note["outcome"] = outcome(subject, child, olds[child], children_of(after, subject.name, child),
+                                      bool(note.get("should_be_up")))
+            if note["outcome"] == "down":
                 down.append("%s/%s" % (subject.name, child))
-            outcomes[child] = note
-        report[subject.name] = _entry(subject, sas, after, outcomes)
+        report[subject.name] = _entry(subject, sas_before.get(subject.name, []), after, notes)
     return Settled(report, down, settler.acted)
 
 
