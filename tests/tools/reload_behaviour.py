@@ -44,9 +44,10 @@ def show(session):
     """One line per IKE_SA: name[id] state | child{id} state algorithm spi-in/key size."""
     lines = []
     for sa in ike_sa_list(session.list_sas()):
-        children = ", ".join("%s{%s} %s %s %s/%s" % (child["name"], child["uniqueid"], child["state"],
-                                                   child.get("encr-alg"), child.get("spi-in"), child.get("encr-keysize"))
-                             for child in sa["child_sas"])
+        children = ", ".join(
+            "%s{%s} %s %s %s/%s" % (child["name"], child["uniqueid"], child["state"], child.get("encr-alg"),
+                                    child.get("spi-in"), child.get("encr-keysize"))
+            for child in sa["child_sas"])
         lines.append("%s[%s] %s %s | %s" % (sa["name"], sa["uniqueid"], sa["state"], sa.get("encr-alg"), children))
     return lines
 

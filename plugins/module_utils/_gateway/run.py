@@ -280,8 +280,7 @@ class GatewayRun:
     def tunnels(self) -> None:
         """After the apply: each changed connection's SAs per ``sa_update``, the SA report, tunnels left down."""
         self.subjects = self._subjects()
-        settled = sa_step(self.session, self.subjects, self.sas_before, self.check_mode,
-                           self.window)
+        settled = sa_step(self.session, self.subjects, self.sas_before, self.check_mode, self.window)
         if settled.report:
             self.result["sa_report"] = settled.report
         if not settled.down:
