@@ -348,7 +348,8 @@ def after_apply(session: Session, subjects: Sequence[Subject], sas_before: Mappi
     if not any(watched(subject, sas_before.get(subject.name, [])) for subject in subjects):
         return Settled({}, [], False)
     version = str(session.version().get("version", ""))
-    major = int(version.split(".")[0]) if version.split(".")[0].isdigit() else 5
+    head = version.split(".", 1)[0]
+    major = int(head) if head.isdigit() else 5
     report = predict(subjects, sas_before, major)
     down = ["%s/%s" % (name, child) for name, entry in report.items()
             for child, note in entry["children"].items() if note["outcome"] == "down"]
