@@ -13,7 +13,8 @@
 #   system6      the same against strongSwan 6: charon from a cached Debian 13 root (scripts/strongswan6_root.sh),
 #                without the corpus conformance samples (they run once, on the machine's own strongSwan);
 #                where the machine's own charon is strongSwan 6 already, the system stage covered it
-#   molecule     molecule test --all: the roles' scenarios in extensions/molecule (network namespaces, real charon)
+#   molecule     ansible-lint (roles, Molecule playbooks, docs' examples), then molecule test --all: the roles'
+#                scenarios in extensions/molecule (lab machines over ssh, network namespaces; real charon)
 #   all          setup, then every stage above; prints a summary and fails if any stage failed
 # Stages other than setup expect setup to have run (the Makefile targets take care of it).
 
@@ -130,11 +131,14 @@ run_system6() {
 run_molecule() {
     need_venv
     stage
-    log "molecule test --all"
     # A .venv symlink staged from a work tree is not part of the collection (ansible-compat walks the tree).
     if [[ -L $COLLECTION/.venv ]]; then
         unlink "$COLLECTION/.venv"
     fi
+    log "ansible-lint (production profile, .ansible-lint): roles, Molecule playbooks, the docs' examples"
+    "$PY" "$REPO/scripts/lint_examples.py" "$COLLECTION" "$COLLECTION/.lint-examples" >/dev/null
+    in_collection ansible-lint --nocolor roles extensions/molecule .lint-examples
+    log "molecule test --all"
     # Extra arguments replace --all, e.g. scripts/run.sh molecule -s daemon
     if [[ $# -eq 0 ]]; then
         set -- --all
@@ -195,7 +199,7 @@ main() {
         system6) run_system6 "$@" ;;
         molecule) run_molecule "$@" ;;
         all) run_all ;;
-        *) sed -n '5,18p' "${BASH_SOURCE[0]}" >&2; exit 2 ;;
+        *) sed -n '5,19p' "${BASH_SOURCE[0]}" >&2; exit 2 ;;
     esac
 }
 
