@@ -14,7 +14,7 @@
 #                without the corpus conformance samples (they run once, on the machine's own strongSwan);
 #                where the machine's own charon is strongSwan 6 already, the system stage covered it
 #   molecule     ansible-lint (roles, Molecule playbooks, docs' examples), then molecule test --all: the roles'
-#                scenarios in extensions/molecule (lab machines over ssh, network namespaces; real charon)
+#                scenarios in extensions/molecule (real charon), site_to_site on Debian 12 and 13 lab machines
 #   all          setup, then every stage above; prints a summary and fails if any stage failed
 # Stages other than setup expect setup to have run (the Makefile targets take care of it).
 
@@ -140,10 +140,14 @@ run_molecule() {
     in_collection ansible-lint --nocolor roles extensions/molecule .lint-examples
     log "molecule test --all"
     # Extra arguments replace --all, e.g. scripts/run.sh molecule -s daemon
-    if [[ $# -eq 0 ]]; then
-        set -- --all
+    if [[ $# -gt 0 ]]; then
+        in_collection molecule test "$@"
+        return
     fi
-    in_collection molecule test "$@"
+    in_collection molecule test --all
+    # --all ran the lab-machine scenario on Debian 12; the same on Debian 13 machines.
+    log "molecule test -s site_to_site on Debian 13 machines"
+    MOLECULE_LAB_SUITE=trixie in_collection molecule test -s site_to_site
 }
 
 now() { date +%s%3N; }
