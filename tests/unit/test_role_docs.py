@@ -1,0 +1,42 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, strongswan.vici contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The roles' documentation says what the roles do: every default in defaults/main.yml is in the role's
+argument spec with the same value (templated ones as their template, not null), and the roles' minimum Ansible
+version is the collection's (meta/runtime.yml requires_ansible)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+ROLES = sorted(path.parent.parent for path in REPO.glob("roles/*/meta/argument_specs.yml"))
+
+
+def test_there_are_roles():
+    assert {role.name for role in ROLES} >= {"daemon", "site_to_site", "remote_access"}
+
+
+def test_the_argument_specs_show_the_real_defaults():
+    wrong = []
+    for role in ROLES:
+        specs = yaml.safe_load((role / "meta" / "argument_specs.yml").read_text())["argument_specs"]
+        options = specs["main"]["options"]
+        defaults = yaml.safe_load((role / "defaults" / "main.yml").read_text()) or {}
+        for name, value in defaults.items():
+            if name not in options:
+                wrong.append(f"{role.name}: {name} is not documented")
+            elif options[name].get("default") != value:
+                wrong.append(f"{role.name}: {name} documented as {options[name].get('default')!r}, is {value!r}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_min_ansible_version_is_the_collections_requires_ansible():
+    requires = yaml.safe_load((REPO / "meta" / "runtime.yml").read_text())["requires_ansible"]
+    assert requires.startswith(">=")
+    for role in ROLES:
+        meta = yaml.safe_load((role / "meta" / "main.yml").read_text())
+        assert str(meta["galaxy_info"]["min_ansible_version"]) == requires[2:], role.name
