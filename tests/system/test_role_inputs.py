@@ -43,7 +43,7 @@ def run_role(role, role_vars):
     assert result.rc == 0, result
     assert PSK not in result.stdout + result.stderr
     failure = None
-    for name, task in result.tasks:
+    for _name, task in result.tasks:
         if "role_failure" in task:
             failure = task.get("role_failure")
     return result, failure
