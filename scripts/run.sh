@@ -137,9 +137,9 @@ system_paths() {
 run_stress() {
     need_venv
     stage
-    log "pytest tests/system/test_concurrency.py (300 connections, 40 rounds)"
-    (cd "$REPO" && STRONGSWAN_VICI_STRESS_CONNECTIONS=${STRONGSWAN_VICI_STRESS_CONNECTIONS:-300} \
-        STRONGSWAN_VICI_STRESS_ROUNDS=${STRONGSWAN_VICI_STRESS_ROUNDS:-40} "$PY" -m pytest \
+    local connections=${STRONGSWAN_VICI_STRESS_CONNECTIONS:-300} rounds=${STRONGSWAN_VICI_STRESS_ROUNDS:-40}
+    log "pytest tests/system/test_concurrency.py ($connections connections, $rounds rounds)"
+    (cd "$REPO" && STRONGSWAN_VICI_STRESS_CONNECTIONS=$connections STRONGSWAN_VICI_STRESS_ROUNDS=$rounds "$PY" -m pytest \
         tests/system/test_concurrency.py -k concurrent_writers -ra -p no:cacheprovider --timeout=900 -s "$@")
 }
 
