@@ -175,12 +175,13 @@ run_molecule() {
     log "ansible-lint (production profile, .ansible-lint): roles, Molecule playbooks, the docs' examples"
     "$PY" "$REPO/scripts/lint_examples.py" "$COLLECTION" "$COLLECTION/.lint-examples" >/dev/null
     in_collection ansible-lint --nocolor roles extensions/molecule .lint-examples
-    log "molecule test --all"
     # Extra arguments replace --all, e.g. scripts/run.sh molecule -s daemon
     if [[ $# -gt 0 ]]; then
+        log "molecule test $*"
         in_collection molecule test "$@"
         return
     fi
+    log "molecule test --all"
     in_collection molecule test --all
     # --all ran the lab-machine scenario on Debian 12; the same on Debian 13 machines.
     log "molecule test -s site_to_site on Debian 13 machines"
