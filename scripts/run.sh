@@ -17,7 +17,8 @@
 #                where the machine's own charon is strongSwan 6 already, the system stage covered it
 #   stress       the concurrency tests of tests/system/test_concurrency.py at scale: 2 and 10 config writers on
 #                one charon, 300 connections each, 40 rounds (not part of all)
-#   molecule     molecule test --all: the roles' scenarios in extensions/molecule (network namespaces, real charon)
+#   molecule     ansible-lint (roles, Molecule playbooks, docs' examples), then molecule test --all: the roles'
+#                scenarios in extensions/molecule (real charon), site_to_site on Debian 12 and 13 lab machines
 #   all          setup, then every stage above; prints a summary and fails if any stage failed
 # Stages other than setup expect setup to have run (the Makefile targets take care of it).
 
@@ -136,9 +137,9 @@ system_paths() {
 run_stress() {
     need_venv
     stage
-    log "pytest tests/system/test_concurrency.py (300 connections, 40 rounds)"
-    (cd "$REPO" && STRONGSWAN_VICI_STRESS_CONNECTIONS=${STRONGSWAN_VICI_STRESS_CONNECTIONS:-300} \
-        STRONGSWAN_VICI_STRESS_ROUNDS=${STRONGSWAN_VICI_STRESS_ROUNDS:-40} "$PY" -m pytest \
+    local connections=${STRONGSWAN_VICI_STRESS_CONNECTIONS:-300} rounds=${STRONGSWAN_VICI_STRESS_ROUNDS:-40}
+    log "pytest tests/system/test_concurrency.py ($connections connections, $rounds rounds)"
+    (cd "$REPO" && STRONGSWAN_VICI_STRESS_CONNECTIONS=$connections STRONGSWAN_VICI_STRESS_ROUNDS=$rounds "$PY" -m pytest \
         tests/system/test_concurrency.py -k concurrent_writers -ra -p no:cacheprovider --timeout=900 -s "$@")
 }
 
@@ -162,7 +163,6 @@ run_system6() {
 run_molecule() {
     need_venv
     stage
-    log "molecule test --all"
     # A .venv symlink staged from a work tree is not part of the collection (ansible-compat walks the tree).
     if [[ -L $COLLECTION/.venv ]]; then
         unlink "$COLLECTION/.venv"
@@ -172,11 +172,20 @@ run_molecule() {
     # testing at once would share it, and one's destroy would remove the other's machines. One per checkout.
     export ANSIBLE_HOME="$STAGE_ROOT/ansible-home"
     mkdir -p "$ANSIBLE_HOME"
+    log "ansible-lint (production profile, .ansible-lint): roles, Molecule playbooks, the docs' examples"
+    "$PY" "$REPO/scripts/lint_examples.py" "$COLLECTION" "$COLLECTION/.lint-examples" >/dev/null
+    in_collection ansible-lint --nocolor roles extensions/molecule .lint-examples
     # Extra arguments replace --all, e.g. scripts/run.sh molecule -s daemon
-    if [[ $# -eq 0 ]]; then
-        set -- --all
+    if [[ $# -gt 0 ]]; then
+        log "molecule test $*"
+        in_collection molecule test "$@"
+        return
     fi
-    in_collection molecule test "$@"
+    log "molecule test --all"
+    in_collection molecule test --all
+    # --all ran the lab-machine scenario on Debian 12; the same on Debian 13 machines.
+    log "molecule test -s site_to_site on Debian 13 machines"
+    MOLECULE_LAB_SUITE=trixie in_collection molecule test -s site_to_site
 }
 
 now() { date +%s%3N; }
@@ -234,7 +243,7 @@ main() {
         stress) run_stress "$@" ;;
         molecule) run_molecule "$@" ;;
         all) run_all ;;
-        *) sed -n '5,19p' "${BASH_SOURCE[0]}" >&2; exit 2 ;;
+        *) sed -n '5,23p' "${BASH_SOURCE[0]}" >&2; exit 2 ;;
     esac
 }
 

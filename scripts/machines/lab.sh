@@ -37,6 +37,12 @@ lab_dir() {
     echo "$LAB_DIR/$1"
 }
 
+# Ansible's ssh master sockets: a short path (a Unix socket path has at most 107 bytes, and ssh adds 17 to the
+# name while it creates one), per checkout and lab (the same addresses exist in other labs).
+control_dir() {
+    echo "/run/sv$LAB_ID-$1"
+}
+
 ssh_lab() {
     local dir=$1
     shift
@@ -77,7 +83,7 @@ write_inventory() {
         echo "    ansible_python_interpreter: /usr/bin/python3"
         echo "    ansible_ssh_common_args: -F $dir/ssh_config"
         echo "    # the same addresses exist in other labs: keep this lab's ssh master connections apart"
-        echo "    ansible_control_path_dir: $dir/cp"
+        echo "    ansible_control_path_dir: $(control_dir "$lab")"
         echo "    lab_name: \"$lab\""
         echo "    lab_suite: $suite"
         echo "  children:"
@@ -120,7 +126,7 @@ up() {
     [[ $# -gt 0 ]] || set -- "${DEFAULT_SPECS[@]}"
     started=$SECONDS
     base=$("$HERE/base.sh" "$suite")
-    mkdir -p "$dir/ssh" "$dir/machines" "$dir/cp"
+    mkdir -p "$dir/ssh" "$dir/machines"
     # shellcheck disable=SC2064  # expand now
     trap "[[ \$UP_DONE == 1 ]] || { log 'failed: removing lab $lab'; '$0' down '$lab' || true; }" EXIT
     ssh-keygen -q -t ed25519 -N '' -C "strongswan.vici lab $lab" -f "$dir/ssh/id_ed25519"
@@ -163,7 +169,7 @@ down() {
     done
     [[ $rc -eq 0 ]] || die "a machine of lab $lab could not be removed: its namespaces stay (lab.sh down $lab again)"
     "$HERE/network.sh" remove "$lab"
-    rm -rf --one-file-system "$dir"
+    rm -rf --one-file-system "$dir" "$(control_dir "$lab")"
 }
 
 down_all() {
