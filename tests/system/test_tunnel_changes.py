@@ -21,6 +21,7 @@ import time
 
 import pytest
 
+from ansible_collections.strongswan.vici.plugins.module_utils._gateway.persist import file_text
 from ansible_collections.strongswan.vici.plugins.module_utils._operations.sa import ike_sa_list
 from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import READ_ONLY_COMMANDS, Session
 
@@ -339,3 +340,72 @@ def test_an_unchanged_rerun_with_a_tunnel_down_says_so(five_tunnels):
                                               "connections": {"t%d" % n: _conn(pair, "a", n) for n in TUNNELS},
                                               "down_fails": True})
     assert failed["failed"] and failed["down"] == ["t1/net"] and failed["changed"] is False, failed
+
+
+def _all_up_on(daemon, names, keysizes, timeout=30.0):
+    """Wait until every tunnel of ``names`` has an installed CHILD_SA, with ``keysizes[name]`` where given."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        sas = _sas(daemon)
+        running = {name: {keysize for _spi, keysize in _children(sas, name).values()} for name in names}
+        if all(running[name] and keysizes.get(name, next(iter(running[name]))) in running[name] for name in names):
+            return sas
+        time.sleep(0.3)
+    raise AssertionError("not all of %s up as wanted %s: %s" % (names, keysizes, _sas(daemon)))
+
+
+def test_load_all_and_a_restart_compared_in_the_same_run(five_tunnels, tmp_path):
+    """One change (t1's ESP proposal, a start tunnel) made three ways in one run, traffic on all five tunnels:
+    ``config`` on both gateways, ``swanctl --load-all`` of both gateways' files, and a restart of both daemons
+    followed by a load and the initiations a restarting tool makes. Only the restart costs the untouched tunnels."""
+    tunnels = five_tunnels
+    pair = tunnels.pair
+    untouched = ["t2", "t3", "t4", "t5"]
+    names = ["t%d" % n for n in TUNNELS]
+
+    def conns(side, esp):
+        return {"t%d" % n: _conn(pair, side, n, esp=esp if n == 1 else "aes128gcm16") for n in TUNNELS}
+
+    losses = {}
+    losses["config"] = _step(tunnels, conns("a", "aes256gcm16"), conns("b", "aes256gcm16"))[0]
+    _all_up_on(tunnels.a, names, {"t1": "256"})
+
+    files = {}
+    for side in "ab":
+        folder = tmp_path / ("swanctl-" + side)
+        folder.mkdir()
+        files[side] = folder / "swanctl.conf"
+        files[side].write_text(file_text({"connections": conns(side, "aes192gcm16"), "secrets": _secrets()}))
+    traffic = Traffic(pair, TUNNELS)
+    try:
+        time.sleep(1.0)
+        for daemon in (tunnels.b, tunnels.a):  # the responder first, as for config
+            done = daemon.swanctl("--load-all", "--noprompt", "--file", files[daemon.name], check=False)
+            assert done.returncode == 0 and "loaded connection 't1'" in done.stdout, done.stdout + done.stderr
+        _all_up_on(tunnels.a, names, {"t1": "192"})
+        time.sleep(2.0)
+    finally:
+        losses["swanctl --load-all"] = traffic.stop()
+        traffic.kill()
+
+    traffic = Traffic(pair, TUNNELS)
+    try:
+        time.sleep(1.0)
+        for daemon in (tunnels.b, tunnels.a):
+            daemon.restart()
+        _config(tunnels.b, conns("b", "aes256gcm16"))
+        _config(tunnels.a, conns("a", "aes256gcm16"))
+        with Session(tunnels.a.socket_uri) as session:  # what a restarting tool does for its none and trap tunnels
+            for n in TUNNELS:
+                if A_ACTIONS[n] != "start":
+                    session.initiate(child="net", ike="t%d" % n, timeout=10000)
+        _all_up_on(tunnels.a, names, {"t1": "256"})
+        time.sleep(2.0)
+    finally:
+        losses["restart"] = traffic.stop()
+        traffic.kill()
+
+    print("the same change three ways, datagrams lost per tunnel at %d/s: %s" % (RATE, json.dumps(losses)))
+    for way in ("config", "swanctl --load-all"):
+        assert all(losses[way][name] == 0 for name in untouched), (way, losses)
+    assert all(losses["restart"][name] > 0 for name in untouched), losses
