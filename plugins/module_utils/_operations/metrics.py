@@ -139,7 +139,7 @@ def samples(entries: Sequence[Mapping[str, Any]], summary: Mapping[str, Any], sa
 
 def render(entries: Sequence[Mapping[str, Any]], summary: Mapping[str, Any], sas: Sequence[SA],
            pools: Mapping[str, Any], now: float) -> str:
-    """The exposition text: each family's HELP and TYPE, then its samples (counters with the ``_total`` suffix)."""
+    """The exposition text: each family's HELP and TYPE, then its samples (a counter named with ``_total``)."""
     by_family: Dict[str, List[Tuple[Dict[str, str], float]]] = {}
     for family, labels, value in samples(entries, summary, sas, pools, now):
         by_family.setdefault(family, []).append((labels, value))
@@ -147,13 +147,12 @@ def render(entries: Sequence[Mapping[str, Any]], summary: Mapping[str, Any], sas
     for family, kind, text in FAMILIES:
         if family not in by_family:
             continue
-        name = PREFIX + family
+        name = PREFIX + family + ("_total" if kind == "counter" else "")
         lines.append("# HELP %s %s" % (name, text))
         lines.append("# TYPE %s %s" % (name, kind))
-        suffix = "_total" if kind == "counter" else ""
         for labels, value in by_family[family]:
             shown = ",".join('%s="%s"' % (key, escape(labels[key])) for key in labels)
-            lines.append("%s%s%s %s" % (name, suffix, "{%s}" % shown if shown else "", _value(value)))
+            lines.append("%s%s %s" % (name, "{%s}" % shown if shown else "", _value(value)))
     return "\n".join(lines) + "\n"
 
 
