@@ -81,8 +81,8 @@ options:
 notes:
   - The traffic counters are summed over a child's installed CHILD_SAs; a rekeying replaces the SA and its counters
     start again from 0, a counter reset that Prometheus' C(rate()) and C(increase()) handle.
-  - A task can gate on the result, for example C(failed_when: not result.summary.healthy), or
-    C(that: result.summary.up == result.summary.intended).
+  - "A task can gate on the result, for example C(failed_when: not result.summary.healthy), or
+    C(that: result.summary.up == result.summary.intended)."
 seealso:
   - module: strongswan.vici.sa
   - module: strongswan.vici.info

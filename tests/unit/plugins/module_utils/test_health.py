@@ -97,8 +97,8 @@ def test_a_none_tunnel_that_runs_nothing_is_idle_and_healthy():
 def test_an_undeclared_connection_takes_its_intent_from_the_trap_policy():
     daemon = Daemon(_conns("a", "b"), [], {("a", "net")})
     entries = evaluate(daemon, None, {"a": None, "b": None})
-    assert [(e["intent"], e["declared"], e["status"]) for e in entries] == [("trap", False, "trapped"),
-                                                                           ("none", False, "idle")]
+    assert [(e["intent"], e["declared"], e["status"]) for e in entries] == [
+        ("trap", False, "trapped"), ("none", False, "idle")]
 
 
 def test_a_named_connection_the_daemon_lacks_is_not_loaded():
