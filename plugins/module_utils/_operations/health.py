@@ -30,7 +30,6 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Set, Tuple
 
-from .._engine.ledger import Ledger, LedgerError
 from .._text.input import UserError
 from ..vici.session import Session
 from .intent import reinitiate, runs_old_parameters, should_be_up, start_action
@@ -87,10 +86,8 @@ def read_daemon(session: Session, names: Optional[Sequence[str]], pools: bool = 
     return Daemon(conns, sas, traps, listed if isinstance(listed, Mapping) else {})
 
 
-def declared_intent(ledger: Optional[Ledger], name: str) -> Optional[Dict[str, Mapping[str, Any]]]:
+def declared_intent(ledger: Any, name: str) -> Optional[Dict[str, Mapping[str, Any]]]:
     """The children of the load-conn message this collection last loaded for ``name`` (the ledger), or None."""
-    if ledger is None:
-        return None
     message = ledger.restorable("connection", name)
     if message is None:
         entry = ledger.get("connection", name)
@@ -259,20 +256,11 @@ def check_names(names: Any) -> Optional[List[str]]:
     return sorted(set(names))
 
 
-def _ledger(vici: ViciModule) -> Optional[Ledger]:
-    try:
-        ledger = Ledger.for_session(vici.session, read_only=True)
-    except LedgerError as error:  # no usable ledger location: the intent is unknown, the rest still holds
-        vici.warn("the ledger cannot be read (%s): the intent of every connection is unknown" % error)
-        return None
-    vici.warn_ledger(ledger)
-    return ledger
-
-
 def assess(vici: ViciModule, names: Optional[Sequence[str]], metrics: bool) -> Tuple[Daemon, List[Dict[str, Any]]]:
     """Read the daemon and the declared intent; the entries."""
     daemon = read_daemon(vici.session, names, pools=metrics)
-    ledger = _ledger(vici)
+    ledger = vici.ledger  # read-only here: nothing is recorded, no key is made
+    vici.warn_ledger(ledger)
     intents = {name: declared_intent(ledger, name) for name in (names if names is not None else daemon.conns)}
     return daemon, evaluate(daemon, names, intents)
 

@@ -8,17 +8,18 @@
 family, label values escaped), keyed by the declared names: ``connection`` and ``child`` per tunnel, ``pool``
 per pool. Traffic and lifetimes are the sums and minimums over a child's installed CHILD_SAs (a rekeying starts
 a new SA whose counters start at 0: a counter reset Prometheus' ``rate()`` handles). :func:`write_metrics`
-replaces the file atomically (the trusted store's temporary-file-and-rename, then mode 0644 so that
-node_exporter, another user, can read it): a scrape never sees half a file.
+replaces the file atomically (the trusted store's technique: a temporary file beside it, flushed, renamed over it;
+mode 0644 so that node_exporter, another user, can read it): a scrape never sees half a file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
 from collections.abc import Mapping
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from .._engine.store import CannotCreate, commit_temporary, discard_temporary, write_temporary
 from .sa import CHILD_UP, IKE_UP, SA
 
 PREFIX = "strongswan_vici_"
@@ -157,17 +158,25 @@ def render(entries: Sequence[Mapping[str, Any]], summary: Mapping[str, Any], sas
 
 
 def write_metrics(path: str, text: str) -> None:
-    """Replace ``path`` atomically with ``text``, mode 0644 (:class:`MetricsError` naming the option on failure)."""
+    """Replace ``path`` atomically with ``text``, mode 0644 (:class:`MetricsError` naming the option on failure).
+
+    The technique of the trusted store's writer (``_engine/store.py``, a layer _operations does not import): a
+    temporary file in the same directory, written and flushed to disk, then renamed over ``path``.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
     try:
-        temporary = write_temporary(path, text.encode("utf-8"))
-    except CannotCreate as error:
+        handle, temporary = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(path))
+    except OSError as error:
         raise MetricsError("metrics_path: cannot create a file in %s (%s); the directory must exist and be writable"
-                           % (os.path.dirname(os.path.abspath(path)), error.strerror or error)) from None
-    except OSError as error:
-        raise MetricsError("metrics_path: cannot write %s (%s)" % (path, error.strerror or error)) from None
+                           % (directory, error.strerror or error)) from None
     try:
-        os.chmod(temporary, 0o644)  # node_exporter reads it as another user; it holds no secret
-        commit_temporary(temporary, path)
+        with os.fdopen(handle, "wb") as out:
+            os.fchmod(out.fileno(), 0o644)  # node_exporter reads it as another user; it holds no secret
+            out.write(text.encode("utf-8"))
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
     except OSError as error:
-        discard_temporary(temporary)
-        raise MetricsError("metrics_path: cannot replace %s (%s)" % (path, error.strerror or error)) from None
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise MetricsError("metrics_path: cannot write %s (%s)" % (path, error.strerror or error)) from None
