@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Set, Tuple
 
 from .._text.input import UserError
+from ..vici.errors import ViciError
 from ..vici.session import Session
 from .intent import reinitiate, runs_old_parameters, should_be_up, start_action
 from .metrics import MetricsError, render, write_metrics
@@ -234,7 +235,11 @@ def _reinitiate(vici: ViciModule, entries: Sequence[Mapping[str, Any]]) -> List[
         if vici.check_mode:
             done.append({"tunnel": name, "outcome": "would initiate", "initiated": False, "child_sas": []})
             continue
-        result = reinitiate(vici.session, entry["connection"], entry["child"], timeout=float(vici.params["timeout"]))
+        try:
+            result = reinitiate(vici.session, entry["connection"], entry["child"], timeout=float(vici.params["timeout"]))
+        except ViciError as error:  # list-sas failed: what was initiated before is still a change
+            vici.fail_from(error, context="re-initiating %s" % name, reinitiated=done,
+                           changed=any(item["initiated"] for item in done))
         outcome = "up" if result.ids else "already up" if not result.initiated else "failed"
         item: Dict[str, Any] = {"tunnel": name, "outcome": outcome, "initiated": result.initiated,
                                 "child_sas": result.ids}
@@ -276,7 +281,11 @@ def run(vici: ViciModule) -> None:
     reinitiated = _reinitiate(vici, entries) if params["reinitiate"] else []
     changed = bool(reinitiated) if vici.check_mode else any(item["initiated"] for item in reinitiated)
     if changed and not vici.check_mode:
-        daemon, entries = assess(vici, names, bool(path))
+        try:
+            daemon, entries = assess(vici, names, bool(path))
+        except ViciError as error:  # after initiations: still a change
+            vici.fail_from(error, context="reading the tunnels after re-initiating", reinitiated=reinitiated,
+                           changed=True)
     summary = summarize(entries, daemon)
     result: Dict[str, Any] = {"tunnels": entries, "summary": summary, "reinitiated": reinitiated}
     if path:

@@ -91,7 +91,10 @@ def reinitiate(session: Session, conn: str, child: str, stale: Iterable[str] = (
         result = session.initiate(child=child, ike=conn, timeout=max(1, int(timeout * 1000)), check=False)
     except ViciError as error:  # a timeout of ours: the daemon may still be negotiating
         return Reinitiated(True, [], str(error), [])
-    after = [uid for uid in children_of(read_sas(session, Target(conn, None)), conn, child) if uid not in old]
+    try:
+        after = [uid for uid in children_of(read_sas(session, Target(conn, None)), conn, child) if uid not in old]
+    except ViciError as error:  # sent all the same: the caller must count it as a change
+        return Reinitiated(True, [], "initiated, but list-sas failed after it: %s" % error, trim_log(result.events))
     errmsg = "" if is_success(result.response) else str(result.response.get("errmsg", "initiate failed"))
     return Reinitiated(True, after, errmsg if not after else "", trim_log(result.events))
 

@@ -88,3 +88,32 @@ def test_a_named_connection_the_daemon_lacks_is_reported_not_loaded(charon, run_
 def test_an_empty_connection_name_is_refused_naming_the_option(charon, run_in_process):
     result = run_in_process("health", {"socket": charon.uri, "connections": [""]})
     assert result["failed"] is True and result["msg"].startswith("connections: "), result
+
+
+def _failing_list_sas(charon, which):
+    answer, calls = charon.cmd_list_sas, []
+
+    def list_sas(message):
+        calls.append(message)
+        return ([], {"success": "no", "errmsg": "gone"}) if len(calls) in which else answer(message)
+
+    charon.cmd_list_sas = list_sas
+
+
+def test_a_list_sas_failure_right_after_an_initiation_counts_it_as_a_change(charon, run_in_process):
+    _declared(charon, run_in_process, "start")
+    _failing_list_sas(charon, (3,))  # 1: the health read, 2: reinitiate's check, 3: after its initiate
+    result = run_in_process("health", {"socket": charon.uri, "reinitiate": True})
+    assert result["changed"] is True and "failed" not in result, result
+    (item,) = result["reinitiated"]
+    assert item["outcome"] == "failed" and item["initiated"] is True and "list-sas failed after it" in item["error"]
+    assert result["tunnels"][0]["status"] == "up"  # the read after it tells what runs
+
+
+def test_a_failed_read_after_initiations_fails_the_run_with_changed(charon, run_in_process):
+    _declared(charon, run_in_process, "start")
+    _failing_list_sas(charon, (4,))  # 4: the read of the state after re-initiating
+    result = run_in_process("health", {"socket": charon.uri, "reinitiate": True})
+    assert result["failed"] is True and result["changed"] is True, result
+    assert result["msg"].startswith("reading the tunnels after re-initiating: ")
+    assert [item["tunnel"] for item in result["reinitiated"]] == ["gw/net"]
