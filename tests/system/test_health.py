@@ -155,3 +155,25 @@ def test_health_reports_intent_restores_a_killed_tunnel_once_and_flags_a_duplica
     assert duplicate["changed"] is False and duplicate["reinitiated"] == []
     assert len(_children(_sas(a), "t1")) == 2
     assert _metrics(prom)["strongswan_vici_tunnel_child_sas"][key] == 2
+
+
+def test_a_play_gates_on_the_summary(three_tunnels, ansible_playbook):
+    """Through ansible-playbook, as a playbook (or the EDA rulebook's) uses it: assert on the summary."""
+    a = three_tunnels.a
+    with Session(three_tunnels.b.socket_uri) as session:
+        session.terminate(child="net", ike="t3", timeout=5000)
+    _wait(a, lambda sas: not _children(sas, "t3"), "t3's CHILD_SA gone on A")
+    tasks = [
+        {"name": "check", "strongswan.vici.health": {"socket": a.socket_uri}, "register": "health",
+         "ignore_errors": True, "failed_when": "not health.summary.healthy"},
+        {"name": "restore", "strongswan.vici.health": {"socket": a.socket_uri, "reinitiate": True},
+         "register": "restored"},
+        {"name": "all intended up", "ansible.builtin.assert": {
+            "that": ["restored.summary.healthy", "restored.summary.up == restored.summary.intended",
+                     "restored.reinitiated | map(attribute='tunnel') | list == ['t3/net']"]}},
+    ]
+    result = ansible_playbook([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}])
+    assert result.rc == 0, result
+    assert result.task("check")["failed"] is True and result.task("check")["summary"]["down"] == 1
+    assert result.task("restore")["changed"] is True
+    assert len(_children(_sas(a), "t3")) == 1
