@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: health
 short_description: Check that the tunnels of a running strongSwan daemon run as declared, and bring back missing ones
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Compares what the charon daemon runs (C(list-sas), C(list-policies)) with what was declared for each connection,
     per connection and child, and returns one entry per tunnel and a summary fit for C(assert) or C(failed_when).
