@@ -16,7 +16,9 @@ description:
   - The intent of a child is its declared C(start_action), from the load-conn message this collection last loaded
     for the connection (kept in the ledger). The daemon's C(list-conns) does not show C(start_action) or proposals,
     so a connection loaded by another tool (swanctl) has no declared intent; it counts as V(trap) when its trap
-    policy is installed, else V(none), and its entry has RV(tunnels[].declared=false).
+    policy is installed, else V(none), and its entry has RV(tunnels[].declared=false). The ledger belongs to one run
+    of the daemon; after charon restarts, connections count as undeclared until a C(config) or C(connection) run
+    loads them again.
   - C(start_action=start) (or V(restart)) wants exactly one INSTALLED CHILD_SA per child; V(trap) wants the trap
     policy installed (or a CHILD_SA it triggered); V(none) reports what runs, and a child whose connection has an
     established IKE_SA without any CHILD_SA (a child the peer refused) counts as down.
