@@ -14,7 +14,8 @@ description:
   - Controls the security associations of the charon daemon over VICI (C(initiate), C(terminate), C(rekey),
     C(redirect)), by the names of the loaded connection (O(ike)) and its child (O(child)), like
     C(swanctl --initiate/--terminate/--rekey/--redirect), but idempotent.
-  - The daemon's C(initiate) is not idempotent (initiating an established CHILD_SA adds a duplicate), so the module
+  - The daemon's C(initiate) is not idempotent (initiating a CHILD_SA that is being negotiated, or one that runs in another
+    IKE_SA, adds a duplicate; strongSwan 5.9.8 and 6.0.1 refuse only an installed duplicate within the same IKE_SA), so the module
     reads C(list-sas) first and only initiates when no matching SA is established or being negotiated.
   - With O(wait_timeout), the module waits until the SA is established (or gone), using the daemon's own answer to
     C(initiate)/C(terminate) and its C(ike-updown)/C(child-updown) events, never fixed sleeps.

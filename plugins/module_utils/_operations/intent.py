@@ -12,7 +12,9 @@ Two functions every caller shares (the ``config`` and ``connection`` runs, and l
   proposals: nothing retries that by itself, the IKE_SA being alive).
 * :func:`reinitiate`: initiate the CHILD_SA, only after ``list-sas`` shows no installed or negotiating CHILD_SA
   of that name apart from the ``stale`` ones (SAs known to run old parameters, which a make-before-break
-  replaces): ``initiate`` is not idempotent at the daemon, a second call makes a duplicate CHILD_SA.
+  replaces): ``initiate`` is not idempotent at the daemon, a second call while the first negotiates, or
+  one that opens another IKE_SA, makes a duplicate CHILD_SA (5.9.8 and 6.0.1 refuse only an installed duplicate
+  in the same IKE_SA).
 * :func:`runs_old_parameters`: whether a CHILD_SA runs a proposal none of its child's configured ``esp_proposals``
   allows (the daemon's list-conns does not show proposals: the configuration is the declared one), or None when
   that cannot be told.

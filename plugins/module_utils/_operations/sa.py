@@ -6,8 +6,8 @@
 
 * **SA matching**: which IKE_SAs and CHILD_SAs of ``list-sas`` a module
   argument (``ike`` and/or ``child``) means, and whether they are up, still
-  coming up, or gone. ``initiate`` is not idempotent at the daemon (an
-  established CHILD_SA is duplicated), so every decision starts here.
+  coming up, or gone. ``initiate`` is not idempotent at the daemon (a CHILD_SA
+  being negotiated, or up in another IKE_SA, is duplicated), so every decision starts here.
 * **Waiting** for an SA to come up or go away: the daemon's ``ike-updown`` /
   ``child-updown`` events wake the waiter, and ``list-sas`` is re-read after
   every event and at bounded intervals, because a negotiation that fails
