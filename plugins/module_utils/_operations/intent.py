@@ -13,14 +13,20 @@ Two functions every caller shares (the ``config`` and ``connection`` runs, and l
 * :func:`reinitiate`: initiate the CHILD_SA, only after ``list-sas`` shows no installed or negotiating CHILD_SA
   of that name apart from the ``stale`` ones (SAs known to run old parameters, which a make-before-break
   replaces): ``initiate`` is not idempotent at the daemon, a second call makes a duplicate CHILD_SA.
+* :func:`runs_old_parameters`: whether a CHILD_SA runs a proposal none of its child's configured ``esp_proposals``
+  allows (the daemon's list-conns does not show proposals: the configuration is the declared one), or None when
+  that cannot be told.
 """
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Mapping
-from typing import Any, Iterable, List, NamedTuple, Sequence
+from typing import Any, FrozenSet, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 from .._text.control_log import trim_log
+from .algorithms import algorithm_name
 from ..vici.errors import ViciError
 from ..vici.session import Session, is_success
 from .sa import CHILD_CONNECTING, CHILD_UP, IKE_UP, SA, Target, read_sas
@@ -85,6 +91,78 @@ def reinitiate(session: Session, conn: str, child: str, stale: Iterable[str] = (
         result = session.initiate(child=child, ike=conn, timeout=max(1, int(timeout * 1000)), check=False)
     except ViciError as error:  # a timeout of ours: the daemon may still be negotiating
         return Reinitiated(True, [], str(error), [])
-    after = [uid for uid in children_of(read_sas(session, Target(conn, None)), conn, child) if uid not in old]
+    try:
+        after = [uid for uid in children_of(read_sas(session, Target(conn, None)), conn, child) if uid not in old]
+    except ViciError as error:  # sent all the same: the caller must count it as a change
+        return Reinitiated(True, [], "initiated, but list-sas failed after it: %s" % error, trim_log(result.events))
     errmsg = "" if is_success(result.response) else str(result.response.get("errmsg", "initiate failed"))
     return Reinitiated(True, after, errmsg if not after else "", trim_log(result.events))
+
+
+# -- old parameters ------------------------------------------------------------------------------------------------
+
+# Proposal keywords that name no algorithm the SA reports (extended sequence numbers).
+_NO_ALGORITHM = frozenset(("esn", "noesn"))
+_KEY_EXCHANGE_PREFIXES = ("MODP_", "ECP_", "CURVE_")
+_SIZED_CIPHER = re.compile(r"^(aes|camellia|serpent|twofish|blowfish)(128|192|256)?")
+
+
+class _Proposal(NamedTuple):
+    """One configured proposal as the algorithm names list-sas prints: (cipher, key size or None), integrity, KE."""
+
+    ciphers: FrozenSet[Tuple[str, Optional[str]]]
+    integrity: FrozenSet[str]
+    groups: FrozenSet[str]
+
+
+def _key_size(token: str) -> Optional[str]:
+    """The key size a cipher keyword names (``aes256gcm16`` -> 256, ``aes`` -> 128), None for a fixed-size one."""
+    match = _SIZED_CIPHER.match(token)
+    return (match.group(2) or "128") if match else None
+
+
+def parse_proposal(text: str) -> Optional[_Proposal]:
+    """A configured ESP proposal (``aes128gcm16-x25519``) as algorithm names, None if any keyword is unknown."""
+    ciphers, integrity, groups = set(), set(), set()
+    for token in str(text).lower().split("-"):
+        if token in _NO_ALGORITHM:
+            continue
+        name = algorithm_name(token)
+        if name is None:
+            return None
+        if name.startswith(_KEY_EXCHANGE_PREFIXES):
+            groups.add(name)
+        elif name.startswith(("HMAC_", "AES_XCBC", "AES_CMAC", "CAMELLIA_XCBC")):
+            integrity.add(name)
+        elif not name.startswith("PRF_"):
+            ciphers.add((name, _key_size(token)))
+    return _Proposal(frozenset(ciphers), frozenset(integrity), frozenset(groups)) if ciphers else None
+
+
+def _allows(proposal: _Proposal, child_sa: Mapping[str, Any]) -> bool:
+    cipher, size = str(child_sa.get("encr-alg", "")), child_sa.get("encr-keysize")
+    if not any(name == cipher and (want is None or size is None or str(size) == want)
+               for name, want in proposal.ciphers):
+        return False
+    integ = child_sa.get("integ-alg")
+    if integ and proposal.integrity and str(integ) not in proposal.integrity:
+        return False
+    group = child_sa.get("dh-group")
+    return not (group and proposal.groups and str(group) not in proposal.groups)
+
+
+def runs_old_parameters(child_sa: Mapping[str, Any], child_config: Mapping[str, Any]) -> Optional[bool]:
+    """Whether ``child_sa`` (a list-sas CHILD_SA) runs a proposal no configured ``esp_proposals`` allows.
+
+    None when it cannot be told: no configured proposals, ``default``, a keyword this collection does not map,
+    or an SA that reports no cipher.
+    """
+    configured = child_config.get("esp_proposals")
+    if isinstance(configured, str):
+        configured = [configured]
+    if not configured or not child_sa.get("encr-alg") or not isinstance(configured, (list, tuple)):
+        return None
+    proposals = [parse_proposal(str(text)) for text in configured]
+    if any(proposal is None for proposal in proposals):
+        return None
+    return not any(_allows(proposal, child_sa) for proposal in proposals if proposal is not None)

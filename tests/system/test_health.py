@@ -1,0 +1,179 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, strongswan.vici contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The health module on two namespaced gateways (issue 20): all up, a tunnel killed from the peer and brought back
+without a duplicate, a duplicate CHILD_SA made on purpose, a trap connection, check mode read-only, and the
+metrics file parsed by prometheus_client with its byte counters growing with the traffic sent.
+
+A's tunnels (``config``, declared): t1 start, t2 trap, t3 start; B answers (none). Tunnel N protects
+198.51.100.(10+N)/32 (in A) === 203.0.113.(10+N)/32 (in B), as in test_tunnel_changes.py.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import READ_ONLY_COMMANDS, Session
+
+from runtime_support import run_module_in_process
+from test_tunnel_changes import Traffic, _children, _config, _conn, _sas, _up
+from vici_proxy import ViciProxy
+
+pytestmark = pytest.mark.timeout(120)
+
+ACTIONS = {1: "start", 2: "trap", 3: "start"}
+TUNNELS = (1, 2, 3)
+
+
+def _health(daemon, check=False, **options):
+    result = run_module_in_process("health", dict({"socket": daemon.socket_uri}, **options), check=check)
+    assert not result.get("failed"), result
+    return result
+
+
+def _by_name(result):
+    return {entry["connection"]: entry for entry in result["tunnels"]}
+
+
+def _metrics(path):
+    """{(family, sample name): {(connection, child) or labels: value}} of a metrics file, as Prometheus parses it."""
+    found = {}
+    for family in text_string_to_metric_families(path.read_text()):
+        for sample in family.samples:
+            key = (sample.labels.get("connection"), sample.labels.get("child"), sample.labels.get("state"))
+            found.setdefault(sample.name, {})[key] = sample.value
+    return found
+
+
+def _wait(daemon, done, what, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        sas = _sas(daemon)
+        if done(sas):
+            return sas
+        time.sleep(0.2)
+    raise AssertionError("%s: not within %.0f s: %s" % (what, timeout, _sas(daemon)))
+
+
+class _Pair:  # pylint: disable=too-few-public-methods
+    def __init__(self, pair, a, b):
+        self.pair, self.a, self.b = pair, a, b
+
+
+@pytest.fixture
+def three_tunnels(netns_pair, charon_factory, ledger, monkeypatch):
+    """A and B (as tunnel_pair) with t1..t3 configured; B initiates every CHILD_SA in a new IKE_SA (reuse_ikesa
+    no), the one way to make a duplicate on purpose: the daemon refuses a second CHILD_SA of an established child
+    in the same IKE_SA (5.9.8 and 6.0.1: "not establishing CHILD_SA ... due to existing duplicate")."""
+    monkeypatch.setenv("STRONGSWAN_VICI_LEDGER_DIR", str(ledger))
+    pair = netns_pair
+    tunnel_pair = _Pair(pair, charon_factory(name="a", netns=pair.a.name, tunnel=True),
+                        charon_factory(name="b", netns=pair.b.name, tunnel=True,
+                                       extra_conf="charon {\n reuse_ikesa = no\n}\n"))
+    for n in TUNNELS:
+        pair.a.ip("addr", "add", "198.51.100.%d/32" % (10 + n), "dev", "lo")
+        pair.b.ip("addr", "add", "203.0.113.%d/32" % (10 + n), "dev", "lo")
+    _config(tunnel_pair.b, {"t%d" % n: _conn(pair, "b", n) for n in TUNNELS})
+    _config(tunnel_pair.a, {"t%d" % n: _conn(pair, "a", n, action=ACTIONS[n]) for n in TUNNELS})
+    _up(tunnel_pair.a, ["t1", "t3"])
+    return tunnel_pair
+
+
+def test_health_reports_intent_restores_a_killed_tunnel_once_and_flags_a_duplicate(three_tunnels, tmp_path):
+    a, b = three_tunnels.a, three_tunnels.b
+    prom = tmp_path / "strongswan.prom"
+
+    # All up: the start tunnels each with one CHILD_SA, the trap one trapped.
+    first = _health(a, metrics_path=str(prom))
+    tunnels = _by_name(first)
+    assert {name: (entry["intent"], entry["status"]) for name, entry in tunnels.items()} == {
+        "t1": ("start", "up"), "t2": ("trap", "trapped"), "t3": ("start", "up")}, first
+    assert first["summary"]["healthy"] and first["summary"]["intended"] == first["summary"]["up"] == 3, first
+    assert first["changed"] is False and first["metrics"]["written"] is True
+    before = _metrics(prom)
+    assert before["strongswan_vici_tunnel_up"][("t2", "net", None)] == 1
+    assert before["strongswan_vici_tunnel_state"][("t1", "net", "up")] == 1
+    assert before["strongswan_vici_health_healthy"][(None, None, None)] == 1
+
+    # Traffic over t1: A's byte and packet counters grow.
+    traffic = Traffic(three_tunnels.pair, (1,), limit=10.0)
+    try:
+        time.sleep(2.0)
+    finally:
+        lost = traffic.stop()
+        traffic.kill()
+    _health(a, metrics_path=str(prom))
+    after = _metrics(prom)
+    key = ("t1", "net", None)
+    sent = before["strongswan_vici_tunnel_packets_out_total"][key], after["strongswan_vici_tunnel_packets_out_total"][key]
+    grown = before["strongswan_vici_tunnel_bytes_out_total"][key], after["strongswan_vici_tunnel_bytes_out_total"][key]
+    print("t1 packets out %s -> %s, bytes out %s -> %s (lost %s)" % (sent + grown + (lost,)))
+    assert sent[1] >= sent[0] + 20 and grown[1] >= grown[0] + 20 * 28, (sent, grown)
+    assert after["strongswan_vici_tunnel_bytes_in_total"][key] >= before["strongswan_vici_tunnel_bytes_in_total"][key]
+
+    # t3 killed from the peer: B terminates its CHILD_SA; A keeps an IKE_SA without CHILD_SA.
+    t1_before = _children(_sas(a), "t1")
+    with Session(b.socket_uri) as session:
+        session.terminate(child="net", ike="t3", timeout=5000)
+    _wait(a, lambda sas: not _children(sas, "t3"), "t3's CHILD_SA gone on A")
+    down = _health(a)
+    t3 = _by_name(down)["t3"]
+    assert t3["status"] == "down" and [p.split(":")[0] for p in t3["problems"]] == ["down", "no_child"], down
+    assert down["summary"]["down"] == 1 and down["summary"]["no_child"] == 1 and not down["summary"]["healthy"]
+
+    # Check mode says what it would initiate and sends only read-only commands (the proxy records them).
+    predicted = _health(a, check=True, reinitiate=True)
+    assert predicted["changed"] is True
+    assert [(item["tunnel"], item["outcome"]) for item in predicted["reinitiated"]] == [("t3/net", "would initiate")]
+    with ViciProxy(str(tmp_path / "p.vici"), a.socket_path) as proxy:
+        proxied = run_module_in_process("health", {"socket": proxy.uri, "reinitiate": True}, check=True)
+        assert "list-sas" in proxy.commands and set(proxy.commands) <= READ_ONLY_COMMANDS, proxy.commands
+    assert [item["tunnel"] for item in proxied["reinitiated"]] == ["t3/net"], proxied
+    assert not _children(_sas(a), "t3")
+
+    # reinitiate brings t3 back with one CHILD_SA (list-sas), and leaves t1 alone.
+    restored = _health(a, reinitiate=True)
+    assert restored["changed"] is True and [(i["tunnel"], i["outcome"]) for i in restored["reinitiated"]] == [
+        ("t3/net", "up")], restored
+    assert restored["summary"]["healthy"], restored
+    sas = _sas(a)
+    assert len(_children(sas, "t3")) == 1 and _children(sas, "t1") == t1_before, sas
+    assert _health(a, reinitiate=True)["changed"] is False  # nothing missing: nothing sent
+
+    # A duplicate made on purpose: B initiates t1 in a second IKE_SA; A, the responder, holds two CHILD_SAs.
+    with Session(b.socket_uri) as session:
+        session.initiate(child="net", ike="t1", timeout=10000)
+    _wait(a, lambda sas: len(_children(sas, "t1")) == 2, "the duplicate CHILD_SA of t1")
+    duplicate = _health(a, reinitiate=True, metrics_path=str(prom))
+    t1 = _by_name(duplicate)["t1"]
+    assert t1["status"] == "up" and [p.split(":")[0] for p in t1["problems"]] == ["duplicate"], duplicate
+    assert duplicate["summary"]["duplicates"] == 1 and not duplicate["summary"]["healthy"]
+    assert duplicate["changed"] is False and duplicate["reinitiated"] == []
+    assert len(_children(_sas(a), "t1")) == 2
+    assert _metrics(prom)["strongswan_vici_tunnel_child_sas"][key] == 2
+
+
+def test_a_play_gates_on_the_summary(three_tunnels, ansible_playbook):
+    """Through ansible-playbook, as a playbook (or the EDA rulebook's) uses it: assert on the summary."""
+    a = three_tunnels.a
+    with Session(three_tunnels.b.socket_uri) as session:
+        session.terminate(child="net", ike="t3", timeout=5000)
+    _wait(a, lambda sas: not _children(sas, "t3"), "t3's CHILD_SA gone on A")
+    tasks = [
+        {"name": "check", "strongswan.vici.health": {"socket": a.socket_uri}, "register": "health",
+         "ignore_errors": True, "failed_when": "not health.summary.healthy"},
+        {"name": "restore", "strongswan.vici.health": {"socket": a.socket_uri, "reinitiate": True},
+         "register": "restored"},
+        {"name": "all intended up", "ansible.builtin.assert": {
+            "that": ["restored.summary.healthy", "restored.summary.up == restored.summary.intended",
+                     "restored.reinitiated | map(attribute='tunnel') | list == ['t3/net']"]}},
+    ]
+    result = ansible_playbook([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}])
+    assert result.rc == 0, result
+    assert result.task("check")["failed"] is True and result.task("check")["summary"]["down"] == 1
+    assert result.task("restore")["changed"] is True
+    assert len(_children(_sas(a), "t3")) == 1
