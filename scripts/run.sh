@@ -6,7 +6,7 @@
 # The test stages behind the Makefile. usage: scripts/run.sh STAGE [extra args for the stage's tool]
 #   setup        scripts/bootstrap.sh (Debian packages, .venv, ansible-test get-pip stand-in)
 #   stage        copy the work tree to .tmp/ansible_collections/strongswan/vici (prints the path)
-#   lint         mypy --strict on plugins/module_utils (mypy.ini), ruff check on the tree (ruff.toml), and no
+#   lint         mypy --strict on plugins/module_utils and the EDA event source (mypy.ini), ruff check on the tree (ruff.toml), and no
 #                function in module_utils above radon complexity C
 #   units        ansible-test units --local --python <.venv's> --requirements; fails if no unit test ran
 #   sanity       ansible-test sanity --local --python <.venv's: 3.11 on Debian 12, 3.13 on 13>
@@ -20,7 +20,7 @@
 #                where the machine's own charon is strongSwan 6 already, the system stage covered it
 #   stress       the concurrency tests of tests/system/test_concurrency.py at scale: 2 and 10 config writers on
 #                one charon, 300 connections each, 40 rounds (not part of all)
-#   molecule     ansible-lint (roles, Molecule playbooks, docs' examples), then molecule test --all: the roles'
+#   molecule     ansible-lint (roles, Molecule playbooks, the EDA rulebook and playbook, docs' examples), then molecule test --all: the roles'
 #                scenarios in extensions/molecule (real charon), site_to_site on Debian 12 and 13 lab machines
 #   all          setup, then every stage above; prints a summary and fails if any stage failed
 # Stages other than setup expect setup to have run (the Makefile targets take care of it).
@@ -62,6 +62,8 @@ run_lint() {
     # module_utils imports itself relatively only: mypy checks it as the package plugins.module_utils, unstaged.
     log "mypy --strict plugins/module_utils"
     (cd "$REPO" && mypy --config-file mypy.ini -p plugins.module_utils) || rc=1
+    log "mypy --strict extensions/eda/plugins/event_source"
+    (cd "$REPO" && mypy --config-file mypy.ini extensions/eda/plugins/event_source/*.py) || rc=1
     log "ruff check"
     (cd "$REPO" && ruff check "$@") || rc=1
     # No function in module_utils above complexity C (20): radon lists D and worse, and must list nothing.
@@ -193,9 +195,9 @@ run_molecule() {
     # testing at once would share it, and one's destroy would remove the other's machines. One per checkout.
     export ANSIBLE_HOME="$STAGE_ROOT/ansible-home"
     mkdir -p "$ANSIBLE_HOME"
-    log "ansible-lint (production profile, .ansible-lint): roles, Molecule playbooks, the docs' examples"
+    log "ansible-lint (production profile, .ansible-lint): roles, Molecule playbooks, the EDA rulebook and playbook, the docs' examples"
     "$PY" "$REPO/scripts/lint_examples.py" "$COLLECTION" "$COLLECTION/.lint-examples" >/dev/null
-    in_collection ansible-lint --nocolor roles extensions/molecule .lint-examples
+    in_collection ansible-lint --nocolor roles extensions/molecule extensions/eda/rulebooks playbooks .lint-examples
     # Extra arguments replace --all, e.g. scripts/run.sh molecule -s daemon
     if [[ $# -gt 0 ]]; then
         log "molecule test $*"

@@ -76,8 +76,8 @@ class Rulebook:
         self.output = workdir / "ansible-rulebook.log"
         rulebook = yaml.safe_load(RULEBOOK.read_text(encoding="utf-8"))
         (source,) = rulebook[0]["sources"]
-        source["strongswan.vici.vici_events"]["events"] = ["ike-updown", "child-updown", "ike-rekey", "child-rekey",
-                                                            "log"]
+        source["strongswan.vici.vici_events"]["events"] = ["ike-updown", "child-updown", "ike-rekey",
+                                                           "child-rekey", "log"]
         rule = rulebook[0]["rules"][0]
         assert rule["throttle"]["once_after"] == "30 seconds", rule
         rule["throttle"]["once_after"] = "%d seconds" % GRACE
@@ -160,8 +160,8 @@ def _flood(daemon, stop):
                 session.rekey(child="net", ike="t1", check=False)
 
 
-def test_rulebook_reinitiates_a_killed_tunnel_survives_a_restart_and_stays_bounded_in_a_flood(tunnel, tmp_path,
-                                                                                               ledger):
+def test_rulebook_reinitiates_a_killed_tunnel_survives_a_restart_and_stays_bounded_in_a_flood(
+        tunnel, tmp_path, ledger):
     assert (EDA_VENV / "bin" / "ansible-rulebook").exists(), (
         "%s has no ansible-rulebook: run bash scripts/run.sh eda (it makes the venv)" % EDA_VENV)
     a, b = tunnel

@@ -49,6 +49,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import importlib
+import math
 import os
 import select
 import sys
@@ -189,7 +190,7 @@ def check_args(args: Optional[Dict[str, Any]]) -> Dict[str, Any]:
         if isinstance(value, bool) or not isinstance(value, (int, float) if not integer else int):
             raise ValueError("strongswan.vici.vici_events: %s must be %s, got %r"
                              % (key, "an integer" if integer else "a number of seconds", value))
-        if (value < low if integer else value <= low) or value > high or value != value:
+        if (value < low if integer else value <= low) or value > high or math.isnan(value):
             raise ValueError("strongswan.vici.vici_events: %s must be %s %s and at most %s, got %r"
                              % (key, "at least" if integer else "above", low, high, value))
         checked[key] = value if integer else float(value)
@@ -211,11 +212,11 @@ def _text(value: Any) -> Any:
 
 
 def _children(sa: Dict[str, Any]) -> List[str]:
-    found = []
+    found: List[str] = []
     for section in (sa.get("child-sas") or {}, (sa.get("new") or {}).get("child-sas") or {}):
         if isinstance(section, dict):
             for key, child in section.items():
-                found.append(child.get("name", key) if isinstance(child, dict) else key)
+                found.append(str(child.get("name", key)) if isinstance(child, dict) else str(key))
     return list(dict.fromkeys(found))
 
 
@@ -230,8 +231,9 @@ def structure(name: str, message: Dict[str, Any], uri: str) -> Dict[str, Any]:
     if name in ("ike-updown", "child-updown"):
         vici["up"] = data.get("up") == "yes"
     ike = next((key for key, value in data.items() if key != "up" and isinstance(value, dict)), None)
-    sa = data.get(ike) or {} if ike is not None else {}
-    state_of = sa.get("new") if isinstance(sa.get("new"), dict) else sa
+    sa: Dict[str, Any] = data.get(ike) or {} if ike is not None else {}
+    new = sa.get("new")
+    state_of: Dict[str, Any] = new if isinstance(new, dict) else sa
     children = _children(sa)
     vici.update({"ike": ike, "uniqueid": state_of.get("uniqueid"), "state": state_of.get("state"),
                  "children": children, "child": children[0] if children else None, "sa": sa})

@@ -53,9 +53,9 @@ def plugin():
     return runpy.run_path(str(PLUGIN))
 
 
-def subscribe(events=SA_EVENTS):
+def subscribe(events=None):
     script = []
-    for name in events:
+    for name in events or SA_EVENTS:
         script += [expect_register(name), Send(event_confirm())]
     return script
 
@@ -77,7 +77,7 @@ def small_child_down():
 
 def ike_rekey():
     return encode_packet(EVENT, "ike-rekey", {"gw": {"old": {"uniqueid": "1", "state": "REKEYED"},
-                                                    "new": {"uniqueid": "2", "state": "ESTABLISHED"}}})
+                                                     "new": {"uniqueid": "2", "state": "ESTABLISHED"}}})
 
 
 def log_line():
@@ -289,7 +289,7 @@ def test_peak_memory_for_100000_events_stays_within_the_bound(plugin, tmp_path):
         assert daemon.stdout.readline().strip() == "listening"
         collector = Collector(keep=False)
         tracemalloc.start()
-        baseline, _ = tracemalloc.get_traced_memory()
+        baseline, _peak = tracemalloc.get_traced_memory()
         tracemalloc.reset_peak()
         started = time.monotonic()
         _events, error = run_source(
