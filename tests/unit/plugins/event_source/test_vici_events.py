@@ -322,8 +322,11 @@ sys.path.insert(0, sys.argv[1])
 from ansible_collections.strongswan.vici.plugins.module_utils.vici.wire import EVENT, encode_packet
 from ansible_collections.strongswan.vici.tests.unit import fake_vici as f
 from ansible_collections.strongswan.vici.tests.unit.plugins.event_source.test_vici_events import child_updown, small_child_down, subscribe
-flood = f.Flood(small_child_down(), int(sys.argv[3]))
-server = f.FakeVici(sys.argv[2], subscribe() + [flood, f.Send(child_updown(True, uniqueid="last")), f.ReadUntilEof()])
+# The events in buffers of 1000, one sendall each (each within the fake's 10 s I/O bound): the fake daemon is not
+# what the test measures.
+chunk = f.Raw(f.frame(small_child_down()) * 1000)
+flood = [chunk] * (int(sys.argv[3]) // 1000)
+server = f.FakeVici(sys.argv[2], subscribe() + flood + [f.Send(child_updown(True, uniqueid="last")), f.ReadUntilEof()])
 print("listening", flush=True)
 server.wait_done(120)
 server.stop()
