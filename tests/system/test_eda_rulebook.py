@@ -205,6 +205,7 @@ def test_rulebook_reinitiates_a_killed_tunnel_survives_a_restart_and_stays_bound
         flood_seconds = time.monotonic() - flood_started
         time.sleep(2.0)
         settled = rss_kib(rulebook.proc.pid)
+        peak = max(peak, settled)
         dropped = sum(json_count(line) for line in rulebook.notes("dropped"))
         print("flood: %d failing initiates and %d rekeys in %.1f s; ansible-rulebook RSS %.1f MiB before, peak "
               "%.1f MiB (+%.1f MiB), %.1f MiB after (+%.1f MiB); the source dropped %d events"
