@@ -285,8 +285,9 @@ def test_peak_memory_for_100000_events_stays_within_the_bound(plugin, tmp_path):
     """100 000 child-updown events through the plugin under tracemalloc: the peak growth stays below 8 MiB.
 
     The fake daemon runs in another process, so that tracemalloc sees the plugin's allocations only (the
-    client, the structuring, the backlog, the queue). The rule engine side takes the events as fast as it can;
-    whatever it cannot take is dropped above max_backlog=1000, so the bound holds however slow it is.
+    client, the structuring, the backlog, the queue). The rule engine side takes nothing for 3 s, so the backlog
+    reaches max_backlog=1000 and the plugin drops above it (the worst case: a rule engine that does not keep up),
+    then takes the events as fast as it can.
     """
     path = socket_path(tmp_path)
     count = 100_000
@@ -294,11 +295,15 @@ def test_peak_memory_for_100000_events_stays_within_the_bound(plugin, tmp_path):
                               stdout=subprocess.PIPE, text=True)
     try:
         assert daemon.stdout.readline().strip() == "listening"
-        collector = Collector(keep=False)
+        # The rule engine takes nothing for the first 3 s: the backlog fills to max_backlog, the rest is dropped.
+        hold = threading.Event()
+        release = threading.Timer(3.0, hold.set)
+        collector = Collector(hold=hold, keep=False)
         tracemalloc.start()
         baseline, _peak = tracemalloc.get_traced_memory()
         tracemalloc.reset_peak()
         started = time.monotonic()
+        release.start()
         _events, error = run_source(
             plugin, {"socket": "unix://" + path, "max_backlog": 1000, "poll_interval": 0.2},
             lambda seen: seen and seen[-1]["vici"].get("uniqueid") == "last", timeout=110, collector=collector)
@@ -306,10 +311,12 @@ def test_peak_memory_for_100000_events_stays_within_the_bound(plugin, tmp_path):
         tracemalloc.stop()
         elapsed = time.monotonic() - started
     finally:
+        hold.set()
         daemon.wait(30)
     assert error is None
     delivered = collector.counts.get("child-updown", 0)
     assert delivered + collector.dropped == count + 1
+    assert collector.dropped > 0, "the backlog never filled: the test did not measure the worst case"
     growth = peak - baseline
     print("tracemalloc: %d events in %.1f s, peak growth %.2f MiB (bound %.0f MiB), %d delivered, %d dropped"
           % (count, elapsed, growth / 1048576, PEAK_BOUND / 1048576, delivered, collector.dropped))
