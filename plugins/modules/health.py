@@ -9,14 +9,16 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: health
 short_description: Check that the tunnels of a running strongSwan daemon run as declared, and bring back missing ones
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Compares what the charon daemon runs (C(list-sas), C(list-policies)) with what was declared for each connection,
     per connection and child, and returns one entry per tunnel and a summary fit for C(assert) or C(failed_when).
   - The intent of a child is its declared C(start_action), from the load-conn message this collection last loaded
     for the connection (kept in the ledger). The daemon's C(list-conns) does not show C(start_action) or proposals,
     so a connection loaded by another tool (swanctl) has no declared intent; it counts as V(trap) when its trap
-    policy is installed, else V(none), and its entry has RV(tunnels[].declared=false).
+    policy is installed, else V(none), and its entry has RV(tunnels[].declared=false). The ledger belongs to one run
+    of the daemon; after charon restarts, connections count as undeclared until a C(config) or C(connection) run
+    loads them again.
   - C(start_action=start) (or V(restart)) wants exactly one INSTALLED CHILD_SA per child; V(trap) wants the trap
     policy installed (or a CHILD_SA it triggered); V(none) reports what runs, and a child whose connection has an
     established IKE_SA without any CHILD_SA (a child the peer refused) counts as down.

@@ -6,7 +6,7 @@
 without a duplicate, a duplicate CHILD_SA made on purpose, a trap connection, check mode read-only, and the
 metrics file parsed by prometheus_client with its byte counters growing with the traffic sent.
 
-A's tunnels (``config``, declared): t1 start, t2 trap, t3 start; B answers (none). Tunnel N protects
+A's tunnels (``config``, declared): t1 start, t2 trap, t3 start, t4 none (initiated once); B answers (none). Tunnel N protects
 198.51.100.(10+N)/32 (in A) === 203.0.113.(10+N)/32 (in B), as in test_tunnel_changes.py.
 """
 
@@ -25,8 +25,8 @@ from vici_proxy import ViciProxy
 
 pytestmark = pytest.mark.timeout(120)
 
-ACTIONS = {1: "start", 2: "trap", 3: "start"}
-TUNNELS = (1, 2, 3)
+ACTIONS = {1: "start", 2: "trap", 3: "start", 4: "none"}
+TUNNELS = (1, 2, 3, 4)
 
 
 def _health(daemon, check=False, **options):
@@ -77,10 +77,18 @@ def three_tunnels(netns_pair, charon_factory, ledger, monkeypatch):
     for n in TUNNELS:
         pair.a.ip("addr", "add", "198.51.100.%d/32" % (10 + n), "dev", "lo")
         pair.b.ip("addr", "add", "203.0.113.%d/32" % (10 + n), "dev", "lo")
-    _config(tunnel_pair.b, {"t%d" % n: _conn(pair, "b", n) for n in TUNNELS})
-    _config(tunnel_pair.a, {"t%d" % n: _conn(pair, "a", n, action=ACTIONS[n]) for n in TUNNELS})
-    _up(tunnel_pair.a, ["t1", "t3"])
+    _config(tunnel_pair.b, _declared(pair, "b"))
+    _config(tunnel_pair.a, _declared(pair, "a"))
+    with Session(tunnel_pair.a.socket_uri) as session:
+        session.initiate(child="net", ike="t4", timeout=10000)
+    _up(tunnel_pair.a, ["t1", "t3", "t4"])
     return tunnel_pair
+
+
+def _declared(pair, side, **esp):
+    """The connections of ``side`` (A: ACTIONS, B: none), with ``t4="aes256gcm16"`` style ESP proposals."""
+    return {"t%d" % n: _conn(pair, side, n, esp=esp.get("t%d" % n, "aes128gcm16"),
+                             action=ACTIONS[n] if side == "a" else "none") for n in TUNNELS}
 
 
 def test_health_reports_intent_restores_a_killed_tunnel_once_and_flags_a_duplicate(three_tunnels, tmp_path):
@@ -91,7 +99,7 @@ def test_health_reports_intent_restores_a_killed_tunnel_once_and_flags_a_duplica
     first = _health(a, metrics_path=str(prom))
     tunnels = _by_name(first)
     assert {name: (entry["intent"], entry["status"]) for name, entry in tunnels.items()} == {
-        "t1": ("start", "up"), "t2": ("trap", "trapped"), "t3": ("start", "up")}, first
+        "t1": ("start", "up"), "t2": ("trap", "trapped"), "t3": ("start", "up"), "t4": ("none", "up")}, first
     assert first["summary"]["healthy"] and first["summary"]["intended"] == first["summary"]["up"] == 3, first
     assert first["changed"] is False and first["metrics"]["written"] is True
     before = _metrics(prom)
@@ -155,6 +163,16 @@ def test_health_reports_intent_restores_a_killed_tunnel_once_and_flags_a_duplica
     assert duplicate["changed"] is False and duplicate["reinitiated"] == []
     assert len(_children(_sas(a), "t1")) == 2
     assert _metrics(prom)["strongswan_vici_tunnel_child_sas"][key] == 2
+
+    # Old parameters: t4's proposal changes on both ends with sa_update never; its CHILD_SA keeps AES_GCM_16/128.
+    pair = three_tunnels.pair
+    _config(b, _declared(pair, "b", t4="aes256gcm16,aes128gcm16"), sa_update="never")
+    _config(a, _declared(pair, "a", t4="aes256gcm16"), sa_update="never")
+    stale = _health(a, connections=["t4"])
+    t4 = _by_name(stale)["t4"]
+    assert [p.split(":")[0] for p in t4["problems"]] == ["stale"] and t4["status"] == "up", stale
+    assert t4["child_sas"][0]["old_parameters"] is True and t4["child_sas"][0]["proposal"] == "AES_GCM_16/128"
+    assert stale["summary"]["stale"] == 1 and stale["summary"]["tunnels"] == 1
 
 
 def test_a_play_gates_on_the_summary(three_tunnels, ansible_playbook):
