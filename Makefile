@@ -8,11 +8,11 @@ VENV_PYTHON := .venv/bin/python
 RUN := bash scripts/run.sh
 ARGS ?=
 
-.PHONY: help setup stage lint units sanity integration system test demo bench stress pictures clean distclean lab lab-down
+.PHONY: help setup stage lint units sanity integration system eda test demo bench stress pictures clean distclean lab lab-down
 
 help:
 	@sed -n '1,4p' Makefile
-	@echo "targets: setup lint units sanity integration system stress test demo bench pictures stage lab lab-down clean distclean"
+	@echo "targets: setup lint units sanity integration system eda stress test demo bench pictures stage lab lab-down clean distclean"
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -35,11 +35,15 @@ integration: setup
 system: setup
 	@$(RUN) system $(ARGS)
 
+# A real ansible-rulebook run (.venv-eda, Java from default-jre-headless) against two namespaced charons.
+eda: setup
+	@$(RUN) eda $(ARGS)
+
 # The concurrency tests at scale (300 connections per writer, 40 rounds); not part of `test`.
 stress: setup
 	@$(RUN) stress $(ARGS)
 
-# setup + lint + units + sanity + integration + system; runs every stage, prints a summary, fails if any failed.
+# setup + lint + units + sanity + integration + system + eda + system6 + molecule; runs every stage, prints a summary, fails if any failed.
 test:
 	@$(RUN) all
 

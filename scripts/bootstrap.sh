@@ -8,7 +8,9 @@
 #      benchmarks use), installed without recommends and without starting any daemon;
 #   2. .venv/ (Python 3.11 on Debian 12, 3.13 on Debian 13) with tests/requirements.txt, skipped when a
 #      stamp says it is current;
-#   3. the ansible-test get-pip stand-in ~/.ansible/test/cache/get_pip_24_2.py (no access to the host
+#   3. .venv-eda/ with tests/eda-requirements.txt (ansible-rulebook, for the eda stage), its own venv so that
+#      its dependencies cannot move .venv's pins; skipped when its stamp says it is current;
+#   4. the ansible-test get-pip stand-in ~/.ansible/test/cache/get_pip_24_2.py (no access to the host
 #      ansible-test downloads it from).
 # A second run with everything in place takes a second or two.
 #
@@ -20,6 +22,8 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV="$REPO/.venv"
 REQUIREMENTS="$REPO/tests/requirements.txt"
 STAMP="$VENV/.bootstrap-stamp"
+EDA_VENV="$REPO/.venv-eda"
+EDA_REQUIREMENTS="$REPO/tests/eda-requirements.txt"
 GET_PIP_VERSIONS=(24_2)
 
 PACKAGES_FILE="$REPO/scripts/debian-packages.txt"
@@ -149,6 +153,22 @@ setup_venv() {
     echo "$key" >"$STAMP"
 }
 
+setup_eda_venv() {
+    # Made with .venv's interpreter (venv takes its base Python): the same Python as the tests.
+    local key stamp="$EDA_VENV/.bootstrap-stamp"
+    key=$( { sha256sum "$EDA_REQUIREMENTS" | cut -d' ' -f1; "$VENV/bin/python" -c 'import sys; print(sys.version)'; } \
+        | sha256sum | cut -d' ' -f1)
+    if [[ -z ${BOOTSTRAP_FORCE:-} && -x $EDA_VENV/bin/ansible-rulebook && -r $stamp && "$(cat "$stamp")" == "$key" ]]; then
+        log ".venv-eda is current (stamp $stamp)"
+        return 0
+    fi
+    log "creating .venv-eda with $EDA_REQUIREMENTS"
+    rm -rf "$EDA_VENV"
+    "$VENV/bin/python" -m venv "$EDA_VENV"
+    PIP_DISABLE_PIP_VERSION_CHECK=1 timeout 1200 "$EDA_VENV/bin/python" -m pip install -q -r "$EDA_REQUIREMENTS"
+    echo "$key" >"$stamp"
+}
+
 write_get_pip_standin() {
     local cache="$HOME/.ansible/test/cache" version file
     mkdir -p "$cache"
@@ -203,6 +223,7 @@ main() {
     [[ -x /usr/lib/ipsec/charon ]] || die "/usr/lib/ipsec/charon missing after install"
     setup_python
     setup_venv
+    setup_eda_venv
     write_get_pip_standin
     log "ready: $("$VENV/bin/python" -c 'import sys; from ansible.release import __version__ as v; print("Python", sys.version.split()[0], "ansible-core", v)' 2>/dev/null || true)"
 }

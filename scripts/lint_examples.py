@@ -6,7 +6,7 @@
 
 usage: lint_examples.py REPO OUT_DIR -> one OUT_DIR/<doc>-<n>.yml per ```yaml block that is a play or a task list
 (a task list is wrapped in a play on `hosts: all`); prints the number written. Other YAML blocks (inventories,
-variables) are not playbooks and are left out.
+variables, rulebooks: the shipped one is linted in extensions/eda/rulebooks) are not playbooks and are left out.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ def main(repo: pathlib.Path, out: pathlib.Path) -> int:
             if not isinstance(data, list) or not data or not all(isinstance(item, dict) for item in data):
                 continue
             if any("role" in item for item in data):  # a fragment of a play's roles list
+                continue
+            if any("sources" in item and "rules" in item for item in data):  # a rulebook (docs/event-driven-ansible.md)
                 continue
             if all("hosts" in item or "ansible.builtin.import_playbook" in item for item in data):
                 body = text

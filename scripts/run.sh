@@ -6,18 +6,21 @@
 # The test stages behind the Makefile. usage: scripts/run.sh STAGE [extra args for the stage's tool]
 #   setup        scripts/bootstrap.sh (Debian packages, .venv, ansible-test get-pip stand-in)
 #   stage        copy the work tree to .tmp/ansible_collections/strongswan/vici (prints the path)
-#   lint         mypy --strict on plugins/module_utils (mypy.ini), ruff check on the tree (ruff.toml), and no
+#   lint         mypy --strict on plugins/module_utils and the EDA event source (mypy.ini), ruff check on the tree (ruff.toml), and no
 #                function in module_utils above radon complexity C
 #   units        ansible-test units --local --python <.venv's> --requirements; fails if no unit test ran
 #   sanity       ansible-test sanity --local --python <.venv's: 3.11 on Debian 12, 3.13 on 13>
 #   integration  ansible-test integration --local --python <.venv's> --allow-destructive; fails if no target ran
 #   system       pytest tests/system (real daemons); pytest's "no tests collected" (5) is a failure
+#   eda          a real ansible-rulebook run (tests/system/test_eda_rulebook.py): the shipped rulebook and its
+#                playbook against two namespaced charons, ansible-rulebook from .venv-eda, Java from Debian
+#                (default-jre-headless; JAVA_HOME derived from the java on PATH unless set)
 #   system6      the same against strongSwan 6: charon from a cached Debian 13 root (scripts/strongswan6_root.sh),
 #                without the corpus conformance samples (they run once, on the machine's own strongSwan);
 #                where the machine's own charon is strongSwan 6 already, the system stage covered it
 #   stress       the concurrency tests of tests/system/test_concurrency.py at scale: 2 and 10 config writers on
 #                one charon, 300 connections each, 40 rounds (not part of all)
-#   molecule     ansible-lint (roles, Molecule playbooks, docs' examples), then molecule test --all: the roles'
+#   molecule     ansible-lint (roles, Molecule playbooks, the EDA rulebook and playbook, docs' examples), then molecule test --all: the roles'
 #                scenarios in extensions/molecule (real charon), site_to_site on Debian 12 and 13 lab machines
 #   all          setup, then every stage above; prints a summary and fails if any stage failed
 # Stages other than setup expect setup to have run (the Makefile targets take care of it).
@@ -59,6 +62,8 @@ run_lint() {
     # module_utils imports itself relatively only: mypy checks it as the package plugins.module_utils, unstaged.
     log "mypy --strict plugins/module_utils"
     (cd "$REPO" && mypy --config-file mypy.ini -p plugins.module_utils) || rc=1
+    log "mypy --strict extensions/eda/plugins/event_source"
+    (cd "$REPO" && mypy --config-file mypy.ini extensions/eda/plugins/event_source/*.py) || rc=1
     log "ruff check"
     (cd "$REPO" && ruff check "$@") || rc=1
     # No function in module_utils above complexity C (20): radon lists D and worse, and must list nothing.
@@ -122,7 +127,24 @@ run_system() {
     log "pytest tests/system"
     # conftest.py would stage again on its own when ANSIBLE_COLLECTIONS_PATH is unset; here it is set.
     # shellcheck disable=SC2046  # the paths are words without spaces
-    (cd "$REPO" && "$PY" -m pytest $(system_paths "$@") -ra -p no:cacheprovider --timeout=300 "$@")
+    (cd "$REPO" && "$PY" -m pytest $(system_paths "$@") -ra -p no:cacheprovider --timeout=300 \
+        --ignore="$EDA_TEST" "$@")
+}
+
+# The rulebook run is the eda stage's (it needs .venv-eda and Java), not the system stages'.
+EDA_TEST=tests/system/test_eda_rulebook.py
+
+run_eda() {
+    need_venv
+    [[ -x $REPO/.venv-eda/bin/ansible-rulebook ]] || { echo "run 'make setup' first: .venv-eda/bin/ansible-rulebook is missing" >&2; exit 1; }
+    local java
+    java=$(command -v java) || { echo "eda: no java on PATH: install default-jre-headless ('make setup')" >&2; exit 1; }
+    # /usr/bin/java -> /etc/alternatives/java -> /usr/lib/jvm/<jdk>/bin/java: JAVA_HOME is /usr/lib/jvm/<jdk>.
+    export JAVA_HOME=${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$java")")")}
+    export STRONGSWAN_VICI_EDA_VENV="$REPO/.venv-eda"
+    stage
+    log "pytest $EDA_TEST (ansible-rulebook $("$REPO/.venv-eda/bin/python" -c 'from importlib.metadata import version; print(version("ansible-rulebook"))'), JAVA_HOME=$JAVA_HOME)"
+    (cd "$REPO" && "$PY" -m pytest "$EDA_TEST" -ra -p no:cacheprovider --timeout=300 -s "$@")
 }
 
 # usage: system_paths ARGS -> "tests/system" unless ARGS name test files or directories themselves
@@ -157,7 +179,8 @@ run_system6() {
     log "pytest tests/system against strongSwan 6 ($root)"
     # shellcheck disable=SC2046  # the paths are words without spaces
     (cd "$REPO" && STRONGSWAN_VICI_CHARON_ROOT="$root" "$PY" -m pytest $(system_paths "$@") -ra -p no:cacheprovider \
-        --timeout=300 --ignore=tests/system/test_conformance.py --ignore=tests/system/test_conformance_config.py "$@")
+        --timeout=300 --ignore=tests/system/test_conformance.py --ignore=tests/system/test_conformance_config.py \
+        --ignore="$EDA_TEST" "$@")
 }
 
 run_molecule() {
@@ -172,9 +195,9 @@ run_molecule() {
     # testing at once would share it, and one's destroy would remove the other's machines. One per checkout.
     export ANSIBLE_HOME="$STAGE_ROOT/ansible-home"
     mkdir -p "$ANSIBLE_HOME"
-    log "ansible-lint (production profile, .ansible-lint): roles, Molecule playbooks, the docs' examples"
+    log "ansible-lint (production profile, .ansible-lint): roles, Molecule playbooks, the EDA rulebook and playbook, the docs' examples"
     "$PY" "$REPO/scripts/lint_examples.py" "$COLLECTION" "$COLLECTION/.lint-examples" >/dev/null
-    in_collection ansible-lint --nocolor roles extensions/molecule .lint-examples
+    in_collection ansible-lint --nocolor roles extensions/molecule extensions/eda/rulebooks playbooks .lint-examples
     # Extra arguments replace --all, e.g. scripts/run.sh molecule -s daemon
     if [[ $# -gt 0 ]]; then
         log "molecule test $*"
@@ -197,7 +220,7 @@ elapsed() {
 }
 
 run_all() {
-    local stages=(lint units sanity integration system system6 molecule) results=() failed=() passed=0 name start rc
+    local stages=(lint units sanity integration system eda system6 molecule) results=() failed=() passed=0 name start rc
     log "setup"
     start=$(now)
     if ! bash "$REPO/scripts/bootstrap.sh"; then
@@ -239,11 +262,12 @@ main() {
         sanity) run_sanity "$@" ;;
         integration) run_integration "$@" ;;
         system) run_system "$@" ;;
+        eda) run_eda "$@" ;;
         system6) run_system6 "$@" ;;
         stress) run_stress "$@" ;;
         molecule) run_molecule "$@" ;;
         all) run_all ;;
-        *) sed -n '5,23p' "${BASH_SOURCE[0]}" >&2; exit 2 ;;
+        *) sed -n '5,26p' "${BASH_SOURCE[0]}" >&2; exit 2 ;;
     esac
 }
 

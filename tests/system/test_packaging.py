@@ -41,10 +41,10 @@ pytestmark = pytest.mark.skipif(
     reason="packaging does not depend on the daemon; checked once, in the system stage")
 
 # Top-level entries of the tree that are the development setup, never the collection.
-NOT_SHIPPED_TOP = {".ci", ".gitignore", ".venv", ".tmp", "Makefile", "mypy.ini", "ruff.toml", "scripts", "demo",
+NOT_SHIPPED_TOP = {".ci", ".gitignore", ".venv", ".venv-eda", ".tmp", "Makefile", "mypy.ini", "ruff.toml", "scripts", "demo",
                    "benchmarks"}
 NOT_SHIPPED_PATHS = {"tests/system", "extensions/molecule/site_to_site", "tests/output", "tests/unit/test_platform.py",
-                     "tests/requirements.txt"}
+                     "tests/requirements.txt", "tests/eda-requirements.txt"}
 CACHE_NAMES = {"__pycache__", ".pytest_cache", ".hypothesis", ".mypy_cache", ".ruff_cache", ".tox"}
 
 
@@ -166,10 +166,13 @@ def test_tarball_ships_the_collection(built):
                 "meta/execution-environment.yml", "meta/ee-requirements.txt", "bindep.txt",
                 "docs/docsite/extra-docs.yml", "docs/docsite/links.yml", "tests/config.yml"}
     tree = set(_tree_files())
-    expected |= {rel for rel in tree if rel.startswith(("plugins/", "docs/", "roles/", "meta/"))
+    expected |= {rel for rel in tree if rel.startswith(("plugins/", "docs/", "roles/", "meta/", "extensions/eda/",
+                                                        "playbooks/"))
                  and not any(part in CACHE_NAMES for part in rel.split("/"))}
     assert any(rel.startswith("plugins/modules/") for rel in expected)
     assert any(rel.startswith("plugins/module_utils/vici/") for rel in expected)
+    assert "extensions/eda/plugins/event_source/vici_events.py" in expected
+    assert "playbooks/reinitiate_tunnels.yml" in expected
     assert any(re.match(r"docs/[^/]+\.md$", rel) for rel in expected)
     missing = sorted(expected - names)
     assert not missing, "missing from the tarball: %s" % missing

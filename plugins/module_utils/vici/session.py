@@ -147,6 +147,15 @@ class Session:
     def __exit__(self, *exc_info: Any) -> None:
         self.close()
 
+    def fileno(self) -> int:
+        """The socket's file descriptor, for ``select``: readable once a packet has begun to arrive.
+
+        An event loop that must also check other things waits with ``select`` and then reads with
+        :meth:`listen`, whose deadline then only bounds the rest of a packet that has begun: a deadline that
+        ran out in the middle of a packet would close the session.
+        """
+        return self._sock().sock.fileno()
+
     @property
     def registered(self) -> FrozenSet[str]:
         """Names of the events this session is registered for."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import select
 import socket
 import time
 
@@ -403,6 +404,20 @@ def test_listen_yields_backlog_then_live_events_ends_at_timeout_and_unregisters(
     ]
     assert ("EVENT_UNREGISTER", "ike-updown") in names(server)
     assert ("EVENT_UNREGISTER", "child-updown") not in names(server)
+
+
+def test_fileno_waits_with_select_for_the_next_event_then_listen_reads_it(fake_vici):
+    """select() on the session returns when an event begins; listen() then reads it with its own deadline."""
+    server = fake_vici(expect_register("child-updown"), Send(event_confirm()), Sleep(0.3),
+                       Send(event("child-updown", kv("n", "1"))), ReadUntilEof())
+    with connect(server) as vici:
+        vici.register("child-updown")
+        assert select.select([vici], [], [], 0.05)[0] == []
+        assert select.select([vici], [], [], NO_HANG)[0] == [vici]
+        assert next(iter(vici.listen(["child-updown"], timeout=TIMEOUT))) == ("child-updown", {"n": "1"})
+        assert vici.fileno() >= 0
+    with pytest.raises(ViciTransportError):
+        vici.fileno()
 
 
 def test_listen_keeps_events_it_does_not_want(fake_vici):
