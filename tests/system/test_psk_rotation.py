@@ -81,6 +81,8 @@ def test_psk_rotation_window_and_reauthentication(two_tunnels):
     a_conns = {"t%d" % n: _conn(pair, "a", n) for n in TUNNELS}
     b_conns = {"t%d" % n: _conn(pair, "b", n) for n in TUNNELS}
     major = _major(tunnels.a)
+    if major >= 6 and tunnels.make_before_break:
+        pytest.skip("make-before-break is 6.0's default: the default case covers it")
     mbb = major >= 6 or tunnels.make_before_break
     before = _sas(tunnels.a)
     traffic = Traffic(pair, TUNNELS)

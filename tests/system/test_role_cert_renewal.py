@@ -26,6 +26,9 @@ from test_tunnel_changes import Traffic, _children, _sas
 
 pytestmark = pytest.mark.timeout(420)
 
+PSK = "the first PSK of the pskt tunnel"
+NEW_PSK = "the second PSK of the pskt tunnel"
+
 
 def _serial(path):
     out = subprocess.run(["openssl", "x509", "-noout", "-serial", "-in", str(path)], check=True, capture_output=True,
@@ -38,16 +41,21 @@ def _key_ids(daemon):
         return set(session.get_keys().get("keys", []) or [])
 
 
-def _role_play(tmp_path, pair, tunnels, gateways, lifetime):
+def _role_play(tmp_path, pair, tunnels, gateways, lifetime, psk=PSK):
     tunnel = {"name": "net", "auth": "pubkey",
               "ends": {"gw-a": {"address": pair.pair.a_ip, "subnets": ["198.51.100.11/32"]},
                        "gw-b": {"address": pair.pair.b_ip, "subnets": ["203.0.113.11/32"]}}}
+    # A PSK tunnel beside it (its own identities): a PSK rotated in the same run, proven by a reauthentication.
+    psk_tunnel = {"name": "pskt", "auth": "psk", "psk": psk,
+                  "ends": {"gw-a": {"address": pair.pair.a_ip, "subnets": ["198.51.100.12/32"], "id": "a.psk.example"},
+                           "gw-b": {"address": pair.pair.b_ip, "subnets": ["203.0.113.12/32"], "id": "b.psk.example"}}}
     tasks = []
     for gateway in gateways:
         daemon = pair.a if gateway == "gw-a" else pair.b
         tasks.append({"name": "site_to_site on %s" % gateway, "ansible.builtin.include_role": {
             "name": "strongswan.vici.site_to_site"}, "vars": {
-                "strongswan_vici_gateway": gateway, "strongswan_vici_tunnels": [tunnel] if tunnels else [],
+                "strongswan_vici_gateway": gateway, "strongswan_vici_tunnels": [tunnel, psk_tunnel] if tunnels else [],
+                "strongswan_vici_s2s_psk_reauth": True,
                 "strongswan_vici_socket": daemon.socket_path, "strongswan_vici_etc": str(tmp_path / gateway),
                 "strongswan_vici_s2s_forwarding": False, "strongswan_vici_s2s_ca_dir": str(tmp_path / "ca"),
                 "strongswan_vici_s2s_cert_lifetime": lifetime, "strongswan_vici_s2s_wait": 15,
@@ -63,8 +71,9 @@ def _role_play(tmp_path, pair, tunnels, gateways, lifetime):
 def cert_pair(netns_pair, charon_factory):
     pair = TunnelPair(netns_pair, charon_factory(name="a", netns=netns_pair.a.name, tunnel=True),
                       charon_factory(name="b", netns=netns_pair.b.name, tunnel=True))
-    netns_pair.a.ip("addr", "add", "198.51.100.11/32", "dev", "lo")
-    netns_pair.b.ip("addr", "add", "203.0.113.11/32", "dev", "lo")
+    for n in (11, 12):
+        netns_pair.a.ip("addr", "add", "198.51.100.%d/32" % n, "dev", "lo")
+        netns_pair.b.ip("addr", "add", "203.0.113.%d/32" % n, "dev", "lo")
     return pair
 
 
@@ -94,11 +103,14 @@ def test_role_renews_a_certificate_live_and_retires_the_old_key(cert_pair, tmp_p
     old_keys = _key_ids(pair.a)
     before = _sas(pair.a)
     assert _children(before, "s2s-net"), before
-    traffic = Traffic(pair.pair, (1,))
+    psk_ike_before = [sa["uniqueid"] for sa in before if sa["name"] == "s2s-pskt"]
+    traffic = Traffic(pair.pair, (1, 2))
     try:
         time.sleep(1.0)
         started = time.monotonic()
-        renewal = _role_play(tmp_path, pair, True, ["gw-a"], lifetime=730)
+        # Both gateways in one play, as an inventory change: both certificates renewed (both are short-lived), the
+        # PSK of pskt rotated; A, the initiating end, runs last and proves the new PSK by a reauthentication.
+        renewal = _role_play(tmp_path, pair, True, ["gw-b", "gw-a"], lifetime=730, psk=NEW_PSK)
         renewal_seconds = time.monotonic() - started
         time.sleep(2.0)
     finally:
@@ -111,12 +123,21 @@ def test_role_renews_a_certificate_live_and_retires_the_old_key(cert_pair, tmp_p
         renewal_seconds, lost, old_serial, new_serial, sorted(old_keys), sorted(new_keys)))
     assert new_serial != old_serial
     messages = [task.get("msg", "") for name, task in renewal.tasks if name.endswith("Certificate renewed")]
-    assert messages and "Renewed the certificate of gw-a" in messages[0], renewal.tasks
+    assert any("Renewed the certificate of gw-a" in msg for msg in messages), messages
     # The established SAs keep running: same IKE and CHILD unique ids and SPIs, nothing lost.
     assert [sa["uniqueid"] for sa in after if sa["name"] == "s2s-net"] == \
         [sa["uniqueid"] for sa in before if sa["name"] == "s2s-net"], (before, after)
     assert _children(after, "s2s-net") == _children(before, "s2s-net"), (before, after)
-    assert lost == {"t1": 0}, lost
+    assert lost["t1"] == 0, lost
+    # The PSK tunnel: the new PSK proven by a reauthentication (a new IKE_SA), reported by the role.
+    proofs = [task.get("msg") for name, task in renewal.tasks if name.endswith("When the new PSKs are proven")
+              and not task.get("skipped")]
+    print("PSK reports: %s; pskt IKE ids %s -> %s" % (
+        proofs, psk_ike_before, [sa["uniqueid"] for sa in after if sa["name"] == "s2s-pskt"]))
+    assert any("tunnel pskt: new PSK proven by a reauthentication" in str(msg) for msg in proofs), proofs
+    assert any("tunnel pskt: new PSK loaded" in str(msg) for msg in proofs), proofs  # B's: at the next authentication
+    assert _children(after, "s2s-pskt")
+    assert set(sa["uniqueid"] for sa in after if sa["name"] == "s2s-pskt").isdisjoint(psk_ike_before), after
     # The old key is retired (unload-key), the new one loaded; its file left the gateway.
     assert len(new_keys) == len(old_keys) == 1 and new_keys != old_keys, (old_keys, new_keys)
     assert not (tmp_path / "gw-a" / "swanctl" / "s2s-gw-a.key.old").exists()
