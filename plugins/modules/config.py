@@ -254,9 +254,11 @@ persist:
 from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule
 from ansible_collections.strongswan.vici.plugins.module_utils._gateway.report import mask_arguments
 from ansible_collections.strongswan.vici.plugins.module_utils._gateway.run import run
+from ansible_collections.strongswan.vici.plugins.module_utils._gateway.src import read_transfer
 from ansible_collections.strongswan.vici.plugins.module_utils._kinds.certificate import CERTIFICATE_OPTIONS
 from ansible_collections.strongswan.vici.plugins.module_utils._kinds.private_key import KEY_FILE_OPTIONS
 from ansible_collections.strongswan.vici.plugins.module_utils._pki.source import CONTENT_OR_PATH
+from ansible_collections.strongswan.vici.plugins.module_utils._text.input import UserError
 
 
 def main():
@@ -282,6 +284,9 @@ def main():
             "down_fails": {"type": "bool", "default": False},
             "src": {"type": "path"},
             "src_format": {"type": "str", "choices": ["auto", "swanctl_conf", "json", "yaml"], "default": "auto"},
+            # Internal: the file the action plugin (plugins/action/config.py) wrote the tree options to, in
+            # Ansible's remote temporary directory; it removes the file when the module returns.
+            "_tree_file": {"type": "path"},
         },
         mutually_exclusive=[("tree", "connections"), ("tree", "secrets"), ("tree", "pools"), ("tree", "authorities"),
                             ("src", "tree"), ("src", "connections"), ("src", "secrets"), ("src", "pools"),
@@ -294,6 +299,12 @@ def main():
         masked_results=True,
         locks_gateway=True,
     )
+    tree_file = module.params.pop("_tree_file", None)
+    if tree_file:
+        try:
+            module.add_arguments(read_transfer(tree_file))
+        except UserError as error:
+            module.fail(str(error))
     module.run(run)
 
 
