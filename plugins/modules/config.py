@@ -25,6 +25,13 @@ description:
   - On the first error of the daemon the module stops; the message names the object and quotes the daemon's
     errmsg, RV(applied) lists what was done before, and the ledger matches it. A rerun after fixing the input
     completes the work.
+  - 64 or more new objects of one kind (a first apply) are loaded over four sessions at once, each kind still
+    after the kinds it depends on. The first error stops every session before its next request; RV(applied) then
+    lists every object the daemon accepted, which may include objects after the failed one in the tree's order.
+  - The action plugin of this module resolves O(connections), O(secrets), O(pools), O(authorities) and O(tree)
+    itself and sends a tree of more than 64 KiB (as JSON) to the managed host as one file, mode 0600, in
+    Ansible's remote temporary directory, removed when the module returns, also on failure. Small trees travel as
+    arguments. The module masks the tree's secrets in RV(ignore:invocation) and results either way.
   - Secrets (PSKs, EAP/XAuth passwords, PINs, passphrases, private keys) never appear in the result, the diff,
     warnings or error messages.
 author:
@@ -223,7 +230,10 @@ sections:
   type: dict
   sample: {connections: {added: [branch], changed: [], removed: [old], unchanged: [hq]}}
 applied:
-  description: On a failure part-way, what was done before it, in order (V(section), V(name), V(action)).
+  description:
+    - On a failure part-way, what was done before it, in order (V(section), V(name), V(action)).
+    - When new objects of one kind were loaded over several sessions at once, every object the daemon accepted, also
+      those after the failed one.
   returned: on failure
   type: list
   elements: dict
