@@ -31,7 +31,7 @@ description:
   - The action plugin of this module resolves O(connections), O(secrets), O(pools), O(authorities) and O(tree)
     itself and sends a tree of more than 64 KiB (as JSON) to the managed host as one file, mode 0600, in
     Ansible's remote temporary directory, removed when the module returns, also on failure. Small trees travel as
-    arguments. The module masks the tree's secrets in RV(ignore:invocation) and results either way.
+    arguments. The module masks the tree's secrets in C(invocation) and the results either way.
   - Secrets (PSKs, EAP/XAuth passwords, PINs, passphrases, private keys) never appear in the result, the diff,
     warnings or error messages.
 author:
