@@ -103,6 +103,11 @@ options:
     type: str
     choices: [auto, swanctl_conf, json, yaml]
     default: auto
+  _tree_file:
+    description:
+      - Internal, set by the module's action plugin (a file in Ansible's remote temporary directory holding the tree
+        options, removed by the action plugin); the action plugin refuses it in a task.
+    type: path
   certificates:
     description: Certificates to load, as M(strongswan.vici.certificate) takes them. VICI cannot unload one certificate, so O(purge) leaves them.
     type: list
