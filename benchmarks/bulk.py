@@ -8,18 +8,22 @@
 For each size N (default 1000 and 5000) it generates N connections, each with its own PSK, and times on
 fresh daemons (root network namespace, loopback only, explicit plugin list, started by the test harness):
 
-* ``ansible-playbook`` with one ``strongswan.vici.config`` task: first apply, unchanged rerun, and a purge
-  of N/5 connections and their secrets (1000 of 5000); the task reads the tree from a file on the managed
-  host (``src``, JSON or swanctl.conf: ``--route src-json`` / ``src-conf``) or takes it as arguments from a
-  vars file (``--route args``);
-* ``swanctl --load-all`` of the same tree (written with the collection's swanctl.conf renderer): first,
-  and again unchanged;
-* the module's peak RSS (the Python process that runs the module, measured through a wrapper interpreter).
+* ``ansible-playbook`` with one ``strongswan.vici.config`` task: first apply, unchanged rerun, a change of one
+  connection of N (the day-to-day case), and a purge of N/5 connections and their secrets (1000 of 5000); the
+  task reads the tree from a file on the managed host (``src``, JSON or swanctl.conf: ``--route src-json`` /
+  ``src-conf``), takes it as arguments from a vars file (``--route args``), or, the README's route, from the
+  inventory's group_vars (``--route group-vars``: YAML; ``group-vars-json``: the same as a .json file);
+  ``--without-action`` stages the collection without the config action plugin, to measure what it saves;
+* ``swanctl --load-all`` of the same tree (written with the collection's swanctl.conf renderer) for each step,
+  into a second daemon: first, again unchanged, the tree with the one change, the smaller tree;
+* the module's peak RSS (the Python process that runs the module, measured through a wrapper interpreter) and
+  ansible-playbook's (the largest process of its tree, the module's included).
 
 Optionally (``--loop N``) a loop of ``strongswan.vici.connection`` over N connections, the figure the
 issue started from. Prints the times and the ratios; nothing is asserted.
 
-usage: .venv/bin/python benchmarks/bulk.py [--sizes 1000,5000] [--route src-json|src-conf|args] [--loop 100]
+usage: .venv/bin/python benchmarks/bulk.py [--sizes 1000,5000] [--route src-json,group-vars,...] [--without-action]
+       [--loop 100]
 """
 
 from __future__ import annotations
@@ -170,7 +174,7 @@ def tree_task(route, workdir, socket):
     """The config task's arguments by ROUTE (the same for every step; :func:`write_inputs` writes what they name)."""
     if route == "args":
         return {"socket": socket, "connections": "{{ tree_all.connections }}", "secrets": "{{ tree_all.secrets }}"}
-    if route == "group-vars":  # the README's route: the tree in the inventory's group_vars
+    if route.startswith("group-vars"):  # the README's route: the tree in the inventory's group_vars
         return {"socket": socket, "connections": "{{ vpn_connections }}", "secrets": "{{ vpn_secrets }}"}
     if route == "src-json":
         return {"socket": socket, "src": os.path.join(workdir, "gateway.json")}
@@ -185,6 +189,9 @@ def write_inputs(route, workdir, tree, collections):
         with open(os.path.join(workdir, "group_vars", "gateways", "vpn.yml"), "w", encoding="utf-8") as out:
             yaml.dump({"vpn_connections": tree["connections"], "vpn_secrets": tree["secrets"]}, out,
                       Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), default_flow_style=False)
+    elif route == "group-vars-json":  # the same variables in a JSON file (ansible-core loads it much faster)
+        write_tree(os.path.join(workdir, "group_vars", "gateways", "vpn.json"),
+                   {"vpn_connections": tree["connections"], "vpn_secrets": tree["secrets"]})
     elif route == "src-json":
         write_tree(os.path.join(workdir, "gateway.json"), tree)
     elif route == "src-conf":
@@ -244,7 +251,7 @@ def loop_reference(count, collections, base):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-ROUTES = ("src-json", "src-conf", "args", "group-vars")
+ROUTES = ("src-json", "src-conf", "args", "group-vars", "group-vars-json")
 
 
 def print_figures(size, route, figures):
@@ -265,7 +272,7 @@ def main():
     parser.add_argument("--route", default="src-json",
                         help="how the config task gets the tree: a file on the managed host (JSON or swanctl.conf, "
                              "option src), task arguments from a vars file, or from the inventory's group_vars "
-                             "(the README's route); comma-separated for several")
+                             "(the README's route; YAML, or JSON with group-vars-json); comma-separated for several")
     parser.add_argument("--without-action", action="store_true",
                         help="stage the collection without the config action plugin (the tree options then go through "
                              "ansible-core's argument handling, as before issue 21)")
