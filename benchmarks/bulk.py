@@ -52,10 +52,12 @@ sys.exit(code)
 """
 
 
-#: Runs ansible-playbook (argv[1:]) and prints the peak RSS (KiB) of the largest process of its tree.
+#: Runs ansible-playbook (argv[1:]) and prints the peak RSS (KiB) of the largest process of its tree and the CPU
+#: seconds of the whole tree (steadier than wall time on a loaded machine: waiting for a core does not count).
 PLAYBOOK_RSS = """import resource, subprocess, sys
 code = subprocess.call(sys.argv[1:])
-sys.stderr.write("PLAYBOOK-RSS %d\\n" % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+sys.stderr.write("PLAYBOOK-RSS %d %.3f\\n" % (usage.ru_maxrss, usage.ru_utime + usage.ru_stime))
 sys.exit(code)
 """
 
@@ -116,6 +118,7 @@ class Runner:
         with open(os.path.join(workdir, "inventory.ini"), "w", encoding="utf-8") as out:
             out.write("[gateways]\nlocalhost ansible_connection=local ansible_python_interpreter=%s\n" % self.python)
         self.playbook_rss = 0
+        self.cpu = 0.0
         self.ledger = os.path.join(workdir, "ledger")
         self.module_time = 0.0
 
@@ -137,7 +140,9 @@ class Runner:
         elapsed = time.perf_counter() - start
         if proc.returncode != 0:
             raise SystemExit("ansible-playbook failed:\n%s\n%s" % (proc.stdout[-3000:], proc.stderr[-3000:]))
-        self.playbook_rss = max(self.playbook_rss, int(proc.stderr.rsplit("PLAYBOOK-RSS ", 1)[1].split()[0]))
+        fields = proc.stderr.rsplit("PLAYBOOK-RSS ", 1)[1].split()
+        self.playbook_rss = max(self.playbook_rss, int(fields[0]))
+        self.cpu = float(fields[1])
         with open(self.rss_log, encoding="utf-8") as handle:
             runs = [line.split() for line in handle if line.strip()]
         rss = max((int(fields[0]) for fields in runs), default=0)
@@ -220,6 +225,7 @@ def measure(size, collections, base, route):
             write_inputs(route, workdir, content, collections)
             figures[step], step_rss, changed = runner.run(playbook)
             figures["  of which module" + " " * len(rss)] = runner.module_time
+            figures["  CPU, all processes" + " " * len(rss)] = runner.cpu
             rss.append(step_rss)
             if changed != expected:
                 raise SystemExit("unexpected changed flag in %s: %s" % (step, changed))
