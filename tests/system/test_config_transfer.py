@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 
 from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import Session
@@ -106,3 +107,31 @@ def test_internal_option_refused_and_exclusive_options_checked_for_a_shipped_tre
     assert os.listdir(remote_tmp) == []
     no_secret(result, task)
     assert held(charon.socket_uri) == ([], [])
+
+
+def test_vaulted_secret_in_group_vars_is_decrypted_by_the_action_plugin(charon, ledger, tmp_path):
+    """An inline ``!vault`` value (not a template) is decrypted on the controller, never shown."""
+    password = tmp_path / "vault-pass"
+    password.write_text("vault-password-for-the-test\n")
+    encrypted = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-vault"), "encrypt_string",
+                                "--vault-password-file", str(password), PSK, "--name", "vpn_psk_vaulted"],
+                               capture_output=True, text=True, check=True, timeout=120).stdout
+    (tmp_path / "group_vars").mkdir()
+    (tmp_path / "group_vars" / "all.yml").write_text(
+        encrypted + "vpn_secrets:\n  ike-v:\n    secret: !vault |\n" + "\n".join(
+            "      " + line.strip() for line in encrypted.split("|", 1)[1].strip().splitlines()) + "\n    id: gw.example.com\n")
+    play = {"hosts": "localhost", "gather_facts": False, "tasks": [{"name": "gateway", "ignore_errors": True,
+            "strongswan.vici.config": {"socket": charon.socket_uri, "secrets": "{{ vpn_secrets }}"}}]}
+    for changed in (True, False):
+        result = run_playbook([play], extra_args=["-vvv", "--vault-password-file", str(password)], cwd=tmp_path,
+                              env={"STRONGSWAN_VICI_LEDGER_DIR": str(ledger)})
+        task = result.task("gateway")
+        assert task.get("changed") is changed and not task.get("failed"), result
+        no_secret(result, task)
+    assert len(held(charon.socket_uri)[1]) == 1, held(charon.socket_uri)
+    # The daemon got the plain PSK, not the vault text: the same secret given in clear is unchanged.
+    plain = dict(play["tasks"][0], **{"strongswan.vici.config": {"socket": charon.socket_uri, "secrets": {
+        "ike-v": {"secret": PSK, "id": "gw.example.com"}}}})
+    result = run_playbook([dict(play, tasks=[plain])], extra_args=["--vault-password-file", str(password)], cwd=tmp_path,
+                          env={"STRONGSWAN_VICI_LEDGER_DIR": str(ledger)})
+    assert result.task("gateway").get("changed") is False, result
