@@ -36,7 +36,7 @@ import json
 import re
 from collections.abc import Mapping
 
-from ansible.errors import AnsibleActionFail
+from ansible.errors import AnsibleActionFail, AnsibleValueOmittedError
 from ansible.plugins.action import ActionBase
 
 #: The options holding (parts of) the tree.
@@ -48,6 +48,8 @@ TREE_FILE = "_tree_file"
 
 _BARE_REFERENCE = re.compile(r"^\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*\}\}$")
 _PLAIN = (int, float, bool, type(None))
+#: A value templated to ``omit``: its option, key or list item is left out (as ansible-core's finalisation does).
+_OMITTED = object()
 
 
 class ActionModule(ActionBase):
@@ -72,8 +74,10 @@ class ActionModule(ActionBase):
         sections = {}
         for name in TREE_OPTIONS:
             if name in args:
-                args[name] = self._resolve(name, args[name], task_vars)
-                if isinstance(args[name], Mapping):
+                args[name] = self._resolve(args[name], task_vars)
+                if args[name] is _OMITTED:
+                    del args[name]
+                elif isinstance(args[name], Mapping):
                     sections[name] = args.pop(name)
         text = json.dumps(sections, separators=(",", ":")) if sections else ""
         if len(text) <= INLINE_LIMIT or self._task.async_val:
@@ -110,15 +114,22 @@ class ActionModule(ActionBase):
 
     # -- resolving the tree options --------------------------------------------------------------
 
-    def _resolve(self, name, value, task_vars):
-        """VALUE (the option as written in the task) with its templates rendered, as plain data."""
+    def _resolve(self, value, task_vars):
+        """VALUE (the option as written in the task) with its templates rendered, as plain data (or _OMITTED)."""
         if isinstance(value, str):
             match = _BARE_REFERENCE.match(value)
             found = self._lookup(match.group(1), task_vars) if match else None
             if found is not None:
                 return self._plain(found)
-            return self._plain(self._templar.template(value))
+            rendered = self._template(value)
+            return rendered if rendered is _OMITTED else self._plain(rendered)
         return self._plain(value)
+
+    def _template(self, value):
+        try:
+            return self._templar.template(value)
+        except AnsibleValueOmittedError:
+            return _OMITTED
 
     @staticmethod
     def _lookup(dotted, task_vars):
@@ -135,19 +146,22 @@ class ActionModule(ActionBase):
     def _plain(self, value):
         """A plain copy of VALUE (dicts, lists, text, numbers), templating only the strings that may hold one."""
         if isinstance(value, Mapping):
-            return {str(key): self._plain(item) for key, item in value.items()}
+            items = ((str(key), self._plain(item)) for key, item in value.items())
+            return {key: item for key, item in items if item is not _OMITTED}
         if isinstance(value, (list, tuple)):
-            return [self._plain(item) for item in value]
+            return [item for item in (self._plain(item) for item in value) if item is not _OMITTED]
         if isinstance(value, str):
             if "{" in value or value.startswith("#jinja2:"):
                 if self._templar.is_possibly_template(value):
-                    rendered = self._templar.template(value)
-                    return str(rendered) if isinstance(rendered, str) else self._plain(rendered)
+                    rendered = self._template(value)
+                    if rendered is _OMITTED or isinstance(rendered, str):
+                        return rendered if rendered is _OMITTED else str(rendered)
+                    return self._plain(rendered)
             return str(value)
         if isinstance(value, _PLAIN):
             return value
         # A vaulted value (EncryptedString) and other types Ansible knows how to render.
-        rendered = self._templar.template(value)
+        rendered = self._template(value)
         if rendered is value:
             raise AnsibleActionFail("a value of type %s in the tree cannot be passed to the module" % type(value).__name__)
-        return self._plain(rendered)
+        return rendered if rendered is _OMITTED else self._plain(rendered)

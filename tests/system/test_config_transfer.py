@@ -135,3 +135,15 @@ def test_vaulted_secret_in_group_vars_is_decrypted_by_the_action_plugin(charon, 
     result = run_playbook([dict(play, tasks=[plain])], extra_args=["--vault-password-file", str(password)], cwd=tmp_path,
                           env={"STRONGSWAN_VICI_LEDGER_DIR": str(ledger)})
     assert result.task("gateway").get("changed") is False, result
+
+
+def test_omit_in_a_tree_option_or_inside_the_tree_leaves_it_out(charon, ledger, tmp_path):
+    """``default(omit)`` keeps working with the action plugin: the option, or the key inside the tree, is left out."""
+    variables = group_vars(count=2)
+    variables["vpn_connections"]["t0"]["dpd_delay"] = "{{ no_such_variable | default(omit) }}"
+    result, task, _seen, _tmp = run_gateway(tmp_path, charon.socket_uri, ledger, variables, task={
+        "connections": "{{ vpn_connections }}", "secrets": "{{ vpn_secrets }}",
+        "pools": "{{ no_such_pools | default(omit) }}"})
+    assert task.get("changed") is True and not task.get("failed"), result
+    assert "pools" not in task["sections"], task["sections"]
+    assert held(charon.socket_uri)[0] == ["t0", "t1"]
