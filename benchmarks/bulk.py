@@ -8,18 +8,22 @@
 For each size N (default 1000 and 5000) it generates N connections, each with its own PSK, and times on
 fresh daemons (root network namespace, loopback only, explicit plugin list, started by the test harness):
 
-* ``ansible-playbook`` with one ``strongswan.vici.config`` task: first apply, unchanged rerun, and a purge
-  of N/5 connections and their secrets (1000 of 5000); the task reads the tree from a file on the managed
-  host (``src``, JSON or swanctl.conf: ``--route src-json`` / ``src-conf``) or takes it as arguments from a
-  vars file (``--route args``);
-* ``swanctl --load-all`` of the same tree (written with the collection's swanctl.conf renderer): first,
-  and again unchanged;
-* the module's peak RSS (the Python process that runs the module, measured through a wrapper interpreter).
+* ``ansible-playbook`` with one ``strongswan.vici.config`` task: first apply, unchanged rerun, a change of one
+  connection of N (the day-to-day case), and a purge of N/5 connections and their secrets (1000 of 5000); the
+  task reads the tree from a file on the managed host (``src``, JSON or swanctl.conf: ``--route src-json`` /
+  ``src-conf``), takes it as arguments from a vars file (``--route args``), or, the README's route, from the
+  inventory's group_vars (``--route group-vars``: YAML; ``group-vars-json``: the same as a .json file);
+  ``--without-action`` stages the collection without the config action plugin, to measure what it saves;
+* ``swanctl --load-all`` of the same tree (written with the collection's swanctl.conf renderer) for each step,
+  into a second daemon: first, again unchanged, the tree with the one change, the smaller tree;
+* the module's peak RSS (the Python process that runs the module, measured through a wrapper interpreter) and
+  ansible-playbook's (the largest process of its tree, the module's included).
 
 Optionally (``--loop N``) a loop of ``strongswan.vici.connection`` over N connections, the figure the
 issue started from. Prints the times and the ratios; nothing is asserted.
 
-usage: .venv/bin/python benchmarks/bulk.py [--sizes 1000,5000] [--route src-json|src-conf|args] [--loop 100]
+usage: .venv/bin/python benchmarks/bulk.py [--sizes 1000,5000] [--route src-json,group-vars,...] [--without-action]
+       [--loop 100]
 """
 
 from __future__ import annotations
@@ -48,6 +52,26 @@ sys.exit(code)
 """
 
 
+#: Runs ansible-playbook (argv[1:]) and prints the peak RSS (KiB) of the largest process of its tree and the CPU
+#: seconds of the whole tree (steadier than wall time on a loaded machine: waiting for a core does not count).
+PLAYBOOK_RSS = """import resource, subprocess, sys
+code = subprocess.call(sys.argv[1:])
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+sys.stderr.write("PLAYBOOK-RSS %d %.3f\\n" % (usage.ru_maxrss, usage.ru_utime + usage.ru_stime))
+sys.exit(code)
+"""
+
+
+def changed_one(tree):
+    """TREE with one connection changed (its child's remote traffic selector): the day-to-day change."""
+    connections = dict(tree["connections"])
+    first = next(iter(connections))
+    changed = json.loads(json.dumps(connections[first]))
+    changed["children"]["net"]["remote_ts"] = ["10.99.99.0/24"]
+    connections[first] = changed
+    return {"connections": connections, "secrets": tree["secrets"]}
+
+
 def gateway(count, first=0):
     connections, secrets = {}, {}
     for number in range(first, first + count):
@@ -64,9 +88,17 @@ def gateway(count, first=0):
     return {"connections": connections, "secrets": secrets}
 
 
-def stage():
+def stage(without_action=False):
+    """The collection staged (in .tmp, or in a copy without the config action plugin) and its collections path."""
     staged = subprocess.run(["bash", os.path.join(REPO, "scripts", "stage_collection.sh")], check=True, timeout=300,
                             capture_output=True, text=True).stdout.strip()
+    if without_action:
+        copy = os.path.join(REPO, ".tmp", "bulk-without-action")
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(staged, os.path.join(copy, "ansible_collections", "strongswan", "vici"),
+                        ignore=shutil.ignore_patterns("output", ".tmp"))
+        os.remove(os.path.join(copy, "ansible_collections", "strongswan", "vici", "plugins", "action", "config.py"))
+        return copy
     return os.path.dirname(os.path.dirname(os.path.dirname(staged)))
 
 
@@ -82,15 +114,18 @@ class Runner:
         with open(self.python, "w", encoding="utf-8") as out:
             out.write(RSS_WRAPPER % {"python": sys.executable, "log": self.rss_log})
         os.chmod(self.python, 0o755)
+        os.makedirs(os.path.join(workdir, "group_vars", "gateways"), exist_ok=True)
         with open(os.path.join(workdir, "inventory.ini"), "w", encoding="utf-8") as out:
-            out.write("localhost ansible_connection=local ansible_python_interpreter=%s\n" % self.python)
+            out.write("[gateways]\nlocalhost ansible_connection=local ansible_python_interpreter=%s\n" % self.python)
+        self.playbook_rss = 0
+        self.cpu = 0.0
         self.ledger = os.path.join(workdir, "ledger")
         self.module_time = 0.0
 
     def playbook(self, name, task):
         path = os.path.join(self.workdir, name + ".yml")
         with open(path, "w", encoding="utf-8") as out:
-            json.dump([{"hosts": "localhost", "gather_facts": False, "vars_files": ["tree.json"], "tasks": [task]}], out)
+            json.dump([{"hosts": "gateways", "gather_facts": False, "vars_files": ["tree.json"], "tasks": [task]}], out)
         return path
 
     def run(self, playbook):
@@ -99,12 +134,15 @@ class Runner:
                    ANSIBLE_DEPRECATION_WARNINGS="0")
         open(self.rss_log, "w", encoding="utf-8").close()
         start = time.perf_counter()
-        proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i",
-                               os.path.join(self.workdir, "inventory.ini"), playbook], cwd=self.workdir, env=env,
-                              capture_output=True, text=True, timeout=3600, check=False)
+        proc = subprocess.run([sys.executable, "-c", PLAYBOOK_RSS, os.path.join(os.path.dirname(sys.executable),
+                               "ansible-playbook"), "-i", os.path.join(self.workdir, "inventory.ini"), playbook],
+                              cwd=self.workdir, env=env, capture_output=True, text=True, timeout=3600, check=False)
         elapsed = time.perf_counter() - start
         if proc.returncode != 0:
             raise SystemExit("ansible-playbook failed:\n%s\n%s" % (proc.stdout[-3000:], proc.stderr[-3000:]))
+        fields = proc.stderr.rsplit("PLAYBOOK-RSS ", 1)[1].split()
+        self.playbook_rss = max(self.playbook_rss, int(fields[0]))
+        self.cpu = float(fields[1])
         with open(self.rss_log, encoding="utf-8") as handle:
             runs = [line.split() for line in handle if line.strip()]
         rss = max((int(fields[0]) for fields in runs), default=0)
@@ -137,51 +175,66 @@ def timed_swanctl(daemon, conf):
     return elapsed
 
 
-def tree_tasks(route, workdir, tree, smaller, collections, socket):
-    """The config task's arguments for the whole tree and for the purge, by ROUTE; writes the files they name."""
+def tree_task(route, workdir, socket):
+    """The config task's arguments by ROUTE (the same for every step; :func:`write_inputs` writes what they name)."""
     if route == "args":
-        write_tree(os.path.join(workdir, "tree.json"), {"tree_all": tree, "tree_rest": smaller})
-        return ({"socket": socket, "connections": "{{ tree_all.connections }}", "secrets": "{{ tree_all.secrets }}"},
-                {"socket": socket, "connections": "{{ tree_rest.connections }}", "secrets": "{{ tree_rest.secrets }}",
-                 "purge": True})
-    write_tree(os.path.join(workdir, "tree.json"), {})  # the playbook's (empty) vars file
+        return {"socket": socket, "connections": "{{ tree_all.connections }}", "secrets": "{{ tree_all.secrets }}"}
+    if route.startswith("group-vars"):  # the README's route: the tree in the inventory's group_vars
+        return {"socket": socket, "connections": "{{ vpn_connections }}", "secrets": "{{ vpn_secrets }}"}
     if route == "src-json":
-        write_tree(os.path.join(workdir, "all.json"), tree)
-        write_tree(os.path.join(workdir, "rest.json"), smaller)
-        paths = os.path.join(workdir, "all.json"), os.path.join(workdir, "rest.json")
-    else:
-        paths = (swanctl_dir(os.path.join(workdir, "src-all"), tree, collections),
-                 swanctl_dir(os.path.join(workdir, "src-rest"), smaller, collections))
-    return {"socket": socket, "src": paths[0]}, {"socket": socket, "src": paths[1], "purge": True}
+        return {"socket": socket, "src": os.path.join(workdir, "gateway.json")}
+    return {"socket": socket, "src": os.path.join(workdir, "src", "swanctl.conf")}
+
+
+def write_inputs(route, workdir, tree, collections):
+    """Write TREE where ROUTE's task reads it (as a user edits the inventory or the file between runs)."""
+    write_tree(os.path.join(workdir, "tree.json"), {"tree_all": tree} if route == "args" else {})
+    if route == "group-vars":
+        import yaml  # pylint: disable=import-outside-toplevel
+        with open(os.path.join(workdir, "group_vars", "gateways", "vpn.yml"), "w", encoding="utf-8") as out:
+            yaml.dump({"vpn_connections": tree["connections"], "vpn_secrets": tree["secrets"]}, out,
+                      Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), default_flow_style=False)
+    elif route == "group-vars-json":  # the same variables in a JSON file (ansible-core loads it much faster)
+        write_tree(os.path.join(workdir, "group_vars", "gateways", "vpn.json"),
+                   {"vpn_connections": tree["connections"], "vpn_secrets": tree["secrets"]})
+    elif route == "src-json":
+        write_tree(os.path.join(workdir, "gateway.json"), tree)
+    elif route == "src-conf":
+        swanctl_dir(os.path.join(workdir, "src"), tree, collections)
 
 
 def measure(size, collections, base, route):
     workdir = tempfile.mkdtemp(prefix="bulk-%d-" % size, dir=base)
     purged = size // 5
     tree = gateway(size)
+    one = changed_one(tree)
     smaller = gateway(size - purged, purged)
     figures = {}
     ours = Charon(os.path.join(workdir, "a"), name="a", log_level=0).start()
     theirs = Charon(os.path.join(workdir, "b"), name="b", log_level=0).start()
     try:
         runner = Runner(workdir, collections, ours.socket_uri)
-        args_all, args_rest = tree_tasks(route, workdir, tree, smaller, collections, ours.socket_uri)
-        apply_all = runner.playbook("apply", {"name": "gateway", "strongswan.vici.config": args_all})
-        purge = runner.playbook("purge", {"name": "gateway", "strongswan.vici.config": args_rest})
-        figures["first apply"], rss_first, changed_first = runner.run(apply_all)
-        figures["  of which module"] = runner.module_time
-        figures["unchanged rerun"], rss_again, changed_again = runner.run(apply_all)
-        figures["  of which module "] = runner.module_time
-        figures["purge %d" % purged], rss_purge, _changed = runner.run(purge)
-        figures["  of which module  "] = runner.module_time
-        figures["module peak RSS MB"] = max(rss_first, rss_again, rss_purge) / 1024.0
-        if not changed_first or changed_again:
-            raise SystemExit("unexpected changed flags: first %s, rerun %s" % (changed_first, changed_again))
-        conf = swanctl_dir(workdir, tree, collections)
-        figures["swanctl first"] = timed_swanctl(theirs, conf)
-        figures["swanctl again"] = timed_swanctl(theirs, conf)
-        conf_rest = swanctl_dir(os.path.join(workdir, "rest"), smaller, collections)
-        figures["swanctl purge"] = timed_swanctl(theirs, conf_rest)
+        task = tree_task(route, workdir, ours.socket_uri)
+        apply_all = runner.playbook("apply", {"name": "gateway", "strongswan.vici.config": task})
+        purge = runner.playbook("purge", {"name": "gateway", "strongswan.vici.config": dict(task, purge=True)})
+        rss = []
+        for step, content, playbook, expected in (("first apply", tree, apply_all, True),
+                                                  ("unchanged rerun", tree, apply_all, False),
+                                                  ("change one", one, apply_all, True),
+                                                  ("purge %d" % purged, smaller, purge, True)):
+            write_inputs(route, workdir, content, collections)
+            figures[step], step_rss, changed = runner.run(playbook)
+            figures["  of which module" + " " * len(rss)] = runner.module_time
+            figures["  CPU, all processes" + " " * len(rss)] = runner.cpu
+            rss.append(step_rss)
+            if changed != expected:
+                raise SystemExit("unexpected changed flag in %s: %s" % (step, changed))
+        figures["module peak RSS MB"] = max(rss) / 1024.0
+        figures["playbook peak RSS MB"] = runner.playbook_rss / 1024.0
+        for step, content in (("swanctl first", tree), ("swanctl again", tree), ("swanctl change one", one),
+                              ("swanctl purge", smaller)):
+            figures[step] = timed_swanctl(theirs, swanctl_dir(os.path.join(workdir, step.replace(" ", "-")), content,
+                                                              collections))
     finally:
         ours.stop()
         theirs.stop()
@@ -204,29 +257,42 @@ def loop_reference(count, collections, base):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+ROUTES = ("src-json", "src-conf", "args", "group-vars", "group-vars-json")
+
+
+def print_figures(size, route, figures):
+    print("N = %d connections, each with its own PSK (route %s; load average %s)" % (
+        size, route, " ".join("%.1f" % value for value in os.getloadavg())))
+    for key, value in figures.items():
+        print("  %-22s %8.2f%s" % (key.rstrip(), value, "" if "MB" in key else " s"))
+    purge_key = next(key for key in figures if key.startswith("purge"))
+    print("  ratios to swanctl --load-all: first apply %.2f; unchanged rerun %.2f; change one %.2f; purge %.2f" % (
+        figures["first apply"] / figures["swanctl first"], figures["unchanged rerun"] / figures["swanctl again"],
+        figures["change one"] / figures["swanctl change one"], figures[purge_key] / figures["swanctl purge"]))
+    sys.stdout.flush()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--sizes", default="1000,5000", help="comma-separated numbers of connections")
-    parser.add_argument("--route", choices=("src-json", "src-conf", "args"), default="src-json",
+    parser.add_argument("--route", default="src-json",
                         help="how the config task gets the tree: a file on the managed host (JSON or swanctl.conf, "
-                             "option src) or task arguments from a vars file")
+                             "option src), task arguments from a vars file, or from the inventory's group_vars "
+                             "(the README's route; YAML, or JSON with group-vars-json); comma-separated for several")
+    parser.add_argument("--without-action", action="store_true",
+                        help="stage the collection without the config action plugin (the tree options then go through "
+                             "ansible-core's argument handling, as before issue 21)")
     parser.add_argument("--loop", type=int, default=0, help="also time a loop of the connection module over N")
     args = parser.parse_args()
-    collections = stage()
+    collections = stage(args.without_action)
     base = tempfile.mkdtemp(prefix="svici-bulk-", dir="/tmp")
     try:
         for size in [int(text) for text in args.sizes.split(",") if text]:
-            figures = measure(size, collections, base, args.route)
-            print("N = %d connections, each with its own PSK (route %s; load average %s)" % (
-                size, args.route, " ".join("%.1f" % value for value in os.getloadavg())))
-            for key, value in figures.items():
-                print("  %-22s %8.2f%s" % (key.rstrip(), value, "" if "MB" in key else " s"))
-            purge_key = next(key for key in figures if key.startswith("purge"))
-            print("  ratios: first apply / swanctl first = %.2f; unchanged rerun / swanctl again = %.2f; "
-                  "purge / swanctl purge = %.2f" % (figures["first apply"] / figures["swanctl first"],
-                                                    figures["unchanged rerun"] / figures["swanctl again"],
-                                                    figures[purge_key] / figures["swanctl purge"]))
-            sys.stdout.flush()
+            for route in args.route.split(","):
+                if route not in ROUTES:
+                    raise SystemExit("unknown route %s (one of %s)" % (route, ", ".join(ROUTES)))
+                print_figures(size, route + (" without the action plugin" if args.without_action else ""),
+                              measure(size, collections, base, route))
         if args.loop:
             print("loop of strongswan.vici.connection over %d connections: %.2f s" % (args.loop, loop_reference(
                 args.loop, collections, base)))

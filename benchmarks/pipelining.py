@@ -11,7 +11,10 @@ active at a time on a single connection"). charon itself queues a connection's r
 strict order (vici_socket.c, process_queue, since 5.2.0), which is what makes the window here work. Each mode
 loads into a fresh daemon; the modes alternate, so that load on the machine affects both alike.
 
-usage: .venv/bin/python benchmarks/pipelining.py [--size 5000] [--window 32] [--rounds 2]
+With ``--sessions S`` (issue 21) a third mode loads the same messages over S sessions at once, one thread each,
+as the config module's first apply does (``_engine/parallel.py``: every S-th message per session).
+
+usage: .venv/bin/python benchmarks/pipelining.py [--size 5000] [--window 32] [--rounds 2] [--sessions 4]
 """
 
 from __future__ import annotations
@@ -59,24 +62,36 @@ def main():
     parser.add_argument("--size", type=int, default=5000)
     parser.add_argument("--window", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--sessions", type=int, default=0, help="also time S sessions at once (0: not)")
     args = parser.parse_args()
     sys.path.insert(0, stage())
     # pylint: disable=import-outside-toplevel
     from ansible_collections.strongswan.vici.plugins.module_utils._swanctl.schema import canonical_connection
     from ansible_collections.strongswan.vici.plugins.module_utils.vici import wire
     from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import Session
+    from ansible_collections.strongswan.vici.plugins.module_utils._engine.parallel import run_parallel
 
     messages = [{name: canonical_connection(name, body)} for name, body in gateway(args.size)["connections"].items()]
     base = tempfile.mkdtemp(prefix="svici-pipe-", dir="/tmp")
     try:
         for number in range(args.rounds):
-            for mode in ("one at a time", "window %d" % args.window):
+            modes = ["one at a time"] + (["window %d" % args.window] if args.window else [])
+            modes += ["%d sessions" % args.sessions] if args.sessions else []
+            for mode in modes:
                 daemon = Charon(os.path.join(base, "%d-%s" % (number, mode[0])), name="p%d%s" % (number, mode[0]),
                                 log_level=0).start()
                 try:
                     with Session(daemon.socket_uri, timeout=120) as session:
-                        elapsed = (one_at_a_time(session, messages) if mode.startswith("one")
-                                   else windowed(session, messages, args.window, wire))
+                        if mode.startswith("one"):
+                            elapsed = one_at_a_time(session, messages)
+                        elif mode.startswith("window"):
+                            elapsed = windowed(session, messages, args.window, wire)
+                        else:
+                            start = time.perf_counter()
+                            outcomes = run_parallel(session, messages, lambda own, message: own.call("load-conn", message),
+                                                    args.sessions)
+                            elapsed = time.perf_counter() - start
+                            assert all(state == "done" for state, _value in outcomes)
                 finally:
                     daemon.stop()
                 print("%d load-conn, %-14s %6.2f s  (load average %.1f)" % (args.size, mode, elapsed, os.getloadavg()[0]))

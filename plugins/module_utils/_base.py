@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, List, Mapping, NoReturn, Optional, Sequence, Tuple
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible.module_utils.common.validation import check_mutually_exclusive
 
 from ._engine.kind import Change, Item, Kind, Outcome
 from ._engine.ledger import Ledger, LedgerError
@@ -100,6 +101,11 @@ class _AnsibleModule(AnsibleModule):
         if self._checked and self._mask_arguments is not None:
             self._masked_once = masked
         return masked
+
+    def remask(self) -> None:
+        """The arguments changed after the checks (:meth:`ViciModule.add_arguments`): mask them anew."""
+        self._masked_once = None
+        self._masked_once = self._masked()
 
     def _hidden(self, result: Dict[str, Any]) -> Dict[str, Any]:
         shown, values = self._masked()
@@ -252,6 +258,23 @@ class ViciModule:
         found = [problem for problem in problems if problem]
         if found:
             self.module.fail_json(msg="; ".join(found))
+
+    def add_arguments(self, values: Mapping[str, Any]) -> None:
+        """Arguments that reach the module another way than as task arguments (config's tree file), taken as given.
+
+        Checked as those are (text that is not UTF-8, the module's mutually exclusive options) and masked with
+        them in ``invocation`` and the results. ansible-core logged the invocation before they were added.
+        """
+        self.params.update(values)
+        self.module.remask()
+        try:
+            check_text(values, list(values))
+            check_mutually_exclusive(self.module.mutually_exclusive,
+                                     {name: value for name, value in self.params.items() if value is not None})
+        except UserError as error:
+            self.fail(str(error), invocation={"module_args": self.module.shown_arguments()})
+        except TypeError as error:  # ansible-core's message: "parameters are mutually exclusive: tree|connections"
+            self.fail(str(error))
 
     @property
     def diff_mode(self) -> bool:

@@ -25,6 +25,13 @@ description:
   - On the first error of the daemon the module stops; the message names the object and quotes the daemon's
     errmsg, RV(applied) lists what was done before, and the ledger matches it. A rerun after fixing the input
     completes the work.
+  - 64 or more new objects of one kind (a first apply) are loaded over four sessions at once, each kind still
+    after the kinds it depends on. The first error stops every session before its next request; RV(applied) then
+    lists every object the daemon accepted, which may include objects after the failed one in the tree's order.
+  - The action plugin of this module resolves O(connections), O(secrets), O(pools), O(authorities) and O(tree)
+    itself and sends a tree of more than 64 KiB (as JSON) to the managed host as one file, mode 0600, in
+    Ansible's remote temporary directory, removed when the module returns, also on failure. Small trees travel as
+    arguments. The module masks the tree's secrets in C(invocation) and the results either way.
   - Secrets (PSKs, EAP/XAuth passwords, PINs, passphrases, private keys) never appear in the result, the diff,
     warnings or error messages.
 author:
@@ -96,6 +103,11 @@ options:
     type: str
     choices: [auto, swanctl_conf, json, yaml]
     default: auto
+  _tree_file:
+    description:
+      - Internal, set by the module's action plugin (a file in Ansible's remote temporary directory holding the tree
+        options, removed by the action plugin); the action plugin refuses it in a task.
+    type: path
   certificates:
     description: Certificates to load, as M(strongswan.vici.certificate) takes them. VICI cannot unload one certificate, so O(purge) leaves them.
     type: list
@@ -223,7 +235,10 @@ sections:
   type: dict
   sample: {connections: {added: [branch], changed: [], removed: [old], unchanged: [hq]}}
 applied:
-  description: On a failure part-way, what was done before it, in order (V(section), V(name), V(action)).
+  description:
+    - On a failure part-way, what was done before it, in order (V(section), V(name), V(action)).
+    - When new objects of one kind were loaded over several sessions at once, every object the daemon accepted, also
+      those after the failed one.
   returned: on failure
   type: list
   elements: dict
@@ -254,9 +269,11 @@ persist:
 from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule
 from ansible_collections.strongswan.vici.plugins.module_utils._gateway.report import mask_arguments
 from ansible_collections.strongswan.vici.plugins.module_utils._gateway.run import run
+from ansible_collections.strongswan.vici.plugins.module_utils._gateway.src import read_transfer
 from ansible_collections.strongswan.vici.plugins.module_utils._kinds.certificate import CERTIFICATE_OPTIONS
 from ansible_collections.strongswan.vici.plugins.module_utils._kinds.private_key import KEY_FILE_OPTIONS
 from ansible_collections.strongswan.vici.plugins.module_utils._pki.source import CONTENT_OR_PATH
+from ansible_collections.strongswan.vici.plugins.module_utils._text.input import UserError
 
 
 def main():
@@ -282,6 +299,9 @@ def main():
             "down_fails": {"type": "bool", "default": False},
             "src": {"type": "path"},
             "src_format": {"type": "str", "choices": ["auto", "swanctl_conf", "json", "yaml"], "default": "auto"},
+            # Internal: the file the action plugin (plugins/action/config.py) wrote the tree options to, in
+            # Ansible's remote temporary directory; it removes the file when the module returns.
+            "_tree_file": {"type": "path"},
         },
         mutually_exclusive=[("tree", "connections"), ("tree", "secrets"), ("tree", "pools"), ("tree", "authorities"),
                             ("src", "tree"), ("src", "connections"), ("src", "secrets"), ("src", "pools"),
@@ -294,6 +314,12 @@ def main():
         masked_results=True,
         locks_gateway=True,
     )
+    tree_file = module.params.pop("_tree_file", None)
+    if tree_file:
+        try:
+            module.add_arguments(read_transfer(tree_file))
+        except UserError as error:
+            module.fail(str(error))
     module.run(run)
 
 

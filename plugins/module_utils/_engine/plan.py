@@ -45,6 +45,7 @@ from .kind import (
     with_hint,
 )
 from .ledger import Ledger
+from .parallel import MIN_ITEMS, first_failure, run_parallel
 from .._text.printable import blobs_summarized
 from .._text.secrets import MASK
 from ..vici.errors import ViciCommandFailed, ViciError, ViciMessageTooLarge, ViciProtocolError, ViciTransportError, ViciUriError
@@ -290,6 +291,13 @@ def apply(kind: Kind, session: Session, changes: Iterable[Change], ledger: Ledge
     """
     applied: List[Change] = []
     replies: List[Dict[str, Any]] = []
+    changes = list(changes)
+    if len(changes) >= MIN_ITEMS and all(change.action == Action.LOAD and not change.was_present for change in changes):
+        try:
+            return _load_new(kind, session, changes, ledger)
+        finally:
+            if save:
+                ledger.save()
     try:
         for change in changes:
             if change.action is None:
@@ -319,6 +327,31 @@ def apply(kind: Kind, session: Session, changes: Iterable[Change], ledger: Ledge
         if save:
             ledger.save()
     return replies
+
+
+def _load_new(kind: Kind, session: Session, changes: List[Change], ledger: Ledger) -> List[Dict[str, Any]]:
+    """Loads of objects the daemon does not hold, over several sessions at once (:mod:`.parallel`).
+
+    On a failure, :class:`ApplyError` names the first failed object in plan order and lists every object the
+    daemon accepted (recorded in the ledger), which may include objects after the failed one.
+    """
+    outcomes = run_parallel(session, changes, lambda own, change: load_object(
+        kind, own, change.name, change.message or {}, change.reported))
+    applied: List[Change] = []
+    replies: List[Dict[str, Any]] = []
+    for change, (state, value) in zip(changes, outcomes):
+        if state == "done":
+            remember(kind, ledger, change.name, change.fingerprint, change.message or {}, change.recorded, change.canonical)
+            applied.append(change)
+            replies.append(value)
+    failed = first_failure(outcomes)
+    if failed is None:
+        return replies
+    error = outcomes[failed][1]
+    if not isinstance(error, ViciError):
+        raise error
+    outcome = Outcome.UNKNOWN if connection_lost(error) else Outcome.UNCHANGED  # a new object: nothing to restore
+    raise ApplyError(changes[failed], error, applied, outcome)
 
 
 # -- several kinds as one ---------------------------------------------------------------------------

@@ -87,3 +87,21 @@ def _yaml(text: str) -> Any:
         return yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise ValueError(str(error)) from None
+
+
+#: The sections the config action plugin may ship in its transfer file (see plugins/action/config.py).
+TRANSFER_SECTIONS = ("connections", "secrets", "pools", "authorities", "tree")
+
+
+def read_transfer(path: str) -> Dict[str, Any]:
+    """The tree options the config action plugin wrote to PATH (JSON; each a dictionary), with the same bounds as ``src``."""
+    try:
+        sections = loads_json(read_text(path))
+    except BoundError as error:
+        raise SourceError("the tree sent by the controller: %s" % error) from None
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise SourceError("cannot read the tree sent by the controller (%s): %s" % (path, error)) from None
+    if not isinstance(sections, dict) or any(name not in TRANSFER_SECTIONS or not isinstance(value, dict)
+                                             for name, value in sections.items()):
+        raise SourceError("the tree sent by the controller (%s) is not one the config action wrote" % path)
+    return sections
