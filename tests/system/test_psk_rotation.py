@@ -123,8 +123,11 @@ def test_psk_rotation_window_and_reauthentication(two_tunnels):
         mid = _up(tunnels.a, ["t1"])
         accepted = _reauth(tunnels.a, "t1")
         assert not accepted.get("failed") and accepted["changed"], accepted
-        after = _wait_for(lambda: (lambda sas: sas if _children(sas, "t1") and set(_ike(sas, "t1")).isdisjoint(
-            _ike(mid, "t1")) else None)(_sas(tunnels.a)))
+        def reauthenticated():
+            sas = _sas(tunnels.a)
+            return sas if _children(sas, "t1") and set(_ike(sas, "t1")).isdisjoint(_ike(mid, "t1")) else None
+
+        after = _wait_for(reauthenticated)
         assert after, _sas(tunnels.a)
         reauth3 = _reauth(tunnels.a, "t3")  # the tunnel that lived through the window is proven too
         assert not reauth3.get("failed"), reauth3
