@@ -216,8 +216,8 @@ def test_rulebook_reinitiates_a_killed_tunnel_survives_a_restart_and_stays_bound
 
         # The peer kills the tunnel: A's CHILD_SA goes down and nobody brings it back but the rule.
         killed = time.monotonic()
-        with Session(b.socket_uri) as session:
-            session.terminate(child="net", ike="t1", timeout=10)
+        with Session(b.socket_uri) as session:  # timeout in milliseconds: the DELETE exchange with A must finish in it
+            session.terminate(child="net", ike="t1", timeout=5000)
         deadline = killed + BACK_BOUND
         while time.monotonic() < deadline and not _children(_sas(a), "t1"):
             assert rulebook.proc.poll() is None, rulebook.text()[-6000:]
