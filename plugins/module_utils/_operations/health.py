@@ -35,7 +35,7 @@ from ..vici.errors import ViciError
 from ..vici.session import Session
 from .intent import reinitiate, runs_old_parameters, should_be_up, start_action
 from .metrics import MetricsError, render, write_metrics
-from .sa import CHILD_CONNECTING, CHILD_UP, IKE_CONNECTING, IKE_UP, SA, ike_sa_list
+from .sa import CHILD_CONNECTING, CHILD_UP, IKE_CONNECTING, IKE_UP, SA, ike_sa_list, negotiated_proposal
 
 if TYPE_CHECKING:
     from .._base import ViciModule
@@ -110,14 +110,9 @@ def _child_sas(sas: Sequence[SA], conn: str, child: str) -> List[Dict[str, Any]]
     return found
 
 
-def _proposal(child_sa: Mapping[str, Any]) -> str:
-    parts = [child_sa.get("encr-alg"), child_sa.get("encr-keysize"), child_sa.get("integ-alg"), child_sa.get("dh-group")]
-    return "/".join(str(part) for part in parts if part)
-
-
 def _shown(child_sa: Mapping[str, Any], stale: Optional[bool]) -> Dict[str, Any]:
     shown = {"uniqueid": str(child_sa.get("uniqueid")), "state": child_sa.get("state"),
-             "ike_uniqueid": child_sa.get("ike_uniqueid"), "proposal": _proposal(child_sa)}
+             "ike_uniqueid": child_sa.get("ike_uniqueid"), "proposal": negotiated_proposal(child_sa)}
     if stale is not None:
         shown["old_parameters"] = stale
     return shown

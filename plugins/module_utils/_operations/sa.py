@@ -142,6 +142,12 @@ def _child_sa_ids(sa: SA, child_name: str, ours: bool, up: List[str], connecting
     return hit
 
 
+def negotiated_proposal(child_sa: Mapping[str, Any]) -> str:
+    """A CHILD_SA's negotiated proposal as list-sas shows it, e.g. ``AES_GCM_16/256/CURVE_25519``."""
+    parts = [child_sa.get("encr-alg"), child_sa.get("encr-keysize"), child_sa.get("integ-alg"), child_sa.get("dh-group")]
+    return "/".join(str(part) for part in parts if part)
+
+
 def ike_sa_list(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     """list-sa events as a list of IKE_SAs, each with its ``name`` and a ``child_sas`` list.
 

@@ -32,7 +32,7 @@ from .._text.input import InputError
 from ..vici.errors import ViciError
 from ..vici.session import Session
 from .intent import children_of, reinitiate, should_be_up, start_action
-from .sa import CHILD_CONNECTING, IKE_CONNECTING, SA, Target, ike_sa_list, read_sas
+from .sa import CHILD_CONNECTING, IKE_CONNECTING, SA, Target, ike_sa_list, negotiated_proposal, read_sas
 
 MODES = ("auto", "reestablish", "report", "never")
 #: The longest retry window: well inside the gateway lock's default wait (600 s) for the runs queued behind.
@@ -75,16 +75,11 @@ def children(config: Mapping[str, Any]) -> Dict[str, Mapping[str, Any]]:
     return {}
 
 
-def _proposal(child: Mapping[str, Any]) -> str:
-    parts = [child.get("encr-alg"), child.get("encr-keysize"), child.get("integ-alg"), child.get("dh-group")]
-    return "/".join(str(part) for part in parts if part)
-
-
 def describe(sas: Sequence[SA]) -> List[Dict[str, Any]]:
     """The SAs as the report lists them: IKE_SA unique id and state, its CHILD_SAs with SPIs and proposal."""
     return [{"uniqueid": str(sa.get("uniqueid")), "state": sa.get("state"), "remote_host": sa.get("remote-host"),
              "child_sas": [{"name": c.get("name"), "uniqueid": str(c.get("uniqueid")), "state": c.get("state"),
-                            "spi_in": c.get("spi-in"), "spi_out": c.get("spi-out"), "proposal": _proposal(c)}
+                            "spi_in": c.get("spi-in"), "spi_out": c.get("spi-out"), "proposal": negotiated_proposal(c)}
                            for c in sa.get("child_sas", [])]} for sa in sas]
 
 
