@@ -197,9 +197,9 @@ def evaluate(daemon: Daemon, names: Optional[Sequence[str]], intents: Mapping[st
     entries = []
     for conn in sorted(names if names is not None else daemon.conns):
         if conn not in daemon.conns:
-            declared = intents.get(conn) is not None
-            entries.append({"connection": conn, "child": "", "intent": "none", "declared": declared,
-                            "declared_from": sources.get(conn, "ledger") if declared else None,
+            named = intents.get(conn) is not None
+            entries.append({"connection": conn, "child": "", "intent": "none", "declared": named,
+                            "declared_from": sources.get(conn, "ledger") if named else None,
                             "status": "missing", "trap_installed": False, "child_sas": [], "healthy": False,
                             "problems": ["not_loaded: the daemon holds no connection named %s" % conn]})
             continue
