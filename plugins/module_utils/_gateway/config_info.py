@@ -241,8 +241,8 @@ def declared_children(paths: Sequence[str], option: str = "swanctl_conf") -> Dic
             raise UserError("%s: every item must be the path of a swanctl.conf file, got %r" % (option, path))
         where = os.path.abspath(path)
         if not os.path.isfile(where):
-            raise UserError("%s: %s: %s" % (option, where, "not a regular file" if os.path.exists(where)
-                                                  else "no such file"))
+            problem = "not a regular file" if os.path.exists(where) else "no such file"
+            raise UserError("%s: %s: %s" % (option, where, problem))
         try:
             tree, _files, _missing = read_file(where, [])
         except ConfError as error:
