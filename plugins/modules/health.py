@@ -14,11 +14,13 @@ description:
   - Compares what the charon daemon runs (C(list-sas), C(list-policies)) with what was declared for each connection,
     per connection and child, and returns one entry per tunnel and a summary fit for C(assert) or C(failed_when).
   - The intent of a child is its declared C(start_action), from the load-conn message this collection last loaded
-    for the connection (kept in the ledger). The daemon's C(list-conns) does not show C(start_action) or proposals,
-    so a connection loaded by another tool (swanctl) has no declared intent; it counts as V(trap) when its trap
-    policy is installed, else V(none), and its entry has RV(tunnels[].declared=false). The ledger belongs to one run
-    of the daemon; after charon restarts, connections count as undeclared until a C(config) or C(connection) run
-    loads them again.
+    for the connection (kept in the ledger). The daemon's C(list-conns) does not show C(start_action) or proposals.
+    The ledger belongs to one run of the daemon; after charon restarts, its service's C(swanctl --load-all) loads
+    the connections from files and the ledger has no entry for them.
+  - For a connection the ledger has no entry for, the intent comes from the C(connections) sections of the
+    swanctl.conf files in O(swanctl_conf) (for example the file the C(config) module or the roles persist), and its
+    entry has RV(tunnels[].declared_from=file). A connection declared by neither counts as V(trap) when its trap
+    policy is installed, else V(none), and its entry has RV(tunnels[].declared=false).
   - C(start_action=start) (or V(restart)) wants exactly one INSTALLED CHILD_SA per child; V(trap) wants the trap
     policy installed (or a CHILD_SA it triggered); V(none) reports what runs, and a child whose connection has an
     established IKE_SA without any CHILD_SA (a child the peer refused) counts as down.
@@ -80,6 +82,23 @@ options:
         the oldest established IKE_SA); per C(pool): C(pool_size) and C(pool_leases) (by C(status) online and
         offline); and C(health_healthy) and C(health_timestamp_seconds)."
     type: path
+  swanctl_conf:
+    description:
+      - swanctl.conf files whose C(connections) sections declare the intent (C(start_action), C(esp_proposals)) of
+        the connections the ledger has no entry for, typically after a daemon restart, when the service's
+        C(swanctl --load-all) loaded them from these files. Give the file the C(config) module's C(persist) writes
+        (for example C(/etc/swanctl/conf.d/site_to_site.conf)), or C(/etc/swanctl/swanctl.conf), which includes it.
+      - The ledger wins for a connection it has an entry for. A connection in several files takes the last file's
+        definition, as loading the files in this order would.
+      - Read as swanctl reads them (includes relative to the file, templates). Only C(start_action) and
+        C(esp_proposals) of the children are taken; nothing of a C(secrets) section is read into the result.
+      - A file that does not exist or cannot be read, or is not valid swanctl.conf syntax, fails the task with a
+        message that names this option and the file.
+      - These files are not checked against what the daemon loaded; a file edited since it was loaded declares
+        what it says now.
+    type: list
+    elements: path
+    default: []
 notes:
   - The traffic counters are summed over a child's installed CHILD_SAs; a rekeying replaces the SA and its counters
     start again from 0, a counter reset that Prometheus' C(rate()) and C(increase()) handle.
@@ -110,6 +129,11 @@ EXAMPLES = r"""
     connections: [branch, datacenter]
     metrics_path: /var/lib/prometheus/node-exporter/strongswan.prom
 
+- name: After a daemon restart, take the intent from the persisted file, and bring back what is missing
+  strongswan.vici.health:
+    swanctl_conf: [/etc/swanctl/conf.d/site_to_site.conf]
+    reinitiate: true
+
 - name: Assert that all intended tunnels are up (duplicates or old parameters tolerated)
   ansible.builtin.assert:
     that:
@@ -136,9 +160,15 @@ tunnels:
       type: str
       sample: start
     declared:
-      description: Whether the intent comes from the load-conn message this collection loaded (the ledger).
+      description: Whether the intent was declared, in the ledger or in a file of O(swanctl_conf).
       type: bool
       sample: true
+    declared_from:
+      description:
+        - Where the declared intent came from; V(ledger) (the load-conn message this collection loaded) or V(file)
+          (a file of O(swanctl_conf), for a connection the ledger has no entry for); null when not declared.
+      type: str
+      sample: ledger
     status:
       description:
         - V(up) (a CHILD_SA installed), V(trapped) (trap policy installed, no CHILD_SA), V(connecting),
@@ -245,7 +275,13 @@ metrics:
 """
 
 from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule
+from ansible_collections.strongswan.vici.plugins.module_utils._gateway.config_info import declared_children
 from ansible_collections.strongswan.vici.plugins.module_utils._operations.health import run
+
+
+def _run(vici):
+    """Read the O(swanctl_conf) files here (this layer may read swanctl.conf), pass plain dicts down."""
+    run(vici, declared_children(vici.params["swanctl_conf"] or []))
 
 
 def main():
@@ -254,9 +290,10 @@ def main():
             "connections": {"type": "list", "elements": "str"},
             "reinitiate": {"type": "bool", "default": False},
             "metrics_path": {"type": "path"},
+            "swanctl_conf": {"type": "list", "elements": "path", "default": []},
         },
     )
-    module.run(run)
+    module.run(_run)
 
 
 if __name__ == "__main__":

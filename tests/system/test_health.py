@@ -17,10 +17,11 @@ import time
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from ansible_collections.strongswan.vici.plugins.module_utils._gateway.persist import file_text
 from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import READ_ONLY_COMMANDS, Session
 
 from runtime_support import run_module_in_process
-from test_tunnel_changes import Traffic, _children, _config, _conn, _sas, _up
+from test_tunnel_changes import Traffic, _children, _config, _conn, _sas, _secrets, _up
 from vici_proxy import ViciProxy
 
 pytestmark = pytest.mark.timeout(120)
@@ -194,4 +195,45 @@ def test_a_play_gates_on_the_summary(three_tunnels, ansible_playbook):
     assert result.rc == 0, result
     assert result.task("check")["failed"] is True and result.task("check")["summary"]["down"] == 1
     assert result.task("restore")["changed"] is True
+    assert len(_children(_sas(a), "t3")) == 1
+
+
+def test_after_a_restart_the_intent_of_a_tunnel_comes_from_swanctl_conf(three_tunnels, tmp_path):
+    """charon restarted and its connections loaded by ``swanctl --load-all`` from a file (what the service does with
+    the file ``config`` persists): the ledger has no entry, so without ``swanctl_conf`` a start tunnel that is down
+    counts as undeclared and healthy; with it, it is a declared start tunnel that is down, and ``reinitiate`` brings
+    it back with one CHILD_SA."""
+    a = three_tunnels.a
+    folder = tmp_path / "swanctl-a"
+    folder.mkdir()
+    conf = folder / "swanctl.conf"
+    conf.write_text(file_text({"connections": _declared(three_tunnels.pair, "a"), "secrets": _secrets()}))
+    a.restart()
+    done = a.swanctl("--load-all", "--noprompt", "--file", conf, check=False)
+    assert done.returncode == 0 and "loaded connection 't3'" in done.stdout, done.stdout + done.stderr
+    _up(a, ["t1", "t3"])  # start_action start: the load initiated them
+    with Session(a.socket_uri) as session:  # t3 goes down completely: no IKE_SA left either
+        session.terminate(ike="t3", timeout=5000)
+    _wait(a, lambda sas: not [sa for sa in sas if sa["name"] == "t3"], "t3's IKE_SA gone on A")
+    t1_before = _children(_sas(a), "t1")
+
+    undeclared = _by_name(_health(a))
+    assert {name: (e["declared"], e["intent"], e["status"]) for name, e in undeclared.items()} == {
+        "t1": (False, "none", "up"), "t2": (False, "trap", "trapped"), "t3": (False, "none", "idle"),
+        "t4": (False, "none", "idle")}, undeclared  # the gap: t3 is down and nothing says so
+
+    declared = _health(a, swanctl_conf=[str(conf)])
+    assert {name: (e["declared_from"], e["intent"], e["status"]) for name, e in _by_name(declared).items()} == {
+        "t1": ("file", "start", "up"), "t2": ("file", "trap", "trapped"), "t3": ("file", "start", "down"),
+        "t4": ("file", "none", "idle")}, declared
+    assert declared["summary"]["down"] == 1 and not declared["summary"]["healthy"]
+    assert _secrets()["ike-all"]["secret"] not in repr(declared)
+
+    restored = _health(a, swanctl_conf=[str(conf)], reinitiate=True)
+    assert restored["changed"] is True and [(i["tunnel"], i["outcome"]) for i in restored["reinitiated"]] == [
+        ("t3/net", "up")], restored
+    assert restored["summary"]["healthy"], restored
+    sas = _sas(a)
+    assert len(_children(sas, "t3")) == 1 and _children(sas, "t1") == t1_before, sas
+    assert _health(a, swanctl_conf=[str(conf)], reinitiate=True)["changed"] is False
     assert len(_children(_sas(a), "t3")) == 1

@@ -29,9 +29,11 @@ unless the caller asks for them.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from .._swanctl.schema import list_items
 from .._swanctl.syntax import SWANCTL_SECTIONS as SECTIONS, ConfError, read_file
+from .._text.input import UserError
 from .._text.secrets import is_plain_secrets_key
 
 if TYPE_CHECKING:
@@ -218,6 +220,57 @@ def warnings_for(result: Mapping[str, Any]) -> List[str]:
         warnings.append("%s: swanctl does not read the top-level %s %s" % (
             result["path"], "entry" if len(result["ignored"]) == 1 else "entries", ", ".join(result["ignored"])))
     return warnings
+
+
+#: The child keys the health module takes from a swanctl.conf (nothing else of the file is kept).
+DECLARED_CHILD_KEYS = ("start_action", "esp_proposals")
+
+
+def declared_children(paths: Sequence[str], option: str = "swanctl_conf") -> Dict[str, Dict[str, Dict[str, Any]]]:
+    """Per connection of the ``connections`` sections of the swanctl.conf files PATHS, its children's declared
+    ``start_action`` and ``esp_proposals`` (a list, split as swanctl splits it), in the form of the load-conn
+    message the ledger keeps; a later file's connection replaces an earlier one's, as loading them in that order
+    would. Only these two keys are kept: nothing of ``secrets`` (or of any other section) is returned.
+
+    Read as swanctl reads them (includes, templates, a connection defined twice merged). Raises UserError naming
+    OPTION and the file when one cannot be read or is not a swanctl.conf.
+    """
+    found: Dict[str, Dict[str, Dict[str, Any]]] = {}
+    for path in paths:
+        if not isinstance(path, str) or not path.strip():
+            raise UserError("%s: every item must be the path of a swanctl.conf file, got %r" % (option, path))
+        where = os.path.abspath(path)
+        if not os.path.isfile(where):
+            problem = "not a regular file" if os.path.exists(where) else "no such file"
+            raise UserError("%s: %s: %s" % (option, where, problem))
+        try:
+            tree, _files, _missing = read_file(where, [])
+        except ConfError as error:
+            raise UserError("%s: %s is not a readable swanctl.conf: %s" % (option, where, error)) from None
+        except (OSError, UnicodeDecodeError) as error:
+            reason = getattr(error, "strerror", None) or error
+            raise UserError("%s: cannot read %s (or a file it includes): %s" % (option, where, reason)) from None
+        connections = tree.get("connections", {})
+        if not isinstance(connections, dict):
+            raise UserError("%s: %s: 'connections' must be a section, not a key" % (option, where))
+        for name, body in connections.items():
+            if not isinstance(body, dict):
+                raise UserError("%s: %s: connections.%s must be a section, not a key" % (option, where, name))
+            children = body.get("children", {})
+            if not isinstance(children, dict):
+                raise UserError("%s: %s: connections.%s.children must be a section, not a key" % (option, where, name))
+            found[str(name)] = {str(child): _declared_child(config) for child, config in children.items()
+                                if isinstance(config, dict)}
+    return found
+
+
+def _declared_child(config: Mapping[str, Any]) -> Dict[str, Any]:
+    declared: Dict[str, Any] = {}
+    for key in DECLARED_CHILD_KEYS:
+        value = config.get(key)
+        if isinstance(value, str):
+            declared[key] = list_items(value) if key == "esp_proposals" else value.strip()
+    return declared
 
 
 def run(module: AnsibleModule) -> None:

@@ -5,9 +5,12 @@
 """The health module: what runs against what was declared, per connection and child. PRIVATE to the collection.
 
 The daemon's ``list-conns`` shows neither ``start_action`` nor proposals (5.9.8 and 6.0.1 alike), so the intent
-of a child is the one declared: the load-conn message this collection last loaded, kept in the ledger. A
-connection loaded by another tool (swanctl) has no declared intent: it counts as ``trap`` when its trap policy is
-installed, else ``none``, and its entry says ``declared: false``.
+of a child is the one declared: the load-conn message this collection last loaded, kept in the ledger, or, for a
+connection the ledger has no entry for, the children of the swanctl.conf files named in ``swanctl_conf`` (read
+by the module, in ``_gateway/config_info.py``: this layer imports no ``_swanctl``; after a restart the ledger is
+void and the service's ``swanctl --load-all`` loaded such a file). Each entry says where its intent came from
+(``declared_from``: ``ledger`` or ``file``). A connection declared by neither counts as ``trap`` when its trap
+policy is installed, else ``none``, and its entry says ``declared: false``.
 
 Per child (:func:`evaluate`), with the one definition of intent (:mod:`.intent`):
 
@@ -156,8 +159,10 @@ def _problems(entry: Dict[str, Any], up: Sequence[Mapping[str, Any]], orphans: S
     return problems
 
 
-def evaluate_child(daemon: Daemon, conn: str, child: str, config: Mapping[str, Any], declared: bool) -> Dict[str, Any]:
-    """One tunnel's entry: intent, status, its CHILD_SAs and its problems."""
+def evaluate_child(daemon: Daemon, conn: str, child: str, config: Mapping[str, Any], declared: bool,
+                   source: Optional[str] = None) -> Dict[str, Any]:
+    """One tunnel's entry: intent, status, its CHILD_SAs and its problems; ``source`` says where a declared
+    intent came from (``ledger`` or ``file``)."""
     intent = start_action(config) if declared else ("trap" if (conn, child) in daemon.traps else "none")
     listed = _child_sas(daemon.sas, conn, child)
     up = [sa for sa in listed if sa.get("state") in CHILD_UP and sa.get("ike_state") in IKE_UP]
@@ -166,6 +171,7 @@ def evaluate_child(daemon: Daemon, conn: str, child: str, config: Mapping[str, A
     wanted = should_be_up(config, conn, child, daemon.sas) if declared else bool(_orphans(daemon.sas, conn))
     entry: Dict[str, Any] = {
         "connection": conn, "child": child, "intent": intent, "declared": declared,
+        "declared_from": (source or "ledger") if declared else None,
         "status": _status(intent, up, connecting, (conn, child) in daemon.traps, wanted or intent == "start"),
         "trap_installed": (conn, child) in daemon.traps,
         "child_sas": [_shown(sa, runs_old_parameters(sa, config) if declared and sa in up else None) for sa in listed],
@@ -175,16 +181,20 @@ def evaluate_child(daemon: Daemon, conn: str, child: str, config: Mapping[str, A
     return entry
 
 
-def evaluate(daemon: Daemon, names: Optional[Sequence[str]], intents: Mapping[str, Optional[Mapping[str, Any]]]
-             ) -> List[Dict[str, Any]]:
+def evaluate(daemon: Daemon, names: Optional[Sequence[str]], intents: Mapping[str, Optional[Mapping[str, Any]]],
+             sources: Optional[Mapping[str, str]] = None) -> List[Dict[str, Any]]:
     """One entry per connection and child (the daemon's children; declared ones it lacks too), in name order.
 
-    ``intents``: per connection the declared children (:func:`declared_intent`), or None when undeclared.
+    ``intents``: per connection the declared children (:func:`declared_intents`), or None when undeclared;
+    ``sources``: per declared connection where its intent came from (``ledger``, the default, or ``file``).
     """
+    sources = sources or {}
     entries = []
     for conn in sorted(names if names is not None else daemon.conns):
         if conn not in daemon.conns:
-            entries.append({"connection": conn, "child": "", "intent": "none", "declared": intents.get(conn) is not None,
+            named = intents.get(conn) is not None
+            entries.append({"connection": conn, "child": "", "intent": "none", "declared": named,
+                            "declared_from": sources.get(conn, "ledger") if named else None,
                             "status": "missing", "trap_installed": False, "child_sas": [], "healthy": False,
                             "problems": ["not_loaded: the daemon holds no connection named %s" % conn]})
             continue
@@ -192,7 +202,7 @@ def evaluate(daemon: Daemon, names: Optional[Sequence[str]], intents: Mapping[st
         children = dict(_conn_children(daemon.conns[conn]))
         for child in sorted(children):
             config = (declared or {}).get(child)
-            entries.append(evaluate_child(daemon, conn, child, config or {}, config is not None))
+            entries.append(evaluate_child(daemon, conn, child, config or {}, config is not None, sources.get(conn)))
     return entries
 
 
@@ -256,28 +266,47 @@ def check_names(names: Any) -> Optional[List[str]]:
     return sorted(set(names))
 
 
-def assess(vici: ViciModule, names: Optional[Sequence[str]], metrics: bool) -> Tuple[Daemon, List[Dict[str, Any]]]:
-    """Read the daemon and the declared intent; the entries."""
+def declared_intents(ledger: Any, conns: Sequence[str], files: Optional[Mapping[str, Mapping[str, Any]]] = None
+                     ) -> Tuple[Dict[str, Optional[Dict[str, Mapping[str, Any]]]], Dict[str, str]]:
+    """Per connection of ``conns`` its declared children and where they came from: the ledger when it has an
+    entry for the connection, else ``files`` (the children the swanctl.conf files declare, plain dicts), else
+    None (undeclared)."""
+    intents: Dict[str, Optional[Dict[str, Mapping[str, Any]]]] = {}
+    sources: Dict[str, str] = {}
+    for name in conns:
+        intents[name] = declared_intent(ledger, name)
+        if intents[name] is not None:
+            sources[name] = "ledger"
+        elif files is not None and isinstance(files.get(name), Mapping):
+            intents[name] = {str(child): config for child, config in files[name].items() if isinstance(config, Mapping)}
+            sources[name] = "file"
+    return intents, sources
+
+
+def assess(vici: ViciModule, names: Optional[Sequence[str]], metrics: bool,
+           files: Optional[Mapping[str, Mapping[str, Any]]] = None) -> Tuple[Daemon, List[Dict[str, Any]]]:
+    """Read the daemon and the declared intent (ledger, then ``files``); the entries."""
     daemon = read_daemon(vici.session, names, pools=metrics)
     ledger = vici.ledger  # read-only here: nothing is recorded, no key is made
     vici.warn_ledger(ledger)
-    intents = {name: declared_intent(ledger, name) for name in (names if names is not None else daemon.conns)}
-    return daemon, evaluate(daemon, names, intents)
+    intents, sources = declared_intents(ledger, list(names if names is not None else daemon.conns), files)
+    return daemon, evaluate(daemon, names, intents, sources)
 
 
-def run(vici: ViciModule) -> None:
-    """The health module's body, for ``ViciModule.run``."""
+def run(vici: ViciModule, files: Optional[Mapping[str, Mapping[str, Any]]] = None) -> None:
+    """The health module's body, for ``ViciModule.run``; ``files``: the children the ``swanctl_conf`` files
+    declare per connection (``_gateway/config_info.py``'s ``declared_children``), the fallback to the ledger."""
     params = vici.params
     names = check_names(params["connections"])
     path = params["metrics_path"]
     if params["reinitiate"]:
         vici.hold_gateway()  # no config run re-establishes tunnels under our feet
-    daemon, entries = assess(vici, names, bool(path))
+    daemon, entries = assess(vici, names, bool(path), files)
     reinitiated = _reinitiate(vici, entries) if params["reinitiate"] else []
     changed = bool(reinitiated) if vici.check_mode else any(item["initiated"] for item in reinitiated)
     if changed and not vici.check_mode:
         try:
-            daemon, entries = assess(vici, names, bool(path))
+            daemon, entries = assess(vici, names, bool(path), files)
         except ViciError as error:  # after initiations: still a change
             vici.fail_from(error, context="reading the tunnels after re-initiating", reinitiated=reinitiated,
                            changed=True)

@@ -12,7 +12,13 @@ import stat
 
 import pytest
 
-from ansible_collections.strongswan.vici.plugins.module_utils._operations.health import Daemon, evaluate, summarize
+from ansible_collections.strongswan.vici.plugins.module_utils._gateway.config_info import declared_children
+from ansible_collections.strongswan.vici.plugins.module_utils._operations.health import (
+    Daemon,
+    declared_intents,
+    evaluate,
+    summarize,
+)
 from ansible_collections.strongswan.vici.plugins.module_utils._operations.intent import (
     parse_proposal,
     runs_old_parameters,
@@ -23,6 +29,7 @@ from ansible_collections.strongswan.vici.plugins.module_utils._operations.metric
     render,
     write_metrics,
 )
+from ansible_collections.strongswan.vici.plugins.module_utils._text.input import UserError
 
 
 def _child(name, uid, state="INSTALLED", **extra):
@@ -202,3 +209,114 @@ def test_the_metrics_file_is_replaced_atomically_with_mode_0644(tmp_path):
 def test_a_metrics_path_in_a_missing_directory_is_an_error_naming_the_option(tmp_path):
     with pytest.raises(MetricsError, match="^metrics_path: cannot create a file in .*missing"):
         write_metrics(str(tmp_path / "missing" / "x.prom"), "x 1\n")
+
+
+# -- intent from swanctl.conf files (swanctl_conf), for connections the ledger has no entry for ------------------
+
+
+class _Ledger:
+    """A ledger with load-conn messages for some connections (restorable: None, get: the entry)."""
+
+    def __init__(self, messages):
+        self.messages = messages
+
+    def restorable(self, _kind, _name):
+        return None
+
+    def get(self, _kind, name):
+        return {"message": self.messages[name]} if name in self.messages else None
+
+
+def test_the_ledger_wins_over_a_file_for_a_connection_it_has_an_entry_for():
+    ledger = _Ledger({"a": {"children": _intent("none")}})
+    files = {"a": _intent("start"), "b": _intent("start")}
+    intents, sources = declared_intents(ledger, ["a", "b", "c"], files)
+    assert intents == {"a": _intent("none"), "b": _intent("start"), "c": None}
+    assert sources == {"a": "ledger", "b": "file"}
+    entries = evaluate(Daemon(_conns("a", "b", "c"), [], set()), None, intents, sources)
+    assert [(e["connection"], e["intent"], e["declared"], e["declared_from"], e["status"]) for e in entries] == [
+        ("a", "none", True, "ledger", "idle"), ("b", "start", True, "file", "down"), ("c", "none", False, None, "idle")]
+
+
+def test_a_file_declared_start_tunnel_that_is_down_is_flagged():
+    intents, sources = declared_intents(_Ledger({}), ["a"], {"a": _intent("start")})
+    daemon = Daemon(_conns("a"), [], set())
+    (entry,) = evaluate(daemon, None, intents, sources)
+    assert entry["declared_from"] == "file" and entry["status"] == "down" and entry["problems"][0].startswith("down:")
+    assert summarize([entry], daemon)["down"] == 1
+
+
+SWANCTL_CONF = """
+connections {
+   a {
+      children {
+         net {
+            start_action = start
+            esp_proposals = aes128gcm16-x25519, aes256gcm16
+            local_ts = 10.1.0.0/16
+         }
+      }
+   }
+   b : connections.a-base {
+   }
+   a-base {
+      children {
+         net {
+            start_action = trap
+         }
+      }
+   }
+}
+secrets {
+   ike-a {
+      id = peer.example.com
+      secret = "a-very-secret-psk"
+   }
+}
+"""
+
+
+def test_declared_children_keep_start_action_and_esp_proposals_and_nothing_of_secrets(tmp_path):
+    path = tmp_path / "swanctl.conf"
+    path.write_text(SWANCTL_CONF)
+    found = declared_children([str(path)])
+    assert found["a"] == {"net": {"start_action": "start", "esp_proposals": ["aes128gcm16-x25519", "aes256gcm16"]}}
+    assert found["b"] == {"net": {"start_action": "trap"}}  # from its template, as swanctl reads it
+    assert "a-very-secret-psk" not in repr(found) and "peer.example.com" not in repr(found)
+
+
+def test_a_later_file_replaces_an_earlier_ones_connection(tmp_path):
+    first, second = tmp_path / "1.conf", tmp_path / "2.conf"
+    first.write_text("connections {\n a {\n children {\n net {\n start_action = start\n }\n }\n }\n}\n")
+    second.write_text("connections {\n a {\n children {\n net {\n start_action = none\n }\n }\n }\n}\n")
+    assert declared_children([str(first), str(second)])["a"]["net"]["start_action"] == "none"
+
+
+@pytest.mark.parametrize("text, expected", [
+    (None, "no such file"),
+    ("connections {\n a {\n", "missing '}'"),
+    ("connections = x\n", "'connections' must be a section"),
+    ("connections {\n a = b\n}\n", "connections.a must be a section"),
+])
+def test_a_bad_swanctl_conf_file_is_an_error_naming_the_option_and_the_file(tmp_path, text, expected):
+    path = tmp_path / "bad.conf"
+    if text is not None:
+        path.write_text(text)
+    with pytest.raises(UserError) as caught:
+        declared_children([str(path)])
+    message = str(caught.value)
+    assert message.startswith("swanctl_conf: ") and str(path) in message and expected in message, message
+
+
+def test_a_directory_or_an_unreadable_file_is_an_error_naming_the_option_and_the_path(tmp_path):
+    with pytest.raises(UserError) as caught:
+        declared_children([str(tmp_path)])
+    assert str(caught.value) == "swanctl_conf: %s: not a regular file" % tmp_path
+    if os.geteuid() == 0:
+        return  # root reads any file
+    path = tmp_path / "locked.conf"
+    path.write_text("connections {\n}\n")
+    path.chmod(0)
+    with pytest.raises(UserError) as caught:
+        declared_children([str(path)])
+    assert str(caught.value).startswith("swanctl_conf: ") and str(path) in str(caught.value)

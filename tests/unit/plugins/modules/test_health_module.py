@@ -117,3 +117,42 @@ def test_a_failed_read_after_initiations_fails_the_run_with_changed(charon, run_
     assert result["failed"] is True and result["changed"] is True, result
     assert result["msg"].startswith("reading the tunnels after re-initiating: ")
     assert [item["tunnel"] for item in result["reinitiated"]] == ["gw/net"]
+
+
+def _loaded_by_swanctl(charon, tmp_path, action="start"):
+    """gw loaded as the service's swanctl --load-all loads it after a restart (no ledger entry), from this file."""
+    charon.conns["gw"] = {"children": {"net": {"start_action": action}}}
+    conf = tmp_path / "site.conf"
+    conf.write_text("connections {\n   gw {\n      children {\n         net {\n            start_action = %s\n"
+                    "         }\n      }\n   }\n}\nsecrets {\n   ike-gw {\n      secret = s3cr3t-psk\n   }\n}\n" % action)
+    return str(conf)
+
+
+def test_a_start_tunnel_declared_in_swanctl_conf_is_reported_down_and_reinitiated(charon, run_in_process, tmp_path):
+    conf = _loaded_by_swanctl(charon, tmp_path)
+    plain = run_in_process("health", {"socket": charon.uri})
+    assert plain["tunnels"][0]["declared"] is False and plain["summary"]["healthy"] is True, plain
+    result = run_in_process("health", {"socket": charon.uri, "swanctl_conf": [conf]})
+    (entry,) = result["tunnels"]
+    assert (entry["intent"], entry["declared"], entry["declared_from"], entry["status"]) == (
+        "start", True, "file", "down"), result
+    assert result["summary"]["down"] == 1 and "s3cr3t-psk" not in repr(result)
+    fixed = run_in_process("health", {"socket": charon.uri, "swanctl_conf": [conf], "reinitiate": True})
+    assert fixed["changed"] is True and fixed["reinitiated"][0]["outcome"] == "up", fixed
+    assert fixed["summary"]["healthy"] is True and charon.mutating().count("initiate") == 1
+
+
+def test_the_ledger_wins_over_swanctl_conf(charon, run_in_process, tmp_path):
+    _declared(charon, run_in_process, "none")
+    conf = _loaded_by_swanctl(charon, tmp_path, "start")
+    charon.conns["gw"] = copy.deepcopy(CONFIG)  # what the connection module loaded, as the ledger says
+    result = run_in_process("health", {"socket": charon.uri, "swanctl_conf": [conf]})
+    (entry,) = result["tunnels"]
+    assert (entry["intent"], entry["declared_from"], entry["status"]) == ("none", "ledger", "idle"), result
+
+
+def test_a_missing_swanctl_conf_file_fails_naming_the_option_and_the_file(charon, run_in_process, tmp_path):
+    missing = str(tmp_path / "nope.conf")
+    result = run_in_process("health", {"socket": charon.uri, "swanctl_conf": [missing]})
+    assert result["failed"] is True and result["msg"] == "swanctl_conf: %s: no such file" % missing, result
+    assert "Traceback" not in result["msg"]
