@@ -104,6 +104,8 @@ class Ledger:
         for note in notes or []:
             self._note(note)
         self._updates: Dict[str, Optional[Dict[str, Any]]] = {}
+        #: A random token the file gets with every write: what the annex (:meth:`annex`) was written for.
+        self.generation = ""
         self._usable = bool(path)
         if path:
             problem = directory_problem(os.path.dirname(path) or ".")
@@ -188,9 +190,12 @@ class Ledger:
         """Replace the file atomically (call with the lock held)."""
         if not self.path:
             raise ValueError("the ledger has no file to write")
-        data = {"version": LEDGER_VERSION, "instance": self.instance, "key": self.key.hex(), "entries": entries}
+        generation = secrets.token_hex(16)
+        data = {"version": LEDGER_VERSION, "instance": self.instance, "key": self.key.hex(), "entries": entries,
+                "generation": generation}
         # json.dumps, not json.dump: only the one-shot form uses the C encoder (10x faster on big ledgers).
         replace_file(self.path, json.dumps(data, separators=(",", ":"), sort_keys=True).encode("utf-8"))
+        self.generation = generation
 
     @staticmethod
     def _key_of(data: Optional[Mapping[str, Any]]) -> bytes:
@@ -226,6 +231,7 @@ class Ledger:
         if same_instance(str(data.get("instance", "")), self.instance):
             # Keep the recorded start time: ours may be a second off.
             self.instance = str(data["instance"])
+            self.generation = str(data.get("generation", ""))
             for name, entry in self._entries_of(data).items():
                 self.entries.setdefault(name, entry)
         return True
@@ -344,4 +350,55 @@ class Ledger:
                        % (self.path, error.strerror or error))
             return False
         self._updates.clear()
+        return True
+
+    # -- the annex: records that hold only as long as the ledger's content -----------------------
+
+    @staticmethod
+    def annex_path(path: str) -> str:
+        """The annex of the ledger file ``path`` (see :meth:`annex`)."""
+        return (path[:-5] if path.endswith(".json") else path) + ".annex.json"
+
+    def _annex_path(self) -> str:
+        return self.annex_path(self.path or "")
+
+    def annex(self) -> Dict[str, Any]:
+        """The records kept beside the ledger (:meth:`keep_annex`), if written for its current content; else {}.
+
+        The annex is a second file (mode 0600, read as the ledger is): it holds for the ledger's generation it
+        names only, so that any write of the ledger (by this run or another) voids it.
+        """
+        if not self._usable or not self.path or not self.generation:
+            return {}
+        reading = read_trusted(self._annex_path())
+        if reading.data is None:
+            return {}
+        try:
+            data = json.loads(reading.data.decode("utf-8"))
+        except (ValueError, RecursionError):
+            return {}
+        if (not isinstance(data, dict) or data.get("generation") != self.generation
+                or not isinstance(data.get("records"), dict)):
+            return {}
+        records: Dict[str, Any] = data["records"]
+        return records
+
+    def keep_annex(self, records: Mapping[str, Any]) -> bool:
+        """Write the annex for the ledger's current content, under the lock; False if that cannot be (never raises).
+
+        Not written when this run has unsaved entries, or when the file changed since this run read or wrote it.
+        """
+        if self.read_only or not self._usable or not self.path or self._updates or not self.generation:
+            return False
+        try:
+            with self._locked():
+                current = self._load_file()
+                if (current is None or self._key_of(current) != self.key
+                        or not same_instance(str(current.get("instance", "")), self.instance)
+                        or current.get("generation") != self.generation):
+                    return False
+                data = {"generation": self.generation, "records": dict(records)}
+                replace_file(self._annex_path(), json.dumps(data, separators=(",", ":"), sort_keys=True).encode("utf-8"))
+        except OSError:
+            return False
         return True
