@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .._engine.ledger import Ledger
 from .._engine.plan import Group, Planned
@@ -54,7 +54,7 @@ _SELF_CONTAINED = (ConnectionKind, SharedSecretKind, PoolKind)
 Listing = Tuple[str, Optional[str]]
 
 
-def inputs_text(params: Dict[str, Any]) -> Optional[str]:
+def inputs_text(params: Mapping[str, Any]) -> Optional[str]:
     """The run's arguments and ``src``'s bytes (by their SHA-256) as one text; None when the shortcut does not apply.
 
     Only its keyed fingerprint (:meth:`.Ledger.fingerprint_text`) is ever kept.
@@ -106,7 +106,7 @@ def unchanged_sections(groups: Sequence[Group]) -> Dict[str, Dict[str, List[str]
     return result
 
 
-def remember(session: Session, ledger: Ledger, inputs: Optional[str], params: Dict[str, Any], planned: Sequence[Planned],
+def remember(session: Session, ledger: Ledger, inputs: Optional[str], params: Mapping[str, Any], planned: Sequence[Planned],
              files: Sequence[str], warnings: Sequence[str]) -> bool:
     """After a run that left the daemon holding the tree: keep the record for the next run (False if not kept).
 
