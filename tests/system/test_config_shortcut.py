@@ -37,8 +37,7 @@ def remote_ts(uri, name):
         return [event[name]["children"]["net"]["remote-ts"] for event in vici.list_conns(ike=name)]
 
 
-def test_connection_changed_behind_the_modules_back_is_reported_and_repaired_after_unchanged_reruns(charon, ledger,
-                                                                                                   tmp_path):
+def test_connection_changed_behind_the_modules_back_is_reported_and_repaired(charon, ledger, tmp_path):
     src = tmp_path / "gateway.json"
     tree = gateway()
     src.write_text(json.dumps(tree))

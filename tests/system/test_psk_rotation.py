@@ -123,6 +123,7 @@ def test_psk_rotation_window_and_reauthentication(two_tunnels):
         mid = _up(tunnels.a, ["t1"])
         accepted = _reauth(tunnels.a, "t1")
         assert not accepted.get("failed") and accepted["changed"], accepted
+
         def reauthenticated():
             sas = _sas(tunnels.a)
             return sas if _children(sas, "t1") and set(_ike(sas, "t1")).isdisjoint(_ike(mid, "t1")) else None
