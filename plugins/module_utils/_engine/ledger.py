@@ -104,8 +104,10 @@ class Ledger:
         for note in notes or []:
             self._note(note)
         self._updates: Dict[str, Optional[Dict[str, Any]]] = {}
-        #: A random token the file gets with every write: what the annex (:meth:`annex`) was written for.
+        #: The SHA-256 of the file's content as this run read (or wrote) it: what the annex (:meth:`annex`) holds
+        #: for. Any write of the file, by a run or by hand, changes it.
         self.generation = ""
+        self._content_digest = ""
         self._usable = bool(path)
         if path:
             problem = directory_problem(os.path.dirname(path) or ".")
@@ -152,6 +154,7 @@ class Ledger:
             if reading.fault is not None:
                 self._note(self._untrusted(reading))
             return None
+        self._content_digest = hashlib.sha256(reading.data).hexdigest()
         try:
             data = json.loads(reading.data.decode("utf-8"))
         except (ValueError, RecursionError) as error:
@@ -190,12 +193,11 @@ class Ledger:
         """Replace the file atomically (call with the lock held)."""
         if not self.path:
             raise ValueError("the ledger has no file to write")
-        generation = secrets.token_hex(16)
-        data = {"version": LEDGER_VERSION, "instance": self.instance, "key": self.key.hex(), "entries": entries,
-                "generation": generation}
+        data = {"version": LEDGER_VERSION, "instance": self.instance, "key": self.key.hex(), "entries": entries}
         # json.dumps, not json.dump: only the one-shot form uses the C encoder (10x faster on big ledgers).
-        replace_file(self.path, json.dumps(data, separators=(",", ":"), sort_keys=True).encode("utf-8"))
-        self.generation = generation
+        content = json.dumps(data, separators=(",", ":"), sort_keys=True).encode("utf-8")
+        replace_file(self.path, content)
+        self.generation = hashlib.sha256(content).hexdigest()
 
     @staticmethod
     def _key_of(data: Optional[Mapping[str, Any]]) -> bytes:
@@ -231,7 +233,7 @@ class Ledger:
         if same_instance(str(data.get("instance", "")), self.instance):
             # Keep the recorded start time: ours may be a second off.
             self.instance = str(data["instance"])
-            self.generation = str(data.get("generation", ""))
+            self.generation = self._content_digest
             for name, entry in self._entries_of(data).items():
                 self.entries.setdefault(name, entry)
         return True
@@ -365,8 +367,8 @@ class Ledger:
     def annex(self) -> Dict[str, Any]:
         """The records kept beside the ledger (:meth:`keep_annex`), if written for its current content; else {}.
 
-        The annex is a second file (mode 0600, read as the ledger is): it holds for the ledger's generation it
-        names only, so that any write of the ledger (by this run or another) voids it.
+        The annex is a second file (mode 0600, read as the ledger is): it holds only for the ledger content it
+        names (:attr:`generation`), so that any write of the ledger (by this run, another, or by hand) voids it.
         """
         if not self._usable or not self.path or not self.generation:
             return {}
@@ -395,7 +397,7 @@ class Ledger:
                 current = self._load_file()
                 if (current is None or self._key_of(current) != self.key
                         or not same_instance(str(current.get("instance", "")), self.instance)
-                        or current.get("generation") != self.generation):
+                        or self._content_digest != self.generation):
                     return False
                 data = {"generation": self.generation, "records": dict(records)}
                 replace_file(self._annex_path(), json.dumps(data, separators=(",", ":"), sort_keys=True).encode("utf-8"))

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 from ansible_collections.strongswan.vici.plugins.module_utils._engine.kind import Item
@@ -43,6 +44,17 @@ def test_annex_holds_for_the_ledger_content_it_was_written_for(tmp_path):
     assert Ledger(ledger.path, "instance-1").annex() == {}
     # A run that read the ledger before that write cannot write an annex for what it read.
     assert ledger.keep_annex({"k": {"daemon": "d"}}) is False
+
+
+def test_annex_is_void_once_the_ledger_is_edited_by_hand(tmp_path):
+    ledger = saved_ledger(tmp_path)
+    assert ledger.keep_annex({"k": {"daemon": "d"}})
+    with open(ledger.path, encoding="utf-8") as handle:
+        data = json.load(handle)
+    data["entries"]["connection/gw"]["fingerprint"] = "0" * 64
+    with open(ledger.path, "w", encoding="utf-8") as handle:
+        json.dump(data, handle)
+    assert Ledger(ledger.path, "instance-1").annex() == {}
 
 
 def test_annex_is_not_written_with_unsaved_entries_or_in_check_mode(tmp_path):
