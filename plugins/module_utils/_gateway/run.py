@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Mapping, NamedTuple, NoReturn
 
 from .._engine.identity import instance_identity, same_instance
 from .._engine.kind import Outcome
-from .._engine.ledger import Ledger, LedgerError
+from .._engine.ledger import Ledger, LedgerError, annex_path, daemon_instance, locate, read_annex
 from .._engine.plan import (
     Adoption,
     GroupApplyError,
@@ -145,20 +145,20 @@ class GatewayRun:
         """The unchanged-rerun shortcut (:mod:`.shortcut`): True if the daemon's listings are as a recorded run
         left them, with the same arguments and src; the recorded result is then this run's. Read-only commands.
 
-        Opens the session and the ledger only when a record may exist (the ledger's annex file), so that a run
-        without one fails on bad input exactly as before, daemon or not.
+        Opens the session only when a record may exist (the ledger's annex file), so that a run without one fails
+        on bad input exactly as before, daemon or not; never opens the ledger (thousands of entries to parse): the
+        annex holds for the ledger's content it names only.
         """
         self.inputs = inputs_text(self.params)
         if self.inputs is None:
             return False
         try:
-            path = Ledger.path_for(parse_uri(self.params["socket"]))
+            path, notes = locate(parse_uri(self.params["socket"]))
         except (LedgerError, ViciError):
             return False
-        if not os.path.exists(Ledger.annex_path(path)):
-            return False
-        self.opened = True
-        record = shortcut(self.session, self.ledger, self.inputs)
+        if notes or not os.path.exists(annex_path(path)):
+            return False  # a ledger directory that needs a warning: the full run gives it
+        record = shortcut(self.session, read_annex(path, daemon_instance(self.session)), self.inputs)
         if record is None:
             return False
         for warning in record["warnings"]:
@@ -337,7 +337,8 @@ class GatewayRun:
                      ledger.instance if same_instance(now, ledger.instance) else "")
 
     def report(self) -> NoReturn:
-        self.vici.warn_ledger(self.ledger)
+        if self.vici.has_ledger:  # the shortcut does not open it
+            self.vici.warn_ledger(self.ledger)
         self.vici.exit(changed=self.changed, diff=self.diff, **self.result)
 
     # -- the one way out on failure ---------------------------------------------------------------

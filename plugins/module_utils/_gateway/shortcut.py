@@ -9,7 +9,8 @@ seconds for thousands of connections. After a run that left the daemon holding t
 or found up to date), :func:`remember` keeps a record in the ledger's annex (:meth:`.Ledger.keep_annex`, void
 as soon as the ledger is written again):
 
-* ``inputs``: a keyed fingerprint (the ledger's key) of the module's arguments and of the bytes of ``src``;
+* ``inputs``: a keyed fingerprint (the annex's key, derived from the ledger's) of the module's arguments and
+  of the bytes of ``src``;
 * ``daemon``: the SHA-256 of what each listing of the tree's kinds (:attr:`.Kind.listing`: list-conns,
   get-shared, get-pools, ...) returned right after, hashed as the daemon encoded it, never decoded
   (:meth:`.Session.listing_digest`);
@@ -34,7 +35,7 @@ import hashlib
 import json
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from .._engine.ledger import Ledger
+from .._engine.ledger import Annex, Ledger, annex_fingerprint
 from .._engine.plan import Group, Planned
 from .._kinds.connection import ConnectionKind, starts_by_itself
 from .._kinds.pool import PoolKind
@@ -118,8 +119,9 @@ def remember(session: Session, ledger: Ledger, inputs: Optional[str], params: Ma
     reads = listings(groups)
     if reads is None:
         return False
-    key = ledger.fingerprint_text(inputs)
-    records = dict(ledger.annex())
+    key = annex_fingerprint(ledger.annex_key(), inputs)
+    existing = ledger.annex()
+    records = dict(existing.records) if existing is not None else {}
     records.pop(key, None)
     while len(records) >= RECORDS_KEPT:
         records.pop(next(iter(records)))
@@ -128,14 +130,15 @@ def remember(session: Session, ledger: Ledger, inputs: Optional[str], params: Ma
     return ledger.keep_annex(records)
 
 
-def shortcut(session: Session, ledger: Ledger, inputs: Optional[str]) -> Optional[Dict[str, Any]]:
+def shortcut(session: Session, annex: Optional[Annex], inputs: Optional[str]) -> Optional[Dict[str, Any]]:
     """The recorded result (``sections``, ``warnings``) if the daemon's listings are as recorded; else None.
 
-    ``inputs`` is :func:`inputs_text`. Sends read-only commands only.
+    ``annex`` is the ledger's (:func:`.ledger.read_annex`), ``inputs`` :func:`inputs_text`. Sends read-only
+    commands only.
     """
-    if inputs is None or not ledger.key:
+    if inputs is None or annex is None:
         return None
-    record = ledger.annex().get(ledger.fingerprint_text(inputs))
+    record = annex.records.get(annex.fingerprint(inputs))
     if not isinstance(record, dict) or not isinstance(record.get("listings"), list):
         return None
     if not isinstance(record.get("warnings"), list):

@@ -10,7 +10,12 @@ import json
 import os
 
 from ansible_collections.strongswan.vici.plugins.module_utils._engine.kind import Item
-from ansible_collections.strongswan.vici.plugins.module_utils._engine.ledger import Ledger
+from ansible_collections.strongswan.vici.plugins.module_utils._engine.ledger import (
+    Ledger,
+    annex_fingerprint,
+    annex_path,
+    read_annex,
+)
 from ansible_collections.strongswan.vici.plugins.module_utils._engine.plan import Group
 from ansible_collections.strongswan.vici.plugins.module_utils._gateway import shortcut
 from ansible_collections.strongswan.vici.plugins.module_utils._kinds.certificate import CertificateKind
@@ -31,17 +36,25 @@ def saved_ledger(tmp_path):
 
 def test_annex_holds_for_the_ledger_content_it_was_written_for(tmp_path):
     ledger = saved_ledger(tmp_path)
-    assert ledger.annex() == {}
+    assert ledger.annex() is None
     assert ledger.keep_annex({"k": {"daemon": "d"}})
-    assert os.stat(Ledger.annex_path(ledger.path)).st_mode & 0o777 == 0o600
-    assert Ledger(ledger.path, "instance-1").annex() == {"k": {"daemon": "d"}}
+    assert os.stat(annex_path(ledger.path)).st_mode & 0o777 == 0o600
+    annex = read_annex(ledger.path, "instance-1")
+    assert annex is not None and annex.records == {"k": {"daemon": "d"}} and annex.key == ledger.annex_key()
+    assert annex.fingerprint("text") == annex_fingerprint(Ledger(ledger.path, "instance-1").annex_key(), "text")
+    with open(annex_path(ledger.path), encoding="utf-8") as handle:
+        assert ledger.key.hex() not in handle.read()
     # Another daemon instance: nothing.
-    assert Ledger(ledger.path, "instance-2").annex() == {}
+    assert read_annex(ledger.path, "instance-2") is None
+    # Readable by others: not believed (the full run reads the ledger, and warns about it).
+    os.chmod(ledger.path, 0o644)
+    assert read_annex(ledger.path, "instance-1") is None
+    os.chmod(ledger.path, 0o600)
     # Any write of the ledger voids it, by this run or another.
     other = Ledger(ledger.path, "instance-1")
     other.forget("connection", "gw")
     assert other.save()
-    assert Ledger(ledger.path, "instance-1").annex() == {}
+    assert read_annex(ledger.path, "instance-1") is None
     # A run that read the ledger before that write cannot write an annex for what it read.
     assert ledger.keep_annex({"k": {"daemon": "d"}}) is False
 
@@ -54,7 +67,7 @@ def test_annex_is_void_once_the_ledger_is_edited_by_hand(tmp_path):
     data["entries"]["connection/gw"]["fingerprint"] = "0" * 64
     with open(ledger.path, "w", encoding="utf-8") as handle:
         json.dump(data, handle)
-    assert Ledger(ledger.path, "instance-1").annex() == {}
+    assert read_annex(ledger.path, "instance-1") is None
 
 
 def test_annex_is_not_written_with_unsaved_entries_or_in_check_mode(tmp_path):
