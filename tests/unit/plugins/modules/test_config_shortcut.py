@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from ansible_collections.strongswan.vici.plugins.module_utils._engine.ledger import Ledger
 from ansible_collections.strongswan.vici.tests.unit.plugins.modules.connection_config import CONFIG
 
 SECRET = "a very secret key"
@@ -49,6 +50,18 @@ def test_unchanged_rerun_reads_only_the_listings_and_reports_the_full_runs_resul
     assert list(again["sections"]) == list(first["sections"])
     assert again["diff"] == {"before_header": "daemon", "after_header": "tree", "before": {}, "after": {}}
     assert SECRET not in json.dumps(again)
+
+
+def test_the_shortcut_never_parses_the_ledger(charon, run_in_process, tmp_path, monkeypatch):
+    args = {"socket": charon.uri, "src": tree_file(tmp_path)}
+    run_in_process("config", args)
+
+    def no_ledger(_self):
+        raise AssertionError("the shortcut read the ledger's entries")
+
+    monkeypatch.setattr(Ledger, "_load_file", no_ledger)
+    sent, again = commands_of(charon, lambda: run_in_process("config", args))
+    assert sent == SHORTCUT_COMMANDS and again["changed"] is False and "failed" not in again, again
 
 
 def test_connection_changed_behind_the_modules_back_is_reported_and_repaired(charon, run_in_process, tmp_path):
