@@ -28,6 +28,13 @@ description:
   - 64 or more new objects of one kind (a first apply) are loaded over four sessions at once, each kind still
     after the kinds it depends on. The first error stops every session before its next request; RV(applied) then
     lists every object the daemon accepted, which may include objects after the failed one in the tree's order.
+  - An unchanged rerun takes a shortcut. After a run that left the daemon holding the tree, the module keeps a
+    record beside its ledger; a run with the same arguments and the same O(src) file reads only the daemon's
+    listings of the tree's kinds (C(list-conns), C(get-shared), ...) and compares a digest of them, undecoded,
+    with the record. Anything loaded, changed or unloaded behind the module's back (swanctl, another VICI client)
+    changes a listing, and the run plans every object as usual, reporting and repairing the drift. Not taken
+    with O(persist), an O(src) in swanctl.conf format, trees that read certificate or key files, or connections
+    with a child that starts by itself.
   - The action plugin of this module resolves O(connections), O(secrets), O(pools), O(authorities) and O(tree)
     itself and sends a tree of more than 64 KiB (as JSON) to the managed host as one file, mode 0600, in
     Ansible's remote temporary directory, removed when the module returns, also on failure. Small trees travel as

@@ -168,6 +168,11 @@ class Kind:
     #: Whether ``purge`` may unload objects of this kind that the tree does not name (VICI cannot unload
     #: one certificate, for example).
     purgeable = True
+    #: The read-only listings that show every object of this kind the daemon holds, as (command, streamed event
+    #: or None): their replies, hashed undecoded (Session.listing_digest), change when one of these objects is
+    #: loaded, unloaded or changed in what the daemon reports. Empty: no such listing (config's unchanged-rerun
+    #: shortcut, _gateway/shortcut.py, is then not taken).
+    listing: Tuple[Tuple[str, Optional[str]], ...] = ()
     #: The daemon's errmsg for unloading ``{name}`` when it has no such object ("" if it never says so).
     #: The object is gone, which is what an unload wants: not an error.
     not_found = ""

@@ -31,7 +31,7 @@ import json
 import os
 import secrets
 from collections.abc import Mapping
-from typing import Any, ContextManager, Dict, List, Optional, Tuple
+from typing import Any, ContextManager, Dict, List, NamedTuple, Optional, Tuple
 
 from .canonical import canonical_text, from_canonical_text
 from .identity import instance_identity, same_instance, socket_identity
@@ -104,6 +104,10 @@ class Ledger:
         for note in notes or []:
             self._note(note)
         self._updates: Dict[str, Optional[Dict[str, Any]]] = {}
+        #: The SHA-256 of the file's content as this run read (or wrote) it: what the annex (:meth:`annex`) holds
+        #: for. Any write of the file, by a run or by hand, changes it.
+        self.generation = ""
+        self._content_digest = ""
         self._usable = bool(path)
         if path:
             problem = directory_problem(os.path.dirname(path) or ".")
@@ -130,9 +134,9 @@ class Ledger:
     @classmethod
     def for_session(cls, session: Any, directory: Optional[str] = None, read_only: bool = False) -> "Ledger":
         """The ledger of the daemon behind ``session``, for this daemon instance."""
-        uptime = session.stats().get("uptime", {})
+        instance = daemon_instance(session)
         path, notes = locate(session.endpoint, directory)
-        return cls(path, instance_identity(session.endpoint, str(uptime.get("since", ""))), read_only=read_only, notes=notes)
+        return cls(path, instance, read_only=read_only, notes=notes)
 
     # -- the file ------------------------------------------------------------
 
@@ -150,6 +154,7 @@ class Ledger:
             if reading.fault is not None:
                 self._note(self._untrusted(reading))
             return None
+        self._content_digest = hashlib.sha256(reading.data).hexdigest()
         try:
             data = json.loads(reading.data.decode("utf-8"))
         except (ValueError, RecursionError) as error:
@@ -190,7 +195,9 @@ class Ledger:
             raise ValueError("the ledger has no file to write")
         data = {"version": LEDGER_VERSION, "instance": self.instance, "key": self.key.hex(), "entries": entries}
         # json.dumps, not json.dump: only the one-shot form uses the C encoder (10x faster on big ledgers).
-        replace_file(self.path, json.dumps(data, separators=(",", ":"), sort_keys=True).encode("utf-8"))
+        content = json.dumps(data, separators=(",", ":"), sort_keys=True).encode("utf-8")
+        replace_file(self.path, content)
+        self.generation = hashlib.sha256(content).hexdigest()
 
     @staticmethod
     def _key_of(data: Optional[Mapping[str, Any]]) -> bytes:
@@ -226,6 +233,7 @@ class Ledger:
         if same_instance(str(data.get("instance", "")), self.instance):
             # Keep the recorded start time: ours may be a second off.
             self.instance = str(data["instance"])
+            self.generation = self._content_digest
             for name, entry in self._entries_of(data).items():
                 self.entries.setdefault(name, entry)
         return True
@@ -345,3 +353,110 @@ class Ledger:
             return False
         self._updates.clear()
         return True
+
+    # -- the annex: records that hold only as long as the ledger's content -----------------------
+
+    def annex_key(self) -> bytes:
+        """The key of the annex's fingerprints, derived from the ledger's (the same for the key's life)."""
+        if not self.key:
+            self._create_key()
+        return hmac.new(self.key, ANNEX_KEY_INFO, hashlib.sha256).digest()
+
+    def annex(self) -> Optional[Annex]:
+        """The annex (:func:`read_annex`) of this ledger, if it holds for the file's current content."""
+        if not self._usable or not self.path:
+            return None
+        return read_annex(self.path, self.instance)
+
+    def keep_annex(self, records: Mapping[str, Any]) -> bool:
+        """Write the annex for the ledger's current content, under the lock; False if that cannot be (never raises).
+
+        Not written when this run has unsaved entries, or when the file changed since this run read or wrote it.
+        """
+        if self.read_only or not self._usable or not self.path or self._updates or not self.generation:
+            return False
+        try:
+            with self._locked():
+                # The same bytes as this run read or wrote (its key, its instance): hashed, not parsed again.
+                current = read_trusted(self.path).data
+                if current is None or hashlib.sha256(current).hexdigest() != self.generation:
+                    return False
+                data = {"generation": self.generation, "instance": self.instance, "key": self.annex_key().hex(),
+                        "records": dict(records)}
+                replace_file(annex_path(self.path), json.dumps(data, separators=(",", ":"), sort_keys=True).encode("utf-8"))
+        except OSError:
+            return False
+        return True
+
+
+# -- the annex ------------------------------------------------------------------------------------
+# A second file beside the ledger (mode 0600, same directory, same trust) for records that hold only as long as
+# the ledger's content does: it names the SHA-256 of the ledger file it was written with, so that any write of
+# the ledger (by a run, or by hand) voids it. Reading it never parses the ledger's entries (thousands of them):
+# config's unchanged-rerun shortcut (_gateway/shortcut.py) reads it before anything else.
+
+ANNEX_KEY_INFO = b"strongswan.vici ledger annex"
+
+
+class Annex(NamedTuple):
+    """The annex's key (for :meth:`fingerprint`) and its records."""
+
+    key: bytes
+    records: Dict[str, Any]
+
+    def fingerprint(self, text: str) -> str:
+        return annex_fingerprint(self.key, text)
+
+
+def annex_fingerprint(key: bytes, text: str) -> str:
+    """The keyed fingerprint of ``text`` under the annex ``key`` (:meth:`Ledger.annex_key`)."""
+    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def annex_path(path: str) -> str:
+    """The annex of the ledger file ``path``."""
+    return (path[:-5] if path.endswith(".json") else path) + ".annex.json"
+
+
+def _private(reading: Reading, path: str) -> Optional[bytes]:
+    """The content of a trusted file that only its owner can read (else None: the full run reports on it)."""
+    if reading.data is None:
+        return None
+    try:
+        if os.stat(path, follow_symlinks=False).st_mode & 0o077:
+            return None
+    except OSError:
+        return None
+    return reading.data
+
+
+def read_annex(path: str, instance: str) -> Optional[Annex]:
+    """The annex of the ledger file ``path``, if written for its current content and for the daemon ``instance``.
+
+    Reads the ledger's bytes only to hash them. None when anything is missing, untrusted, readable by others
+    or does not match: the caller then reads the ledger as always, which reports what is wrong with it.
+    """
+    where = annex_path(path)
+    raw = _private(read_trusted(where, tighten=False), where)
+    if raw is None:
+        return None
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError):
+        return None
+    if (not isinstance(data, dict) or not isinstance(data.get("records"), dict) or not isinstance(data.get("key"), str)
+            or not same_instance(str(data.get("instance", "")), instance)):
+        return None
+    try:
+        key = bytes.fromhex(data["key"])
+    except ValueError:
+        return None
+    ledger = _private(read_trusted(path, tighten=False), path)
+    if len(key) < 16 or ledger is None or hashlib.sha256(ledger).hexdigest() != data.get("generation"):
+        return None
+    return Annex(key, data["records"])
+
+
+def daemon_instance(session: Any) -> str:
+    """The identity of the daemon instance behind ``session`` (one ``stats``), as the ledger records it."""
+    return instance_identity(session.endpoint, str(session.stats().get("uptime", {}).get("since", "")))

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Mapping, NamedTuple, NoReturn
 
 from .._engine.identity import instance_identity, same_instance
 from .._engine.kind import Outcome
-from .._engine.ledger import Ledger
+from .._engine.ledger import Ledger, LedgerError, annex_path, daemon_instance, locate, read_annex
 from .._engine.plan import (
     Adoption,
     GroupApplyError,
@@ -44,6 +44,7 @@ from .._text.input import UserError
 from .._text.secrets import scrub
 from ..vici.errors import ViciError
 from ..vici.session import Session
+from ..vici.transport import parse_uri
 from .persist import (
     FileTrust,
     PersistError,
@@ -61,6 +62,7 @@ from .persist import (
     write_record,
 )
 from .report import gateway_diff, secret_values, summary
+from .shortcut import inputs_text, remember, shortcut
 from .tree import Desired, desired_tree, tree_params
 
 if TYPE_CHECKING:
@@ -124,6 +126,8 @@ class GatewayRun:
         self.subjects: List[Subject] = []
         self.sas_before: Dict[str, List[Dict[str, Any]]] = {}
         self.window = 0.0
+        #: The run's arguments and src as :mod:`.shortcut` fingerprints them (None: no shortcut for this run).
+        self.inputs: Optional[str] = None
 
     @property
     def session(self) -> Session:
@@ -136,6 +140,39 @@ class GatewayRun:
         return self.vici.ledger
 
     # -- the steps --------------------------------------------------------------------------------
+
+    def unchanged(self) -> bool:
+        """The unchanged-rerun shortcut (:mod:`.shortcut`): True if the daemon's listings are as a recorded run
+        left them, with the same arguments and src; the recorded result is then this run's. Read-only commands.
+
+        Opens the session only when a record may exist (the ledger's annex file), so that a run without one fails
+        on bad input exactly as before, daemon or not; never opens the ledger (thousands of entries to parse): the
+        annex holds for the ledger's content it names only.
+        """
+        self.inputs = inputs_text(self.params)
+        if self.inputs is None:
+            return False
+        try:
+            path, notes = locate(parse_uri(self.params["socket"]))
+        except (LedgerError, ViciError):
+            return False
+        if notes or not os.path.exists(annex_path(path)):
+            return False  # a ledger directory that needs a warning: the full run gives it
+        record = shortcut(self.session, read_annex(path, daemon_instance(self.session)), self.inputs)
+        if record is None:
+            return False
+        for warning in record["warnings"]:
+            self.vici.warn(str(warning))
+        self.result["sections"] = record["sections"]
+        self.diff = gateway_diff([])
+        return True
+
+    def remember(self) -> None:
+        """After a run that left the daemon holding the tree, the record for the next run's shortcut."""
+        if self.check_mode or self.persisted is not None:
+            return
+        remember(self.session, self.ledger, self.inputs, self.params, self.planned, self.desired.files,
+                 self.desired.warnings)
 
     def read(self) -> None:
         """The tree from the arguments or ``src``, checked into groups; what the persisted file says."""
@@ -300,7 +337,8 @@ class GatewayRun:
                      ledger.instance if same_instance(now, ledger.instance) else "")
 
     def report(self) -> NoReturn:
-        self.vici.warn_ledger(self.ledger)
+        if self.vici.has_ledger:  # the shortcut does not open it
+            self.vici.warn_ledger(self.ledger)
         self.vici.exit(changed=self.changed, diff=self.diff, **self.result)
 
     # -- the one way out on failure ---------------------------------------------------------------
@@ -308,12 +346,15 @@ class GatewayRun:
     def execute(self) -> NoReturn:
         try:
             try:
+                if self.unchanged():
+                    self.report()
                 self.read()
                 self.plan()
                 self.stage()
                 self.apply()
                 self.persist()
                 self.tunnels()
+                self.remember()
             finally:
                 if self.staged is not None:  # the run stopped between stage and persist
                     discard(self.staged)

@@ -36,6 +36,7 @@ from .._kinds.connection import ConnectionKind
 from .._kinds.pool import POOL_ATTRIBUTES, PoolKind, pool_message
 from .._kinds.private_key import PrivateKeyKind, TokenKeys, desired_key
 from .._kinds.shared_secret import SharedSecretKind, shared_secret_message
+from .._pki.source import read_managed_file
 from .._swanctl.schema import ConfigError, canonical_connection, list_items
 from .._swanctl.syntax import SWANCTL_SECTIONS
 from .._text.input import InputError, check_request
@@ -62,6 +63,9 @@ class Desired:
         self.groups: List[Group] = []
         self.named: Set[str] = set()
         self.warnings: List[str] = []
+        #: The files the connections' bodies named and the tree read (certificates, public keys): the tree
+        #: depends on more than its own text (config's unchanged-rerun shortcut is then not taken).
+        self.files: List[str] = []
 
     def group(self, section: str) -> List[Group]:
         return [group for group in self.groups if group.section == section]
@@ -101,7 +105,7 @@ def desired_tree(params: Mapping[str, Any], ledger: Ledger) -> Desired:
         elif not isinstance(value, Mapping):
             raise InputError("%s: expected a dictionary of sections, got %s" % (name, type(value).__name__))
         desired.named.add(name)
-    desired.groups, desired.warnings = read_groups(sections, swanctl_dir, ledger)
+    desired.groups, desired.warnings = read_groups(sections, swanctl_dir, ledger, desired.files)
     return desired
 
 
@@ -367,11 +371,18 @@ def pool_items(pools: Mapping[str, Any]) -> List[Item]:
     return items
 
 
-def connection_items(connections: Mapping[str, Any], swanctl_dir: str) -> List[Item]:
+def connection_items(connections: Mapping[str, Any], swanctl_dir: str, files: Optional[List[str]] = None) -> List[Item]:
+    """The connections' plan items; FILES, if given, gets the path of every file their bodies named and were read."""
     items = []
+
+    def reader(path: str) -> bytes:
+        if files is not None:
+            files.append(path)
+        return read_managed_file(path)
+
     for name, body in connections.items():
         try:
-            message = canonical_connection(str(name), body, swanctl_dir=swanctl_dir)
+            message = canonical_connection(str(name), body, reader, swanctl_dir=swanctl_dir)
         except ConfigError as error:
             raise InputError("connections.%s: %s" % (name, error.detail)) from None
         check_size("connections.%s" % name, {name: message}, "load-conn")
@@ -395,8 +406,11 @@ def pool_references(connections: Mapping[str, Any], pools: Optional[Mapping[str,
     return warnings
 
 
-def read_groups(sections: Mapping[str, Any], swanctl_dir: str, ledger: Ledger) -> Tuple[List[Group], List[str]]:
+def read_groups(sections: Mapping[str, Any], swanctl_dir: str, ledger: Ledger,
+                files: Optional[List[str]] = None) -> Tuple[List[Group], List[str]]:
     """The groups of plan items of a tree's sections (None: not managed), in load order, and warnings.
+
+    FILES, if given, gets the files the connections read (see :func:`connection_items`).
 
     Credentials, authorities and pools come before the connections that use them.
     """
@@ -419,5 +433,5 @@ def read_groups(sections: Mapping[str, Any], swanctl_dir: str, ledger: Ledger) -
         groups.append(Group("pools", PoolKind(), pool_items(sections["pools"]), {}))
     if sections["connections"] is not None:
         warnings.extend(pool_references(sections["connections"], sections["pools"]))
-        groups.append(Group("connections", ConnectionKind(), connection_items(sections["connections"], swanctl_dir), {}))
+        groups.append(Group("connections", ConnectionKind(), connection_items(sections["connections"], swanctl_dir, files), {}))
     return groups, warnings

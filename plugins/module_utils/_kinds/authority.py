@@ -146,6 +146,7 @@ class AuthorityKind(Kind):
     """load-authority / unload-authority / get-authorities, cross-checked with list-authorities."""
 
     label = "authority"
+    listing = (("list-authorities", "list-authority"),)
     not_found = "unload: authority '{name}' not found"
 
     def snapshot(self, session: Session) -> Dict[str, Any]:

@@ -351,6 +351,7 @@ class ConnectionKind(Kind):
     """
 
     label = "connection"
+    listing = (("list-conns", "list-conn"),)
     secret_paths = ()
     # A connection's message holds no secret (PSKs are shared_secret objects):
     # the ledger keeps it whole, to load it back if a replacement fails.
@@ -447,8 +448,8 @@ class ConnectionKind(Kind):
 
 
 # What a connection change does to its SAs (_operations/tunnels.py), for the config run as for this module.
-__all__ = ["SA_UPDATE_MODES", "Subject", "retry_window", "sa_step", "sa_step_names", "sas_before", "tunnels_down",
-           "tunnel_subjects"]
+__all__ = ["SA_UPDATE_MODES", "Subject", "retry_window", "sa_step", "sa_step_names", "sas_before", "starts_by_itself",
+           "tunnels_down", "tunnel_subjects"]
 
 
 def tunnel_subjects(changes: Sequence[Change], mode: str, per_connection: Optional[Mapping[str, str]] = None) -> List[Subject]:
@@ -475,8 +476,13 @@ def tunnel_subjects(changes: Sequence[Change], mode: str, per_connection: Option
 def sa_step_names(changes: Sequence[Change]) -> List[str]:
     """The connections whose SAs the SA step may look at, read before the apply: those changed, added or removed,
     and unchanged ones with a child that starts by itself (``start``, ``restart``, ``trap|start``)."""
-    return [change.name for change in changes if change.action is not None or any(
-        "start" in str(child.get("start_action", "")).lower() for child in _children(change.message or {}).values())]
+    return [change.name for change in changes if change.action is not None or starts_by_itself(change.message or {})]
+
+
+def starts_by_itself(config: Mapping[str, Any]) -> bool:
+    """Whether a connection has a child that starts by itself (``start``, ``restart``, ``trap|start``): the SA
+    step looks at its SAs in every run."""
+    return any("start" in str(child.get("start_action", "")).lower() for child in _children(config).values())
 
 
 def _children(config: Mapping[str, Any]) -> Mapping[str, Any]:

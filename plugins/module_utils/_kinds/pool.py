@@ -220,6 +220,7 @@ class PoolKind(Kind):
     """load-pool / unload-pool / get-pools."""
 
     label = "pool"
+    listing = (("get-pools", None),)
     not_found = "{name} not found"
 
     def __init__(self, major: Optional[int] = None) -> None:

@@ -104,6 +104,7 @@ class PrivateKeyKind(Kind):
     """load-key / load-token / unload-key / get-keys; an object's name is its key id."""
 
     label = "private_key"
+    listing = (("get-keys", None),)
     secret_paths = message_secret_paths("load-key", "load-token")
     presence_is_identity = True
     not_found = "key not found"

@@ -65,6 +65,7 @@ class SharedSecretKind(Kind):
     """load-shared / unload-shared / get-shared. The daemon shows ids only."""
 
     label = "shared_secret"
+    listing = (("get-shared", None),)
     secret_paths = message_secret_paths("load-shared")
 
     def snapshot(self, session: Session) -> Dict[str, Any]:

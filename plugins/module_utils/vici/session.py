@@ -19,6 +19,7 @@ into ``_``. Keyword options are the daemon's keys with ``-`` turned into ``_``
 from __future__ import annotations
 
 import collections
+import hashlib
 from typing import Any, Callable, Deque, Dict, FrozenSet, Iterable, Iterator, List, Mapping, NamedTuple, Optional, Set, Tuple
 
 from .errors import (
@@ -43,6 +44,7 @@ from .wire import (
     EVENT_UNREGISTER,
     Packet,
     decode_packet,
+    encode_message,
     encode_packet,
 )
 
@@ -180,13 +182,24 @@ class Session:
 
     def _read(self, deadline: Deadline) -> Tuple[Packet, int]:
         """Read one packet and its encoded size. Errors that leave the stream out of sync close the session."""
+        segment = self._segment(deadline)
+        return self._decode(segment), len(segment)
+
+    def _segment(self, deadline: Deadline) -> bytes:
+        """Read one segment, undecoded (errors as :meth:`_read`)."""
         try:
-            segment = self._sock().recv_segment(deadline)
-            return decode_packet(segment), len(segment)
+            return self._sock().recv_segment(deadline)
         except ViciTimeoutError as exc:
             if exc.partial:
                 self.close()
             raise
+        except ViciError:
+            self.close()
+            raise
+
+    def _decode(self, segment: bytes) -> Packet:
+        try:
+            return decode_packet(segment)
         except ViciError:
             self.close()
             raise
@@ -206,23 +219,40 @@ class Session:
         awaiting: str,
         stream_event: Optional[str] = None,
         on_stream_event: Optional[Callable[[Message], None]] = None,
+        on_raw_event: Optional[Callable[[bytes], None]] = None,
     ) -> Packet:
         """Read until a packet of one of the ``replies`` types arrives.
 
         A timeout here leaves a reply owed, so the session is closed: a late
         reply would otherwise be taken as the answer to the next request.
         ``awaiting`` says what the reply answers, for error messages.
+        ``on_raw_event`` (instead of ``on_stream_event``) gets each ``stream_event`` segment undecoded.
         """
         wanted = frozenset(replies)
         stream_bytes = 0
         # Bytes of other events that arrived during this wait: events kept from before do not count.
         kept_bytes = 0
+        raw_prefix = b""
+        if on_raw_event is not None and stream_event:
+            raw_name = stream_event.encode("ascii")
+            raw_prefix = bytes((EVENT, len(raw_name))) + raw_name
         while True:
             try:
-                packet, size = self._read(deadline)
+                segment = self._segment(deadline)
             except ViciTimeoutError:
                 self.close()
                 raise
+            if raw_prefix and segment.startswith(raw_prefix) and on_raw_event is not None:
+                stream_bytes += len(segment)
+                if stream_bytes > STREAM_BYTES_LIMIT:
+                    self.close()
+                    raise ViciLimitError(
+                        "the peer sent more than %d bytes of '%s' events for %s; the session is closed"
+                        % (STREAM_BYTES_LIMIT, stream_event, awaiting)
+                    )
+                on_raw_event(segment)
+                continue
+            packet, size = self._decode(segment), len(segment)
             if packet.type in wanted:
                 return packet
             if packet.type != EVENT:
@@ -271,19 +301,21 @@ class Session:
         check: bool = True,
         timeout: Optional[float] = None,
         on_event: Optional[Callable[[Message], None]] = None,
+        on_raw_event: Optional[Callable[[bytes], None]] = None,
     ) -> StreamResult:
         """Run a streamed command: register ``event``, send, collect, unregister.
 
         Returns every ``event`` message the command raised, in order, and the
         final reply with all its fields (``matches``, ``terminated``, ...).
-        ``on_event`` is called for each event as it arrives.
+        ``on_event`` is called for each event as it arrives. With ``on_raw_event``, each event's segment goes
+        to it undecoded instead (and the result lists no events).
         """
         deadline = self._deadline(timeout)
         registered_here = event not in self._registered
         if registered_here:
             self._register(EVENT_REGISTER, event, deadline)
         try:
-            result = self._request(command, message, check, None, event, on_event, deadline)
+            result = self._request(command, message, check, None, event, on_event, deadline, on_raw_event)
         except BaseException:
             # The command's own error matters more than a failed clean-up.
             if registered_here and not self.closed:
@@ -305,6 +337,7 @@ class Session:
         stream_event: Optional[str],
         on_event: Optional[Callable[[Message], None]],
         deadline: Optional[Deadline] = None,
+        on_raw_event: Optional[Callable[[bytes], None]] = None,
     ) -> StreamResult:
         if deadline is None:
             deadline = self._deadline(timeout)
@@ -317,7 +350,8 @@ class Session:
                 on_event(event_message)
 
         self._send(packet, deadline)
-        reply = self._await_reply(deadline, (CMD_RESPONSE, CMD_UNKNOWN), "command '%s'" % command, stream_event, collect)
+        reply = self._await_reply(deadline, (CMD_RESPONSE, CMD_UNKNOWN), "command '%s'" % command, stream_event, collect,
+                                  on_raw_event)
         if reply.type == CMD_UNKNOWN:
             raise ViciCommandUnknown(command)
         response = reply.message or {}
@@ -409,6 +443,25 @@ class Session:
 
     def stats(self) -> Message:
         return self.call("stats")
+
+    def listing_digest(self, command: str, event: Optional[str] = None) -> str:
+        """SHA-256 of what a read-only listing command returns (``event``: its streamed events), hex.
+
+        The events are hashed as the daemon encoded them, never decoded: a fingerprint of thousands of
+        objects at the cost of reading them. The same daemon state gives the same digest.
+        """
+        digest = hashlib.sha256()
+
+        def add(segment: bytes) -> None:
+            digest.update(len(segment).to_bytes(4, "big"))
+            digest.update(segment)
+
+        if event is None:
+            response = self.call(command)
+        else:
+            response = self.stream(command, event, on_raw_event=add).response
+        add(encode_message(response))
+        return digest.hexdigest()
 
     def reload_settings(self, check: bool = True) -> Message:
         return self.call("reload-settings", check=check)

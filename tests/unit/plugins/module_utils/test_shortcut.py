@@ -1,0 +1,124 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, strongswan.vici contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The pieces of config's unchanged-rerun shortcut: the ledger's annex, the inputs text, the listings."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from ansible_collections.strongswan.vici.plugins.module_utils._engine.kind import Item
+from ansible_collections.strongswan.vici.plugins.module_utils._engine.ledger import (
+    Ledger,
+    annex_fingerprint,
+    annex_path,
+    read_annex,
+)
+from ansible_collections.strongswan.vici.plugins.module_utils._engine.plan import Group
+from ansible_collections.strongswan.vici.plugins.module_utils._gateway import shortcut
+from ansible_collections.strongswan.vici.plugins.module_utils._kinds.certificate import CertificateKind
+from ansible_collections.strongswan.vici.plugins.module_utils._kinds.connection import ConnectionKind
+from ansible_collections.strongswan.vici.plugins.module_utils._kinds.private_key import PrivateKeyKind, TokenKeys
+from ansible_collections.strongswan.vici.plugins.module_utils._kinds.shared_secret import SharedSecretKind
+from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import Session
+from ansible_collections.strongswan.vici.tests.unit.fake_vici import FakeVici, socket_path
+from ansible_collections.strongswan.vici.tests.unit.plugins.modules.fake_charon import FakeCharon
+
+
+def saved_ledger(tmp_path):
+    ledger = Ledger(str(tmp_path / "ledger.json"), "instance-1")
+    ledger.record("connection", "gw", ledger.fingerprint({"a": "b"}), {"a": "b"})
+    assert ledger.save()
+    return ledger
+
+
+def test_annex_holds_for_the_ledger_content_it_was_written_for(tmp_path):
+    ledger = saved_ledger(tmp_path)
+    assert ledger.annex() is None
+    assert ledger.keep_annex({"k": {"daemon": "d"}})
+    assert os.stat(annex_path(ledger.path)).st_mode & 0o777 == 0o600
+    annex = read_annex(ledger.path, "instance-1")
+    assert annex is not None and annex.records == {"k": {"daemon": "d"}} and annex.key == ledger.annex_key()
+    assert annex.fingerprint("text") == annex_fingerprint(Ledger(ledger.path, "instance-1").annex_key(), "text")
+    with open(annex_path(ledger.path), encoding="utf-8") as handle:
+        assert ledger.key.hex() not in handle.read()
+    # Another daemon instance: nothing.
+    assert read_annex(ledger.path, "instance-2") is None
+    # Readable by others: not believed (the full run reads the ledger, and warns about it).
+    os.chmod(ledger.path, 0o644)
+    assert read_annex(ledger.path, "instance-1") is None
+    os.chmod(ledger.path, 0o600)
+    # Any write of the ledger voids it, by this run or another.
+    other = Ledger(ledger.path, "instance-1")
+    other.forget("connection", "gw")
+    assert other.save()
+    assert read_annex(ledger.path, "instance-1") is None
+    # A run that read the ledger before that write cannot write an annex for what it read.
+    assert ledger.keep_annex({"k": {"daemon": "d"}}) is False
+
+
+def test_annex_is_void_once_the_ledger_is_edited_by_hand(tmp_path):
+    ledger = saved_ledger(tmp_path)
+    assert ledger.keep_annex({"k": {"daemon": "d"}})
+    with open(ledger.path, encoding="utf-8") as handle:
+        data = json.load(handle)
+    data["entries"]["connection/gw"]["fingerprint"] = "0" * 64
+    with open(ledger.path, "w", encoding="utf-8") as handle:
+        json.dump(data, handle)
+    assert read_annex(ledger.path, "instance-1") is None
+
+
+def test_annex_is_not_written_with_unsaved_entries_or_in_check_mode(tmp_path):
+    ledger = saved_ledger(tmp_path)
+    ledger.forget("connection", "gw")
+    assert ledger.keep_annex({"k": {}}) is False
+    assert Ledger(ledger.path, "instance-1", read_only=True).keep_annex({"k": {}}) is False
+
+
+def test_inputs_text_covers_the_arguments_and_the_bytes_of_src(tmp_path):
+    src = tmp_path / "tree.json"
+    src.write_text('{"connections": {}}')
+    params = {"socket": "unix:///x", "src": str(src), "purge": False}
+    text = shortcut.inputs_text(params)
+    assert text is not None and text == shortcut.inputs_text(dict(params))
+    assert shortcut.inputs_text(dict(params, purge=True)) != text
+    src.write_text('{"connections": {} }')
+    assert shortcut.inputs_text(params) != text
+    assert '"connections"' not in text  # src goes in by its digest
+    assert shortcut.inputs_text(dict(params, persist="/etc/swanctl/conf.d/x.conf")) is None
+    assert shortcut.inputs_text(dict(params, src=str(tmp_path / "swanctl.conf"))) is None
+    assert shortcut.inputs_text(dict(params, src=str(tmp_path / "missing.json"))) is None
+
+
+def test_listings_only_for_kinds_built_from_the_tree_text(tmp_path):
+    connections = Group("connections", ConnectionKind(), [Item("gw", {"children": {"net": {}}})], {})
+    secrets = Group("secrets", SharedSecretKind(), [Item("ike-gw", {"id": "ike-gw"})], {})
+    no_keys = Group("private_keys", PrivateKeyKind(TokenKeys(saved_ledger(tmp_path)), {}), [], {})
+    assert shortcut.listings([no_keys, secrets, connections]) == [
+        ("get-keys", None), ("get-shared", None), ("list-conns", "list-conn")]
+    keys = no_keys._replace(items=[Item("00aa", {"type": "any", "data": b""})])
+    assert shortcut.listings([keys, connections]) is None
+    assert shortcut.listings([Group("certificates", CertificateKind("x509"), [], {})]) is None
+    started = Group("connections", ConnectionKind(), [Item("gw", {"children": {"net": {"start_action": "start"}}})], {})
+    assert shortcut.listings([started]) is None
+
+
+def test_listing_digest_changes_with_what_the_daemon_lists_and_only_then(tmp_path):
+    model = FakeCharon()
+    server = FakeVici(socket_path(tmp_path), handler=model)
+    model.conns = {"a": {"remote_addrs": ["127.0.0.2"]}, "b": {"remote_addrs": ["127.0.0.3"]}}
+    try:
+        with Session(server.uri, timeout=5) as session:
+            first = session.listing_digest("list-conns", "list-conn")
+            assert session.listing_digest("list-conns", "list-conn") == first
+            model.conns["b"] = {"remote_addrs": ["127.0.0.4"]}
+            assert session.listing_digest("list-conns", "list-conn") != first
+            model.shared = {"ike-x": {}}
+            shared = session.listing_digest("get-shared")
+            model.shared = {}
+            assert session.listing_digest("get-shared") != shared
+            assert session.list_conns()  # the session is in step after the raw reads
+    finally:
+        server.stop()
