@@ -11,8 +11,9 @@ What the ledger and the persist record (and the persisted swanctl.conf) are kept
 * a trusted reader (:func:`read_trusted`): never through a symbolic link, only a regular file of the running
   user that nobody else can write, optionally bounded in size; a file readable by others is tightened to 0600;
 * a lock (:func:`locked`), for read-modify-write cycles, taken on ``<file>.lock`` with a bounded wait;
-* an atomic writer (:func:`replace_file`): a temporary file of mode 0600 in the same directory, written,
-  fsync'd, renamed over the target, so a reader sees the old content or the new, never a part.
+* an atomic writer (:func:`replace_file`, :func:`write_temporary` then :func:`commit_temporary`): the
+  collection's one writer (``_files/atomic.py``) with mode 0600: a temporary file of that mode in the same
+  directory, written, fsync'd, renamed over the target, so a reader sees the old content or the new, never a part.
 
 Nothing here builds a message for the user: faults are enums with the facts, the callers say what they mean.
 """
@@ -24,13 +25,23 @@ import errno
 import fcntl
 import os
 import stat
-import tempfile
 import time
 from enum import Enum
 from typing import Iterator, List, NamedTuple, Optional
 
+from .._files import atomic
+from .._files.atomic import CannotCreate, commit_temporary, discard_temporary
+
+__all__ = [
+    "CannotCreate", "DirectoryFault", "DirectoryProblem", "FileFault", "Reading", "commit_temporary",
+    "directory_problem", "discard_temporary", "locked", "prepare_directory", "read_trusted", "replace_file",
+    "write_temporary",
+]
+
 # How long to wait for another run holding a lock (it holds it for milliseconds).
 LOCK_TIMEOUT = 60.0
+#: The mode of every file the store writes: they may hold secrets (the persisted swanctl.conf does).
+PRIVATE_MODE = 0o600
 
 
 class DirectoryFault(Enum):
@@ -216,10 +227,6 @@ def locked(path: str, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
         os.close(handle)
 
 
-class CannotCreate(OSError):
-    """:func:`replace_file` could not even create its temporary file: the directory refuses (nothing changed)."""
-
-
 def write_temporary(path: str, data: bytes) -> str:
     """``data`` in a new temporary file of mode 0600 beside ``path``, flushed to disk; returns its name.
 
@@ -227,42 +234,14 @@ def write_temporary(path: str, data: bytes) -> str:
     anything else: :func:`commit_temporary` renames it over ``path``, :func:`discard_temporary` removes it.
     :class:`CannotCreate` when the directory refuses a new file, OSError when the write fails (nothing is left).
     """
-    directory = os.path.dirname(os.path.abspath(path))
-    try:
-        handle, temporary = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(path))
-    except OSError as error:
-        raise CannotCreate(error.errno, error.strerror or str(error)) from None
-    try:
-        with os.fdopen(handle, "wb") as out:
-            os.fchmod(out.fileno(), 0o600)
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-    except BaseException:
-        discard_temporary(temporary)
-        raise
-    return temporary
-
-
-def commit_temporary(temporary: str, path: str) -> None:
-    """Rename a file of :func:`write_temporary` over ``path`` (OSError on failure; the temporary file is removed)."""
-    try:
-        os.replace(temporary, path)
-    except BaseException:
-        discard_temporary(temporary)
-        raise
-
-
-def discard_temporary(temporary: str) -> None:
-    """Remove a file of :func:`write_temporary` (gone already is fine)."""
-    with contextlib.suppress(OSError):
-        os.unlink(temporary)
+    return atomic.write_temporary(path, data, PRIVATE_MODE)
 
 
 def replace_file(path: str, data: bytes) -> None:
     """Replace ``path`` atomically with ``data``, mode 0600 (OSError on failure; ``path`` is then unchanged).
 
-    The content goes to a temporary file in the same directory (mode 0600 from the start), is flushed to disk
-    (fsync) and renamed over ``path``. Hold :func:`locked` around a read-modify-write.
+    Through the collection's one atomic writer (``_files/atomic.py``): a temporary file in the same directory
+    (mode 0600 from the start), flushed to disk, renamed over ``path``. Hold :func:`locked` around a
+    read-modify-write.
     """
-    commit_temporary(write_temporary(path, data), path)
+    atomic.replace_file(path, data, PRIVATE_MODE)

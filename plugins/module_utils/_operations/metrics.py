@@ -8,18 +8,18 @@
 family, label values escaped), keyed by the declared names: ``connection`` and ``child`` per tunnel, ``pool``
 per pool. Traffic and lifetimes are the sums and minimums over a child's installed CHILD_SAs (a rekeying starts
 a new SA whose counters start at 0: a counter reset Prometheus' ``rate()`` handles). :func:`write_metrics`
-replaces the file atomically (the trusted store's technique: a temporary file beside it, flushed, renamed over it;
-mode 0644 so that node_exporter, another user, can read it): a scrape never sees half a file.
+replaces the file atomically (the collection's one atomic writer, ``_files/atomic.py``: a temporary file beside it,
+flushed, renamed over it; mode 0644 so that node_exporter, another user, can read it): a scrape never sees half a
+file.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from collections.abc import Mapping
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
+from .._files.atomic import CannotCreate, replace_file
 from .sa import CHILD_UP, IKE_UP, SA
 
 PREFIX = "strongswan_vici_"
@@ -160,23 +160,14 @@ def render(entries: Sequence[Mapping[str, Any]], summary: Mapping[str, Any], sas
 def write_metrics(path: str, text: str) -> None:
     """Replace ``path`` atomically with ``text``, mode 0644 (:class:`MetricsError` naming the option on failure).
 
-    The technique of the trusted store's writer (``_engine/store.py``, a layer _operations does not import): a
-    temporary file in the same directory, written and flushed to disk, then renamed over ``path``.
+    Through the collection's one atomic writer (``_files/atomic.py``): a temporary file in the same directory,
+    written and flushed to disk, then renamed over ``path``. Mode 0644: node_exporter reads it as another user,
+    and it holds no secret.
     """
-    directory = os.path.dirname(os.path.abspath(path))
     try:
-        handle, temporary = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(path))
-    except OSError as error:
+        replace_file(path, text.encode("utf-8"), 0o644)
+    except CannotCreate as error:
         raise MetricsError("metrics_path: cannot create a file in %s (%s); the directory must exist and be writable"
-                           % (directory, error.strerror or error)) from None
-    try:
-        with os.fdopen(handle, "wb") as out:
-            os.fchmod(out.fileno(), 0o644)  # node_exporter reads it as another user; it holds no secret
-            out.write(text.encode("utf-8"))
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
+                           % (os.path.dirname(os.path.abspath(path)), error.strerror or error)) from None
     except OSError as error:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
         raise MetricsError("metrics_path: cannot write %s (%s)" % (path, error.strerror or error)) from None
