@@ -45,6 +45,7 @@ from .._text.secrets import scrub
 from ..vici.errors import ViciError
 from ..vici.session import Session
 from ..vici.transport import parse_uri
+from .psk_proof import changed_psks, ike_sa_mark, psk_proof
 from .persist import (
     FileTrust,
     PersistError,
@@ -128,6 +129,8 @@ class GatewayRun:
         self.window = 0.0
         #: The run's arguments and src as :mod:`.shortcut` fingerprints them (None: no shortcut for this run).
         self.inputs: Optional[str] = None
+        #: The highest IKE_SA unique id right after the apply loaded a changed PSK (None: none loaded, check mode).
+        self.psk_mark: Optional[int] = None
 
     @property
     def session(self) -> Session:
@@ -278,6 +281,8 @@ class GatewayRun:
                              daemon_state=Outcome(failure.failure.outcome).value, sections=self.result["sections"],
                              changed=failure_changed(failure)) from None
         self.applied = [entry.as_result() for entry in done]
+        if changed_psks(self.planned):  # which IKE_SAs existed when the new PSKs were loaded (see proof)
+            self.psk_mark = ike_sa_mark(self.session)
 
     def persist(self) -> None:
         """Put the staged file in place and write its record (not in check mode); keep the file 0600.
@@ -329,6 +334,13 @@ class GatewayRun:
                 key: self.result[key] for key in ("sa_report", "down", "persist") if key in self.result})
         self.vici.warn(message)
 
+    def proof(self) -> None:
+        """``psk_proof``: for each IKE PSK the run loads (or would), the IKE_SAs still on the old authentication
+        (:mod:`.psk_proof`; read-only commands, none when no PSK changed)."""
+        entries = psk_proof(self.session, self.planned, self.psk_mark)
+        if entries:
+            self.result["psk_proof"] = entries
+
     def _write_record(self, persisted: PersistPlan) -> None:
         # Which daemon was running when the file got this content; a restart meanwhile makes it unknown.
         session, ledger = self.session, self.ledger
@@ -354,6 +366,7 @@ class GatewayRun:
                 self.apply()
                 self.persist()
                 self.tunnels()
+                self.proof()
                 self.remember()
             finally:
                 if self.staged is not None:  # the run stopped between stage and persist
