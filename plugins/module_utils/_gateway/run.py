@@ -39,13 +39,13 @@ from .._kinds.connection import (
     tunnel_subjects,
     tunnels_down,
 )
+from .._kinds.psk_proof import changed_psks, ike_sa_mark, psk_proof
 from .._swanctl.schema import ConfigError
 from .._text.input import UserError
 from .._text.secrets import scrub
 from ..vici.errors import ViciError
 from ..vici.session import Session
 from ..vici.transport import parse_uri
-from .psk_proof import changed_psks, ike_sa_mark, psk_proof
 from .persist import (
     FileTrust,
     PersistError,
@@ -129,7 +129,9 @@ class GatewayRun:
         self.window = 0.0
         #: The run's arguments and src as :mod:`.shortcut` fingerprints them (None: no shortcut for this run).
         self.inputs: Optional[str] = None
-        #: The highest IKE_SA unique id right after the apply loaded a changed PSK (None: none loaded, check mode).
+        #: The IKE PSKs the plan loads (:func:`.changed_psks`), and the highest IKE_SA unique id right after the
+        #: apply loaded them (None: none loaded, check mode included).
+        self.psks: List[Dict[str, Any]] = []
         self.psk_mark: Optional[int] = None
 
     @property
@@ -226,6 +228,7 @@ class GatewayRun:
         self.result["sections"] = summary(self.planned)
         self.diff = gateway_diff(self.planned)
         self.changed = any(change.action for entry in self.planned for change in entry.changes)
+        self.psks = changed_psks(self.planned)
         # The SAs before the apply, of every connection the SA step may look at (by name: which ones it reports on
         # is decided after the apply, see :meth:`tunnels`).
         self.window = retry_window(self.params.get("sa_timeout", 20))
@@ -281,7 +284,7 @@ class GatewayRun:
                              daemon_state=Outcome(failure.failure.outcome).value, sections=self.result["sections"],
                              changed=failure_changed(failure)) from None
         self.applied = [entry.as_result() for entry in done]
-        if changed_psks(self.planned):  # which IKE_SAs existed when the new PSKs were loaded (see proof)
+        if self.psks:  # which IKE_SAs existed when the new PSKs were loaded (see proof)
             self.psk_mark = ike_sa_mark(self.session)
 
     def persist(self) -> None:
@@ -336,10 +339,9 @@ class GatewayRun:
 
     def proof(self) -> None:
         """``psk_proof``: for each IKE PSK the run loads (or would), the IKE_SAs still on the old authentication
-        (:mod:`.psk_proof`; read-only commands, none when no PSK changed)."""
-        entries = psk_proof(self.session, self.planned, self.psk_mark)
-        if entries:
-            self.result["psk_proof"] = entries
+        (:mod:`.._kinds.psk_proof`; read-only commands, none when no PSK changed)."""
+        if self.psks:
+            self.result["psk_proof"] = psk_proof(self.session, self.psks, self.psk_mark)
 
     def _write_record(self, persisted: PersistPlan) -> None:
         # Which daemon was running when the file got this content; a restart meanwhile makes it unknown.

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from ansible_collections.strongswan.vici.plugins.module_utils._gateway.psk_proof import matches_owner, sa_proof
+from ansible_collections.strongswan.vici.plugins.module_utils._kinds.psk_proof import matches_owner, sa_proof
 from ansible_collections.strongswan.vici.tests.unit.plugins.modules.connection_config import CONFIG
 
 OLD = "the old secret of the tunnel"
@@ -129,3 +129,18 @@ def test_an_ike_sa_made_after_the_load_is_proven_and_ikev1_rekeying_reauthentica
     assert sa_proof("gw", body, mark=None)["proven"] is False  # check mode: nothing loaded
     ikev1 = sa_proof("gw", {"uniqueid": "6", "version": "1", "rekey-time": "900"}, mark=7)
     assert ikev1["reauth_in"] == 900 and ikev1["when"] == "at its scheduled reauthentication in about 900 s"
+
+
+def test_shared_secret_module_reports_psk_proof_for_a_changed_psk_only(charon, run_in_process):
+    loaded_with_sas(charon, run_in_process, ike_sa("gw", 1, **{"reauth-time": "600"}))
+    module_args = {"socket": charon.uri, "id": "ike-gw", "secret": NEW, "owners": ["gw.example.com"]}
+    changed = run_in_process("shared_secret", module_args)
+    assert changed["changed"] is True and changed["action"] == "load"
+    (entry,) = changed["psk_proof"]
+    assert entry["secret"] == "ike-gw" and entry["owners"] == ["gw.example.com"]
+    assert [(sa["uniqueid"], sa["reauth_in"]) for sa in entry["ike_sas"]] == [("1", 600)]
+    assert NEW not in json.dumps(changed)
+    again = run_in_process("shared_secret", module_args)
+    assert again["changed"] is False and "psk_proof" not in again
+    eap = run_in_process("shared_secret", dict(module_args, id="eap-carol", type="eap"))
+    assert eap["changed"] is True and "psk_proof" not in eap

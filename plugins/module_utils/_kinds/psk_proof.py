@@ -2,13 +2,13 @@
 # Copyright (c) 2026, strongswan.vici contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""When a PSK a ``config`` run loaded is proven (issue 19): the ``psk_proof`` result. PRIVATE.
+"""When a PSK that ``config`` or ``shared_secret`` loaded is proven (issue 19): the ``psk_proof`` result. PRIVATE.
 
 A new IKE PSK is used at the next authentication of an IKE_SA only: a new IKE_SA or a reauthentication. IKE
 rekeying does not authenticate (IKEv2), so an IKE_SA established before the change keeps running on the old
 PSK's authentication until then (docs/operating-tunnels.md, "Rotating credentials live").
 
-For every shared secret of type IKE the run loads (added or changed; also in check mode), :func:`psk_proof` lists
+For every shared secret of type IKE a run loads (added or changed; also in check mode), :func:`psk_proof` lists
 the established IKE_SAs it may authenticate: those of a connection with a pre-shared key round (list-conns
 ``local-N``/``remote-N`` ``class``) whose ``local-id`` or ``remote-id`` one of the secret's owners matches.
 That is strongSwan's rule (the credential manager's shared-key lookup, ``mem_cred``'s ``has_owner``) for
@@ -18,7 +18,7 @@ approximation of the daemon's identity matching; the daemon may also prefer anot
 
 Read-only commands only (list-sas; list-conns when an IKE_SA may use the secret), after the apply, and only when
 a PSK changed. The secret's value is never read: the entries name the secret by its section and its owners.
-The unchanged-rerun shortcut (:mod:`.shortcut`) changes no secret: it records and replays no ``psk_proof``.
+config's unchanged-rerun shortcut (``_gateway/shortcut.py``) changes no secret: it records and replays no ``psk_proof``.
 """
 
 from __future__ import annotations
@@ -26,9 +26,8 @@ from __future__ import annotations
 import fnmatch
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set
 
-from .._engine.kind import Action
+from .._engine.kind import Action, Change
 from .._engine.plan import Planned
-from .._kinds.shared_secret import SharedSecretKind
 from .._text.printable import printable
 from ..vici.session import Session
 
@@ -37,21 +36,23 @@ PSK_CLASS = "pre-shared key"
 #: An owner that matches every identity (what vici makes of a secret loaded without owners).
 ANY = "%any"
 
-__all__ = ["changed_psks", "ike_sa_mark", "psk_proof", "psk_connections", "matches_owner", "sa_proof"]
+__all__ = ["changed_psks", "ike_sa_mark", "loaded_psk", "psk_proof", "psk_connections", "matches_owner", "sa_proof"]
+
+
+def loaded_psk(label: str, change: Change) -> Optional[Dict[str, Any]]:
+    """``{secret: label, owners: [...]}`` if ``change`` loads an IKE shared secret (added or changed), else None."""
+    message = change.message or {}
+    if change.action != Action.LOAD or str(message.get("type", "")).upper() != "IKE":
+        return None
+    return {"secret": label, "owners": [str(owner) for owner in message.get("owners") or []] or [ANY]}
 
 
 def changed_psks(planned: Sequence[Planned]) -> List[Dict[str, Any]]:
-    """The IKE shared secrets the plan loads (added or changed): [{``secret``: label, ``owners``: [...]}]."""
-    found: List[Dict[str, Any]] = []
-    for entry in planned:
-        if not isinstance(entry.group.kind, SharedSecretKind):
-            continue
-        for change in entry.changes:
-            message = change.message or {}
-            if change.action == Action.LOAD and str(message.get("type", "")).upper() == "IKE":
-                owners = [str(owner) for owner in message.get("owners") or []] or [ANY]
-                found.append({"secret": entry.group.label(change.name), "owners": owners})
-    return found
+    """The IKE shared secrets a plan loads (added or changed), as :func:`psk_proof` takes them."""
+    # By the kind's label: shared_secret.py imports this module (its module reports psk_proof too).
+    found = [loaded_psk(entry.group.label(change.name), change) for entry in planned
+             if entry.group.kind.label == "shared_secret" for change in entry.changes]
+    return [secret for secret in found if secret is not None]
 
 
 def psk_connections(conns: Iterable[Mapping[str, Any]]) -> Set[str]:
@@ -153,12 +154,12 @@ def _entry(secret: Dict[str, Any], established: Sequence[Any], mark: Optional[in
     return dict(secret, ike_sas=ike_sas, proven=bool(ike_sas) and all(sa["proven"] for sa in ike_sas), when=when)
 
 
-def psk_proof(session: Session, planned: Sequence[Planned], mark: Optional[int] = None) -> List[Dict[str, Any]]:
-    """``psk_proof``: one entry per IKE PSK the plan loads (none: no command sent). Read-only commands only.
+def psk_proof(session: Session, secrets: Sequence[Dict[str, Any]], mark: Optional[int] = None) -> List[Dict[str, Any]]:
+    """``psk_proof``: one entry per IKE PSK loaded (``secrets`` as :func:`loaded_psk` gives them; none: no command
+    sent). Read-only commands only.
 
-    ``mark``: :func:`ike_sa_mark` right after the apply (None in check mode).
+    ``mark``: :func:`ike_sa_mark` right after the load (None: every IKE_SA is taken for older, check mode included).
     """
-    secrets = changed_psks(planned)
     if not secrets:
         return []
     established = _established(session.list_sas(), secrets)
