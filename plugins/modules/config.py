@@ -193,6 +193,9 @@ notes:
     holds for argument errors too.
   - The ledger and the persist record are kept in the ledger directory (see the collection's docs on
     idempotency).
+  - A changed or added IKE PSK (C(secrets.ike*)) is used at the next authentication of an IKE_SA only (a new IKE_SA
+    or a reauthentication; IKE rekeying does not authenticate); RV(psk_proof) says which established IKE_SAs still
+    run on the old one and when each proves the new one.
 seealso:
   - module: strongswan.vici.connection
   - module: strongswan.vici.shared_secret
@@ -271,6 +274,30 @@ persist:
   returned: when O(persist) is set
   type: dict
   sample: {path: /etc/swanctl/conf.d/gateway.conf, changed: true}
+psk_proof:
+  description:
+    - Per IKE PSK the run loaded (added or changed; in check mode, would load), when the new PSK is proven. Never
+      the secret's value.
+    - V(secret) is its C(secrets) section, V(owners) its owners (V(%any) for every identity).
+    - V(ike_sas) lists the established IKE_SAs it may authenticate - of a connection with a pre-shared key round,
+      with a C(local-id) or C(remote-id) one of the owners matches (strongSwan's rule, wildcard owners approximated
+      as shell patterns) - each with its V(name) and V(uniqueid), and V(proven) - V(true) for an IKE_SA made after
+      the load (for example re-established by this run), else V(false) with V(when) (V(at its scheduled
+      reauthentication in about N s), from the SA's reauthentication time in V(reauth_in), or V(when a new IKE_SA
+      is made) when none is scheduled, as rekeying does not authenticate) and V(prove_now), how to prove it at once
+      (M(strongswan.vici.sa) with O(strongswan.vici.sa#module:state=rekeyed) and
+      O(strongswan.vici.sa#module:reauth=true), once the peer has the new PSK too).
+    - V(proven) of the secret is V(true) when every IKE_SA listed is proven; with none listed, V(when) says it is
+      proven at the next IKE_SA made with it.
+    - An unchanged rerun (also by the unchanged-rerun shortcut) changes no secret and returns none.
+  returned: when the run loads an IKE PSK
+  type: list
+  elements: dict
+  sample: [{secret: ike-branch, owners: [gw.example.com, branch.example.com], proven: false,
+            when: "at each listed IKE_SA's next authentication (see ike_sas)",
+            ike_sas: [{name: branch, uniqueid: "4", proven: false, reauth_in: 3310,
+                       when: at its scheduled reauthentication in about 3310 s,
+                       prove_now: "strongswan.vici.sa: ike=branch state=rekeyed reauth=true (once the peer has the new PSK too)"}]}]
 """
 
 from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule

@@ -86,6 +86,20 @@ id:
   returned: always
   type: str
   sample: ike-branch
+psk_proof:
+  description:
+    - When an IKE secret is loaded (added or changed; in check mode, would be), when the new PSK is proven, as
+      M(strongswan.vici.config) returns it (see its RV(strongswan.vici.config#module:psk_proof)) - one entry, with
+      V(secret) (the id), V(owners), V(proven), V(when) and V(ike_sas), the established IKE_SAs still on the old
+      authentication, each with V(when) it proves the new PSK and V(prove_now). Never the secret's value.
+  returned: when an IKE secret is loaded
+  type: list
+  elements: dict
+  sample: [{secret: ike-branch, owners: [gw.example.com, branch.example.com], proven: false,
+            when: "at each listed IKE_SA's next authentication (see ike_sas)",
+            ike_sas: [{name: branch, uniqueid: "4", proven: false, reauth_in: null,
+                       when: "when a new IKE_SA is made (no reauthentication scheduled; rekeying does not authenticate)",
+                       prove_now: "strongswan.vici.sa: ike=branch state=rekeyed reauth=true (once the peer has the new PSK too)"}]}]
 """
 
 from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule

@@ -29,6 +29,25 @@ NEW_PSK = "a new secret for the rotation, 0123456789"
 TUNNELS = (1, 3)
 
 
+def _conns(pair, side):
+    """The two tunnels of one side; t3 with a scheduled reauthentication (in about an hour: not during the test)."""
+    return {"t1": _conn(pair, side, 1), "t3": dict(_conn(pair, side, 3), reauth_time="1h")}
+
+
+def _proof(result):
+    """``psk_proof`` of a config run that changed the one PSK: {IKE_SA name: (uniqueid, when)}, all unproven."""
+    (entry,) = result["psk_proof"]
+    assert entry["secret"] == "ike-all" and entry["proven"] is False, entry
+    assert all(sa["proven"] is False and "ike=%s state=rekeyed reauth=true" % sa["name"] in sa["prove_now"]
+               for sa in entry["ike_sas"]), entry
+    assert NEW_PSK not in str(result)
+    return {sa["name"]: (sa["uniqueid"], sa["when"]) for sa in entry["ike_sas"]}
+
+
+def _established(sas):
+    return {sa["name"]: sa["uniqueid"] for sa in sas if sa.get("state") == "ESTABLISHED"}
+
+
 def _ike(sas, name):
     """{IKE uniqueid: state} of connection ``name``."""
     return {sa["uniqueid"]: sa.get("state") for sa in sas if sa["name"] == name}
@@ -57,8 +76,8 @@ def two_tunnels(request, netns_pair, charon_factory, ledger, monkeypatch):
     for n in TUNNELS:
         pair.a.ip("addr", "add", "198.51.100.%d/32" % (10 + n), "dev", "lo")
         pair.b.ip("addr", "add", "203.0.113.%d/32" % (10 + n), "dev", "lo")
-    _config(tunnel_pair.b, {"t%d" % n: _conn(pair, "b", n) for n in TUNNELS})
-    _config(tunnel_pair.a, {"t%d" % n: _conn(pair, "a", n) for n in TUNNELS})
+    _config(tunnel_pair.b, _conns(pair, "b"))
+    _config(tunnel_pair.a, _conns(pair, "a"))
     with Session(tunnel_pair.a.socket_uri) as session:
         session.initiate(child="net", ike="t3", timeout=10000)
     _up(tunnel_pair.a, ["t1", "t3"])
@@ -78,8 +97,7 @@ def _wait_for(predicate, timeout=15.0):
 def test_psk_rotation_window_and_reauthentication(two_tunnels):
     tunnels = two_tunnels
     pair = tunnels.pair
-    a_conns = {"t%d" % n: _conn(pair, "a", n) for n in TUNNELS}
-    b_conns = {"t%d" % n: _conn(pair, "b", n) for n in TUNNELS}
+    a_conns, b_conns = _conns(pair, "a"), _conns(pair, "b")
     major = _major(tunnels.a)
     if major >= 6 and tunnels.make_before_break:
         pytest.skip("make-before-break is 6.0's default: the default case covers it")
@@ -89,8 +107,15 @@ def test_psk_rotation_window_and_reauthentication(two_tunnels):
     try:
         time.sleep(1.0)
         # The window opens: B gets the new PSK. No SA is touched (the PSK is proven only at an IKE_SA authentication).
+        b_live = _established(_sas(tunnels.b))
         b_run = _config(tunnels.b, b_conns, psk=NEW_PSK)
         assert b_run["changed"], b_run
+        # config says which live IKE_SAs still run on the old PSK's authentication, and when each proves the new one.
+        b_proof = _proof(b_run)
+        print("psk_proof on B: %s (live %s)" % (b_proof, b_live))
+        assert {name: proof[0] for name, proof in b_proof.items()} == b_live, (b_proof, b_live)
+        assert b_proof["t1"][1].startswith("when a new IKE_SA is made"), b_proof
+        assert b_proof["t3"][1].startswith("at its scheduled reauthentication in about "), b_proof
         window = _sas(tunnels.a)
         assert _children(window, "t1") == _children(before, "t1") and _children(window, "t3") == _children(before, "t3")
         # A reauthentication of t1 inside the window: A still signs with the old PSK, B refuses it.
@@ -113,8 +138,10 @@ def test_psk_rotation_window_and_reauthentication(two_tunnels):
         # The untouched tunnel (no authentication in the window) keeps its SAs.
         assert _children(during, "t3") == _children(before, "t3"), during
         # The window closes: A gets the new PSK. Then a reauthentication succeeds (new IKE_SA, the new PSK proven).
+        a_live = _established(_sas(tunnels.a))
         a_run = _config(tunnels.a, a_conns, psk=NEW_PSK)
         assert a_run["changed"], a_run
+        assert {name: proof[0] for name, proof in _proof(a_run).items()} == a_live, (a_run["psk_proof"], a_live)
         print("A's run closing the window: down=%s warnings=%s" % (a_run.get("down"), a_run.get("warnings")))
         if not _children(_sas(tunnels.a), "t1"):  # 5.9: the tunnel the window closed comes back by a new initiation
             brought = run_module_in_process("sa", {"socket": tunnels.a.socket_uri, "ike": "t1", "child": "net",
@@ -144,3 +171,7 @@ def test_psk_rotation_window_and_reauthentication(two_tunnels):
     assert set(_ike(final, "t3")).isdisjoint(_ike(before, "t3")), final  # re-authenticated with the new PSK
     if mbb:
         assert lost["t1"] <= 2 and lost["t3"] <= 2, lost
+    # Proven by the reauthentications: a rerun with the same PSK changes no secret, so it reports no psk_proof.
+    for daemon, conns in ((tunnels.a, a_conns), (tunnels.b, b_conns)):
+        rerun = _config(daemon, conns, psk=NEW_PSK)
+        assert not rerun["changed"] and "psk_proof" not in rerun, rerun

@@ -39,6 +39,7 @@ from .._kinds.connection import (
     tunnel_subjects,
     tunnels_down,
 )
+from .._kinds.psk_proof import changed_psks, ike_sa_mark, psk_proof
 from .._swanctl.schema import ConfigError
 from .._text.input import UserError
 from .._text.secrets import scrub
@@ -128,6 +129,10 @@ class GatewayRun:
         self.window = 0.0
         #: The run's arguments and src as :mod:`.shortcut` fingerprints them (None: no shortcut for this run).
         self.inputs: Optional[str] = None
+        #: The IKE PSKs the plan loads (:func:`.changed_psks`), and the highest IKE_SA unique id right after the
+        #: apply loaded them (None: none loaded, check mode included).
+        self.psks: List[Dict[str, Any]] = []
+        self.psk_mark: Optional[int] = None
 
     @property
     def session(self) -> Session:
@@ -223,6 +228,7 @@ class GatewayRun:
         self.result["sections"] = summary(self.planned)
         self.diff = gateway_diff(self.planned)
         self.changed = any(change.action for entry in self.planned for change in entry.changes)
+        self.psks = changed_psks(self.planned)
         # The SAs before the apply, of every connection the SA step may look at (by name: which ones it reports on
         # is decided after the apply, see :meth:`tunnels`).
         self.window = retry_window(self.params.get("sa_timeout", 20))
@@ -278,6 +284,8 @@ class GatewayRun:
                              daemon_state=Outcome(failure.failure.outcome).value, sections=self.result["sections"],
                              changed=failure_changed(failure)) from None
         self.applied = [entry.as_result() for entry in done]
+        if self.psks:  # which IKE_SAs existed when the new PSKs were loaded (see proof)
+            self.psk_mark = ike_sa_mark(self.session)
 
     def persist(self) -> None:
         """Put the staged file in place and write its record (not in check mode); keep the file 0600.
@@ -329,6 +337,12 @@ class GatewayRun:
                 key: self.result[key] for key in ("sa_report", "down", "persist") if key in self.result})
         self.vici.warn(message)
 
+    def proof(self) -> None:
+        """``psk_proof``: for each IKE PSK the run loads (or would), the IKE_SAs still on the old authentication
+        (:mod:`.._kinds.psk_proof`; read-only commands, none when no PSK changed)."""
+        if self.psks:
+            self.result["psk_proof"] = psk_proof(self.session, self.psks, self.psk_mark)
+
     def _write_record(self, persisted: PersistPlan) -> None:
         # Which daemon was running when the file got this content; a restart meanwhile makes it unknown.
         session, ledger = self.session, self.ledger
@@ -354,6 +368,7 @@ class GatewayRun:
                 self.apply()
                 self.persist()
                 self.tunnels()
+                self.proof()
                 self.remember()
             finally:
                 if self.staged is not None:  # the run stopped between stage and persist

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Union
 from .._text.input import InputError
 from .._pki.source import BlobError, decode_prefixed
 from .._engine.kind import Item, Kind
+from .psk_proof import loaded_psk, psk_proof
 from .._text.secrets import message_secret_paths
 from ..vici.session import Session
 
@@ -85,4 +86,8 @@ def run_module(vici: ViciModule) -> None:
     message = None
     if params["state"] == "present":
         message = shared_secret_message(params["id"], params["type"], params["secret"], params["owners"])
-    vici.converge_one(SharedSecretKind(), Item(params["id"], message), id=params["id"])
+    kind = SharedSecretKind()
+    changes, _replies = vici.converge(kind, [Item(params["id"], message)])
+    loaded = loaded_psk(params["id"], changes[0])
+    proof = psk_proof(vici.session, [loaded]) if loaded else []
+    vici.exit_change(kind, changes[0], id=params["id"], **({"psk_proof": proof} if proof else {}))
