@@ -40,7 +40,7 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "tests", "integration", "targets", "setup_charon", "files"))
 
-from charon_harness import Charon  # noqa: E402  pylint: disable=wrong-import-position
+from charon_harness import Charon, NetnsPair  # noqa: E402  pylint: disable=wrong-import-position
 
 RSS_WRAPPER = """#!%(python)s
 import resource, subprocess, sys, time
@@ -257,6 +257,234 @@ def loop_reference(count, collections, base):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+# -- the small gateway: the site_to_site role against a config playbook (issue 21) ------------------------------
+
+#: A notification callback: every task's wall time and, per task, how many hosts ran it (not skipped), written
+#: as JSON lines to $SMALLGW_TIMINGS.
+TIMING_CALLBACK = """
+import json, os, time
+from ansible.plugins.callback import CallbackBase
+
+class CallbackModule(CallbackBase):
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "aggregate"
+    CALLBACK_NAME = "smallgw_timing"
+    CALLBACK_NEEDS_ENABLED = True
+
+    def __init__(self):
+        super().__init__()
+        self.current = None
+        self.rows = []
+
+    def _close(self):
+        if self.current:
+            self.current["seconds"] = time.perf_counter() - self.current.pop("start")
+            self.rows.append(self.current)
+            self.current = None
+
+    def v2_playbook_on_task_start(self, task, is_conditional):
+        self._close()
+        self.current = {"name": task.get_name(), "action": task.action, "start": time.perf_counter(), "ran": 0,
+                        "skipped": 0, "items": 0}
+
+    def _result(self, result, skipped=False):
+        if self.current is None:
+            return
+        self.current["skipped" if skipped else "ran"] += 1
+        self.current["items"] += sum(1 for item in result._result.get("results", []) or [] if not item.get("skipped"))
+
+    def v2_runner_on_ok(self, result):
+        self._result(result)
+
+    def v2_runner_on_failed(self, result, ignore_errors=False):
+        self._result(result)
+
+    def v2_runner_on_skipped(self, result):
+        self._result(result, skipped=True)
+
+    def v2_playbook_on_stats(self, stats):
+        self._close()
+        with open(os.environ["SMALLGW_TIMINGS"], "w") as out:
+            for row in self.rows:
+                out.write(json.dumps(row) + "\\n")
+"""
+
+#: Module actions that reach the managed host (a round trip each, per item of a loop); the rest run on the controller.
+CONTROLLER_ACTIONS = ("set_fact", "debug", "assert", "validate_argument_spec", "include_tasks", "include_role",
+                      "meta", "fail")
+
+
+def s2s_tunnels(count, moved=False):
+    """COUNT PSK tunnels between gw-a and gw-b; MOVED changes tunnel t0's subnet behind gw-b (the one change)."""
+    tunnels = []
+    for number in range(count):
+        b_subnet = "203.0.113.%d/32" % (110 if moved and number == 0 else 10 + number)
+        tunnels.append({"name": "t%d" % number, "auth": "psk", "psk": "small-gateway-psk-%02d-%s" % (number, "k" * 16),
+                        "ends": {"gw-a": {"address": "198.18.0.1", "subnets": ["198.51.100.%d/32" % (10 + number)],
+                                          "id": "a%d.s2s.example" % number},
+                                 "gw-b": {"address": "198.18.0.2", "subnets": [b_subnet],
+                                          "id": "b%d.s2s.example" % number}}})
+    return tunnels
+
+
+def s2s_tree(tunnels, gateway):
+    """The connections and secrets the role's template (roles/site_to_site/templates/tree.yml.j2) gives GATEWAY."""
+    connections, secrets = {}, {}
+    for tunnel in tunnels:
+        me = tunnel["ends"][gateway]
+        peer = next(end for name, end in tunnel["ends"].items() if name != gateway)
+        initiator = sorted(tunnel["ends"])[0] == gateway
+        connections["s2s-" + tunnel["name"]] = {
+            "version": 2, "local_addrs": [me["address"]], "remote_addrs": [peer["address"]],
+            "proposals": ["default"], "keyingtries": 0, "dpd_delay": 30,
+            "local": {"auth": "psk", "id": me["id"]}, "remote": {"auth": "psk", "id": peer["id"]},
+            "children": {tunnel["name"]: {"local_ts": me["subnets"], "remote_ts": peer["subnets"],
+                                          "esp_proposals": ["default"],
+                                          "start_action": "start" if initiator else "none",
+                                          "dpd_action": "restart" if initiator else "clear"}}}
+        secrets["ike-s2s-" + tunnel["name"]] = {"secret": tunnel["psk"], "id-local": me["id"], "id-remote": peer["id"]}
+    return {"connections": connections, "secrets": secrets}
+
+
+class GatewayPair:
+    """Two namespaced gateways (tunnel-mode charons) and an inventory naming them gw-a and gw-b."""
+
+    def __init__(self, workdir, label, count):
+        self.workdir = os.path.join(workdir, label)
+        self.netns = NetnsPair(prefix="svici-bench-").create()
+        self.daemons = {}
+        try:
+            for number in range(count):
+                self.netns.a.ip("addr", "add", "198.51.100.%d/32" % (10 + number), "dev", "lo")
+                for host in (10 + number, 110 + number):
+                    self.netns.b.ip("addr", "add", "203.0.113.%d/32" % host, "dev", "lo")
+            for gateway, ns in (("gw-a", self.netns.a), ("gw-b", self.netns.b)):
+                # short socket paths: AF_UNIX allows 107 bytes
+                self.daemons[gateway] = Charon(tempfile.mkdtemp(prefix="sg-", dir="/tmp"), name=gateway[-1], netns=ns.name,
+                                               tunnel=True, log_level=0).start()
+                for sub in ("conf.d", "x509", "x509ca", "ecdsa", "x509crl"):
+                    os.makedirs(os.path.join(self.workdir, gateway, "swanctl", sub), exist_ok=True)
+        except BaseException:
+            self.stop()
+            raise
+
+    def inventory(self, python):
+        path = os.path.join(self.workdir, "inventory.ini")
+        with open(path, "w", encoding="utf-8") as out:
+            out.write("[gateways]\n")
+            for gateway, daemon in self.daemons.items():
+                out.write("%s ansible_connection=local ansible_python_interpreter=%s strongswan_vici_socket=%s "
+                          "strongswan_vici_etc=%s\n" % (gateway, python, daemon.socket_path,
+                                                        os.path.join(self.workdir, gateway)))
+        return path
+
+    def installed(self):
+        """Per gateway, the number of INSTALLED CHILD_SAs (a check that every tunnel is up)."""
+        counts = {}
+        for gateway, daemon in self.daemons.items():
+            text = daemon.swanctl("--list-sas").stdout
+            counts[gateway] = text.count("INSTALLED")
+        return counts
+
+    def stop(self):
+        for daemon in self.daemons.values():
+            daemon.stop()
+            shutil.rmtree(daemon.workdir, ignore_errors=True)
+        self.netns.delete()
+
+
+def small_run(workdir, inventory, playbook, collections, ledger):
+    """One ansible-playbook run: (wall seconds, per-task timing rows)."""
+    timings = os.path.join(workdir, "timings.jsonl")
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections, STRONGSWAN_VICI_LEDGER_DIR=ledger,
+               ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0", ANSIBLE_LOCAL_TEMP=os.path.join(workdir, "tmp"),
+               ANSIBLE_DEPRECATION_WARNINGS="0", ANSIBLE_CALLBACK_PLUGINS=os.path.join(workdir, "callback_plugins"),
+               ANSIBLE_CALLBACKS_ENABLED="smallgw_timing", SMALLGW_TIMINGS=timings, ANSIBLE_FORKS="5")
+    start = time.perf_counter()
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inventory, playbook],
+                          cwd=workdir, env=env, capture_output=True, text=True, timeout=900, check=False)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit("ansible-playbook %s failed:\n%s\n%s" % (playbook, proc.stdout[-6000:], proc.stderr[-3000:]))
+    with open(timings, encoding="utf-8") as handle:
+        rows = [json.loads(line) for line in handle if line.strip()]
+    return elapsed, rows
+
+
+def task_counts(rows):
+    """(tasks started, tasks that ran on some host, host round trips: module executions and loop items)."""
+    ran = [row for row in rows if row["ran"]]
+    trips = sum(max(row["items"], row["ran"]) for row in ran if row["action"].rsplit(".", 1)[-1] not in CONTROLLER_ACTIONS)
+    return len(rows), len(ran), trips
+
+
+def small_gateway(collections, base, count, repeat, top):
+    """The small-gateway row: COUNT PSK tunnels between two gateways; apply all, then REPEAT changes of one tunnel,
+    each by the site_to_site role (one play over both gateways) and by a config playbook (one config task per
+    gateway, the same tree), on two gateway pairs, alternating."""
+    workdir = tempfile.mkdtemp(prefix="smallgw-", dir=base)
+    os.makedirs(os.path.join(workdir, "callback_plugins"))
+    with open(os.path.join(workdir, "callback_plugins", "smallgw_timing.py"), "w", encoding="utf-8") as out:
+        out.write(TIMING_CALLBACK)
+    pairs = {}
+    try:
+        pairs["role"] = GatewayPair(workdir, "role", count)
+        pairs["config"] = GatewayPair(workdir, "config", count)
+        inventories = {label: pair.inventory(sys.executable) for label, pair in pairs.items()}
+        role_play = os.path.join(workdir, "role.yml")
+        with open(role_play, "w", encoding="utf-8") as out:
+            json.dump([{"hosts": "gateways", "gather_facts": False, "vars_files": ["tunnels.json"],
+                        "vars": {"strongswan_vici_s2s_forwarding": False},
+                        "roles": [{"role": "strongswan.vici.site_to_site"}]}], out)
+        config_play = os.path.join(workdir, "config.yml")
+        with open(config_play, "w", encoding="utf-8") as out:
+            json.dump([{"hosts": "gateways", "gather_facts": False, "vars_files": ["trees.json"], "tasks": [{
+                "name": "this gateway's tunnels", "strongswan.vici.config": {
+                    "socket": "unix://{{ strongswan_vici_socket }}", "swanctl_dir": "{{ strongswan_vici_etc }}/swanctl",
+                    "connections": "{{ trees[inventory_hostname].connections }}",
+                    "secrets": "{{ trees[inventory_hostname].secrets }}", "sa_timeout": 30,
+                    "persist": "{{ strongswan_vici_etc }}/swanctl/conf.d/site_to_site.conf"}}]}], out)
+
+        def write(tunnels):
+            write_tree(os.path.join(workdir, "tunnels.json"), {"strongswan_vici_tunnels": tunnels})
+            write_tree(os.path.join(workdir, "trees.json"), {"trees": {gw: s2s_tree(tunnels, gw) for gw in ("gw-a", "gw-b")}})
+
+        def step(label, tunnels):
+            write(tunnels)
+            role = small_run(workdir, inventories["role"], role_play, collections, os.path.join(workdir, "ledger-role"))
+            config = small_run(workdir, inventories["config"], config_play, collections,
+                               os.path.join(workdir, "ledger-config"))
+            load = os.getloadavg()[0]
+            up = {name: pair.installed() for name, pair in pairs.items()}
+            tasks, ran, trips = task_counts(role[1])
+            print("  %-18s role %6.2f s   config %6.2f s   ratio %5.2fx   role tasks %d (ran %d, host round trips %d)"
+                  "   load %.1f   INSTALLED %s" % (label, role[0], config[0], role[0] / config[0], tasks, ran, trips,
+                                                  load, up))
+            sys.stdout.flush()
+            return role, config
+
+        print("small gateway: %d PSK tunnels between two namespaced gateways; the site_to_site role (one play over both) "
+              "against a config playbook (one config task per gateway), same run (load average %s)" % (
+                  count, " ".join("%.1f" % value for value in os.getloadavg())))
+        step("first apply", s2s_tunnels(count))
+        ratios, profiles = [], []
+        for number in range(repeat):
+            role, config = step("change one #%d" % (number + 1), s2s_tunnels(count, moved=number % 2 == 0))
+            ratios.append(role[0] / config[0])
+            profiles.append(role[1])
+        if ratios:
+            print("  change one: ratio role/config %s (median %.2fx)" % (
+                ", ".join("%.2fx" % value for value in ratios), sorted(ratios)[len(ratios) // 2]))
+        if top and profiles:
+            print("  the role's slowest tasks in the last change (wall s, hosts ran, loop items):")
+            for row in sorted(profiles[-1], key=lambda row: -row["seconds"])[:top]:
+                print("    %6.2f  %d  %3d  %s" % (row["seconds"], row["ran"], row["items"], row["name"]))
+    finally:
+        for pair in pairs.values():
+            pair.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 ROUTES = ("src-json", "src-conf", "args", "group-vars", "group-vars-json")
 
 
@@ -283,10 +511,18 @@ def main():
                         help="stage the collection without the config action plugin (the tree options then go through "
                              "ansible-core's argument handling, as before issue 21)")
     parser.add_argument("--loop", type=int, default=0, help="also time a loop of the connection module over N")
+    parser.add_argument("--small-gateway", type=int, default=0, metavar="TUNNELS",
+                        help="only the small-gateway row: the site_to_site role on two namespaced gateways with TUNNELS "
+                             "PSK tunnels against a config playbook doing the same, first apply and --repeat changes of one")
+    parser.add_argument("--repeat", type=int, default=3, help="with --small-gateway: how many changes of one tunnel")
+    parser.add_argument("--top", type=int, default=12, help="with --small-gateway: list the role's N slowest tasks")
     args = parser.parse_args()
     collections = stage(args.without_action)
     base = tempfile.mkdtemp(prefix="svici-bulk-", dir="/tmp")
     try:
+        if args.small_gateway:
+            small_gateway(collections, base, args.small_gateway, args.repeat, args.top)
+            return
         for size in [int(text) for text in args.sizes.split(",") if text]:
             for route in args.route.split(","):
                 if route not in ROUTES:
