@@ -131,8 +131,13 @@ def test_role_revoking_a_peer_ends_its_certificate_sas_and_keeps_the_psk_tunnel(
     b_after = _wait_gone(pair.b, "s2s-net", b_net)
     ended = [task.get("msg", "") for task in _task(revoking, "SAs ended by revocation") if not task.get("skipped")]
     terminate = _task(revoking, "whose peer's certificate is revoked (loading the CRL ends none)")
-    print("revocation run: %.1f s; %s; A after: %s; B s2s-net after: %s" % (
-        revoke_seconds, ended, [(sa["name"], sa["uniqueid"]) for sa in after], _ike_ids(b_after, "s2s-net")))
+    with open(pair.a.log_path, "rb") as log:
+        log.seek(mark)
+        ending = [line for line in log.read().decode("utf-8", "replace").splitlines()
+                  if "<s2s-net|%s>" % x in line and ("DELETE" in line or "DESTROYING" in line or "deleting" in line)]
+    print("revocation run: %.1f s; %s; A after: %s; B s2s-net after: %s\nA's log of the end of s2s-net[%s]:\n%s" % (
+        revoke_seconds, ended, [(sa["name"], sa["uniqueid"]) for sa in after], _ike_ids(b_after, "s2s-net"), x,
+        "\n".join(ending)))
     assert (tmp_path / "ca" / "revoked.crl").exists()
     assert (tmp_path / "gw-a" / "swanctl" / "x509crl" / "s2s-ca.crl").exists()
     assert any(msg.startswith("Terminated") and "s2s-net[%s]" % x in msg and "gw-b" in msg for msg in ended), ended
