@@ -39,7 +39,8 @@ options:
     description:
       - Name of the connection (IKE_SA configuration), as in swanctl.conf's C(connections.<name>).
       - With O(state=up) and no O(child), only the IKE_SA is established, without CHILD_SAs (the daemon's behaviour).
-      - At least one of O(ike) and O(child) is required, except with O(state=redirected).
+      - At least one of O(ike), O(child) and O(remote_ids) is required, except with O(state=redirected).
+      - With O(remote_ids), only the IKE_SAs of this connection are terminated.
     type: str
   child:
     description:
@@ -47,6 +48,7 @@ options:
       - Without O(ike), the first loaded connection with a child of that name is used for V(up); V(down) and
         V(rekeyed) act on every CHILD_SA of that name.
       - Not used with V(redirected), which moves whole IKE_SAs.
+      - Mutually exclusive with O(remote_ids).
     type: str
   state:
     description:
@@ -92,6 +94,22 @@ options:
     description:
       - With V(redirected), only SAs whose peer identity matches this one (wildcards C(*) allowed).
     type: str
+  remote_ids:
+    description:
+      - With O(state=down), terminate every IKE_SA (with all its CHILD_SAs; established or being negotiated) whose peer
+        authenticated as one of these identities. An identity matches when it equals the SA's C(remote-id), its
+        C(remote-eap-id) or its C(remote-xauth-id) exactly (no wildcards), as C(list-sas) prints them; give a
+        certificate's identity in every form the peer may use, for example both V(gw-b.example.com) and
+        V(CN=gw-b.example.com).
+      - With O(ike), only the IKE_SAs of that connection; otherwise those of every connection.
+      - Loading a CRL or removing a user ends no established SA; this ends them. Each IKE_SA is terminated by its
+        unique id (C(terminate ike-id)), with O(force) and O(wait_timeout) as for any V(down). Nothing matching is no
+        change. RV(terminated_sas) names what was (in check mode would be) terminated.
+      - Only with O(state=down); mutually exclusive with O(child). Must not be empty nor hold an empty identity.
+      - The name says what is compared (the daemon's C(remote-*id) keys); O(peer_id) is the redirect filter with
+        wildcards, on C(remote-id) only.
+    type: list
+    elements: str
 notes:
   - The result's RV(sas) lists the IKE_SAs the task is about, with the same keys as the P(strongswan.vici.info#module)
     module's C(sas), read after the operation.
@@ -142,6 +160,20 @@ EXAMPLES = r"""
     state: rekeyed
     reauth: true
 
+- name: End at once the SAs of a peer whose certificate was revoked (loading the CRL ends none)
+  strongswan.vici.sa:
+    ike: branch
+    remote_ids: [branch.example.com, "CN=branch.example.com"]
+    state: down
+    force: true
+    wait_timeout: 10
+  register: revoked
+
+- name: Say which IKE_SAs were ended
+  ansible.builtin.debug:
+    msg: "{{ revoked.terminated_sas | map(attribute='name') | zip(revoked.terminated_sas | map(attribute='uniqueid'))
+             | map('join', '[') | map('regex_replace', '$', ']') | join(', ') }}"
+
 - name: Send the road warriors of one subnet to another gateway
   strongswan.vici.sa:
     ike: rw
@@ -184,10 +216,44 @@ matches:
   type: int
   sample: 1
 terminated:
-  description: How many SAs the daemon's C(terminate) closed.
+  description:
+    - How many SAs the daemon's C(terminate) closed.
+    - With O(remote_ids), how many IKE_SAs were terminated.
   returned: when O(state=down) terminated something
   type: int
   sample: 1
+terminated_sas:
+  description:
+    - With O(remote_ids), the IKE_SAs terminated (in check mode, those that would be), before they went.
+  returned: when O(remote_ids) is given
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The connection's name.
+      type: str
+    uniqueid:
+      description: The IKE_SA's unique id.
+      type: str
+    state:
+      description: The IKE_SA's state before it was terminated.
+      type: str
+    remote_id:
+      description: The peer's IKE identity (C(remote-id)).
+      type: str
+    remote_host:
+      description: The peer's address.
+      type: str
+    identity:
+      description: The identity of O(remote_ids) that matched (the remote, EAP or XAuth identity).
+      type: str
+    child_sas:
+      description: The unique ids of its CHILD_SAs.
+      type: list
+      elements: str
+  sample:
+    - {name: branch, uniqueid: "4", state: ESTABLISHED, remote_id: branch.example.com, remote_host: 198.18.0.2,
+       identity: branch.example.com, child_sas: ["7"]}
 vici_errmsg:
   description: The daemon's own error message.
   returned: failure
@@ -211,7 +277,9 @@ def main():
             "gateway": {"type": "str"},
             "peer_ip": {"type": "str"},
             "peer_id": {"type": "str"},
+            "remote_ids": {"type": "list", "elements": "str"},
         },
+        mutually_exclusive=[("remote_ids", "child")],
         required_if=[("state", "redirected", ("gateway",)), ("state", "redirected", ("ike", "peer_ip", "peer_id"), True)],
         seconds=("wait_timeout",),
     )

@@ -183,7 +183,7 @@ def test_redirect_sends_the_peer_to_another_gateway(tunnel_pair, proxy_dir):
 
 def test_arguments_are_checked(charon):
     socket = charon.socket_uri
-    assert "one of the following is required: ike, child" in run_module_in_process("sa", {"socket": socket})["msg"]
+    assert "one of the following is required: ike, child, remote_ids" in run_module_in_process("sa", {"socket": socket})["msg"]
     assert "gateway" in run_module_in_process("sa", {"socket": socket, "ike": "x", "state": "redirected"})["msg"]
     assert "wait_timeout" in run_module_in_process("sa", {"socket": socket, "ike": "x", "wait_timeout": -1})["msg"]
     nothing = ok(run_module_in_process("sa", {"socket": socket, "ike": "x", "state": "down"}))

@@ -13,6 +13,10 @@
   every event and at bounded intervals, because a negotiation that fails
   before the IKE_SA was ever up raises no event at all.
 * The **operations** themselves, and :func:`run`, the sa module's body.
+* **By identity**: ``state=down`` with ``remote_ids`` ends every IKE_SA whose peer
+  authenticated as one of those identities (``remote-id``, ``remote-eap-id`` or
+  ``remote-xauth-id``, exact), one ``terminate ike-id`` each: loading a CRL ends
+  no SA, so a revocation ends them this way.
 
 Why a negotiation failed is read from the control log by ``_control_log``.
 """
@@ -23,7 +27,7 @@ import fnmatch
 import ipaddress
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, NamedTuple, NoReturn, Optional, Sequence, Set, Tuple
 
 from .._text.control_log import failure_message, trim_log
 from .._text.printable import printable
@@ -279,12 +283,15 @@ class Waiter:
 class SaFailure(Exception):
     """A module-level failure with the daemon's explanation attached."""
 
-    def __init__(self, msg: str, log: Optional[List[str]] = None, errmsg: str = "", sas: Optional[List[SA]] = None) -> None:
+    def __init__(self, msg: str, log: Optional[List[str]] = None, errmsg: str = "", sas: Optional[List[SA]] = None,
+                 **extra: Any) -> None:
         super().__init__(msg)
         self.msg = msg
         self.log = list(log or [])
         self.errmsg = errmsg
         self.sas = sas
+        #: More of the failure result (``changed`` when something was done before the failure, ...).
+        self.extra = extra
 
 
 def all_ids(sas: Sequence[SA], target: Target) -> Set[str]:
@@ -527,6 +534,96 @@ def sa_redirect(
 
 
 # ---------------------------------------------------------------------------
+# By identity (revocation)
+# ---------------------------------------------------------------------------
+
+#: The list-sas keys of the identities a peer authenticated with (IKE, EAP, XAuth).
+IDENTITY_KEYS = ("remote-id", "remote-eap-id", "remote-xauth-id")
+
+
+def identity_matches(sas: Sequence[SA], remote_ids: Iterable[str], ike: Optional[str] = None) -> List[SA]:
+    """The IKE_SAs (established or being negotiated) of connection ``ike`` (any when None) whose remote-id,
+    remote-eap-id or remote-xauth-id equals one of ``remote_ids`` (exact: no wildcards, case as given)."""
+    wanted = set(remote_ids)
+    found = []
+    for sa in sas:
+        if ike is not None and sa.get("name") != ike:
+            continue
+        if sa.get("state") not in IKE_UP | IKE_CONNECTING:
+            continue
+        if any(str(sa.get(key)) in wanted for key in IDENTITY_KEYS if sa.get(key) is not None):
+            found.append(sa)
+    return found
+
+
+def identity_entry(sa: SA, remote_ids: Iterable[str]) -> Dict[str, Any]:
+    """What the result says of one IKE_SA ended (or to be ended) by identity."""
+    wanted = set(remote_ids)
+    matched = next((str(sa.get(key)) for key in IDENTITY_KEYS if sa.get(key) is not None and str(sa.get(key)) in wanted), "")
+    return {"name": sa.get("name"), "uniqueid": str(sa.get("uniqueid")), "state": sa.get("state"),
+            "remote_id": sa.get("remote-id", ""), "remote_host": sa.get("remote-host", ""), "identity": matched,
+            "child_sas": [str(child.get("uniqueid")) for child in sa.get("child_sas", [])]}
+
+
+def describe_identities(ike: Optional[str], remote_ids: Sequence[str]) -> str:
+    scope = "IKE_SAs of connection '%s'" % ike if ike is not None else "IKE_SAs"
+    return "%s of remote identities %s" % (scope, ", ".join("'%s'" % rid for rid in remote_ids))
+
+
+def sa_down_by_identity(session: Session, ike: Optional[str], remote_ids: Sequence[str], wait_timeout: float,
+                        force: bool, check_mode: bool) -> Dict[str, Any]:
+    """Terminate every IKE_SA of ``remote_ids`` (of connection ``ike`` when given), one ``terminate ike-id`` each.
+
+    The result's ``terminated_sas`` names each (in check mode: each it would terminate); nothing matching is no
+    change. A failure after some were terminated is a change and names those.
+    """
+    found = identity_matches(ike_sa_list(session.list_sas(ike=ike)), remote_ids, ike)
+    if not found:
+        return sa_result("none", False, [], terminated_sas=[])
+    entries = [identity_entry(sa, remote_ids) for sa in found]
+    if check_mode:
+        return sa_result("terminate", True, found, terminated_sas=entries)
+    timeout_ms = -1 if wait_timeout <= 0 else max(1, int(round(wait_timeout * 1000)))
+    lines: List[str] = []
+    done: List[Dict[str, Any]] = []
+    for entry in entries:
+        ike_id = _int(entry["uniqueid"])
+        if ike_id is None:
+            continue
+        result = session.terminate(ike_id=ike_id, force=True if force else None, timeout=timeout_ms, check=False)
+        lines.extend(trim_log(result.events))
+        reply = result.response
+        if is_success(reply):
+            done.append(entry)
+            continue
+        if str(reply.get("matches", "")) == "0":
+            continue  # gone between our list-sas and the terminate
+        errmsg = str(reply.get("errmsg", ""))
+        what = "IKE_SA %s[%s] (remote identity '%s')" % (entry["name"], entry["uniqueid"], entry["identity"])
+        remaining = identity_matches(ike_sa_list(session.list_sas(ike=ike)), remote_ids, ike)
+        raise SaFailure(failure_message("terminating", what, errmsg, lines), lines, errmsg, remaining,
+                        changed=bool(done), terminated_sas=done)
+    remaining = identity_matches(ike_sa_list(session.list_sas(ike=ike)), remote_ids, ike)
+    return sa_result("terminate" if done else "none", bool(done), remaining, lines, terminated=len(done),
+                     terminated_sas=done)
+
+
+def check_remote_ids(params: Mapping[str, Any]) -> Optional[str]:
+    """What is wrong with ``remote_ids`` in these arguments, or None."""
+    remote_ids = params.get("remote_ids")
+    if remote_ids is None:
+        return None
+    if params.get("state") != "down":
+        return ("option 'remote_ids' selects IKE_SAs to terminate: it needs state=down (state is '%s')"
+                % params.get("state"))
+    if not remote_ids:
+        return "option 'remote_ids' is empty: name at least one identity (an empty list would select nothing)"
+    if any(not str(rid).strip() for rid in remote_ids):
+        return "option 'remote_ids' holds an empty identity"
+    return None
+
+
+# ---------------------------------------------------------------------------
 # The module
 # ---------------------------------------------------------------------------
 
@@ -536,8 +633,14 @@ def run(vici: ViciModule) -> None:
     params = vici.params
     state = params["state"]
     target = Target(params["ike"], params["child"])
+    problem = check_remote_ids(params)
+    if problem:
+        vici.fail(problem)
+    remote_ids = params.get("remote_ids")
+    if remote_ids is not None:
+        _run_by_identity(vici, params["ike"], list(remote_ids))
     if state != "redirected" and not (target.ike or target.child):
-        vici.fail("one of the following is required: ike, child")
+        vici.fail("one of the following is required: ike, child, remote_ids")
     before = sa_snapshot(vici.session, target) if vici.diff_mode else []
     try:
         if state == "up":
@@ -550,10 +653,7 @@ def run(vici: ViciModule) -> None:
             result = sa_redirect(vici.session, params["ike"], params["peer_ip"], params["peer_id"],
                                  params["gateway"], vici.check_mode)
     except SaFailure as failure:
-        details: Dict[str, Any] = {"log": failure.log, "vici_errmsg": failure.errmsg}
-        if failure.sas is not None:
-            details["sas"] = failure.sas
-        vici.fail(failure.msg, **details)
+        _fail(vici, failure)
     changed = result.pop("changed")
     diff: Optional[Dict[str, Any]] = None
     if vici.diff_mode:
@@ -561,6 +661,36 @@ def run(vici: ViciModule) -> None:
         after = summarize(result["sas"], target) if not vici.check_mode else before
         diff = {"before_header": target.describe(), "after_header": target.describe(),
                 "before": {"sas": before}, "after": {"sas": after}}
+        if vici.check_mode and changed:
+            diff["after"]["would"] = result["action"]
+    vici.exit(changed=changed, diff=diff, **result)
+
+
+def _fail(vici: ViciModule, failure: SaFailure) -> NoReturn:
+    details: Dict[str, Any] = {"log": failure.log, "vici_errmsg": failure.errmsg}
+    if failure.sas is not None:
+        details["sas"] = failure.sas
+    details.update(failure.extra)
+    vici.fail(failure.msg, **details)
+
+
+def _run_by_identity(vici: ViciModule, ike: Optional[str], remote_ids: List[str]) -> NoReturn:
+    """state=down with remote_ids: the IKE_SAs of those identities, terminated; their diff and their failure."""
+    before: List[str] = []
+    header = describe_identities(ike, remote_ids)
+    if vici.diff_mode:
+        before = summarize(identity_matches(ike_sa_list(vici.session.list_sas(ike=ike)), remote_ids, ike),
+                           Target(ike, None))
+    try:
+        result = sa_down_by_identity(vici.session, ike, remote_ids, vici.params["wait_timeout"], vici.params["force"],
+                                     vici.check_mode)
+    except SaFailure as failure:
+        _fail(vici, failure)
+    changed = result.pop("changed")
+    diff: Optional[Dict[str, Any]] = None
+    if vici.diff_mode:
+        after = before if vici.check_mode else summarize(result["sas"], Target(ike, None))
+        diff = {"before_header": header, "after_header": header, "before": {"sas": before}, "after": {"sas": after}}
         if vici.check_mode and changed:
             diff["after"]["would"] = result["action"]
     vici.exit(changed=changed, diff=diff, **result)

@@ -11,6 +11,9 @@ import pytest
 from ansible_collections.strongswan.vici.plugins.module_utils._operations.sa import (
     Target,
     all_ids,
+    check_remote_ids,
+    identity_entry,
+    identity_matches,
     ike_sa_list,
     match_sas,
     redirect_candidates,
@@ -102,3 +105,49 @@ def test_ike_sa_list_survives_values_where_sections_belong():
         {"name": "flat", "child_sas": []},
         {"name": "bad-children", "state": "CONNECTING", "child_sas": []},
     ]
+
+
+class TestIdentityMatches:
+    """state=down with remote_ids: which IKE_SAs a revoked identity ends."""
+
+    SAS = [
+        _sa("s2s-net", "1", "ESTABLISHED", [("net", "4", "INSTALLED")], **{"remote-id": "10.1.0.2", "remote-host": "10.1.0.2"}),
+        _sa("s2s-pskt", "2", "ESTABLISHED", [("pskt", "5", "INSTALLED")], **{"remote-id": "10.1.0.2", "remote-host": "10.1.0.2"}),
+        _sa("rw", "3", "ESTABLISHED", **{"remote-id": "198.18.0.9", "remote-eap-id": "frank", "remote-host": "198.18.0.9"}),
+        _sa("rw", "6", "CONNECTING", **{"remote-id": "CN=10.1.0.2", "remote-host": "10.1.0.9"}),
+        _sa("xauth", "7", "ESTABLISHED", **{"remote-id": "gw.example", "remote-xauth-id": "grace"}),
+        _sa("s2s-net", "8", "DELETING", **{"remote-id": "10.1.0.2"}),
+        _sa("s2s-net", "9", "ESTABLISHED", **{"remote-id": "10.1.0.20"}),
+    ]
+
+    @pytest.mark.parametrize(("ids", "ike", "expected"), [
+        (["10.1.0.2"], None, ["1", "2"]),
+        (["10.1.0.2", "CN=10.1.0.2"], "s2s-net", ["1"]),
+        (["10.1.0.2", "CN=10.1.0.2"], None, ["1", "2", "6"]),
+        (["frank"], None, ["3"]),
+        (["grace"], None, ["7"]),
+        (["10.1.0.*"], None, []),
+        (["FRANK"], None, []),
+        (["10.1.0.2"], "nope", []),
+    ])
+    def test_exact_match_on_remote_eap_and_xauth_id_of_live_sas_only(self, ids, ike, expected):
+        assert [sa["uniqueid"] for sa in identity_matches(self.SAS, ids, ike)] == expected
+
+    def test_entry_names_the_sa_its_peer_and_its_children(self):
+        assert identity_entry(self.SAS[0], ["10.1.0.2"]) == {
+            "name": "s2s-net", "uniqueid": "1", "state": "ESTABLISHED", "remote_id": "10.1.0.2",
+            "remote_host": "10.1.0.2", "identity": "10.1.0.2", "child_sas": ["4"]}
+        assert identity_entry(self.SAS[2], ["frank"])["identity"] == "frank"
+
+
+@pytest.mark.parametrize(("params", "problem"), [
+    ({"state": "down", "remote_ids": None}, None),
+    ({"state": "down", "remote_ids": ["a"]}, None),
+    ({"state": "up", "remote_ids": ["a"]}, "option 'remote_ids' selects IKE_SAs to terminate: it needs state=down"),
+    ({"state": "rekeyed", "remote_ids": ["a"]}, "it needs state=down (state is 'rekeyed')"),
+    ({"state": "down", "remote_ids": []}, "option 'remote_ids' is empty"),
+    ({"state": "down", "remote_ids": ["a", " "]}, "option 'remote_ids' holds an empty identity"),
+])
+def test_remote_ids_only_with_state_down_and_never_empty(params, problem):
+    found = check_remote_ids(params)
+    assert (found is None) if problem is None else (problem in found), found

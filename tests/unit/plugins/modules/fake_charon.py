@@ -389,8 +389,10 @@ class FakeCharon:
     def cmd_terminate(self, message):
         ike = message.get("ike")
         child = message.get("child")
+        ike_id = message.get("ike-id")
         matching = [sa for sa in self.sas if (ike is None or ike in sa) and (
-            child is None or any(c.get("name") == child for body in sa.values() for c in body["child-sas"].values()))]
+            child is None or any(c.get("name") == child for body in sa.values() for c in body["child-sas"].values()))
+            and (ike_id is None or any(str(body.get("uniqueid")) == str(ike_id) for body in sa.values()))]
         if not matching:
             return failed("no matching SAs to terminate found", matches="0", terminated="0")
         for sa in matching:

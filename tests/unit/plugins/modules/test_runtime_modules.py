@@ -44,7 +44,7 @@ def test_sa_down(gw, run_in_process):
 
 def test_sa_errors(gw, run_in_process):
     neither = run_in_process("sa", {"socket": gw.uri})
-    assert neither["failed"] is True and neither["msg"] == "one of the following is required: ike, child"
+    assert neither["failed"] is True and neither["msg"] == "one of the following is required: ike, child, remote_ids"
     redirect = run_in_process("sa", {"socket": gw.uri, "ike": "gw", "state": "redirected"})
     assert redirect["failed"] is True and "gateway" in redirect["msg"]
     wait = run_in_process("sa", {"socket": gw.uri, "ike": "gw", "wait_timeout": -1})
@@ -55,6 +55,71 @@ def test_sa_errors(gw, run_in_process):
     refused = run_in_process("sa", {"socket": gw.uri, "ike": "gw", "child": "net"})
     assert refused["failed"] is True and refused["vici_errmsg"] == "establishing CHILD_SA 'net' failed"
     assert "establishing CHILD_SA 'net' failed" in refused["msg"]
+
+
+def _peer(gw, uid, remote_id, eap_id=None):
+    for body in gw.sas[-1].values():
+        body["remote-id"] = remote_id
+        if eap_id:
+            body["remote-eap-id"] = eap_id
+        assert body["uniqueid"] == uid
+
+
+def test_sa_down_by_remote_ids_ends_the_sas_of_those_identities_only(gw, run_in_process):
+    gw.conns["other"] = CONFIG
+    run_in_process("sa", {"socket": gw.uri, "ike": "gw", "child": "net"})
+    _peer(gw, "1", "CN=revoked.example")
+    run_in_process("sa", {"socket": gw.uri, "ike": "other", "child": "net"})
+    _peer(gw, "2", "10.9.0.1", eap_id="revoked.example")
+    args = {"socket": gw.uri, "remote_ids": ["revoked.example", "CN=revoked.example"], "state": "down", "force": True,
+            "wait_timeout": 5}
+    planned = run_in_process("sa", args, check=True, diff=True)
+    assert planned["changed"] is True and planned["action"] == "terminate"
+    assert gw.mutating() == ["initiate", "initiate"]  # check mode: list-sas only
+    assert [(sa["name"], sa["uniqueid"], sa["identity"], sa["child_sas"]) for sa in planned["terminated_sas"]] == [
+        ("gw", "1", "CN=revoked.example", ["1"]), ("other", "2", "revoked.example", ["2"])]
+    assert planned["diff"]["after"]["would"] == "terminate"
+    only_gw = run_in_process("sa", dict(args, ike="gw"))
+    assert only_gw["changed"] is True and only_gw["terminated"] == 1 and only_gw["sas"] == []
+    assert [sa["uniqueid"] for sa in only_gw["terminated_sas"]] == ["1"]
+    terminate = [message for name, message in gw.requests if name == "terminate"][-1]
+    assert {key: str(value) for key, value in terminate.items()} == {"ike-id": "1", "force": "yes", "timeout": "5000"}
+    assert [list(sa) for sa in gw.sas] == [["other"]]
+    rest = run_in_process("sa", args)
+    assert rest["changed"] is True and [sa["name"] for sa in rest["terminated_sas"]] == ["other"] and gw.sas == []
+    again = run_in_process("sa", args)
+    assert again["changed"] is False and again["action"] == "none" and again["terminated_sas"] == []
+
+
+def test_sa_remote_ids_errors_name_the_field(gw, run_in_process):
+    up = run_in_process("sa", {"socket": gw.uri, "remote_ids": ["x"]})
+    assert up["failed"] is True and "option 'remote_ids'" in up["msg"] and "state=down" in up["msg"]
+    child = run_in_process("sa", {"socket": gw.uri, "remote_ids": ["x"], "child": "net", "state": "down"})
+    assert child["failed"] is True and "remote_ids" in child["msg"] and "child" in child["msg"]
+    empty = run_in_process("sa", {"socket": gw.uri, "remote_ids": [], "state": "down"})
+    assert empty["failed"] is True and "option 'remote_ids' is empty" in empty["msg"]
+    assert gw.mutating() == []
+
+
+def test_sa_down_by_remote_ids_failure_after_one_terminated_is_a_change(gw, run_in_process):
+    gw.conns["other"] = CONFIG
+    for conn in ("gw", "other"):
+        run_in_process("sa", {"socket": gw.uri, "ike": conn, "child": "net"})
+        _peer(gw, str(len(gw.sas)), "revoked.example")
+    original = gw.cmd_terminate
+    calls = []
+
+    def second_fails(message):
+        calls.append(message)
+        if len(calls) == 2:
+            return [], {"success": "no", "errmsg": "terminating IKE_SA failed", "matches": "1", "terminated": "0"}
+        return original(message)
+
+    gw.cmd_terminate = second_fails
+    failed = run_in_process("sa", {"socket": gw.uri, "remote_ids": ["revoked.example"], "state": "down"})
+    assert failed["failed"] is True and failed["changed"] is True, failed
+    assert [sa["uniqueid"] for sa in failed["terminated_sas"]] == ["1"]
+    assert "IKE_SA other[2]" in failed["msg"] and failed["vici_errmsg"] == "terminating IKE_SA failed"
 
 
 def test_policy_install_check_mode_idempotence_and_uninstall(gw, run_in_process):
