@@ -86,11 +86,14 @@ def split_tree(tree: Mapping[str, Any], prefix: str = "tree.") -> Dict[str, Any]
     return sections
 
 
-def desired_tree(params: Mapping[str, Any], ledger: Ledger) -> Desired:
+def desired_tree(params: Mapping[str, Any], ledger: Ledger, only: Optional[Mapping[str, Set[str]]] = None) -> Desired:
     """Every object of the tree, validated, as plan items grouped by kind.
 
     A section that is given (even as ``{}`` or ``[]``) is *named*: purge applies
     to its kinds. A section left out (None) is not managed at all.
+
+    ``only`` (config's delta path, :mod:`.delta`): per section, the names of the entries to build items for;
+    the groups then hold those items only. The checks and warnings that span the tree see every entry.
     """
     swanctl_dir = params.get("swanctl_dir") or DEFAULT_SWANCTL_DIR
     desired = Desired()
@@ -105,7 +108,7 @@ def desired_tree(params: Mapping[str, Any], ledger: Ledger) -> Desired:
         elif not isinstance(value, Mapping):
             raise InputError("%s: expected a dictionary of sections, got %s" % (name, type(value).__name__))
         desired.named.add(name)
-    desired.groups, desired.warnings = read_groups(sections, swanctl_dir, ledger, desired.files)
+    desired.groups, desired.warnings = read_groups(sections, swanctl_dir, ledger, desired.files, only)
     return desired
 
 
@@ -407,15 +410,25 @@ def pool_references(connections: Mapping[str, Any], pools: Optional[Mapping[str,
 
 
 def read_groups(sections: Mapping[str, Any], swanctl_dir: str, ledger: Ledger,
-                files: Optional[List[str]] = None) -> Tuple[List[Group], List[str]]:
+                files: Optional[List[str]] = None, only: Optional[Mapping[str, Set[str]]] = None) -> Tuple[List[Group], List[str]]:
     """The groups of plan items of a tree's sections (None: not managed), in load order, and warnings.
 
-    FILES, if given, gets the files the connections read (see :func:`connection_items`).
+    FILES, if given, gets the files the connections read (see :func:`connection_items`). ONLY, if given, names
+    per section the entries that become items (see :func:`desired_tree`).
 
     Credentials, authorities and pools come before the connections that use them.
     """
     groups: List[Group] = []
     warnings: List[str] = []
+
+    def entries(name: str) -> Any:
+        """The section's entries that become items (all of them, unless ONLY says)."""
+        value = sections[name]
+        if only is None or not isinstance(value, Mapping):
+            return value
+        wanted = only.get(name, ())
+        return {key: body for key, body in value.items() if str(key) in wanted}
+
     if sections["certificates"] is not None:
         groups.extend(certificate_groups(sections["certificates"]))
     secrets = _section("secrets", sections["secrets"])
@@ -423,15 +436,16 @@ def read_groups(sections: Mapping[str, Any], swanctl_dir: str, ledger: Ledger,
         if secret_type(str(name)) is None:
             raise InputError("secrets.%s: unknown kind of secret; the section name must start with one of %s "
                              "(as swanctl reads it)" % (name, ", ".join(SECRET_PREFIXES)))
+    built_secrets = _section("secrets", entries("secrets"))
     if sections["secrets"] is not None or sections["private_keys"] is not None:
-        groups.append(key_items(secrets, sections["private_keys"] or [], swanctl_dir, ledger))
+        groups.append(key_items(built_secrets, sections["private_keys"] or [], swanctl_dir, ledger))
     if sections["secrets"] is not None:
-        groups.append(Group("secrets", SharedSecretKind(), shared_items(secrets), {}))
+        groups.append(Group("secrets", SharedSecretKind(), shared_items(built_secrets), {}))
     if sections["authorities"] is not None:
-        groups.append(Group("authorities", AuthorityKind(), authority_items(sections["authorities"], swanctl_dir), {}))
+        groups.append(Group("authorities", AuthorityKind(), authority_items(entries("authorities"), swanctl_dir), {}))
     if sections["pools"] is not None:
-        groups.append(Group("pools", PoolKind(), pool_items(sections["pools"]), {}))
+        groups.append(Group("pools", PoolKind(), pool_items(entries("pools")), {}))
     if sections["connections"] is not None:
         warnings.extend(pool_references(sections["connections"], sections["pools"]))
-        groups.append(Group("connections", ConnectionKind(), connection_items(sections["connections"], swanctl_dir, files), {}))
+        groups.append(Group("connections", ConnectionKind(), connection_items(entries("connections"), swanctl_dir, files), {}))
     return groups, warnings
