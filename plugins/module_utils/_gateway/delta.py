@@ -6,7 +6,7 @@
 
 When the unchanged-rerun shortcut (:mod:`.shortcut`) finds no record of this run's inputs, a record of a run of
 the same *shape* (the same arguments but the tree's content, the same sections given) may still hold, with a
-keyed fingerprint of every entry of that run's tree as given (:func:`.shortcut.object_prints`). If the daemon's
+keyed fingerprint of every entry of that run's tree as given (:func:`.shortcut.entry_prints`). If the daemon's
 listings are as that run left them (the same digest) and the ledger is the one that run left (the annex holds
 for its content), then a full plan would find every entry whose fingerprint is unchanged up to date: its message
 is built from the same text, the ledger holds that message's fingerprint, and the daemon reports what it did
@@ -30,26 +30,28 @@ from .._engine.ledger import Ledger
 from .._engine.plan import Group, Planned, plan, purge_changes
 from .._kinds.connection import ConnectionKind
 from ..vici.session import Session
-from .shortcut import NAMED_SECTIONS
-from .tree import SHARED_PREFIXES, secret_type
+from .tree import NAMED_SECTIONS, SHARED_PREFIXES, secret_type
 
 #: The reason of an entry the delta path did not plan: the full path's for an object found up to date.
 UP_TO_DATE = "up to date"
 
 
-def changed_names(previous: Mapping[str, List[List[str]]], current: Mapping[str, List[List[str]]]) -> Dict[str, Set[str]]:
-    """Per named section, the entries of ``current`` whose fingerprint differs from ``previous``'s (or new ones)."""
+def changed_names(previous: Mapping[str, Any], current: Mapping[str, Any]) -> Optional[Dict[str, Set[str]]]:
+    """Per named section, the entries of ``current`` whose fingerprint differs from ``previous``'s (or new ones);
+    None if the two trees do not give the same sections (:func:`.shortcut.entry_prints`)."""
+    if previous["sections"] != current["sections"]:
+        return None
     changed: Dict[str, Set[str]] = {}
     for section in NAMED_SECTIONS:
-        recorded = dict((name, value) for name, value in previous.get(section, []))
-        changed[section] = {name for name, value in current.get(section, []) if recorded.get(name) != value}
+        recorded = dict((name, value) for name, value in previous["entries"].get(section, []))
+        changed[section] = {name for name, value in current["entries"].get(section, []) if recorded.get(name) != value}
     return changed
 
 
-def _group_names(group: Group, prints: Mapping[str, List[List[str]]]) -> Optional[List[str]]:
+def _group_names(group: Group, prints: Mapping[str, Any]) -> Optional[List[str]]:
     """The names of every entry of the tree (``prints``, in order) that the full path makes an item of ``group``;
     None for groups whose items the delta path cannot name (certificates, private keys)."""
-    names = [name for name, _value in prints.get(group.section, [])]
+    names = [name for name, _value in prints["entries"].get(group.section, [])]
     if group.section == "secrets":
         return [name for name in names if secret_type(name) in SHARED_PREFIXES]
     if group.section in ("connections", "pools", "authorities"):
@@ -64,7 +66,7 @@ def _snapshot(session: Session, group: Group, names: Set[str]) -> Dict[str, Any]
     return group.kind.snapshot(session)
 
 
-def plannable(groups: Sequence[Group], current: Mapping[str, List[List[str]]]) -> bool:
+def plannable(groups: Sequence[Group], current: Mapping[str, Any]) -> bool:
     """Whether :func:`delta_plan` plans ``groups`` (the items of the changed entries): not when they hold a
     certificate or a private key (they read files; the record is never kept for such trees anyway)."""
     for group in groups:
@@ -79,8 +81,8 @@ def plannable(groups: Sequence[Group], current: Mapping[str, List[List[str]]]) -
     return True
 
 
-def delta_plan(session: Session, groups: Sequence[Group], previous: Mapping[str, List[List[str]]],
-               current: Mapping[str, List[List[str]]], ledger: Ledger, purge: bool) -> Optional[List[Planned]]:
+def delta_plan(session: Session, groups: Sequence[Group], previous: Mapping[str, Any], current: Mapping[str, Any],
+               ledger: Ledger, purge: bool) -> Optional[List[Planned]]:
     """The full path's plan (:func:`.plan.plan_groups`) of the tree whose entries' fingerprints are ``current``,
     from ``groups`` holding the items of the changed entries only; None if the delta path cannot make it.
 

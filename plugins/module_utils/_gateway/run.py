@@ -63,8 +63,8 @@ from .persist import (
 )
 from .delta import changed_names, delta_plan, plannable
 from .report import gateway_diff, secret_values, summary
-from .shortcut import DaemonDigest, Delta, delta_record, inputs_text, remember, shape_text, shortcut
-from .tree import Desired, desired_tree, tree_params
+from .shortcut import DaemonDigest, delta_record, entry_prints, inputs_text, remember, shape_text, shortcut
+from .tree import Desired, desired_tree, entry_texts, tree_params
 
 if TYPE_CHECKING:
     from .._base import ViciModule
@@ -132,12 +132,13 @@ class GatewayRun:
         #: The ledger's annex as the run found it (None: none that holds), and the listings' digests read.
         self.annex: Optional[Annex] = None
         self.digest: Optional[DaemonDigest] = None
-        #: The run's shape and tree for the delta path (:mod:`.delta`), and its entries' fingerprints under the
-        #: annex's key (None: not computed).
-        self.delta = Delta(None, {})
-        self.prints: Optional[Dict[str, List[List[str]]]] = None
+        #: The run's shape (:func:`.shortcut.shape_text`), its tree's entries (:func:`.tree.entry_texts`) and their
+        #: fingerprints under the annex's key, for the delta path (:mod:`.delta`) and the record of the next run.
+        self.shape: Optional[str] = None
+        self.texts: Optional[Dict[str, Any]] = None
+        self.prints: Optional[Dict[str, Any]] = None
         #: The recorded run's fingerprints when this run takes the delta path (None: the full path).
-        self.previous: Optional[Dict[str, List[List[str]]]] = None
+        self.previous: Optional[Dict[str, Any]] = None
 
     @property
     def session(self) -> Session:
@@ -160,6 +161,7 @@ class GatewayRun:
         annex holds for the ledger's content it names only.
         """
         self.inputs = inputs_text(self.params)
+        self.shape = shape_text(self.params)
         if self.inputs is None:
             return False
         try:
@@ -183,11 +185,8 @@ class GatewayRun:
         """After a run that left the daemon holding the tree, the record for the next run's shortcut."""
         if self.check_mode or self.persisted is not None:
             return
-        # The fingerprints this run computed, if under the key the record is written with (else remember computes them).
-        same_key = self.annex is not None and bool(self.ledger.key) and self.annex.key == self.ledger.annex_key()
-        prints = self.prints if same_key else None
         remember(self.session, self.ledger, self.inputs, self.params, self.planned, self.desired.files,
-                 self.desired.warnings, self.delta, prints)
+                 self.desired.warnings, self.shape, self.texts)
 
     def _delta_path(self) -> Optional[Dict[str, Any]]:
         """The entries the delta path builds (:mod:`.delta`), per section; None for the full path.
@@ -195,17 +194,17 @@ class GatewayRun:
         Taken when a record of a run of the same shape holds (the daemon's listings as that run left them) and
         the ledger this run opened is the one that run left. Read-only commands only.
         """
-        self.delta = Delta(shape_text(self.params, self.merged), self.merged)
-        if self.annex is None or self.digest is None or self.delta.shape is None:
+        self.texts = entry_texts(self.merged) if self.shape is not None else None
+        if self.annex is None or self.digest is None or self.texts is None:
             return None
-        self.prints = self.delta.prints(self.annex.key)
-        if self.prints is None:
-            return None
-        previous = delta_record(self.digest, self.annex, self.delta.shape)
+        previous = delta_record(self.digest, self.annex, self.shape)
         if previous is None or self.ledger.generation != self.annex.generation:
             return None
-        self.previous = previous
-        return changed_names(previous, self.prints)
+        self.prints = entry_prints(self.annex.key, self.texts)
+        only = changed_names(previous, self.prints)
+        if only is not None:
+            self.previous = previous
+        return only
 
     def read(self) -> None:
         """The tree from the arguments or ``src``, checked into groups; what the persisted file says."""
@@ -216,7 +215,7 @@ class GatewayRun:
         try:
             only = self._delta_path()
             self.desired = desired_tree(self.merged, self.ledger, only)
-            if only is not None and not plannable(self.desired.groups, self.prints or {}):
+            if only is not None and self.prints is not None and not plannable(self.desired.groups, self.prints):
                 self.previous = None  # the full path: every entry built
                 self.desired = desired_tree(self.merged, self.ledger)
         except UserError as error:

@@ -24,9 +24,9 @@ plans in full, reporting and repairing the drift as always. A listing that diffe
 reordering, a pool's lease counts) costs only the full run.
 
 The same record serves the *delta path* (:mod:`.delta`) of a run whose tree changed: it also holds the run's
-``shape`` (a keyed fingerprint of its arguments but the tree's content, and of which sections the tree gives,
-:func:`shape_text`) and a keyed fingerprint of each entry of the tree's named sections, by name, as given
-(:func:`object_prints`). A run with the same shape whose daemon digest equals the record's plans only the
+``shape`` (a keyed fingerprint of its arguments but the tree's content, :func:`shape_text`), which sections the
+tree gives and a keyed fingerprint of each entry of its named sections, by name, as given
+(:func:`entry_prints`). A run with the same shape whose daemon digest equals the record's plans only the
 entries whose fingerprint differs, and the ones gone from the tree.
 
 Not taken, the full run always: ``persist`` (the file is checked every run), ``src`` in swanctl.conf format
@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .._engine.kind import Action
 from .._engine.ledger import Annex, Ledger, annex_fingerprint
@@ -50,7 +50,7 @@ from .._kinds.shared_secret import SharedSecretKind
 from .._text.bounded import BoundError, read_regular
 from ..vici.session import Session
 from .src import source_format
-from .tree import SECTIONS
+from .tree import NAMED_SECTIONS, valid_prints
 
 #: Part of every inputs fingerprint: a new value voids every record (bump it when the messages built from
 #: the same tree change).
@@ -60,8 +60,6 @@ RECORDS_KEPT = 8
 #: Kinds whose messages come from the tree's text alone (others read files or tokens; they count when empty).
 _SELF_CONTAINED = (ConnectionKind, SharedSecretKind, PoolKind)
 
-#: The tree's sections of named entries: the delta path compares them entry by entry.
-NAMED_SECTIONS = ("connections", "secrets", "pools", "authorities")
 #: The arguments that hold the tree (not part of a run's shape).
 TREE_OPTIONS = NAMED_SECTIONS + ("certificates", "private_keys", "tree")
 
@@ -100,52 +98,26 @@ def inputs_text(params: Mapping[str, Any]) -> Optional[str]:
         return None
 
 
-def shape_text(params: Mapping[str, Any], merged: Mapping[str, Any]) -> Optional[str]:
-    """The run's arguments but the tree's content, and which tree sections it gives (``merged``: the arguments with
-    the tree's sections, :func:`.tree_params`), as one text; None when the shortcut does not apply.
+def shape_text(params: Mapping[str, Any]) -> Optional[str]:
+    """The run's arguments but the tree's content as one text; None when the shortcut does not apply.
 
-    Two runs of the same shape differ in the entries of the tree's sections only (:func:`object_prints`).
+    Two runs of the same shape differ in their tree only, which :func:`entry_prints` compares entry by entry.
     """
     if _excluded(params):
         return None
-    rest = [[key, params[key]] for key in sorted(params) if key not in TREE_OPTIONS]
-    given = [name for name in SECTIONS if merged.get(name) is not None]
     try:
-        return _text({"format": SHORTCUT_FORMAT, "params": rest, "sections": given})
+        return _text({"format": SHORTCUT_FORMAT, "params": [[key, params[key]] for key in sorted(params)
+                                                            if key not in TREE_OPTIONS]})
     except (TypeError, ValueError):
         return None
 
 
-def object_prints(key: bytes, merged: Mapping[str, Any]) -> Optional[Dict[str, List[List[str]]]]:
-    """Per named section of the tree (``merged``, see :func:`shape_text`), each entry's name and a fingerprint of
-    its body as given (keyed with ``key``, the annex's: a PSK is in there), in the tree's order.
-
-    None when the delta path does not take the tree: a section that is no dictionary (the full run says what
-    is wrong), two entries of one name, certificates or private_keys given.
-    """
-    if merged.get("certificates") or merged.get("private_keys"):
-        return None
-    prints: Dict[str, List[List[str]]] = {}
-    for section in NAMED_SECTIONS:
-        value = merged.get(section)
-        if value is None:
-            continue
-        if not isinstance(value, Mapping):
-            return None
-        entries: List[List[str]] = []
-        seen = set()
-        for name, body in value.items():
-            name = str(name)
-            if name in seen:
-                return None
-            seen.add(name)
-            try:
-                text = _text([section, name, body])
-            except (TypeError, ValueError):
-                return None
-            entries.append([name, hashlib.blake2b(text.encode("utf-8"), key=key, digest_size=16).hexdigest()])
-        prints[section] = entries
-    return prints
+def entry_prints(key: bytes, texts: Mapping[str, Any]) -> Dict[str, Any]:
+    """The tree's :func:`.tree.entry_texts` with each text replaced by its fingerprint keyed with ``key`` (the
+    annex's: a PSK is in there)."""
+    return {"sections": list(texts["sections"]), "entries": {
+        section: [[name, hashlib.blake2b(text.encode("utf-8"), key=key, digest_size=16).hexdigest()] for name, text in listed]
+        for section, listed in texts["entries"].items()}}
 
 
 def listings(groups: Sequence[Group]) -> Optional[List[Listing]]:
@@ -192,24 +164,14 @@ def unchanged_sections(planned: Sequence[Planned]) -> Dict[str, Dict[str, List[s
     return result
 
 
-class Delta(NamedTuple):
-    """What the delta path needs of a run: its :func:`shape_text` and its tree (``merged``, see there)."""
-
-    shape: Optional[str]
-    merged: Mapping[str, Any]
-
-    def prints(self, key: bytes) -> Optional[Dict[str, List[List[str]]]]:
-        return object_prints(key, self.merged) if self.shape is not None else None
-
-
 def remember(session: Session, ledger: Ledger, inputs: Optional[str], params: Mapping[str, Any], planned: Sequence[Planned],
-             files: Sequence[str], warnings: Sequence[str], delta: Optional[Delta] = None,
-             prints: Optional[Dict[str, List[List[str]]]] = None) -> bool:
+             files: Sequence[str], warnings: Sequence[str], shape: Optional[str] = None,
+             texts: Optional[Mapping[str, Any]] = None) -> bool:
     """After a run that left the daemon holding the tree: keep the record for the next run (False if not kept).
 
     ``inputs`` is :func:`inputs_text` as the run started; the record is not kept if ``src`` changed since.
-    ``delta``, if given, adds what the delta path needs (its ``prints`` if this run computed them already, with
-    the annex's key); only the newest record keeps it.
+    ``shape`` (:func:`shape_text`) and ``texts`` (:func:`.tree.entry_texts`) add what the delta path needs; only
+    the newest record keeps it.
     """
     if inputs is None or files or inputs_text(params) != inputs or not ledger.key:
         return False
@@ -225,12 +187,13 @@ def remember(session: Session, ledger: Ledger, inputs: Optional[str], params: Ma
     records.pop(key, None)
     while len(records) >= RECORDS_KEPT:
         records.pop(next(iter(records)))
+    delta = None
+    if shape is not None and texts is not None:
+        delta = {"shape": annex_fingerprint(annex_key, shape), "objects": entry_prints(annex_key, texts)}
     record: Dict[str, Any] = {"daemon": daemon_digest(session, reads), "listings": [list(read) for read in reads],
                               "sections": list(unchanged_sections(planned).items()), "warnings": list(warnings)}
-    if delta is not None and delta.shape is not None:
-        objects = prints if prints is not None else delta.prints(annex_key)
-        if objects is not None:
-            record["delta"] = {"shape": annex_fingerprint(annex_key, delta.shape), "objects": objects}
+    if delta is not None:
+        record["delta"] = delta
     records[key] = record
     return ledger.keep_annex(records)
 
@@ -269,8 +232,8 @@ def shortcut(session: Session, annex: Optional[Annex], inputs: Optional[str],
     return {"sections": sections, "warnings": [str(warning) for warning in record["warnings"]]}
 
 
-def delta_record(digest: DaemonDigest, annex: Optional[Annex], shape: Optional[str]) -> Optional[Dict[str, List[List[str]]]]:
-    """The entries' fingerprints (:func:`object_prints`) of the newest recorded run of this ``shape``, if the
+def delta_record(digest: DaemonDigest, annex: Optional[Annex], shape: Optional[str]) -> Optional[Dict[str, Any]]:
+    """The tree's fingerprints (:func:`entry_prints`) of the newest recorded run of this ``shape``, if the
     daemon's listings are as that run left them; else None. Read-only commands only."""
     if annex is None or shape is None:
         return None
@@ -281,15 +244,7 @@ def delta_record(digest: DaemonDigest, annex: Optional[Annex], shape: Optional[s
             continue
         reads = _reads(record)
         objects = delta.get("objects")
-        if reads is None or not _valid_prints(objects) or digest(reads) != record.get("daemon"):
+        if reads is None or not valid_prints(objects) or digest(reads) != record.get("daemon"):
             return None
         return objects
     return None
-
-
-def _valid_prints(objects: Any) -> bool:
-    return isinstance(objects, dict) and all(
-        section in NAMED_SECTIONS and isinstance(entries, list)
-        and all(isinstance(entry, list) and len(entry) == 2 and all(isinstance(part, str) for part in entry)
-                for entry in entries)
-        for section, entries in objects.items())

@@ -23,6 +23,7 @@ Section parsing needs the kinds' message builders (``_kinds/``), which in turn u
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
@@ -128,6 +129,55 @@ def tree_params(params: Mapping[str, Any]) -> Dict[str, Any]:
             raise InputError("tree: expected a dictionary (from_swanctl_conf's output), got %s" % type(params["tree"]).__name__)
         merged.update(split_tree(params["tree"]))
     return merged
+
+
+# -- the entries' fingerprints (config's delta path) ---------------------------------------------------
+
+#: The tree's sections of named entries: the delta path (_gateway/delta.py) compares them entry by entry.
+NAMED_SECTIONS = ("connections", "secrets", "pools", "authorities")
+
+
+def entry_texts(merged: Mapping[str, Any]) -> Optional[Dict[str, Any]]:
+    """What the delta path compares of two trees (``merged``: :func:`tree_params`'s result): which sections
+    are given (``sections``) and, per named section, each entry's name and its body as given, as one text
+    (``entries``), in the tree's order. Only keyed fingerprints of the texts are kept (:func:`.shortcut.entry_prints`).
+
+    The text keeps the order of every section (it matters to the daemon: children, auth rounds). None when the
+    delta path does not take the tree: a section that is no dictionary (the full run says what is wrong), two
+    entries of one name, certificates or private_keys given.
+    """
+    if merged.get("certificates") or merged.get("private_keys"):
+        return None
+    entries: Dict[str, List[List[str]]] = {}
+    for section in NAMED_SECTIONS:
+        value = merged.get(section)
+        if value is None:
+            continue
+        if not isinstance(value, Mapping):
+            return None
+        listed: List[List[str]] = []
+        seen: Set[str] = set()
+        for name, body in value.items():
+            name = str(name)
+            if name in seen:
+                return None
+            seen.add(name)
+            try:
+                listed.append([name, json.dumps([section, name, body], separators=(",", ":"), default=repr)])
+            except (TypeError, ValueError):  # a value that contains itself, for example
+                return None
+        entries[section] = listed
+    return {"sections": [name for name in SECTIONS if merged.get(name) is not None], "entries": entries}
+
+
+def valid_prints(prints: Any) -> bool:
+    """Whether ``prints`` (as a record keeps them) has the form :func:`entry_texts` gives."""
+    if not isinstance(prints, dict) or not isinstance(prints.get("sections"), list) or not isinstance(prints.get("entries"), dict):
+        return False
+    return all(section in NAMED_SECTIONS and isinstance(listed, list)
+               and all(isinstance(entry, list) and len(entry) == 2 and all(isinstance(part, str) for part in entry)
+                       for entry in listed)
+               for section, listed in prints["entries"].items())
 
 
 # -- values ---------------------------------------------------------------------------------------
