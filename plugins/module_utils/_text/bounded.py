@@ -101,7 +101,8 @@ def json_depth(text: str) -> int:
     """
     # Strings out, then everything but brackets, then the running depth: each step in C.
     brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
-    return max(0, max(accumulate(map(_DEPTH_STEP.__getitem__, brackets)), default=0))
+    deepest = max(accumulate(map(_DEPTH_STEP.__getitem__, brackets)), default=0)
+    return deepest if deepest > 0 else 0
 
 
 def json_values_bound(text: str) -> int:

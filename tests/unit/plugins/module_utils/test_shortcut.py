@@ -136,7 +136,7 @@ def test_inputs_and_shape_keep_the_order_of_what_the_arguments_hold():
     assert shortcut.inputs_text(first) != shortcut.inputs_text(second)
     assert shortcut.inputs_text(first) == shortcut.inputs_text(dict(reversed(list(first.items()))))
     # The shape leaves the tree out: the delta path compares it entry by entry.
-    assert shortcut.shape_text(first) == shortcut.shape_text(second) is not None
+    assert shortcut.shape_text(first) is not None and shortcut.shape_text(first) == shortcut.shape_text(second)
     assert shortcut.shape_text(dict(first, purge=True)) != shortcut.shape_text(first)
     assert shortcut.shape_text(dict(first, persist="/etc/swanctl/conf.d/x.conf")) is None
 
