@@ -399,10 +399,12 @@ ANNEX_KEY_INFO = b"strongswan.vici ledger annex"
 
 
 class Annex(NamedTuple):
-    """The annex's key (for :meth:`fingerprint`) and its records."""
+    """The annex's key (for :meth:`fingerprint`), its records and the ledger content it holds for."""
 
     key: bytes
     records: Dict[str, Any]
+    #: The SHA-256 of the ledger file it was written with (:attr:`Ledger.generation`).
+    generation: str = ""
 
     def fingerprint(self, text: str) -> str:
         return annex_fingerprint(self.key, text)
@@ -454,7 +456,7 @@ def read_annex(path: str, instance: str) -> Optional[Annex]:
     ledger = _private(read_trusted(path, tighten=False), path)
     if len(key) < 16 or ledger is None or hashlib.sha256(ledger).hexdigest() != data.get("generation"):
         return None
-    return Annex(key, data["records"])
+    return Annex(key, data["records"], str(data["generation"]))
 
 
 def daemon_instance(session: Any) -> str:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Mapping, NamedTuple, NoReturn
 
 from .._engine.identity import instance_identity, same_instance
 from .._engine.kind import Outcome
-from .._engine.ledger import Ledger, LedgerError, annex_path, daemon_instance, locate, read_annex
+from .._engine.ledger import Annex, Ledger, LedgerError, annex_path, daemon_instance, locate, read_annex
 from .._engine.plan import (
     Adoption,
     GroupApplyError,
@@ -62,9 +62,10 @@ from .persist import (
     trust,
     write_record,
 )
+from .delta import changed_names, delta_plan, plannable
 from .report import gateway_diff, secret_values, summary
-from .shortcut import inputs_text, remember, shortcut
-from .tree import Desired, desired_tree, tree_params
+from .shortcut import DaemonDigest, delta_record, entry_prints, inputs_text, remember, shape_text, shortcut
+from .tree import Desired, desired_tree, entry_texts, tree_params
 
 if TYPE_CHECKING:
     from .._base import ViciModule
@@ -133,6 +134,16 @@ class GatewayRun:
         #: apply loaded them (None: none loaded, check mode included).
         self.psks: List[Dict[str, Any]] = []
         self.psk_mark: Optional[int] = None
+        #: The ledger's annex as the run found it (None: none that holds), and the listings' digests read.
+        self.annex: Optional[Annex] = None
+        self.digest: Optional[DaemonDigest] = None
+        #: The run's shape (:func:`.shortcut.shape_text`), its tree's entries (:func:`.tree.entry_texts`) and their
+        #: fingerprints under the annex's key, for the delta path (:mod:`.delta`) and the record of the next run.
+        self.shape: Optional[str] = None
+        self.texts: Optional[Dict[str, Any]] = None
+        self.prints: Optional[Dict[str, Any]] = None
+        #: The recorded run's fingerprints when this run takes the delta path (None: the full path).
+        self.previous: Optional[Dict[str, Any]] = None
 
     @property
     def session(self) -> Session:
@@ -155,6 +166,7 @@ class GatewayRun:
         annex holds for the ledger's content it names only.
         """
         self.inputs = inputs_text(self.params)
+        self.shape = shape_text(self.params)
         if self.inputs is None:
             return False
         try:
@@ -163,7 +175,9 @@ class GatewayRun:
             return False
         if notes or not os.path.exists(annex_path(path)):
             return False  # a ledger directory that needs a warning: the full run gives it
-        record = shortcut(self.session, read_annex(path, daemon_instance(self.session)), self.inputs)
+        self.annex = read_annex(path, daemon_instance(self.session))
+        self.digest = DaemonDigest(self.session)
+        record = shortcut(self.session, self.annex, self.inputs, self.digest)
         if record is None:
             return False
         for warning in record["warnings"]:
@@ -177,7 +191,25 @@ class GatewayRun:
         if self.check_mode or self.persisted is not None:
             return
         remember(self.session, self.ledger, self.inputs, self.params, self.planned, self.desired.files,
-                 self.desired.warnings)
+                 self.desired.warnings, self.shape, self.texts)
+
+    def _delta_path(self) -> Optional[Dict[str, Any]]:
+        """The entries the delta path builds (:mod:`.delta`), per section; None for the full path.
+
+        Taken when a record of a run of the same shape holds (the daemon's listings as that run left them) and
+        the ledger this run opened is the one that run left. Read-only commands only.
+        """
+        self.texts = entry_texts(self.merged) if self.shape is not None else None
+        if self.annex is None or self.digest is None or self.texts is None:
+            return None
+        previous = delta_record(self.digest, self.annex, self.shape)
+        if previous is None or self.ledger.generation != self.annex.generation:
+            return None
+        self.prints = entry_prints(self.annex.key, self.texts)
+        only = changed_names(previous, self.prints)
+        if only is not None:
+            self.previous = previous
+        return only
 
     def read(self) -> None:
         """The tree from the arguments or ``src``, checked into groups; what the persisted file says."""
@@ -186,7 +218,11 @@ class GatewayRun:
         # One session and one ledger for the run, opened once the arguments are known to be usable.
         self.opened = True
         try:
-            self.desired = desired_tree(self.merged, self.ledger)
+            only = self._delta_path()
+            self.desired = desired_tree(self.merged, self.ledger, only)
+            if only is not None and self.prints is not None and not plannable(self.desired.groups, self.prints):
+                self.previous = None  # the full path: every entry built
+                self.desired = desired_tree(self.merged, self.ledger)
         except UserError as error:
             where = "src %s: " % params["src"] if params.get("src") else ""
             raise RunFailure(where + str(error)) from None
@@ -220,9 +256,16 @@ class GatewayRun:
     def plan(self) -> None:
         """Every group planned against one snapshot of its kind; sends read-only commands only."""
         adoption = {FileTrust.LOADED: Adoption.ADOPT_PRESENT, FileTrust.EDITED: Adoption.FORGET_RECORDED}
+        purge = bool(self.params.get("purge"))
         try:
-            self.planned = plan_groups(self.session, self.desired.groups, self.ledger, bool(self.params.get("purge")),
-                                       adoption.get(self.file_trust, Adoption.NONE))
+            planned = None
+            if self.previous is not None and self.prints is not None:
+                planned = delta_plan(self.session, self.desired.groups, self.previous, self.prints, self.ledger, purge)
+                if planned is None:  # the tree holds what the delta path does not plan: every object, as always
+                    self.previous = None
+                    self.desired = desired_tree(self.merged, self.ledger)
+            self.planned = planned if planned is not None else plan_groups(
+                self.session, self.desired.groups, self.ledger, purge, adoption.get(self.file_trust, Adoption.NONE))
         except ConfigError as error:  # a connection the running release refuses (ConnectionKind.preflight)
             raise RunFailure("connections.%s: %s" % (error.connection, error.detail)) from None
         self.result["sections"] = summary(self.planned)

@@ -23,6 +23,12 @@ daemon reports) or unloaded behind the module's back, by swanctl or over VICI, c
 plans in full, reporting and repairing the drift as always. A listing that differs for another reason (a
 reordering, a pool's lease counts) costs only the full run.
 
+The same record serves the *delta path* (:mod:`.delta`) of a run whose tree changed: it also holds the run's
+``shape`` (a keyed fingerprint of its arguments but the tree's content, :func:`shape_text`), which sections the
+tree gives and a keyed fingerprint of each entry of its named sections, by name, as given
+(:func:`entry_prints`). A run with the same shape whose daemon digest equals the record's plans only the
+entries whose fingerprint differs, and the ones gone from the tree.
+
 Not taken, the full run always: ``persist`` (the file is checked every run), ``src`` in swanctl.conf format
 (includes are globbed), trees that read other files (certificates, keys, authorities' certificates,
 connections naming certificate files), connections whose children start by themselves (the SA step looks at
@@ -35,6 +41,7 @@ import hashlib
 import json
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from .._engine.kind import Action
 from .._engine.ledger import Annex, Ledger, annex_fingerprint
 from .._engine.plan import Group, Planned
 from .._kinds.connection import ConnectionKind, starts_by_itself
@@ -43,39 +50,74 @@ from .._kinds.shared_secret import SharedSecretKind
 from .._text.bounded import BoundError, read_regular
 from ..vici.session import Session
 from .src import source_format
+from .tree import NAMED_SECTIONS, valid_prints
 
 #: Part of every inputs fingerprint: a new value voids every record (bump it when the messages built from
 #: the same tree change).
-SHORTCUT_FORMAT = 1
+SHORTCUT_FORMAT = 2
 #: Records kept at most (one per distinct set of arguments that ran against this daemon).
 RECORDS_KEPT = 8
 #: Kinds whose messages come from the tree's text alone (others read files or tokens; they count when empty).
 _SELF_CONTAINED = (ConnectionKind, SharedSecretKind, PoolKind)
 
+#: The arguments that hold the tree (not part of a run's shape).
+TREE_OPTIONS = NAMED_SECTIONS + ("certificates", "private_keys", "tree")
+
 Listing = Tuple[str, Optional[str]]
+
+
+def _excluded(params: Mapping[str, Any]) -> bool:
+    """Whether the run's arguments rule the shortcut (and the delta path) out: persist, src in swanctl.conf format."""
+    src = params.get("src")
+    return bool(params.get("persist")) or bool(src and source_format(src, params.get("src_format") or "auto") == "swanctl_conf")
+
+
+def _text(data: Any) -> str:
+    # Sections keep their order (it matters to the daemon: children, auth rounds): only the arguments are sorted.
+    return json.dumps(data, separators=(",", ":"), default=repr)
 
 
 def inputs_text(params: Mapping[str, Any]) -> Optional[str]:
     """The run's arguments and ``src``'s bytes (by their SHA-256) as one text; None when the shortcut does not apply.
 
-    Only its keyed fingerprint (:meth:`.Ledger.fingerprint_text`) is ever kept.
+    Only its keyed fingerprint (:meth:`.Ledger.fingerprint_text`) is ever kept. The arguments are sorted by name;
+    what they hold keeps its order.
     """
-    if params.get("persist"):
+    if _excluded(params):
         return None
     src = params.get("src")
     source = ""
     if src:
-        if source_format(src, params.get("src_format") or "auto") == "swanctl_conf":
-            return None
         try:
             source = hashlib.sha256(read_regular(src)).hexdigest()
         except (OSError, BoundError):
             return None  # the full run says what is wrong
     try:
-        return json.dumps({"format": SHORTCUT_FORMAT, "params": params, "src": source}, sort_keys=True,
-                          separators=(",", ":"), default=repr)
-    except (TypeError, ValueError):  # keys of mixed types, for example: no shortcut
+        return _text({"format": SHORTCUT_FORMAT, "params": [[key, params[key]] for key in sorted(params)], "src": source})
+    except (TypeError, ValueError):  # a value that contains itself, for example: no shortcut
         return None
+
+
+def shape_text(params: Mapping[str, Any]) -> Optional[str]:
+    """The run's arguments but the tree's content as one text; None when the shortcut does not apply.
+
+    Two runs of the same shape differ in their tree only, which :func:`entry_prints` compares entry by entry.
+    """
+    if _excluded(params):
+        return None
+    try:
+        return _text({"format": SHORTCUT_FORMAT, "params": [[key, params[key]] for key in sorted(params)
+                                                            if key not in TREE_OPTIONS]})
+    except (TypeError, ValueError):
+        return None
+
+
+def entry_prints(key: bytes, texts: Mapping[str, Any]) -> Dict[str, Any]:
+    """The tree's :func:`.tree.entry_texts` with each text replaced by its fingerprint keyed with ``key`` (the
+    annex's: a PSK is in there)."""
+    return {"sections": list(texts["sections"]), "entries": {
+        section: [[name, hashlib.blake2b(text.encode("utf-8"), key=key, digest_size=16).hexdigest()] for name, text in listed]
+        for section, listed in texts["entries"].items()}}
 
 
 def listings(groups: Sequence[Group]) -> Optional[List[Listing]]:
@@ -93,25 +135,43 @@ def listings(groups: Sequence[Group]) -> Optional[List[Listing]]:
     return found
 
 
+class DaemonDigest:
+    """The digests of the daemon's listings, each listing read once per run (read-only commands only)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._read: Dict[Listing, str] = {}
+
+    def __call__(self, reads: Sequence[Listing]) -> str:
+        for read in reads:
+            if read not in self._read:
+                self._read[read] = self.session.listing_digest(*read)
+        return ",".join(self._read[read] for read in reads)
+
+
 def daemon_digest(session: Session, reads: Sequence[Listing]) -> str:
     """The digests of the listings, one text (read-only commands only)."""
-    return ",".join(session.listing_digest(command, event) for command, event in reads)
+    return DaemonDigest(session)(reads)
 
 
-def unchanged_sections(groups: Sequence[Group]) -> Dict[str, Dict[str, List[str]]]:
-    """The ``sections`` result of a run that finds every object of the groups up to date."""
+def unchanged_sections(planned: Sequence[Planned]) -> Dict[str, Dict[str, List[str]]]:
+    """The ``sections`` result of a rerun after ``planned`` was carried out: every object of the tree up to date."""
     result: Dict[str, Dict[str, List[str]]] = {}
-    for group in groups:
-        lists = result.setdefault(group.section, {"added": [], "changed": [], "removed": [], "unchanged": []})
-        lists["unchanged"].extend(group.label(item.name) for item in group.items)
+    for entry in planned:
+        lists = result.setdefault(entry.group.section, {"added": [], "changed": [], "removed": [], "unchanged": []})
+        lists["unchanged"].extend(entry.group.label(change.name) for change in entry.changes
+                                  if change.action != Action.UNLOAD)
     return result
 
 
 def remember(session: Session, ledger: Ledger, inputs: Optional[str], params: Mapping[str, Any], planned: Sequence[Planned],
-             files: Sequence[str], warnings: Sequence[str]) -> bool:
+             files: Sequence[str], warnings: Sequence[str], shape: Optional[str] = None,
+             texts: Optional[Mapping[str, Any]] = None) -> bool:
     """After a run that left the daemon holding the tree: keep the record for the next run (False if not kept).
 
     ``inputs`` is :func:`inputs_text` as the run started; the record is not kept if ``src`` changed since.
+    ``shape`` (:func:`shape_text`) and ``texts`` (:func:`.tree.entry_texts`) add what the delta path needs; only
+    the newest record keeps it.
     """
     if inputs is None or files or inputs_text(params) != inputs or not ledger.key:
         return False
@@ -119,36 +179,72 @@ def remember(session: Session, ledger: Ledger, inputs: Optional[str], params: Ma
     reads = listings(groups)
     if reads is None:
         return False
-    key = annex_fingerprint(ledger.annex_key(), inputs)
+    annex_key = ledger.annex_key()
+    key = annex_fingerprint(annex_key, inputs)
     existing = ledger.annex()
-    records = dict(existing.records) if existing is not None else {}
+    records = {name: {field: value for field, value in record.items() if field != "delta"}
+               for name, record in (existing.records if existing is not None else {}).items() if isinstance(record, dict)}
     records.pop(key, None)
     while len(records) >= RECORDS_KEPT:
         records.pop(next(iter(records)))
-    records[key] = {"daemon": daemon_digest(session, reads), "listings": [list(read) for read in reads],
-                    "sections": list(unchanged_sections(groups).items()), "warnings": list(warnings)}
+    delta = None
+    if shape is not None and texts is not None:
+        delta = {"shape": annex_fingerprint(annex_key, shape), "objects": entry_prints(annex_key, texts)}
+    record: Dict[str, Any] = {"daemon": daemon_digest(session, reads), "listings": [list(read) for read in reads],
+                              "sections": list(unchanged_sections(planned).items()), "warnings": list(warnings)}
+    if delta is not None:
+        record["delta"] = delta
+    records[key] = record
     return ledger.keep_annex(records)
 
 
-def shortcut(session: Session, annex: Optional[Annex], inputs: Optional[str]) -> Optional[Dict[str, Any]]:
+def _reads(record: Mapping[str, Any]) -> Optional[List[Listing]]:
+    """The listings a record names (None if ill-formed)."""
+    if not isinstance(record.get("listings"), list):
+        return None
+    try:
+        reads = [(str(command), None if event is None else str(event)) for command, event in record["listings"]]
+    except (TypeError, ValueError):
+        return None
+    return reads or None
+
+
+def shortcut(session: Session, annex: Optional[Annex], inputs: Optional[str],
+             digest: Optional[DaemonDigest] = None) -> Optional[Dict[str, Any]]:
     """The recorded result (``sections``, ``warnings``) if the daemon's listings are as recorded; else None.
 
     ``annex`` is the ledger's (:func:`.ledger.read_annex`), ``inputs`` :func:`inputs_text`. Sends read-only
-    commands only.
+    commands only (through ``digest``, if given).
     """
     if inputs is None or annex is None:
         return None
     record = annex.records.get(annex.fingerprint(inputs))
-    if not isinstance(record, dict) or not isinstance(record.get("listings"), list):
+    if not isinstance(record, dict) or not isinstance(record.get("warnings"), list):
         return None
-    if not isinstance(record.get("warnings"), list):
-        return None
+    reads = _reads(record)
     try:
-        reads = [(str(command), None if event is None else str(event)) for command, event in record["listings"]]
         # A list of pairs: JSON keeps their order, the order of the full run's result.
         sections = {str(section): dict(lists) for section, lists in record["sections"]}
     except (TypeError, ValueError, KeyError):
         return None
-    if not reads or daemon_digest(session, reads) != record.get("daemon"):
+    if reads is None or (digest or DaemonDigest(session))(reads) != record.get("daemon"):
         return None
     return {"sections": sections, "warnings": [str(warning) for warning in record["warnings"]]}
+
+
+def delta_record(digest: DaemonDigest, annex: Optional[Annex], shape: Optional[str]) -> Optional[Dict[str, Any]]:
+    """The tree's fingerprints (:func:`entry_prints`) of the newest recorded run of this ``shape``, if the
+    daemon's listings are as that run left them; else None. Read-only commands only."""
+    if annex is None or shape is None:
+        return None
+    wanted = annex.fingerprint(shape)
+    for record in reversed(list(annex.records.values())):
+        delta = record.get("delta") if isinstance(record, dict) else None
+        if not isinstance(delta, dict) or delta.get("shape") != wanted:
+            continue
+        reads = _reads(record)
+        objects = delta.get("objects")
+        if reads is None or not valid_prints(objects) or digest(reads) != record.get("daemon"):
+            return None
+        return objects
+    return None

@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 from typing import Any, Dict
 
-from .._text.bounded import MAX_DEPTH, MAX_VALUES, BoundError, loads_json, measure, read_text
+from .._text.bounded import MAX_DEPTH, MAX_VALUES, BoundError, json_values_bound, loads_json, measure, read_text
 from .._text.input import InputError
 from .._swanctl.syntax import ConfError, read_file
 
@@ -53,7 +53,9 @@ def read_source(path: str, wanted: str = "auto") -> Dict[str, Any]:
         else:
             text = read_text(path)
             tree = loads_json(text) if fmt == "json" else _yaml(text)
-            depth, size = measure(tree)
+            # JSON: loads_json checked the depth, and a tree this small in values needs no walk (the walk is for
+            # YAML's aliases, which JSON does not have).
+            depth, size = (1, 1) if fmt == "json" and json_values_bound(text) <= MAX_VALUES else measure(tree)
             if depth < 0:
                 raise ValueError("a dictionary or list contains itself")
             if depth > MAX_DEPTH:

@@ -23,6 +23,7 @@ Section parsing needs the kinds' message builders (``_kinds/``), which in turn u
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
@@ -86,11 +87,14 @@ def split_tree(tree: Mapping[str, Any], prefix: str = "tree.") -> Dict[str, Any]
     return sections
 
 
-def desired_tree(params: Mapping[str, Any], ledger: Ledger) -> Desired:
+def desired_tree(params: Mapping[str, Any], ledger: Ledger, only: Optional[Mapping[str, Set[str]]] = None) -> Desired:
     """Every object of the tree, validated, as plan items grouped by kind.
 
     A section that is given (even as ``{}`` or ``[]``) is *named*: purge applies
     to its kinds. A section left out (None) is not managed at all.
+
+    ``only`` (config's delta path, :mod:`.delta`): per section, the names of the entries to build items for;
+    the groups then hold those items only. The checks and warnings that span the tree see every entry.
     """
     swanctl_dir = params.get("swanctl_dir") or DEFAULT_SWANCTL_DIR
     desired = Desired()
@@ -105,7 +109,7 @@ def desired_tree(params: Mapping[str, Any], ledger: Ledger) -> Desired:
         elif not isinstance(value, Mapping):
             raise InputError("%s: expected a dictionary of sections, got %s" % (name, type(value).__name__))
         desired.named.add(name)
-    desired.groups, desired.warnings = read_groups(sections, swanctl_dir, ledger, desired.files)
+    desired.groups, desired.warnings = read_groups(sections, swanctl_dir, ledger, desired.files, only)
     return desired
 
 
@@ -125,6 +129,55 @@ def tree_params(params: Mapping[str, Any]) -> Dict[str, Any]:
             raise InputError("tree: expected a dictionary (from_swanctl_conf's output), got %s" % type(params["tree"]).__name__)
         merged.update(split_tree(params["tree"]))
     return merged
+
+
+# -- the entries' fingerprints (config's delta path) ---------------------------------------------------
+
+#: The tree's sections of named entries: the delta path (_gateway/delta.py) compares them entry by entry.
+NAMED_SECTIONS = ("connections", "secrets", "pools", "authorities")
+
+
+def entry_texts(merged: Mapping[str, Any]) -> Optional[Dict[str, Any]]:
+    """What the delta path compares of two trees (``merged``: :func:`tree_params`'s result): which sections
+    are given (``sections``) and, per named section, each entry's name and its body as given, as one text
+    (``entries``), in the tree's order. Only keyed fingerprints of the texts are kept (:func:`.shortcut.entry_prints`).
+
+    The text keeps the order of every section (it matters to the daemon: children, auth rounds). None when the
+    delta path does not take the tree: a section that is no dictionary (the full run says what is wrong), two
+    entries of one name, certificates or private_keys given.
+    """
+    if merged.get("certificates") or merged.get("private_keys"):
+        return None
+    entries: Dict[str, List[List[str]]] = {}
+    for section in NAMED_SECTIONS:
+        value = merged.get(section)
+        if value is None:
+            continue
+        if not isinstance(value, Mapping):
+            return None
+        listed: List[List[str]] = []
+        seen: Set[str] = set()
+        for name, body in value.items():
+            name = str(name)
+            if name in seen:
+                return None
+            seen.add(name)
+            try:
+                listed.append([name, json.dumps([section, name, body], separators=(",", ":"), default=repr)])
+            except (TypeError, ValueError):  # a value that contains itself, for example
+                return None
+        entries[section] = listed
+    return {"sections": [name for name in SECTIONS if merged.get(name) is not None], "entries": entries}
+
+
+def valid_prints(prints: Any) -> bool:
+    """Whether ``prints`` (as a record keeps them) has the form :func:`entry_texts` gives."""
+    if not isinstance(prints, dict) or not isinstance(prints.get("sections"), list) or not isinstance(prints.get("entries"), dict):
+        return False
+    return all(section in NAMED_SECTIONS and isinstance(listed, list)
+               and all(isinstance(entry, list) and len(entry) == 2 and all(isinstance(part, str) for part in entry)
+                       for entry in listed)
+               for section, listed in prints["entries"].items())
 
 
 # -- values ---------------------------------------------------------------------------------------
@@ -407,15 +460,25 @@ def pool_references(connections: Mapping[str, Any], pools: Optional[Mapping[str,
 
 
 def read_groups(sections: Mapping[str, Any], swanctl_dir: str, ledger: Ledger,
-                files: Optional[List[str]] = None) -> Tuple[List[Group], List[str]]:
+                files: Optional[List[str]] = None, only: Optional[Mapping[str, Set[str]]] = None) -> Tuple[List[Group], List[str]]:
     """The groups of plan items of a tree's sections (None: not managed), in load order, and warnings.
 
-    FILES, if given, gets the files the connections read (see :func:`connection_items`).
+    FILES, if given, gets the files the connections read (see :func:`connection_items`). ONLY, if given, names
+    per section the entries that become items (see :func:`desired_tree`).
 
     Credentials, authorities and pools come before the connections that use them.
     """
     groups: List[Group] = []
     warnings: List[str] = []
+
+    def entries(name: str) -> Any:
+        """The section's entries that become items (all of them, unless ONLY says)."""
+        value = sections[name]
+        if only is None or not isinstance(value, Mapping):
+            return value
+        wanted = only.get(name, ())
+        return {key: body for key, body in value.items() if str(key) in wanted}
+
     if sections["certificates"] is not None:
         groups.extend(certificate_groups(sections["certificates"]))
     secrets = _section("secrets", sections["secrets"])
@@ -423,15 +486,16 @@ def read_groups(sections: Mapping[str, Any], swanctl_dir: str, ledger: Ledger,
         if secret_type(str(name)) is None:
             raise InputError("secrets.%s: unknown kind of secret; the section name must start with one of %s "
                              "(as swanctl reads it)" % (name, ", ".join(SECRET_PREFIXES)))
+    built_secrets = _section("secrets", entries("secrets"))
     if sections["secrets"] is not None or sections["private_keys"] is not None:
-        groups.append(key_items(secrets, sections["private_keys"] or [], swanctl_dir, ledger))
+        groups.append(key_items(built_secrets, sections["private_keys"] or [], swanctl_dir, ledger))
     if sections["secrets"] is not None:
-        groups.append(Group("secrets", SharedSecretKind(), shared_items(secrets), {}))
+        groups.append(Group("secrets", SharedSecretKind(), shared_items(built_secrets), {}))
     if sections["authorities"] is not None:
-        groups.append(Group("authorities", AuthorityKind(), authority_items(sections["authorities"], swanctl_dir), {}))
+        groups.append(Group("authorities", AuthorityKind(), authority_items(entries("authorities"), swanctl_dir), {}))
     if sections["pools"] is not None:
-        groups.append(Group("pools", PoolKind(), pool_items(sections["pools"]), {}))
+        groups.append(Group("pools", PoolKind(), pool_items(entries("pools")), {}))
     if sections["connections"] is not None:
         warnings.extend(pool_references(sections["connections"], sections["pools"]))
-        groups.append(Group("connections", ConnectionKind(), connection_items(sections["connections"], swanctl_dir, files), {}))
+        groups.append(Group("connections", ConnectionKind(), connection_items(entries("connections"), swanctl_dir, files), {}))
     return groups, warnings

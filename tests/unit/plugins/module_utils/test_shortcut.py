@@ -2,12 +2,15 @@
 # Copyright (c) 2026, strongswan.vici contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The pieces of config's unchanged-rerun shortcut: the ledger's annex, the inputs text, the listings."""
+"""The pieces of config's unchanged-rerun shortcut and delta path: the ledger's annex, the inputs text, the
+listings, the entries' fingerprints; and the JSON bounds the src file is read with."""
 
 from __future__ import annotations
 
 import json
 import os
+
+import pytest
 
 from ansible_collections.strongswan.vici.plugins.module_utils._engine.kind import Item
 from ansible_collections.strongswan.vici.plugins.module_utils._engine.ledger import (
@@ -18,10 +21,13 @@ from ansible_collections.strongswan.vici.plugins.module_utils._engine.ledger imp
 )
 from ansible_collections.strongswan.vici.plugins.module_utils._engine.plan import Group
 from ansible_collections.strongswan.vici.plugins.module_utils._gateway import shortcut
+from ansible_collections.strongswan.vici.plugins.module_utils._gateway.delta import changed_names, plannable
+from ansible_collections.strongswan.vici.plugins.module_utils._gateway.tree import entry_texts, valid_prints
 from ansible_collections.strongswan.vici.plugins.module_utils._kinds.certificate import CertificateKind
 from ansible_collections.strongswan.vici.plugins.module_utils._kinds.connection import ConnectionKind
 from ansible_collections.strongswan.vici.plugins.module_utils._kinds.private_key import PrivateKeyKind, TokenKeys
 from ansible_collections.strongswan.vici.plugins.module_utils._kinds.shared_secret import SharedSecretKind
+from ansible_collections.strongswan.vici.plugins.module_utils._text.bounded import json_depth, json_values_bound, measure
 from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import Session
 from ansible_collections.strongswan.vici.tests.unit.fake_vici import FakeVici, socket_path
 from ansible_collections.strongswan.vici.tests.unit.plugins.modules.fake_charon import FakeCharon
@@ -122,3 +128,52 @@ def test_listing_digest_changes_with_what_the_daemon_lists_and_only_then(tmp_pat
             assert session.list_conns()  # the session is in step after the raw reads
     finally:
         server.stop()
+
+
+def test_inputs_and_shape_keep_the_order_of_what_the_arguments_hold():
+    first = {"socket": "unix:///x", "connections": {"a": {"children": {"x": {}, "y": {}}}}}
+    second = {"connections": {"a": {"children": {"y": {}, "x": {}}}}, "socket": "unix:///x"}
+    assert shortcut.inputs_text(first) != shortcut.inputs_text(second)
+    assert shortcut.inputs_text(first) == shortcut.inputs_text(dict(reversed(list(first.items()))))
+    # The shape leaves the tree out: the delta path compares it entry by entry.
+    assert shortcut.shape_text(first) is not None and shortcut.shape_text(first) == shortcut.shape_text(second)
+    assert shortcut.shape_text(dict(first, purge=True)) != shortcut.shape_text(first)
+    assert shortcut.shape_text(dict(first, persist="/etc/swanctl/conf.d/x.conf")) is None
+
+
+def test_entry_prints_name_each_entry_and_the_sections_given():
+    merged = {"connections": {"a": {"children": {"x": {}, "y": {}}}, "b": {}}, "secrets": {"ike-a": {"secret": "s"}},
+              "pools": None, "certificates": None, "private_keys": None}
+    texts = entry_texts(merged)
+    prints = shortcut.entry_prints(b"k" * 32, texts)
+    assert prints["sections"] == ["secrets", "connections"] and valid_prints(prints)
+    assert [name for name, _value in prints["entries"]["connections"]] == ["a", "b"]
+    assert '"s"' not in json.dumps(prints)  # only keyed fingerprints
+    reordered = dict(merged, connections={"a": {"children": {"y": {}, "x": {}}}, "b": {}})
+    changed = changed_names(prints, shortcut.entry_prints(b"k" * 32, entry_texts(reordered)))
+    assert changed == {"connections": {"a"}, "secrets": set(), "pools": set(), "authorities": set()}
+    assert changed_names(prints, shortcut.entry_prints(b"k" * 32, entry_texts(dict(merged, pools={})))) is None
+    assert entry_texts(dict(merged, certificates=[{"path": "/x"}])) is None
+    assert entry_texts(dict(merged, connections=["a"])) is None
+
+
+def test_plannable_only_without_private_keys_or_certificates(tmp_path):
+    prints = {"sections": ["connections"], "entries": {"connections": [["gw", "0"]], "secrets": [["ike-gw", "0"]]}}
+    connections = Group("connections", ConnectionKind(), [Item("gw", {"children": {}})], {})
+    no_keys = Group("private_keys", PrivateKeyKind(TokenKeys(saved_ledger(tmp_path)), {}), [], {})
+    assert plannable([no_keys, connections], prints)
+    assert not plannable([no_keys._replace(items=[Item("00aa", {"type": "any", "data": b""})]), connections], prints)
+    assert not plannable([connections._replace(items=[Item("other", {})])], prints)
+
+
+@pytest.mark.parametrize("text", ['{"a": "[[[", "b": [[1]]}', '["\\\\"]', '["\\"[[["]', '"[', '[["unterminated', ']]]{', ''])
+def test_json_depth_skips_strings(text):
+    expected = {'{"a": "[[[", "b": [[1]]}': 3, '["\\\\"]': 1, '["\\"[[["]': 1, '"[': 1, '[["unterminated': 2,
+                ']]]{': 0, '': 0}[text]
+    assert json_depth(text) == expected
+
+
+def test_json_values_bound_is_above_the_walks_count():
+    for value in ([], {}, [1, [2, {"a": [3, "x,y[{"]}]], {"a": {"b": {"c": []}}}):
+        text = json.dumps(value)
+        assert json_values_bound(text) >= measure(value)[1]
