@@ -457,9 +457,9 @@ def small_gateway(collections, base, count, repeat, top):
             load = os.getloadavg()[0]
             up = {name: pair.installed() for name, pair in pairs.items()}
             tasks, ran, trips = task_counts(role[1])
-            print("  %-18s role %6.2f s   config %6.2f s   ratio %5.2fx   role tasks %d (ran %d, host round trips %d)"
-                  "   load %.1f   INSTALLED %s" % (label, role[0], config[0], role[0] / config[0], tasks, ran, trips,
-                                                  load, up))
+            line = ("  %-18s role %6.2f s   config %6.2f s   ratio %5.2fx   role tasks %d (ran %d, host round trips %d)"
+                    "   load %.1f   INSTALLED %s")
+            print(line % (label, role[0], config[0], role[0] / config[0], tasks, ran, trips, load, up))
             sys.stdout.flush()
             return role, config
 

@@ -15,6 +15,7 @@ from ansible_collections.strongswan.vici.plugins.module_utils._swanctl.schema im
 from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import Session
 
 from conftest import step_result
+from test_config_shortcut import apply_first, gateway as shortcut_gateway, remote_ts
 from vici_proxy import ViciProxy
 
 run = functools.partial(step_result, vici_module="config")
@@ -23,23 +24,11 @@ PSK = "delta-psk-%04d-secret"
 
 
 def gateway():
-    connections = {"s%d" % number: {
-        "local_addrs": ["127.0.0.1"], "remote_addrs": ["127.4.%d.%d" % (number // 250, number % 250 + 1)],
-        "local": {"auth": "psk", "id": "gw.example.com"}, "remote": {"auth": "psk", "id": "peer%d.example.com" % number},
-        "children": {"net": {"local_ts": ["10.0.0.0/16"], "remote_ts": ["10.%d.%d.0/24" % (160 + number // 250, number % 250)]}}}
-        for number in range(COUNT)}
-    secrets = {"ike-s%d" % number: {"secret": PSK % number, "id": "gw.example.com", "id-peer": "peer%d.example.com" % number}
-               for number in range(COUNT)}
-    return {"connections": connections, "secrets": secrets}
+    return shortcut_gateway(COUNT, PSK)
 
 
 def with_remote_ts(body, remote_ts):
     return dict(body, children={"net": dict(body["children"]["net"], remote_ts=[remote_ts])})
-
-
-def remote_ts(uri, name):
-    with Session(uri, timeout=10) as vici:
-        return [event[name]["children"]["net"]["remote-ts"] for event in vici.list_conns(ike=name)]
 
 
 def text(value):
@@ -58,10 +47,8 @@ def loads(proxy):
 def test_changing_one_of_200_connections_loads_it_alone_and_reads_no_other(charon, ledger, tmp_path):
     src = tmp_path / "gateway.json"
     tree = gateway()
-    src.write_text(json.dumps(tree))
     with ViciProxy(tmp_path / "p.vici", charon.socket_path) as proxy:
-        first = run(proxy.uri, ledger, src=str(src))
-        assert first["changed"] is True and len(first["sections"]["connections"]["added"]) == COUNT, first
+        apply_first(proxy, ledger, src, tree)
 
         # One connection changed in the file.
         tree["connections"]["s7"] = with_remote_ts(tree["connections"]["s7"], "10.99.7.0/24")

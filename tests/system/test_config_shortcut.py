@@ -21,15 +21,23 @@ run = functools.partial(step_result, vici_module="config")
 COUNT = 40
 
 
-def gateway():
+def gateway(count=COUNT, psk="shortcut-psk-%04d-secret"):
+    """``count`` PSK connections with a child each, and their secrets (``psk`` % number)."""
     connections = {"s%d" % number: {
-        "local_addrs": ["127.0.0.1"], "remote_addrs": ["127.3.0.%d" % (number + 1)],
+        "local_addrs": ["127.0.0.1"], "remote_addrs": ["127.3.%d.%d" % (number // 250, number % 250 + 1)],
         "local": {"auth": "psk", "id": "gw.example.com"}, "remote": {"auth": "psk", "id": "peer%d.example.com" % number},
-        "children": {"net": {"local_ts": ["10.0.0.0/16"], "remote_ts": ["10.160.%d.0/24" % number]}}}
-        for number in range(COUNT)}
-    secrets = {"ike-s%d" % number: {"secret": "shortcut-psk-%04d-secret" % number, "id": "gw.example.com",
-                                    "id-peer": "peer%d.example.com" % number} for number in range(COUNT)}
+        "children": {"net": {"local_ts": ["10.0.0.0/16"], "remote_ts": ["10.%d.%d.0/24" % (160 + number // 250, number % 250)]}}}
+        for number in range(count)}
+    secrets = {"ike-s%d" % number: {"secret": psk % number, "id": "gw.example.com", "id-peer": "peer%d.example.com" % number}
+               for number in range(count)}
     return {"connections": connections, "secrets": secrets}
+
+
+def apply_first(proxy, ledger, src, tree):
+    """The tree written to ``src`` and applied through the proxy: every connection added."""
+    src.write_text(json.dumps(tree))
+    first = run(proxy.uri, ledger, src=str(src))
+    assert first["changed"] is True and len(first["sections"]["connections"]["added"]) == len(tree["connections"]), first
 
 
 def remote_ts(uri, name):
@@ -40,10 +48,8 @@ def remote_ts(uri, name):
 def test_connection_changed_behind_the_modules_back_is_reported_and_repaired(charon, ledger, tmp_path):
     src = tmp_path / "gateway.json"
     tree = gateway()
-    src.write_text(json.dumps(tree))
     with ViciProxy(tmp_path / "p.vici", charon.socket_path) as proxy:
-        first = run(proxy.uri, ledger, src=str(src))
-        assert first["changed"] is True and len(first["sections"]["connections"]["added"]) == COUNT, first
+        apply_first(proxy, ledger, src, tree)
         proxy.clear()
         again = run(proxy.uri, ledger, src=str(src))
         assert again["changed"] is False and len(again["sections"]["connections"]["unchanged"]) == COUNT, again

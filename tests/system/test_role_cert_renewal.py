@@ -21,6 +21,7 @@ import pytest
 from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import Session
 
 from conftest import TunnelPair, run_playbook
+from role_tunnels import add_site_addresses, cert_and_psk_tunnels, make_swanctl_dirs, role_task
 from runtime_support import run_module_in_process
 from test_tunnel_changes import Traffic, _children, _sas
 
@@ -42,25 +43,10 @@ def _key_ids(daemon):
 
 
 def _role_play(tmp_path, pair, tunnels, gateways, lifetime, psk=PSK):
-    tunnel = {"name": "net", "auth": "pubkey",
-              "ends": {"gw-a": {"address": pair.pair.a_ip, "subnets": ["198.51.100.11/32"]},
-                       "gw-b": {"address": pair.pair.b_ip, "subnets": ["203.0.113.11/32"]}}}
     # A PSK tunnel beside it (its own identities): a PSK rotated in the same run, proven by a reauthentication.
-    psk_tunnel = {"name": "pskt", "auth": "psk", "psk": psk,
-                  "ends": {"gw-a": {"address": pair.pair.a_ip, "subnets": ["198.51.100.12/32"], "id": "a.psk.example"},
-                           "gw-b": {"address": pair.pair.b_ip, "subnets": ["203.0.113.12/32"], "id": "b.psk.example"}}}
-    tasks = []
-    for gateway in gateways:
-        daemon = pair.a if gateway == "gw-a" else pair.b
-        tasks.append({"name": "site_to_site on %s" % gateway, "ansible.builtin.include_role": {
-            "name": "strongswan.vici.site_to_site"}, "vars": {
-                "strongswan_vici_gateway": gateway, "strongswan_vici_tunnels": [tunnel, psk_tunnel] if tunnels else [],
-                "strongswan_vici_s2s_psk_reauth": True,
-                "strongswan_vici_socket": daemon.socket_path, "strongswan_vici_etc": str(tmp_path / gateway),
-                "strongswan_vici_s2s_forwarding": False, "strongswan_vici_s2s_ca_dir": str(tmp_path / "ca"),
-                "strongswan_vici_s2s_cert_lifetime": lifetime, "strongswan_vici_s2s_wait": 15,
-                # Run after each other, not in parallel: the responder's run ends before the initiator's.
-                "strongswan_vici_s2s_up": gateway == "gw-a"}})
+    both = cert_and_psk_tunnels(pair, psk)
+    tasks = [role_task(tmp_path, pair, gateway, both if tunnels else [], strongswan_vici_s2s_psk_reauth=True,
+                       strongswan_vici_s2s_cert_lifetime=lifetime) for gateway in gateways]
     result = run_playbook([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}],
                           env={"STRONGSWAN_VICI_LEDGER_DIR": str(tmp_path / "ledger")}, timeout=300)
     assert result.rc == 0, [(name, task) for name, task in result.tasks if task.get("failed")] or result
@@ -71,9 +57,7 @@ def _role_play(tmp_path, pair, tunnels, gateways, lifetime, psk=PSK):
 def cert_pair(netns_pair, charon_factory):
     pair = TunnelPair(netns_pair, charon_factory(name="a", netns=netns_pair.a.name, tunnel=True),
                       charon_factory(name="b", netns=netns_pair.b.name, tunnel=True))
-    for n in (11, 12):
-        netns_pair.a.ip("addr", "add", "198.51.100.%d/32" % n, "dev", "lo")
-        netns_pair.b.ip("addr", "add", "203.0.113.%d/32" % n, "dev", "lo")
+    add_site_addresses(netns_pair)
     return pair
 
 
@@ -92,9 +76,7 @@ def _serials_held(daemon):
 
 def test_role_renews_a_certificate_live_and_retires_the_old_key(cert_pair, tmp_path):
     pair = cert_pair
-    for gateway in ("gw-a", "gw-b"):
-        for sub in ("ecdsa", "x509", "x509ca", "x509crl", "conf.d"):
-            (tmp_path / gateway / "swanctl" / sub).mkdir(parents=True)
+    make_swanctl_dirs(tmp_path)
     started = time.monotonic()
     _role_play(tmp_path, pair, True, ["gw-b", "gw-a"], lifetime=1)  # short-lived: 1 day left < 30 days
     print("first run (both gateways): %.1f s" % (time.monotonic() - started))

@@ -22,6 +22,7 @@ import pytest
 from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import READ_ONLY_COMMANDS
 
 from conftest import DEFAULT_PLUGINS, TunnelPair, run_playbook
+from role_tunnels import add_site_addresses, cert_and_psk_tunnels, make_swanctl_dirs, role_task
 from runtime_support import run_module_in_process
 from test_tunnel_changes import _children, _sas
 from vici_proxy import ViciProxy
@@ -32,23 +33,10 @@ PSK = "the PSK of the pskt tunnel, not revoked"
 
 
 def _role_play(tmp_path, pair, gateways, revoked=(), check=False):
-    tunnel = {"name": "net", "auth": "pubkey",
-              "ends": {"gw-a": {"address": pair.pair.a_ip, "subnets": ["198.51.100.11/32"]},
-                       "gw-b": {"address": pair.pair.b_ip, "subnets": ["203.0.113.11/32"]}}}
     # A PSK tunnel to the same peer (its own identities): it never authenticated with B's certificate.
-    psk_tunnel = {"name": "pskt", "auth": "psk", "psk": PSK,
-                  "ends": {"gw-a": {"address": pair.pair.a_ip, "subnets": ["198.51.100.12/32"], "id": "a.psk.example"},
-                           "gw-b": {"address": pair.pair.b_ip, "subnets": ["203.0.113.12/32"], "id": "b.psk.example"}}}
-    tasks = []
-    for gateway in gateways:
-        daemon = pair.a if gateway == "gw-a" else pair.b
-        tasks.append({"name": "site_to_site on %s" % gateway, "ansible.builtin.include_role": {
-            "name": "strongswan.vici.site_to_site"}, "vars": {
-                "strongswan_vici_gateway": gateway, "strongswan_vici_tunnels": [tunnel, psk_tunnel],
-                "strongswan_vici_s2s_revoked_gateways": list(revoked),
-                "strongswan_vici_socket": daemon.socket_path, "strongswan_vici_etc": str(tmp_path / gateway),
-                "strongswan_vici_s2s_forwarding": False, "strongswan_vici_s2s_ca_dir": str(tmp_path / "ca"),
-                "strongswan_vici_s2s_wait": 15, "strongswan_vici_s2s_up": gateway == "gw-a"}})
+    tunnels = cert_and_psk_tunnels(pair, PSK)
+    tasks = [role_task(tmp_path, pair, gateway, tunnels, strongswan_vici_s2s_revoked_gateways=list(revoked))
+             for gateway in gateways]
     result = run_playbook([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}], check=check,
                           env={"STRONGSWAN_VICI_LEDGER_DIR": str(tmp_path / "ledger")}, timeout=300)
     assert result.rc == 0, [(name, task) for name, task in result.tasks if task.get("failed")] or result.stderr[-6000:]
@@ -68,9 +56,7 @@ def revocation_pair(netns_pair, charon_factory):
     plugins = tuple(DEFAULT_PLUGINS) + ("revocation",)
     pair = TunnelPair(netns_pair, charon_factory(name="a", netns=netns_pair.a.name, tunnel=True, plugins=plugins),
                       charon_factory(name="b", netns=netns_pair.b.name, tunnel=True, plugins=plugins))
-    for n in (11, 12):
-        netns_pair.a.ip("addr", "add", "198.51.100.%d/32" % n, "dev", "lo")
-        netns_pair.b.ip("addr", "add", "203.0.113.%d/32" % n, "dev", "lo")
+    add_site_addresses(netns_pair)
     return pair
 
 
@@ -85,9 +71,7 @@ def _wait_gone(daemon, name, ids, timeout=10.0):
 
 def test_role_revoking_a_peer_ends_its_certificate_sas_and_keeps_the_psk_tunnel(revocation_pair, tmp_path):
     pair = revocation_pair
-    for gateway in ("gw-a", "gw-b"):
-        for sub in ("ecdsa", "x509", "x509ca", "x509crl", "conf.d"):
-            (tmp_path / gateway / "swanctl" / sub).mkdir(parents=True)
+    make_swanctl_dirs(tmp_path)
     started = time.monotonic()
     _role_play(tmp_path, pair, ["gw-b", "gw-a"])
     print("first run (both gateways): %.1f s" % (time.monotonic() - started))
