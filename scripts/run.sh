@@ -127,7 +127,7 @@ run_system() {
     log "pytest tests/system"
     # conftest.py would stage again on its own when ANSIBLE_COLLECTIONS_PATH is unset; here it is set.
     # shellcheck disable=SC2046  # the paths are words without spaces
-    (cd "$REPO" && "$PY" -m pytest $(system_paths "$@") -ra -p no:cacheprovider --timeout=300 \
+    (cd "$REPO" && "$PY" -m pytest $(system_paths "$@") -ra -p no:cacheprovider --timeout=300 --durations=40 \
         --ignore="$EDA_TEST" "$@")
 }
 
@@ -178,7 +178,7 @@ run_system6() {
     stage
     log "pytest tests/system against strongSwan 6 ($root)"
     # shellcheck disable=SC2046  # the paths are words without spaces
-    (cd "$REPO" && STRONGSWAN_VICI_CHARON_ROOT="$root" "$PY" -m pytest $(system_paths "$@") -ra -p no:cacheprovider \
+    (cd "$REPO" && STRONGSWAN_VICI_CHARON_ROOT="$root" "$PY" -m pytest $(system_paths "$@") -ra -p no:cacheprovider --durations=40 \
         --timeout=300 --ignore=tests/system/test_conformance.py --ignore=tests/system/test_conformance_config.py \
         --ignore="$EDA_TEST" "$@")
 }
