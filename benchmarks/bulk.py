@@ -19,6 +19,10 @@ fresh daemons (root network namespace, loopback only, explicit plugin list, star
 * the module's peak RSS (the Python process that runs the module, measured through a wrapper interpreter) and
   ansible-playbook's (the largest process of its tree, the module's included).
 
+``--route role`` / ``role-json``: the site_to_site role for one gateway with the same number of tunnels in
+group_vars (YAML / JSON), its peers outside the play, beside the README route of the same tree and swanctl
+--load-all (first apply, unchanged rerun, change one; benchmarks/README.md).
+
 Optionally (``--loop N``) a loop of ``strongswan.vici.connection`` over N connections, the figure the
 issue started from. Prints the times and the ratios; nothing is asserted.
 
