@@ -19,6 +19,10 @@ fresh daemons (root network namespace, loopback only, explicit plugin list, star
 * the module's peak RSS (the Python process that runs the module, measured through a wrapper interpreter) and
   ansible-playbook's (the largest process of its tree, the module's included).
 
+``--route role`` / ``role-json``: the site_to_site role for one gateway with the same number of tunnels in
+group_vars (YAML / JSON), its peers outside the play, beside the README route of the same tree and swanctl
+--load-all (first apply, unchanged rerun, change one; benchmarks/README.md).
+
 Optionally (``--loop N``) a loop of ``strongswan.vici.connection`` over N connections, the figure the
 issue started from. Prints the times and the ratios; nothing is asserted.
 
@@ -128,10 +132,10 @@ class Runner:
             json.dump([{"hosts": "gateways", "gather_facts": False, "vars_files": ["tree.json"], "tasks": [task]}], out)
         return path
 
-    def run(self, playbook):
+    def run(self, playbook, extra_env=None):
         env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=self.collections, STRONGSWAN_VICI_LEDGER_DIR=self.ledger,
                    ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0", ANSIBLE_LOCAL_TEMP=os.path.join(self.workdir, "tmp"),
-                   ANSIBLE_DEPRECATION_WARNINGS="0")
+                   ANSIBLE_DEPRECATION_WARNINGS="0", **(extra_env or {}))
         open(self.rss_log, "w", encoding="utf-8").close()
         start = time.perf_counter()
         proc = subprocess.run([sys.executable, "-c", PLAYBOOK_RSS, os.path.join(os.path.dirname(sys.executable),
@@ -485,7 +489,126 @@ def small_gateway(collections, base, count, repeat, top):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-ROUTES = ("src-json", "src-conf", "args", "group-vars", "group-vars-json")
+# -- the site_to_site role on a hub with N tunnels (issue 21) ------------------------------------------------------
+
+#: The hub's name in every tunnel's ``ends``; the branches ("branch<number>") sort before it, so each branch is the
+#: initiating end and the hub answers (start_action none): no tunnel is brought up, nothing is sent.
+HUB = "hub"
+
+
+def hub_tunnels(count, moved=False):
+    """COUNT PSK tunnels from HUB to COUNT branches outside the play (the role's "external" peers); MOVED changes
+    tunnel t0's subnet behind its branch (the one change). Addresses as :func:`gateway`'s (loopback only)."""
+    tunnels = []
+    for number in range(count):
+        tunnels.append({"name": "t%d" % number, "auth": "psk", "psk": "psk-%08d-%s" % (number, "k" * 16), "ends": {
+            HUB: {"address": "127.0.0.1", "subnets": ["10.0.0.0/16"], "id": "gw.example.com"},
+            "branch%d" % number: {
+                "address": "127.%d.%d.%d" % (1 + number // 65536, (number // 256) % 256, number % 256),
+                "subnets": ["10.99.99.0/24" if moved and number == 0 else "10.%d.%d.0/24" % (100 + number // 256,
+                                                                                            number % 256)],
+                "id": "peer%d.example.com" % number}}})
+    return tunnels
+
+
+def role_play(runner, socket_path, etc):
+    """The role's playbook for the hub (ROUTE role*): one gateway, peers outside the play, no forwarding (root
+    namespace), no bring-up and SA check (strongswan_vici_s2s_up false: no peer will answer)."""
+    path = os.path.join(runner.workdir, "role.yml")
+    with open(path, "w", encoding="utf-8") as out:
+        json.dump([{"hosts": "gateways", "gather_facts": False, "vars": {
+            "strongswan_vici_gateway": HUB, "strongswan_vici_socket": socket_path, "strongswan_vici_etc": etc,
+            "strongswan_vici_s2s_forwarding": False, "strongswan_vici_s2s_up": False},
+            "roles": [{"role": "strongswan.vici.site_to_site"}]}], out)
+    for sub in ("conf.d", "x509", "x509ca", "ecdsa", "x509crl"):
+        os.makedirs(os.path.join(etc, "swanctl", sub), exist_ok=True)
+    return path
+
+
+def write_role_inputs(route, workdir, tunnels):
+    path = os.path.join(workdir, "group_vars", "gateways")
+    if route == "role":
+        import yaml  # pylint: disable=import-outside-toplevel
+        with open(os.path.join(path, "vpn.yml"), "w", encoding="utf-8") as out:
+            yaml.dump({"strongswan_vici_tunnels": tunnels}, out, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper),
+                      default_flow_style=False)
+    else:
+        write_tree(os.path.join(path, "vpn.json"), {"strongswan_vici_tunnels": tunnels})
+
+
+def measure_role(size, collections, base, routes, top):
+    """The role routes (ROUTES role, role-json) beside the README route of the same tree (group-vars, YAML; and
+    group-vars-json when role-json runs) and swanctl --load-all, step by step in turn: (figures, slowest tasks)."""
+    workdir = tempfile.mkdtemp(prefix="bulk-role-%d-" % size, dir=base)
+    with open(os.path.join(workdir, "smallgw_timing.py"), "w", encoding="utf-8") as out:
+        out.write(TIMING_CALLBACK)
+    readme = ["group-vars"] + (["group-vars-json"] if "role-json" in routes else [])
+    daemons, runners, playbooks, figures, slowest = {}, {}, {}, {}, {}
+    try:
+        for route in list(routes) + readme + ["swanctl"]:
+            daemons[route] = Charon(os.path.join(workdir, "d-" + route), name="r%d" % len(daemons), log_level=0).start()
+        for route in list(routes) + readme:
+            os.makedirs(os.path.join(workdir, route))
+            runner = runners[route] = Runner(os.path.join(workdir, route), collections, daemons[route].socket_uri)
+            if route.startswith("role"):
+                playbooks[route] = role_play(runner, daemons[route].socket_path, os.path.join(runner.workdir, "etc"))
+            else:
+                playbooks[route] = runner.playbook("apply", {"name": "gateway", "strongswan.vici.config": tree_task(
+                    route, runner.workdir, daemons[route].socket_uri)})
+        for step, tunnels in (("first apply", hub_tunnels(size)), ("unchanged rerun", hub_tunnels(size)),
+                              ("change one", hub_tunnels(size, moved=True))):
+            tree = s2s_tree(tunnels, HUB)
+            for route in list(routes) + readme:
+                runner = runners[route]
+                if route.startswith("role"):
+                    write_tree(os.path.join(runner.workdir, "tree.json"), {})
+                    write_role_inputs(route, runner.workdir, tunnels)
+                else:
+                    write_inputs(route, runner.workdir, tree, collections)
+                timings = os.path.join(runner.workdir, "timings.jsonl")
+                elapsed, _rss, changed = runner.run(playbooks[route], {
+                    "ANSIBLE_CALLBACK_PLUGINS": workdir, "ANSIBLE_CALLBACKS_ENABLED": "smallgw_timing",
+                    "SMALLGW_TIMINGS": timings})
+                if changed != (step != "unchanged rerun"):
+                    raise SystemExit("unexpected changed flag in %s (%s): %s" % (step, route, changed))
+                figures[(route, step)] = elapsed
+                figures[(route, step, "cpu")] = runner.cpu
+                if route.startswith("role"):
+                    with open(timings, encoding="utf-8") as handle:
+                        rows = [json.loads(line) for line in handle if line.strip()]
+                    slowest[(route, step)] = sorted(rows, key=lambda row: -row["seconds"])[:top]
+            figures[("swanctl", step)] = timed_swanctl(daemons["swanctl"], swanctl_dir(
+                os.path.join(workdir, "swanctl-" + step.replace(" ", "-")), tree, collections))
+            figures[("load", step)] = os.getloadavg()[0]
+    finally:
+        for daemon in daemons.values():
+            daemon.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    return figures, slowest
+
+
+def print_role(size, routes, figures, slowest):
+    readme = ["group-vars"] + (["group-vars-json"] if "role-json" in routes else [])
+    print("N = %d tunnels on one hub, site_to_site role from group_vars (peers outside the play) beside the README "
+          "route (config from group_vars) of the same tree and swanctl --load-all, step by step in turn "
+          "(load average now %s)" % (size, " ".join("%.1f" % value for value in os.getloadavg())))
+    for step in ("first apply", "unchanged rerun", "change one"):
+        swan = figures[("swanctl", step)]
+        parts = ["%s %.2f s (CPU %.1f)" % (route, figures[(route, step)], figures[(route, step, "cpu")])
+                 for route in list(routes) + readme]
+        print("  %-16s %s; swanctl %.2f s; load %.1f" % (step, "; ".join(parts), swan, figures[("load", step)]))
+        for route in routes:
+            base = "group-vars-json" if route == "role-json" else "group-vars"
+            print("  %-16s   %s / swanctl %.2fx, / %s %.2fx; %s / swanctl %.2fx" % (
+                "", route, figures[(route, step)] / swan, base, figures[(route, step)] / figures[(base, step)],
+                base, figures[(base, step)] / swan))
+    for (route, step), rows in slowest.items():
+        print("  %s, %s: slowest tasks (wall s): %s" % (route, step, "; ".join(
+            "%.2f %s" % (row["seconds"], row["name"].split(" : ", 1)[-1][:50]) for row in rows)))
+    sys.stdout.flush()
+
+
+ROUTES = ("src-json", "src-conf", "args", "group-vars", "group-vars-json", "role", "role-json")
 
 
 def print_figures(size, route, figures):
@@ -523,10 +646,15 @@ def main():
         if args.small_gateway:
             small_gateway(collections, base, args.small_gateway, args.repeat, args.top)
             return
+        routes = args.route.split(",")
+        for route in routes:
+            if route not in ROUTES:
+                raise SystemExit("unknown route %s (one of %s)" % (route, ", ".join(ROUTES)))
+        role_routes = [route for route in routes if route.startswith("role")]
         for size in [int(text) for text in args.sizes.split(",") if text]:
-            for route in args.route.split(","):
-                if route not in ROUTES:
-                    raise SystemExit("unknown route %s (one of %s)" % (route, ", ".join(ROUTES)))
+            if role_routes:
+                print_role(size, role_routes, *measure_role(size, collections, base, role_routes, args.top))
+            for route in [route for route in routes if not route.startswith("role")]:
                 print_figures(size, route + (" without the action plugin" if args.without_action else ""),
                               measure(size, collections, base, route))
         if args.loop:

@@ -11,6 +11,8 @@ would fail with a connection error instead of the expected message, and the PSK 
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from conftest import run_playbook
 
@@ -90,6 +92,20 @@ def test_a_newline_in_start_action_fails_instead_of_injecting_a_key():
                                 s2s([tunnel(start_action="start\n        remote_addrs: [198.51.100.66]")]))
     assert failure is not None
     assert "start_action" in failure_text(failure)
+
+
+def test_a_wrong_type_among_many_tunnels_fails_naming_that_tunnel_and_end():
+    """All tunnels are first validated as one list (fast at thousands, issue 21); a failure still names the tunnel
+    and the end, from the per-tunnel validation that runs only then."""
+    good = [tunnel(name="t%d" % number) for number in range(3)]
+    ends = {"localhost": ENDS["localhost"], "peer": dict(ENDS["peer"], subnets={"a": 1})}
+    _result, failure = run_role("strongswan.vici.site_to_site", s2s(good + [tunnel(name="bad-delay", dpd_delay="soon"),
+                                                                            tunnel(name="bad-end", ends=ends)]))
+    assert failure is not None
+    errors = " | ".join((json.loads(failure) if isinstance(failure, str) else failure)["argument_errors"])
+    assert "tunnel bad-delay" in errors and "dpd_delay" in errors
+    assert "tunnel bad-end, ends.peer" in errors and "subnets" in errors
+    assert "tunnel t0" not in errors
 
 
 def test_a_misspelled_tunnels_variable_changes_nothing():
