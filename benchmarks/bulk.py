@@ -501,12 +501,12 @@ def hub_tunnels(count, moved=False):
     tunnel t0's subnet behind its branch (the one change). Addresses as :func:`gateway`'s (loopback only)."""
     tunnels = []
     for number in range(count):
+        subnet = "10.%d.%d.0/24" % (100 + number // 256, number % 256)
         tunnels.append({"name": "t%d" % number, "auth": "psk", "psk": "psk-%08d-%s" % (number, "k" * 16), "ends": {
             HUB: {"address": "127.0.0.1", "subnets": ["10.0.0.0/16"], "id": "gw.example.com"},
             "branch%d" % number: {
                 "address": "127.%d.%d.%d" % (1 + number // 65536, (number // 256) % 256, number % 256),
-                "subnets": ["10.99.99.0/24" if moved and number == 0 else "10.%d.%d.0/24" % (100 + number // 256,
-                                                                                            number % 256)],
+                "subnets": ["10.99.99.0/24" if moved and number == 0 else subnet],
                 "id": "peer%d.example.com" % number}}})
     return tunnels
 
