@@ -211,6 +211,11 @@ class GatewayRun:
             self.previous = previous
         return only
 
+    def _full_path(self) -> None:
+        """Leave the delta path: every entry of the tree built, and (in :meth:`plan`) every object planned."""
+        self.previous = None
+        self.desired = desired_tree(self.merged, self.ledger)
+
     def read(self) -> None:
         """The tree from the arguments or ``src``, checked into groups; what the persisted file says."""
         params = self.params
@@ -221,8 +226,7 @@ class GatewayRun:
             only = self._delta_path()
             self.desired = desired_tree(self.merged, self.ledger, only)
             if only is not None and self.prints is not None and not plannable(self.desired.groups, self.prints):
-                self.previous = None  # the full path: every entry built
-                self.desired = desired_tree(self.merged, self.ledger)
+                self._full_path()
         except UserError as error:
             where = "src %s: " % params["src"] if params.get("src") else ""
             raise RunFailure(where + str(error)) from None
@@ -262,8 +266,7 @@ class GatewayRun:
             if self.previous is not None and self.prints is not None:
                 planned = delta_plan(self.session, self.desired.groups, self.previous, self.prints, self.ledger, purge)
                 if planned is None:  # the tree holds what the delta path does not plan: every object, as always
-                    self.previous = None
-                    self.desired = desired_tree(self.merged, self.ledger)
+                    self._full_path()
             self.planned = planned if planned is not None else plan_groups(
                 self.session, self.desired.groups, self.ledger, purge, adoption.get(self.file_trust, Adoption.NONE))
         except ConfigError as error:  # a connection the running release refuses (ConnectionKind.preflight)

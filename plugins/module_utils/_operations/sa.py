@@ -654,13 +654,17 @@ def run(vici: ViciModule) -> None:
                                  params["gateway"], vici.check_mode)
     except SaFailure as failure:
         _fail(vici, failure)
+    _exit(vici, result, target, target.describe(), before)
+
+
+def _exit(vici: ViciModule, result: Dict[str, Any], target: Target, header: str, before: List[str]) -> NoReturn:
+    """The module's result, with its diff: the SAs as "name[id] state, child{id} state" lines before and after
+    (in check mode the action still to come)."""
     changed = result.pop("changed")
     diff: Optional[Dict[str, Any]] = None
     if vici.diff_mode:
-        # SAs as "name[id] state, child{id} state" lines; in check mode the action still to come.
         after = summarize(result["sas"], target) if not vici.check_mode else before
-        diff = {"before_header": target.describe(), "after_header": target.describe(),
-                "before": {"sas": before}, "after": {"sas": after}}
+        diff = {"before_header": header, "after_header": header, "before": {"sas": before}, "after": {"sas": after}}
         if vici.check_mode and changed:
             diff["after"]["would"] = result["action"]
     vici.exit(changed=changed, diff=diff, **result)
@@ -686,11 +690,4 @@ def _run_by_identity(vici: ViciModule, ike: Optional[str], remote_ids: List[str]
                                      vici.check_mode)
     except SaFailure as failure:
         _fail(vici, failure)
-    changed = result.pop("changed")
-    diff: Optional[Dict[str, Any]] = None
-    if vici.diff_mode:
-        after = before if vici.check_mode else summarize(result["sas"], Target(ike, None))
-        diff = {"before_header": header, "after_header": header, "before": {"sas": before}, "after": {"sas": after}}
-        if vici.check_mode and changed:
-            diff["after"]["would"] = result["action"]
-    vici.exit(changed=changed, diff=diff, **result)
+    _exit(vici, result, Target(ike, None), header, before)
