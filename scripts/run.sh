@@ -220,7 +220,7 @@ elapsed() {
 }
 
 run_all() {
-    local stages=(lint units sanity integration system eda system6 molecule) results=() failed=() passed=0 name start rc
+    local stages=(lint units sanity integration system eda system6 molecule) results=() failed=() passed=0 name start rc logs
     log "setup"
     start=$(now)
     if ! bash "$REPO/scripts/bootstrap.sh"; then
@@ -230,10 +230,13 @@ run_all() {
     fi
     results+=("$(printf '  %-12s %-5s %7s s' setup PASS "$(elapsed "$start")")")
     passed=1
+    logs="$STAGE_ROOT/logs"
+    mkdir -p "$logs"
     for name in "${stages[@]}"; do
         start=$(now)
         rc=0
-        bash "$REPO/scripts/run.sh" "$name" || rc=$?
+        # Each stage's output also goes to a log, so that the summary can say why a stage failed (CI keeps the end).
+        bash "$REPO/scripts/run.sh" "$name" 2>&1 | tee "$logs/$name.log" || rc=${PIPESTATUS[0]}
         if [[ $rc -eq 0 ]]; then
             results+=("$(printf '  %-12s %-5s %7s s' "$name" PASS "$(elapsed "$start")")")
             passed=$((passed + 1))
@@ -247,6 +250,10 @@ run_all() {
     if [[ ${#failed[@]} -gt 0 ]]; then
         echo "FAILED: ${failed[*]} (scroll up to that stage's === header for its output)"
     fi
+    for name in "${failed[@]}"; do
+        log "why $name failed (its failed tests and tasks, from $logs/$name.log)"
+        "$PY" "$REPO/scripts/why_failed.py" "$logs/$name.log" || true
+    done
     printf 'stages: %d passed, %d failed\n' "$passed" "${#failed[@]}"
     [[ ${#failed[@]} -eq 0 ]]
 }
