@@ -21,10 +21,21 @@ FAILURE = re.compile(r"^(fatal|failed): \[")
 PYTEST = re.compile(r"^(FAILED|ERROR) ")
 RECAP = re.compile(r"\bfailed=[1-9]|Executed: Failed|^ERROR: ")
 FOLLOWING = 8
+LOOKAHEAD = 60
 
 
 def clean(line: str) -> str:
     return BOX.sub("", ANSI.sub("", line.rstrip("\n"))).rstrip()
+
+
+def ignored(following: List[str]) -> bool:
+    """Whether Ansible says "...ignoring" after a failure's (wrapped) message, before the next task."""
+    for line in following:
+        if line.lstrip().startswith("TASK ["):
+            return False
+        if "...ignoring" in line:
+            return True
+    return False
 
 
 def excerpt(lines: List[str]) -> List[str]:
@@ -37,7 +48,7 @@ def excerpt(lines: List[str]) -> List[str]:
             out.append(line)
         elif FAILURE.match(line.lstrip()):
             after = lines[number + 1:number + 1 + FOLLOWING]
-            if any("...ignoring" in later for later in after[:FOLLOWING]):
+            if ignored(lines[number + 1:number + 1 + LOOKAHEAD]):
                 continue
             out.append("")
             out.append(task)
