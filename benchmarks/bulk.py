@@ -16,6 +16,8 @@ fresh daemons (root network namespace, loopback only, explicit plugin list, star
   ``--without-action`` stages the collection without the config action plugin, to measure what it saves;
 * ``swanctl --load-all`` of the same tree (written with the collection's swanctl.conf renderer) for each step,
   into a second daemon: first, again unchanged, the tree with the one change, the smaller tree;
+* ansible-core's floor on that route: the same play, inventory and variables with a ``debug`` task in place of
+  ``config`` (the time no collection code can go below; for group_vars most of it is reading the YAML);
 * the module's peak RSS (the Python process that runs the module, measured through a wrapper interpreter) and
   ansible-playbook's (the largest process of its tree, the module's included).
 
@@ -233,6 +235,11 @@ def measure(size, collections, base, route):
             rss.append(step_rss)
             if changed != expected:
                 raise SystemExit("unexpected changed flag in %s: %s" % (step, changed))
+        # ansible-core's own floor on this route: the same inventory and variables, one task that uses none of
+        # them (the vars plugins still read group_vars): what no collection code can go below.
+        write_inputs(route, workdir, tree, collections)
+        figures["ansible-core floor"] = runner.run(runner.playbook("floor", {
+            "name": "floor", "ansible.builtin.debug": {"msg": "the same play without the config task"}}))[0]
         figures["module peak RSS MB"] = max(rss) / 1024.0
         figures["playbook peak RSS MB"] = runner.playbook_rss / 1024.0
         for step, content in (("swanctl first", tree), ("swanctl again", tree), ("swanctl change one", one),
@@ -620,6 +627,9 @@ def print_figures(size, route, figures):
     print("  ratios to swanctl --load-all: first apply %.2f; unchanged rerun %.2f; change one %.2f; purge %.2f" % (
         figures["first apply"] / figures["swanctl first"], figures["unchanged rerun"] / figures["swanctl again"],
         figures["change one"] / figures["swanctl change one"], figures[purge_key] / figures["swanctl purge"]))
+    print("  ansible-core floor (the play with a debug task instead of config) to swanctl --load-all: first %.2f; "
+          "again %.2f" % (figures["ansible-core floor"] / figures["swanctl first"],
+                          figures["ansible-core floor"] / figures["swanctl again"]))
     sys.stdout.flush()
 
 
