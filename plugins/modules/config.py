@@ -300,6 +300,8 @@ psk_proof:
                        prove_now: "strongswan.vici.sa: ike=branch state=rekeyed reauth=true (once the peer has the new PSK too)"}]}]
 """
 
+import gc
+
 from ansible_collections.strongswan.vici.plugins.module_utils._base import ViciModule
 from ansible_collections.strongswan.vici.plugins.module_utils._gateway.report import mask_arguments
 from ansible_collections.strongswan.vici.plugins.module_utils._gateway.run import run
@@ -311,6 +313,20 @@ from ansible_collections.strongswan.vici.plugins.module_utils._text.input import
 
 
 def main():
+    # A tree of thousands of objects is millions of Python objects that live to the end of the run; the cyclic
+    # collector walked all of them again and again (0.4-0.9 s of a 5000-connection first apply, issue 21), and
+    # finds next to nothing (the run makes few reference cycles: about 5 MB more peak RSS at N=5000 without it).
+    # Reference counting still frees everything else. Switched back on for whoever runs main() in-process.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        _main()
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _main():
     module = ViciModule(
         {
             # no_log on every tree section: Ansible would otherwise write the arguments to the system log,

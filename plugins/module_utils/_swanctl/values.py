@@ -122,6 +122,8 @@ Checker = Callable[[str], Verdict]
 
 def printable_problem(value: str) -> Optional[str]:
     """The daemon refuses any byte outside printable ASCII (isprint in the C locale)."""
+    if value.isascii() and value.isprintable():  # for ASCII exactly " " to "~": the common case, in C
+        return None
     for char in value:
         if not " " <= char <= "~":
             return "must be printable ASCII: the daemon refuses %r" % char
@@ -544,13 +546,27 @@ for _key in ("mode", "hw_offload", "copy_dscp", "label_mode"):
     CHECKERS[("child", _key)] = _ENUMS[_key]
 
 
+#: Verdicts already given, by (level, key, value): a gateway's connections repeat most values (proposals, local
+#: subnets, auth methods), and each is judged when the tree is read and again against the running release.
+_VERDICTS: Dict[Tuple[str, str, str], Verdict] = {}
+_VERDICTS_KEPT = 4096
+
+
 def value_verdict(level: str, key: str, value: str) -> Verdict:
     """What the releases make of one VALUE (one list item for list keys) of KEY at LEVEL."""
-    problem = printable_problem(value)
-    if problem:
-        return Refused(problem)
     checker = CHECKERS.get((level, key))
-    return checker(value) if checker is not None else None
+    if checker is None:  # any printable text: nothing worth remembering
+        problem = printable_problem(value)
+        return Refused(problem) if problem else None
+    memo = (level, key, value)
+    if memo in _VERDICTS:
+        return _VERDICTS[memo]
+    problem = printable_problem(value)
+    verdict = Refused(problem) if problem else checker(value)
+    if len(_VERDICTS) >= _VERDICTS_KEPT:
+        _VERDICTS.clear()
+    _VERDICTS[memo] = verdict
+    return verdict
 
 
 # -- a whole message against one release ----------------------------------------------------------

@@ -198,3 +198,18 @@ def test_proposals_the_parser_completes_and_accepts(key, value):
 def test_an_empty_security_label_is_refused():
     assert isinstance(value_verdict("child", "label", ""), Refused)
     assert value_verdict("child", "label", "system_u:object_r:ipsec_spd_t:s0") is None
+
+
+def test_remembered_verdicts_are_the_verdicts_and_unprintable_text_is_still_refused():
+    from ansible_collections.strongswan.vici.plugins.module_utils._swanctl import values  # pylint: disable=import-outside-toplevel
+
+    for level, key, value in (("child", "esp_proposals", "aes128gcm16-x25519"), ("child", "esp_proposals", "nonsense"),
+                              ("child", "local_ts", "10.0.0.0/16"), ("child", "local_ts", "10.0.0.0/33"),
+                              ("auth", "auth", "psk"), ("child", "mode", "iptfs")):
+        values._VERDICTS.clear()  # pylint: disable=protected-access
+        fresh = value_verdict(level, key, value)
+        again = value_verdict(level, key, value)
+        assert again is fresh and type(again) is type(fresh)
+    for text in ("10.0.0.0/16\x00", "ga\u0308teway", "tab\there", "caf\xe9"):
+        assert isinstance(value_verdict("child", "local_ts", text), Refused), text
+        assert isinstance(value_verdict("peer", "local_addrs", text), Refused), text

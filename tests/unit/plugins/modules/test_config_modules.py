@@ -109,3 +109,22 @@ def test_config_items_take_the_certificate_and_private_key_modules_options_typed
     for items in (certificates, keys):
         assert items["mutually_exclusive"] == certificate_kwargs["mutually_exclusive"] == [("content", "path")]
         assert items["required_one_of"] == certificate_kwargs["required_one_of"] == [("content", "path")]
+
+
+def test_config_runs_without_the_cyclic_collector_and_switches_it_back_on(charon, run_in_process, tmp_path, monkeypatch):
+    import gc  # pylint: disable=import-outside-toplevel
+    from ansible_collections.strongswan.vici.plugins.modules import config  # pylint: disable=import-outside-toplevel
+
+    during = []
+    real_run = config.run
+
+    def spy(vici):
+        during.append(gc.isenabled())
+        real_run(vici)
+
+    monkeypatch.setattr(config, "run", spy)
+    assert gc.isenabled()
+    loaded = run_in_process("config", tree_args(charon, tmp_path))
+    assert loaded["changed"] is True and during == [False] and gc.isenabled()
+    failed = run_in_process("config", {"socket": charon.uri, "tree": {}, "connections": {}})
+    assert failed["failed"] is True and gc.isenabled()
