@@ -191,7 +191,7 @@ class GatewayRun:
         if self.check_mode or self.persisted is not None:
             return
         remember(self.session, self.ledger, self.inputs, self.params, self.planned, self.desired.files,
-                 self.desired.warnings, self.shape, self.texts)
+                 self.desired.warnings, self.shape, self.texts, self.digest)
 
     def _delta_path(self) -> Optional[Dict[str, Any]]:
         """The entries the delta path builds (:mod:`.delta`), per section; None for the full path.
