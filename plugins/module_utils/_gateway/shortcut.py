@@ -40,6 +40,7 @@ their SAs every run), and when the ledger has no key or cannot be written.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
@@ -206,13 +207,15 @@ def unchanged_sections(planned: Sequence[Planned]) -> Dict[str, Dict[str, List[s
 
 def remember(session: Session, ledger: Ledger, inputs: Optional[str], params: Mapping[str, Any], planned: Sequence[Planned],
              files: Sequence[str], warnings: Sequence[str], shape: Optional[str] = None,
-             texts: Optional[Mapping[str, Any]] = None, digest: Optional[DaemonDigest] = None) -> bool:
+             texts: Optional[Mapping[str, Any]] = None, digest: Optional[DaemonDigest] = None,
+             prints: Optional[Tuple[bytes, Mapping[str, Any]]] = None) -> bool:
     """After a run that left the daemon holding the tree: keep the record for the next run (False if not kept).
 
     ``inputs`` is :func:`inputs_text` as the run started; the record is not kept if ``src`` changed since.
     ``shape`` (:func:`shape_text`) and ``texts`` (:func:`.tree.entry_texts`) add what the delta path needs; only
     the newest record keeps it. ``digest`` is the run's (:class:`DaemonDigest`), holding the listings it read
-    before its first mutating command (:meth:`DaemonDigest.after`).
+    before its first mutating command (:meth:`DaemonDigest.after`); ``prints`` the key and :func:`entry_prints`
+    of ``texts`` the run already made (used if the key is still the annex's).
     """
     if inputs is None or files or inputs_text(params) != inputs or not ledger.key:
         return False
@@ -230,7 +233,9 @@ def remember(session: Session, ledger: Ledger, inputs: Optional[str], params: Ma
         records.pop(next(iter(records)))
     delta = None
     if shape is not None and texts is not None:
-        delta = {"shape": annex_fingerprint(annex_key, shape), "objects": entry_prints(annex_key, texts)}
+        objects = prints[1] if prints is not None and hmac.compare_digest(prints[0], annex_key) else None
+        delta = {"shape": annex_fingerprint(annex_key, shape),
+                 "objects": objects if objects is not None else entry_prints(annex_key, texts)}
     after = digest.after(reads, planned) if digest is not None else daemon_digest(session, reads)
     record: Dict[str, Any] = {"daemon": after, "listings": [list(read) for read in reads],
                               "sections": list(unchanged_sections(planned).items()), "warnings": list(warnings)}
