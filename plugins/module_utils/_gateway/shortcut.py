@@ -181,12 +181,12 @@ class DaemonDigest:
         command, event = read
         if before is None or event is None or any(key is None for key, _name in names):
             return self.session.listing_prints(command, event)
-        current: Optional[ListingPrints] = before
+        current = before
         for key, name in dict.fromkeys(names):
-            fresh = self.session.listing_prints(command, event, {str(key): name})
-            current = current.with_objects([name], fresh) if current is not None else None
-            if current is None:
+            updated = current.with_objects([name], self.session.listing_prints(command, event, {str(key): name}))
+            if updated is None:
                 return self.session.listing_prints(command, event)
+            current = updated
         return current
 
 
