@@ -49,6 +49,7 @@ from .wire import (
     encode_packet,
 )
 
+
 def event_object_name(segment: bytes) -> Optional[str]:
     """The name of the section an event's message opens with (list-conn: the connection), from its encoded
     segment (event packet type, event name, message); None if the message does not open with a section."""
