@@ -173,6 +173,9 @@ class Kind:
     #: loaded, unloaded or changed in what the daemon reports. Empty: no such listing (config's unchanged-rerun
     #: shortcut, _gateway/shortcut.py, is then not taken).
     listing: Tuple[Tuple[str, Optional[str]], ...] = ()
+    #: The key of a message that narrows the kind's streamed listing to the one object it names (list-conns:
+    #: ``ike``), so that after a change only the changed objects are listed again; None: none.
+    listing_filter: Optional[str] = None
     #: The daemon's errmsg for unloading ``{name}`` when it has no such object ("" if it never says so).
     #: The object is gone, which is what an unload wants: not an error.
     not_found = ""

@@ -108,6 +108,8 @@ class Ledger:
         #: for. Any write of the file, by a run or by hand, changes it.
         self.generation = ""
         self._content_digest = ""
+        #: The valid entries of the file whose content is :attr:`generation` (as read or written; never changed).
+        self._file_entries: Dict[str, Dict[str, Any]] = {}
         self._usable = bool(path)
         if path:
             problem = directory_problem(os.path.dirname(path) or ".")
@@ -142,6 +144,10 @@ class Ledger:
 
     def _load_file(self) -> Optional[Dict[str, Any]]:
         """The file's content if it exists and can be trusted, else None (with a note)."""
+        return self._parse(self._file_bytes())
+
+    def _file_bytes(self) -> Optional[bytes]:
+        """The file's bytes if it exists and can be trusted, else None (with a note)."""
         if not self._usable or not self.path:
             return None
         reading = read_trusted(self.path)
@@ -155,8 +161,14 @@ class Ledger:
                 self._note(self._untrusted(reading))
             return None
         self._content_digest = hashlib.sha256(reading.data).hexdigest()
+        return reading.data
+
+    def _parse(self, content: Optional[bytes]) -> Optional[Dict[str, Any]]:
+        """The file's ``content`` (:meth:`_file_bytes`) decoded, if well-formed (else None, with a note)."""
+        if content is None:
+            return None
         try:
-            data = json.loads(reading.data.decode("utf-8"))
+            data = json.loads(content.decode("utf-8"))
         except (ValueError, RecursionError) as error:
             self._note("the ledger %s is unreadable or corrupt (%s); objects are reloaded" % (self.path, error.__class__.__name__))
             return None
@@ -198,6 +210,7 @@ class Ledger:
         content = json.dumps(data, separators=(",", ":"), sort_keys=True).encode("utf-8")
         replace_file(self.path, content)
         self.generation = hashlib.sha256(content).hexdigest()
+        self._file_entries = dict(entries)
 
     @staticmethod
     def _key_of(data: Optional[Mapping[str, Any]]) -> bytes:
@@ -234,7 +247,8 @@ class Ledger:
             # Keep the recorded start time: ours may be a second off.
             self.instance = str(data["instance"])
             self.generation = self._content_digest
-            for name, entry in self._entries_of(data).items():
+            self._file_entries = self._entries_of(data)
+            for name, entry in self._file_entries.items():
                 self.entries.setdefault(name, entry)
         return True
 
@@ -334,13 +348,18 @@ class Ledger:
             return False
         try:
             with self._locked():
-                current = self._load_file()
-                if (current is None or self._key_of(current) != self.key
-                        or not same_instance(str(current.get("instance", "")), self.instance)):
-                    # Another daemon instance, or another key: entries there are void for us.
-                    entries: Dict[str, Any] = {}
+                content = self._file_bytes()
+                entries: Dict[str, Any] = {}
+                if (content is not None and self.generation
+                        and hashlib.sha256(content).hexdigest() == self.generation):
+                    # The very bytes this run read or wrote (its key, its instance): their entries, not parsed again.
+                    entries = dict(self._file_entries)
                 else:
-                    entries = self._entries_of(current)
+                    current = self._parse(content)
+                    # Another daemon instance, or another key: entries there are void for us.
+                    if (current is not None and self._key_of(current) == self.key
+                            and same_instance(str(current.get("instance", "")), self.instance)):
+                        entries = self._entries_of(current)
                 for key, entry in self._updates.items():
                     if entry is None:
                         entries.pop(key, None)

@@ -191,7 +191,8 @@ class GatewayRun:
         if self.check_mode or self.persisted is not None:
             return
         remember(self.session, self.ledger, self.inputs, self.params, self.planned, self.desired.files,
-                 self.desired.warnings, self.shape, self.texts)
+                 self.desired.warnings, self.shape, self.texts, self.digest,
+                 (self.annex.key, self.prints) if self.annex is not None and self.prints is not None else None)
 
     def _delta_path(self) -> Optional[Dict[str, Any]]:
         """The entries the delta path builds (:mod:`.delta`), per section; None for the full path.

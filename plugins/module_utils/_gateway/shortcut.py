@@ -12,8 +12,10 @@ as soon as the ledger is written again):
 * ``inputs``: a keyed fingerprint (the annex's key, derived from the ledger's) of the module's arguments and
   of the bytes of ``src``;
 * ``daemon``: the SHA-256 of what each listing of the tree's kinds (:attr:`.Kind.listing`: list-conns,
-  get-shared, get-pools, ...) returned right after, hashed as the daemon encoded it, never decoded
-  (:meth:`.Session.listing_digest`);
+  get-shared, get-pools, ...) returned right after, hashed as the daemon encoded it, never decoded, each
+  streamed event on its own and in any order (:meth:`.Session.listing_prints`). A listing the run read before
+  its first mutating command is not read whole again: only the objects the run loaded or unloaded are
+  (:meth:`DaemonDigest.after`);
 * the run's ``sections`` (every object unchanged) and the tree's warnings.
 
 The next run with the same inputs (:func:`shortcut`) reads only those listings. Same digest: the daemon holds
@@ -38,6 +40,7 @@ their SAs every run), and when the ledger has no key or cannot be written.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
@@ -48,13 +51,13 @@ from .._kinds.connection import ConnectionKind, starts_by_itself
 from .._kinds.pool import PoolKind
 from .._kinds.shared_secret import SharedSecretKind
 from .._text.bounded import BoundError, read_regular
-from ..vici.session import Session
+from ..vici.session import ListingPrints, Session
 from .src import source_format
 from .tree import NAMED_SECTIONS, valid_prints
 
 #: Part of every inputs fingerprint: a new value voids every record (bump it when the messages built from
 #: the same tree change).
-SHORTCUT_FORMAT = 2
+SHORTCUT_FORMAT = 3
 #: Records kept at most (one per distinct set of arguments that ran against this daemon).
 RECORDS_KEPT = 8
 #: Kinds whose messages come from the tree's text alone (others read files or tokens; they count when empty).
@@ -140,13 +143,51 @@ class DaemonDigest:
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self._read: Dict[Listing, str] = {}
+        self._read: Dict[Listing, ListingPrints] = {}
 
     def __call__(self, reads: Sequence[Listing]) -> str:
         for read in reads:
             if read not in self._read:
-                self._read[read] = self.session.listing_digest(*read)
-        return ",".join(self._read[read] for read in reads)
+                self._read[read] = self.session.listing_prints(*read)
+        return ",".join(self._read[read].digest() for read in reads)
+
+    def after(self, reads: Sequence[Listing], planned: Sequence[Planned]) -> str:
+        """The digests of the listings once ``planned`` was carried out (read-only commands only).
+
+        A listing this run read before its first mutating command is not read whole again: it holds what it
+        held then but for the objects the run loaded or unloaded, and those alone are listed again where their
+        kind can list one object (:attr:`.Kind.listing_filter`: one list-conns per changed connection); a
+        listing none of the run's actions touches is taken as read. Only where that cannot be is the listing
+        read whole. Something changed behind the module's back meanwhile is then not in the record: the next
+        run finds the listing differs and plans in full, as it should.
+        """
+        touched: Dict[Listing, List[Tuple[Optional[str], str]]] = {}
+        for entry in planned:
+            kind = entry.group.kind
+            for change in entry.changes:
+                if change.action:
+                    for listing in kind.listing:
+                        touched.setdefault(listing, []).append((kind.listing_filter, change.name))
+        for read in reads:
+            before = self._read.get(read)
+            if before is not None and read not in touched:
+                continue
+            self._read[read] = self._again(read, before, touched.get(read, []))
+        return ",".join(self._read[read].digest() for read in reads)
+
+    def _again(self, read: Listing, before: Optional[ListingPrints],
+               names: Sequence[Tuple[Optional[str], str]]) -> ListingPrints:
+        """The listing ``read`` once the objects ``names`` (each with its kind's filter) changed."""
+        command, event = read
+        if before is None or event is None or any(key is None for key, _name in names):
+            return self.session.listing_prints(command, event)
+        current = before
+        for key, name in dict.fromkeys(names):
+            updated = current.with_objects([name], self.session.listing_prints(command, event, {str(key): name}))
+            if updated is None:
+                return self.session.listing_prints(command, event)
+            current = updated
+        return current
 
 
 def daemon_digest(session: Session, reads: Sequence[Listing]) -> str:
@@ -166,12 +207,15 @@ def unchanged_sections(planned: Sequence[Planned]) -> Dict[str, Dict[str, List[s
 
 def remember(session: Session, ledger: Ledger, inputs: Optional[str], params: Mapping[str, Any], planned: Sequence[Planned],
              files: Sequence[str], warnings: Sequence[str], shape: Optional[str] = None,
-             texts: Optional[Mapping[str, Any]] = None) -> bool:
+             texts: Optional[Mapping[str, Any]] = None, digest: Optional[DaemonDigest] = None,
+             prints: Optional[Tuple[bytes, Mapping[str, Any]]] = None) -> bool:
     """After a run that left the daemon holding the tree: keep the record for the next run (False if not kept).
 
     ``inputs`` is :func:`inputs_text` as the run started; the record is not kept if ``src`` changed since.
     ``shape`` (:func:`shape_text`) and ``texts`` (:func:`.tree.entry_texts`) add what the delta path needs; only
-    the newest record keeps it.
+    the newest record keeps it. ``digest`` is the run's (:class:`DaemonDigest`), holding the listings it read
+    before its first mutating command (:meth:`DaemonDigest.after`); ``prints`` the key and :func:`entry_prints`
+    of ``texts`` the run already made (used if the key is still the annex's).
     """
     if inputs is None or files or inputs_text(params) != inputs or not ledger.key:
         return False
@@ -189,8 +233,11 @@ def remember(session: Session, ledger: Ledger, inputs: Optional[str], params: Ma
         records.pop(next(iter(records)))
     delta = None
     if shape is not None and texts is not None:
-        delta = {"shape": annex_fingerprint(annex_key, shape), "objects": entry_prints(annex_key, texts)}
-    record: Dict[str, Any] = {"daemon": daemon_digest(session, reads), "listings": [list(read) for read in reads],
+        objects = prints[1] if prints is not None and hmac.compare_digest(prints[0], annex_key) else None
+        delta = {"shape": annex_fingerprint(annex_key, shape),
+                 "objects": objects if objects is not None else entry_prints(annex_key, texts)}
+    after = digest.after(reads, planned) if digest is not None else daemon_digest(session, reads)
+    record: Dict[str, Any] = {"daemon": after, "listings": [list(read) for read in reads],
                               "sections": list(unchanged_sections(planned).items()), "warnings": list(warnings)}
     if delta is not None:
         record["delta"] = delta

@@ -352,6 +352,7 @@ class ConnectionKind(Kind):
 
     label = "connection"
     listing = (("list-conns", "list-conn"),)
+    listing_filter = "ike"
     secret_paths = ()
     # A connection's message holds no secret (PSKs are shared_secret objects):
     # the ledger keeps it whole, to load it back if a replacement fails.

@@ -25,7 +25,7 @@ import os
 import re
 import stat
 from itertools import accumulate
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Set, Tuple
 
 #: The largest input file read (one swanctl.conf or include, a JSON or YAML ``src``). 16 MiB: a gateway of
 #: 3000 connections is about 3 MiB of swanctl.conf.
@@ -100,7 +100,13 @@ def json_depth(text: str) -> int:
     An unterminated '"' is skipped alone (the brackets after it count): the decoder reports it.
     """
     # Strings out, then everything but brackets, then the running depth: each step in C.
-    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    if "\\" not in text and text.count('"') % 2 == 0:
+        # No escape: every '"' opens or closes a string, so every other piece between them is outside one
+        # (a split is several times faster than the regular expression on a tree of megabytes).
+        outside = "".join(text.split('"')[0::2])
+    else:
+        outside = _JSON_STRING.sub("", text)
+    brackets = _NOT_BRACKET.sub("", outside)
     deepest = max(accumulate(map(_DEPTH_STEP.__getitem__, brackets)), default=0)
     return deepest if deepest > 0 else 0
 
@@ -113,12 +119,14 @@ def json_values_bound(text: str) -> int:
 
 
 def _unique_pairs(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
-    result: Dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValueError("the key %r appears twice in one object (JSON would keep the last silently; "
-                             "write it once)" % key)
-        result[key] = value
+    result = dict(pairs)
+    if len(result) != len(pairs):  # a key named twice: which one (dict() is the fast path, in C)
+        seen: Set[str] = set()
+        for key, _value in pairs:
+            if key in seen:
+                raise ValueError("the key %r appears twice in one object (JSON would keep the last silently; "
+                                 "write it once)" % key)
+            seen.add(key)
     return result
 
 

@@ -42,11 +42,54 @@ from .wire import (
     EVENT_REGISTER,
     EVENT_UNKNOWN,
     EVENT_UNREGISTER,
+    SECTION_START,
     Packet,
     decode_packet,
     encode_message,
     encode_packet,
 )
+
+
+def event_object_name(segment: bytes) -> Optional[str]:
+    """The name of the section an event's message opens with (list-conn: the connection), from its encoded
+    segment (event packet type, event name, message); None if the message does not open with a section."""
+    start = 2 + segment[1] if len(segment) > 1 else len(segment)
+    if len(segment) < start + 2 or segment[start] != SECTION_START:
+        return None
+    end = start + 2 + segment[start + 1]
+    if len(segment) < end:
+        return None
+    return segment[start + 2:end].decode("utf-8", "surrogateescape")
+
+
+class ListingPrints(NamedTuple):
+    """A listing's SHA-256 digests (:meth:`Session.listing_prints`): each streamed event's by the name of the
+    object it shows, those of events without one (or naming one already seen), and the reply's."""
+
+    events: Dict[str, str]
+    response: str
+    unnamed: Tuple[str, ...] = ()
+
+    def digest(self) -> str:
+        """One digest of the whole listing. The events count in any order: the same objects reported the same
+        way give the same digest, whatever order the daemon lists them in."""
+        digest = hashlib.sha256()
+        for print_ in sorted(list(self.events.values()) + list(self.unnamed)):
+            digest.update(bytes.fromhex(print_))
+        digest.update(b"|" + self.response.encode("ascii"))
+        return digest.hexdigest()
+
+    def with_objects(self, names: Iterable[str], fresh: "ListingPrints") -> Optional["ListingPrints"]:
+        """This listing with the objects ``names`` as ``fresh`` (the same listing narrowed to them) shows them:
+        changed, added, or gone when ``fresh`` has no event of theirs. None if either has events that name no
+        object, or ``fresh`` shows another object."""
+        wanted = set(names)
+        if self.unnamed or fresh.unnamed or set(fresh.events) - wanted:
+            return None
+        events = {name: print_ for name, print_ in self.events.items() if name not in wanted}
+        events.update(fresh.events)
+        return ListingPrints(events, self.response)
+
 
 DEFAULT_TIMEOUT = 30.0
 # Events that arrive while nobody listens are kept up to this many, and up to
@@ -448,20 +491,32 @@ class Session:
         """SHA-256 of what a read-only listing command returns (``event``: its streamed events), hex.
 
         The events are hashed as the daemon encoded them, never decoded: a fingerprint of thousands of
-        objects at the cost of reading them. The same daemon state gives the same digest.
+        objects at the cost of reading them. The same daemon state gives the same digest (the events in any
+        order: :meth:`ListingPrints.digest`).
         """
-        digest = hashlib.sha256()
+        return self.listing_prints(command, event).digest()
+
+    def listing_prints(self, command: str, event: Optional[str] = None,
+                       message: Optional[Mapping[str, Any]] = None) -> "ListingPrints":
+        """What a read-only listing command returns, hashed undecoded: each streamed ``event`` on its own,
+        by the name of the object it shows, and the reply (:class:`ListingPrints`). ``message`` narrows the
+        listing (list-conns: ``{"ike": name}``)."""
+        events: Dict[str, str] = {}
+        unnamed: List[str] = []
 
         def add(segment: bytes) -> None:
-            digest.update(len(segment).to_bytes(4, "big"))
-            digest.update(segment)
+            print_ = hashlib.sha256(segment).hexdigest()
+            name = event_object_name(segment)
+            if name is None or name in events:
+                unnamed.append(print_)
+            else:
+                events[name] = print_
 
         if event is None:
-            response = self.call(command)
+            response = self.call(command, message)
         else:
-            response = self.stream(command, event, on_raw_event=add).response
-        add(encode_message(response))
-        return digest.hexdigest()
+            response = self.stream(command, event, message, on_raw_event=add).response
+        return ListingPrints(events, hashlib.sha256(encode_message(response)).hexdigest(), tuple(unnamed))
 
     def reload_settings(self, check: bool = True) -> Message:
         return self.call("reload-settings", check=check)

@@ -12,14 +12,14 @@ import os
 
 import pytest
 
-from ansible_collections.strongswan.vici.plugins.module_utils._engine.kind import Item
+from ansible_collections.strongswan.vici.plugins.module_utils._engine.kind import Action, Change, Item
 from ansible_collections.strongswan.vici.plugins.module_utils._engine.ledger import (
     Ledger,
     annex_fingerprint,
     annex_path,
     read_annex,
 )
-from ansible_collections.strongswan.vici.plugins.module_utils._engine.plan import Group
+from ansible_collections.strongswan.vici.plugins.module_utils._engine.plan import Group, Planned
 from ansible_collections.strongswan.vici.plugins.module_utils._gateway import shortcut
 from ansible_collections.strongswan.vici.plugins.module_utils._gateway.delta import changed_names, plannable
 from ansible_collections.strongswan.vici.plugins.module_utils._gateway.tree import entry_texts, valid_prints
@@ -126,6 +126,58 @@ def test_listing_digest_changes_with_what_the_daemon_lists_and_only_then(tmp_pat
             model.shared = {}
             assert session.listing_digest("get-shared") != shared
             assert session.list_conns()  # the session is in step after the raw reads
+    finally:
+        server.stop()
+
+
+def test_listing_digest_takes_the_events_in_any_order(tmp_path):
+    model = FakeCharon()
+    server = FakeVici(socket_path(tmp_path), handler=model)
+    model.conns = {"a": {"remote_addrs": ["127.0.0.2"]}, "b": {"remote_addrs": ["127.0.0.3"]}}
+    try:
+        with Session(server.uri, timeout=5) as session:
+            first = session.listing_digest("list-conns", "list-conn")
+            model.conns = {"b": model.conns["b"], "a": model.conns["a"]}
+            assert session.listing_digest("list-conns", "list-conn") == first
+            prints = session.listing_prints("list-conns", "list-conn")
+            assert sorted(prints.events) == ["a", "b"] and not prints.unnamed
+    finally:
+        server.stop()
+
+
+def _changed(names, action=Action.LOAD):
+    return Planned(Group("connections", ConnectionKind(), [], {}), {},
+                   [Change(name, action, "", {}, {}, "") for name in names])
+
+
+def test_the_record_after_a_change_lists_again_only_the_changed_connections_and_misses_no_drift(tmp_path):
+    model = FakeCharon()
+    server = FakeVici(socket_path(tmp_path), handler=model)
+    model.conns = {name: {"remote_addrs": ["127.0.0.%d" % number]} for number, name in enumerate("abcd", 2)}
+    model.shared = {"ike-a": {}}
+    reads = [("get-shared", None), ("list-conns", "list-conn")]
+    try:
+        with Session(server.uri, timeout=5) as session:
+            digest = shortcut.DaemonDigest(session)
+            digest(reads)  # before the first mutating command
+            model.conns["b"] = {"remote_addrs": ["127.0.9.9"]}  # what the run loads, unloads, adds
+            del model.conns["c"]
+            model.conns["e"] = {"remote_addrs": ["127.0.0.9"]}
+            start = len(model.requests)
+            after = digest.after(reads, [_changed(["b", "e"]), _changed(["c"], Action.UNLOAD),
+                                         _changed(["d"], None)])
+            assert model.requests[start:] == [
+                ("list-conns", {"ike": "b"}), ("list-conns", {"ike": "e"}), ("list-conns", {"ike": "c"})]
+            assert after == shortcut.DaemonDigest(session)(reads)  # what a whole new read gives
+            # Something changed behind the module's back while it ran: not in the record, so the next run's
+            # whole read differs from it and plans in full.
+            digest = shortcut.DaemonDigest(session)
+            digest(reads)
+            model.conns["b"] = {"remote_addrs": ["127.0.8.8"]}
+            model.conns["d"] = {"remote_addrs": ["127.0.7.7"]}
+            model.shared = {}
+            after = digest.after(reads, [_changed(["b"])])
+            assert after != shortcut.DaemonDigest(session)(reads)
     finally:
         server.stop()
 

@@ -149,6 +149,23 @@ def test_ledger_save_merges_concurrent_writers(tmp_path):
     assert final.get("thing", "b") is not None
 
 
+def test_ledger_save_keeps_what_the_file_holds_and_the_runs_updates(tmp_path):
+    path = str(tmp_path / "ledger.json")
+    first = Ledger(path, "Nov 23 20:44:47 2026")
+    for name in ("a", "b"):
+        first.record("thing", name, first.fingerprint({"v": name}), {"v": name})
+    assert first.save()
+    run = Ledger(path, "Nov 23 20:44:47 2026")
+    run.entries.pop("thing/a")  # forgotten in memory only (plan.distrust): the file keeps it
+    run.record("thing", "c", run.fingerprint({"v": "c"}), {"v": "c"})
+    assert run.save()
+    run.forget("thing", "b")  # a second save in the same run
+    assert run.save()
+    final = Ledger(path, "Nov 23 20:44:47 2026")
+    assert [final.get("thing", name) is not None for name in "abc"] == [True, False, True]
+    assert final.generation == run.generation
+
+
 def _plan(kind, items, snapshot, tmp_path, recorded=None):
     ledger = Ledger(str(tmp_path / "ledger.json"), "Nov 23 20:44:47 2026")
     for name, message in (recorded or {}).items():

@@ -93,8 +93,9 @@ def test_changed_entries_are_planned_alone_with_the_full_paths_result(charon, ru
     done = run_in_process("config", args, diff=True)
     assert paths == ["delta", "delta"] and comparable(done) == comparable(dict(checked)), done
     # No decoded listing of the other connections: c1 alone, by name (c9 is not loaded); the whole listing is
-    # only hashed, before the plan and for the record after the apply.
-    assert listed(charon, start) == [None, "c1", None], listed(charon, start)
+    # only hashed before the plan, and for the record after the apply only the connections loaded are listed
+    # again, by name.
+    assert listed(charon, start) == [None, "c1", "c1", "c9"], listed(charon, start)
     assert sorted(charon.mutating()[before:]) == ["load-conn", "load-conn", "load-shared"]
     assert charon.conns["c1"]["children"]["net"]["remote_ts"] == ["10.99.1.0/24"]
     start = len(charon.requests)
