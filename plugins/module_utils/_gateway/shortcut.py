@@ -225,17 +225,8 @@ def remember(session: Session, ledger: Ledger, inputs: Optional[str], params: Ma
         return False
     annex_key = ledger.annex_key()
     key = annex_fingerprint(annex_key, inputs)
-    existing = ledger.annex()
-    records = {name: {field: value for field, value in record.items() if field != "delta"}
-               for name, record in (existing.records if existing is not None else {}).items() if isinstance(record, dict)}
-    records.pop(key, None)
-    while len(records) >= RECORDS_KEPT:
-        records.pop(next(iter(records)))
-    delta = None
-    if shape is not None and texts is not None:
-        objects = prints[1] if prints is not None and hmac.compare_digest(prints[0], annex_key) else None
-        delta = {"shape": annex_fingerprint(annex_key, shape),
-                 "objects": objects if objects is not None else entry_prints(annex_key, texts)}
+    records = _older_records(ledger, key)
+    delta = _delta_entry(annex_key, shape, texts, prints)
     after = digest.after(reads, planned) if digest is not None else daemon_digest(session, reads)
     record: Dict[str, Any] = {"daemon": after, "listings": [list(read) for read in reads],
                               "sections": list(unchanged_sections(planned).items()), "warnings": list(warnings)}
@@ -243,6 +234,29 @@ def remember(session: Session, ledger: Ledger, inputs: Optional[str], params: Ma
         record["delta"] = delta
     records[key] = record
     return ledger.keep_annex(records)
+
+
+def _older_records(ledger: Ledger, key: str) -> Dict[str, Any]:
+    """The annex's records but the one of ``key``, without their delta parts (only the newest keeps one), room
+    left for one more."""
+    existing = ledger.annex()
+    records = {name: {field: value for field, value in record.items() if field != "delta"}
+               for name, record in (existing.records if existing is not None else {}).items() if isinstance(record, dict)}
+    records.pop(key, None)
+    while len(records) >= RECORDS_KEPT:
+        records.pop(next(iter(records)))
+    return records
+
+
+def _delta_entry(annex_key: bytes, shape: Optional[str], texts: Optional[Mapping[str, Any]],
+                 prints: Optional[Tuple[bytes, Mapping[str, Any]]]) -> Optional[Dict[str, Any]]:
+    """What the delta path of the next run needs: the shape's fingerprint and each entry's (the run's own
+    ``prints`` if made with this key), or None without a shape."""
+    if shape is None or texts is None:
+        return None
+    objects = prints[1] if prints is not None and hmac.compare_digest(prints[0], annex_key) else None
+    return {"shape": annex_fingerprint(annex_key, shape),
+            "objects": objects if objects is not None else entry_prints(annex_key, texts)}
 
 
 def _reads(record: Mapping[str, Any]) -> Optional[List[Listing]]:
