@@ -7,6 +7,7 @@ listings, the entries' fingerprints; and the JSON bounds the src file is read wi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 
@@ -111,38 +112,39 @@ def test_listings_only_for_kinds_built_from_the_tree_text(tmp_path):
     assert shortcut.listings([started]) is None
 
 
-def test_listing_digest_changes_with_what_the_daemon_lists_and_only_then(tmp_path):
+@contextlib.contextmanager
+def fake_daemon(tmp_path, conns):
+    """A session to a fake daemon holding CONNS (name -> remote address); yields (model, session)."""
     model = FakeCharon()
     server = FakeVici(socket_path(tmp_path), handler=model)
-    model.conns = {"a": {"remote_addrs": ["127.0.0.2"]}, "b": {"remote_addrs": ["127.0.0.3"]}}
+    model.conns = {name: {"remote_addrs": [address]} for name, address in conns.items()}
     try:
         with Session(server.uri, timeout=5) as session:
-            first = session.listing_digest("list-conns", "list-conn")
-            assert session.listing_digest("list-conns", "list-conn") == first
-            model.conns["b"] = {"remote_addrs": ["127.0.0.4"]}
-            assert session.listing_digest("list-conns", "list-conn") != first
-            model.shared = {"ike-x": {}}
-            shared = session.listing_digest("get-shared")
-            model.shared = {}
-            assert session.listing_digest("get-shared") != shared
-            assert session.list_conns()  # the session is in step after the raw reads
+            yield model, session
     finally:
         server.stop()
+
+
+def test_listing_digest_changes_with_what_the_daemon_lists_and_only_then(tmp_path):
+    with fake_daemon(tmp_path, {"a": "127.0.0.2", "b": "127.0.0.3"}) as (model, session):
+        first = session.listing_digest("list-conns", "list-conn")
+        assert session.listing_digest("list-conns", "list-conn") == first
+        model.conns["b"] = {"remote_addrs": ["127.0.0.4"]}
+        assert session.listing_digest("list-conns", "list-conn") != first
+        model.shared = {"ike-x": {}}
+        shared = session.listing_digest("get-shared")
+        model.shared = {}
+        assert session.listing_digest("get-shared") != shared
+        assert session.list_conns()  # the session is in step after the raw reads
 
 
 def test_listing_digest_takes_the_events_in_any_order(tmp_path):
-    model = FakeCharon()
-    server = FakeVici(socket_path(tmp_path), handler=model)
-    model.conns = {"a": {"remote_addrs": ["127.0.0.2"]}, "b": {"remote_addrs": ["127.0.0.3"]}}
-    try:
-        with Session(server.uri, timeout=5) as session:
-            first = session.listing_digest("list-conns", "list-conn")
-            model.conns = {"b": model.conns["b"], "a": model.conns["a"]}
-            assert session.listing_digest("list-conns", "list-conn") == first
-            prints = session.listing_prints("list-conns", "list-conn")
-            assert sorted(prints.events) == ["a", "b"] and not prints.unnamed
-    finally:
-        server.stop()
+    with fake_daemon(tmp_path, {"a": "127.0.0.2", "b": "127.0.0.3"}) as (model, session):
+        first = session.listing_digest("list-conns", "list-conn")
+        model.conns = {"b": model.conns["b"], "a": model.conns["a"]}
+        assert session.listing_digest("list-conns", "list-conn") == first
+        prints = session.listing_prints("list-conns", "list-conn")
+        assert sorted(prints.events) == ["a", "b"] and not prints.unnamed
 
 
 def _changed(names, action=Action.LOAD):
@@ -151,35 +153,29 @@ def _changed(names, action=Action.LOAD):
 
 
 def test_the_record_after_a_change_lists_again_only_the_changed_connections_and_misses_no_drift(tmp_path):
-    model = FakeCharon()
-    server = FakeVici(socket_path(tmp_path), handler=model)
-    model.conns = {name: {"remote_addrs": ["127.0.0.%d" % number]} for number, name in enumerate("abcd", 2)}
-    model.shared = {"ike-a": {}}
     reads = [("get-shared", None), ("list-conns", "list-conn")]
-    try:
-        with Session(server.uri, timeout=5) as session:
-            digest = shortcut.DaemonDigest(session)
-            digest(reads)  # before the first mutating command
-            model.conns["b"] = {"remote_addrs": ["127.0.9.9"]}  # what the run loads, unloads, adds
-            del model.conns["c"]
-            model.conns["e"] = {"remote_addrs": ["127.0.0.9"]}
-            start = len(model.requests)
-            after = digest.after(reads, [_changed(["b", "e"]), _changed(["c"], Action.UNLOAD),
-                                         _changed(["d"], None)])
-            assert model.requests[start:] == [
-                ("list-conns", {"ike": "b"}), ("list-conns", {"ike": "e"}), ("list-conns", {"ike": "c"})]
-            assert after == shortcut.DaemonDigest(session)(reads)  # what a whole new read gives
-            # Something changed behind the module's back while it ran: not in the record, so the next run's
-            # whole read differs from it and plans in full.
-            digest = shortcut.DaemonDigest(session)
-            digest(reads)
-            model.conns["b"] = {"remote_addrs": ["127.0.8.8"]}
-            model.conns["d"] = {"remote_addrs": ["127.0.7.7"]}
-            model.shared = {}
-            after = digest.after(reads, [_changed(["b"])])
-            assert after != shortcut.DaemonDigest(session)(reads)
-    finally:
-        server.stop()
+    conns = {name: "127.0.0.%d" % number for number, name in enumerate("abcd", 2)}
+    with fake_daemon(tmp_path, conns) as (model, session):
+        model.shared = {"ike-a": {}}
+        digest = shortcut.DaemonDigest(session)
+        digest(reads)  # before the first mutating command
+        model.conns["b"] = {"remote_addrs": ["127.0.9.9"]}  # what the run loads, unloads, adds
+        del model.conns["c"]
+        model.conns["e"] = {"remote_addrs": ["127.0.0.9"]}
+        start = len(model.requests)
+        after = digest.after(reads, [_changed(["b", "e"]), _changed(["c"], Action.UNLOAD), _changed(["d"], None)])
+        assert model.requests[start:] == [
+            ("list-conns", {"ike": "b"}), ("list-conns", {"ike": "e"}), ("list-conns", {"ike": "c"})]
+        assert after == shortcut.DaemonDigest(session)(reads)  # what a whole new read gives
+        # Something changed behind the module's back while it ran: not in the record, so the next run's
+        # whole read differs from it and plans in full.
+        digest = shortcut.DaemonDigest(session)
+        digest(reads)
+        model.conns["b"] = {"remote_addrs": ["127.0.8.8"]}
+        model.conns["d"] = {"remote_addrs": ["127.0.7.7"]}
+        model.shared = {}
+        after = digest.after(reads, [_changed(["b"])])
+        assert after != shortcut.DaemonDigest(session)(reads)
 
 
 def test_inputs_and_shape_keep_the_order_of_what_the_arguments_hold():
