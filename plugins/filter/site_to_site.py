@@ -12,8 +12,9 @@ steps is one pass over plain data.
 
 ``site_to_site_tunnels`` (before the apply) returns the checks' findings, in the order the role fails on them
 (unknown keys and a psk that is not a string; the documented types; this gateway's tunnels; unique names), and,
-only when all pass, this gateway's side: the tree for ``strongswan.vici.config`` (with the PSKs), the tunnels
-without their PSKs, where each peer is, the certificate tunnels with a revoked end and the forwarding settings.
+only when all pass, this gateway's side: the tree for ``strongswan.vici.config`` (with the PSKs, as JSON text,
+which the config action reads: one value for Ansible to pass on instead of thousands), a small record of each
+tunnel, where each peer is, the certificate tunnels with a revoked end and the forwarding settings.
 
 ``site_to_site_outcome`` (after the apply) returns the tunnels up after the apply, the connections and PSKs this
 role applied before and no longer has, the tunnels whose PSK changed and the tunnels to bring up.
@@ -177,8 +178,8 @@ def _gateway_problems(public: List[Dict[str, Any]], weak: List[Any]) -> List[str
         if (name if name is not _MISSING else "") in weak:
             found.append("psk: missing or shorter than 16 characters")
         if found:
-            lines.append("vpn_tunnels: tunnel '%s': %s" % (_text(name) if name is not _MISSING else "(no name)",
-                                                            "; ".join(found)))
+            label = _text(name) if name is not _MISSING else "(no name)"
+            lines.append("vpn_tunnels: tunnel '%s': %s" % (label, "; ".join(found)))
     return lines
 
 
@@ -277,13 +278,17 @@ def site_to_site_tunnels(tunnels: Any, gateway: str, prefix: str, spec: Mapping,
             elif gateway in revoked_gateways:
                 revoked[tunnel["name"]] = {"revoked": gateway, "peer_id": ""}
     pubkey = [tunnel for tunnel in public if tunnel["auth"] == "pubkey"]
+    # What the steps after the apply need of each tunnel (a small record: a result of thousands of full tunnels
+    # takes seconds to hand back through Ansible's templating).
+    brief = [{"name": tunnel["name"], "auth": tunnel["auth"], "initiator": _sorted(tunnel["ends"])[0] == gateway,
+              "start_action": tunnel.get("start_action", "start")} for tunnel in public]
     my_end = pubkey[0]["ends"][gateway] if pubkey else {}
     ipv6 = any(":" in _text(subnet) for tunnel in public for end in tunnel["ends"].values()
                for subnet in (end["subnets"] if isinstance(end["subnets"], list) else [end["subnets"]]))
     result.update({
         "ok": True,
         "count": len(public),
-        "public": public,
+        "tunnels": brief,
         "peer": peer,
         "any_later": "later" in peer.values(),
         "later": [name for name, place in peer.items() if place == "later"],
@@ -291,7 +296,9 @@ def site_to_site_tunnels(tunnels: Any, gateway: str, prefix: str, spec: Mapping,
         "pubkey": bool(pubkey),
         "pubkey_id": (my_end["id"] if "id" in my_end else my_end.get("address", "")) if pubkey else "",
         "forward_keys": ["net.ipv4.ip_forward"] + (["net.ipv6.conf.all.forwarding"] if ipv6 else []),
-        "tree": _tree(mine, gateway, prefix),
+        # As JSON text: one value instead of thousands for Ansible to walk; the config action reads a tree given
+        # as JSON text (plugins/action/config.py).
+        "tree": json.dumps(_tree(mine, gateway, prefix), separators=(",", ":")),
     })
     return result
 
@@ -308,17 +315,16 @@ def _installed(sas: Any, names: Any) -> set:
     return found
 
 
-def site_to_site_outcome(tunnels: Any, gateway: str, prefix: str, applied: Any = None, previous: Any = None,
-                         check_mode: bool = False, up: bool = True) -> Dict[str, Any]:
+def site_to_site_outcome(tunnels: Any, prefix: str, applied: Any = None, previous: Any = None, check_mode: bool = False,
+                         up: bool = True) -> Dict[str, Any]:
     """Filter: after the config task, what came up, what is gone, which PSKs changed and what to bring up.
 
-    TUNNELS is the ``site_to_site_tunnels`` result (its ``public``, ``peer`` and ``revoked``).
+    TUNNELS is the ``site_to_site_tunnels`` result (its ``tunnels``, ``peer`` and ``revoked``).
     """
     if not isinstance(tunnels, Mapping) or not tunnels.get("ok"):
         raise AnsibleFilterError("site_to_site_outcome expects the result of site_to_site_tunnels for valid tunnels")
-    gateway = _text(gateway)
     prefix = _text(prefix)
-    public = _plain(tunnels["public"])
+    brief = _plain(tunnels["tunnels"])
     peer = _plain(tunnels["peer"])
     revoked = _plain(tunnels["revoked"])
     applied = applied if isinstance(applied, Mapping) else {}
@@ -327,33 +333,33 @@ def site_to_site_outcome(tunnels: Any, gateway: str, prefix: str, applied: Any =
     up_now: List[str] = []
     if not check_mode:
         report = applied.get("sa_report") or {}
-        for tunnel in public:
+        for tunnel in brief:
             entry = report.get(prefix + tunnel["name"]) if isinstance(report, Mapping) else None
             if isinstance(entry, Mapping) and tunnel["name"] in _installed(entry.get("after") or [], None):
                 up_now.append(tunnel["name"])
-    conns = {prefix + tunnel["name"] for tunnel in public}
-    secrets = {"ike-" + prefix + tunnel["name"] for tunnel in public if tunnel["auth"] == "psk"}
+    conns = {prefix + tunnel["name"] for tunnel in brief}
+    secrets = {"ike-" + prefix + tunnel["name"] for tunnel in brief if tunnel["auth"] == "psk"}
     changed = set()
     sections = applied.get("sections")
     if isinstance(sections, Mapping) and isinstance(sections.get("secrets"), Mapping):
         changed = {_text(name) for name in sections["secrets"].get("changed") or []}
-    psk_changed = [tunnel["name"] for tunnel in public
+    psk_changed = [tunnel["name"] for tunnel in brief
                    if tunnel["auth"] == "psk" and "ike-" + prefix + tunnel["name"] in changed]
     up_set = set(up_now)
     bring_up = []
     if up:
-        for tunnel in public:
-            if tunnel["name"] in up_set or tunnel["name"] in revoked or tunnel.get("start_action", "start") == "trap":
+        for tunnel in brief:
+            if tunnel["name"] in up_set or tunnel["name"] in revoked or tunnel["start_action"] == "trap":
                 continue
-            if _sorted(tunnel["ends"])[0] == gateway or peer.get(tunnel["name"]) == "before":
+            if tunnel["initiator"] or peer.get(tunnel["name"]) == "before":
                 bring_up.append(tunnel)
     return {
         "up_now": up_now,
-        "not_up": [tunnel["name"] for tunnel in public if tunnel["name"] not in up_set],
+        "not_up": [tunnel["name"] for tunnel in brief if tunnel["name"] not in up_set],
         "gone_conns": [_text(name) for name in (previous.get("connections") or {}) if name not in conns],
         "gone_secrets": [_text(name) for name in (previous.get("secrets") or {}) if name not in secrets],
         "psk_changed": psk_changed,
-        "psk_reauth": [tunnel for tunnel in public if tunnel["name"] in set(psk_changed)],
+        "psk_reauth": [tunnel for tunnel in brief if tunnel["name"] in set(psk_changed)],
         "bring_up": bring_up,
     }
 

@@ -36,8 +36,13 @@ def found(tunnels, gateway="gw-a", **kwargs):
     return site_to_site_tunnels(tunnels, gateway, "s2s-", SPEC, **kwargs)
 
 
+def tree_of(tunnels, gateway="gw-a", **kwargs):
+    """The tree (the result holds it as JSON text, which the config action reads)."""
+    return json.loads(found(tunnels, gateway, **kwargs)["tree"])
+
+
 def test_tree_makes_the_end_that_sorts_first_the_initiator():
-    tree_a = found([tunnel()])["tree"]
+    tree_a = tree_of([tunnel()])
     assert tree_a == {
         "connections": {"s2s-hq": {
             "version": 2, "local_addrs": ["10.0.0.1"], "remote_addrs": ["10.0.0.2"], "proposals": ["default"],
@@ -46,8 +51,10 @@ def test_tree_makes_the_end_that_sorts_first_the_initiator():
             "children": {"hq": {"local_ts": ["10.1.0.0/24"], "remote_ts": ["10.2.0.0/24"], "esp_proposals": ["default"],
                                 "start_action": "start", "dpd_action": "restart"}}}},
         "secrets": {"ike-s2s-hq": {"secret": PSK, "id-local": "10.0.0.1", "id-remote": "b.example"}}}
-    child_b = found([tunnel()], gateway="gw-b")["tree"]["connections"]["s2s-hq"]["children"]["hq"]
+    child_b = tree_of([tunnel()], gateway="gw-b")["connections"]["s2s-hq"]["children"]["hq"]
     assert (child_b["start_action"], child_b["dpd_action"]) == ("none", "clear")
+    assert found([tunnel()])["tunnels"] == [{"name": "hq", "auth": "psk", "initiator": True, "start_action": "start"}]
+    assert found([tunnel()], gateway="gw-b")["tunnels"][0]["initiator"] is False
 
 
 def test_tree_takes_the_tunnels_own_values_and_pins_certificate_tunnels_to_the_role_ca():
@@ -55,25 +62,25 @@ def test_tree_takes_the_tunnels_own_values_and_pins_certificate_tunnels_to_the_r
                   esp_proposals=["aes128gcm16"])
     del item["psk"]
     result = found([item])
-    conn = result["tree"]["connections"]["s2s-hq"]
+    conn = json.loads(result["tree"])["connections"]["s2s-hq"]
     assert conn["remote"] == {"auth": "pubkey", "id": "b.example", "cacerts": ["s2s-ca.crt"]}
     assert (conn["dpd_delay"], conn["proposals"], conn["children"]["hq"]["esp_proposals"],
             conn["children"]["hq"]["start_action"]) == (10, ["aes256-sha256-modp2048"], ["aes128gcm16"], "trap")
-    assert result["tree"]["secrets"] == {}
+    assert json.loads(result["tree"])["secrets"] == {}
     assert result["pubkey"] and result["pubkey_id"] == "10.0.0.1"
 
 
 def test_the_psk_is_only_in_the_tree():
     result = found([tunnel()])
-    assert PSK in json.dumps(result["tree"])
+    assert PSK in result["tree"]
     assert PSK not in json.dumps({key: value for key, value in result.items() if key != "tree"})
 
 
 def test_only_the_tunnels_that_name_the_gateway_are_its_own():
     other = tunnel(name="other", ends={"gw-b": ENDS["gw-b"], "gw-c": {"address": "10.0.0.3", "subnets": ["fd00::/64"]}})
     result = found([tunnel(), other])
-    assert [item["name"] for item in result["public"]] == ["hq"] and result["count"] == 1
-    assert list(result["tree"]["connections"]) == ["s2s-hq"]
+    assert [item["name"] for item in result["tunnels"]] == ["hq"] and result["count"] == 1
+    assert list(json.loads(result["tree"])["connections"]) == ["s2s-hq"]
     assert result["forward_keys"] == ["net.ipv4.ip_forward"]
     assert found([tunnel(), other], gateway="gw-c")["forward_keys"] == ["net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding"]
 
@@ -169,7 +176,7 @@ def test_outcome_finds_what_is_up_gone_changed_and_to_bring_up():
     report = {"s2s-up": {"after": [{"name": "s2s-up", "child_sas": [{"name": "up", "state": "INSTALLED"}]}]},
               "s2s-down": {"after": [{"name": "s2s-down", "child_sas": [{"name": "down", "state": "REKEYING"}]}]}}
     previous = {"connections": {"s2s-up": {}, "s2s-old": {}}, "secrets": {"ike-s2s-up": {}, "ike-s2s-old": {}}}
-    outcome = site_to_site_outcome(tunnels, "gw-a", "s2s-", applied=_applied(report, ["ike-s2s-down"]), previous=previous)
+    outcome = site_to_site_outcome(tunnels, "s2s-", applied=_applied(report, ["ike-s2s-down"]), previous=previous)
     assert outcome["up_now"] == ["up"] and outcome["not_up"] == ["down", "trap", "cert"]
     assert (outcome["gone_conns"], outcome["gone_secrets"]) == (["s2s-old"], ["ike-s2s-old"])
     assert outcome["psk_changed"] == ["down"] and [item["name"] for item in outcome["psk_reauth"]] == ["down"]
@@ -180,14 +187,14 @@ def test_outcome_finds_what_is_up_gone_changed_and_to_bring_up():
 def test_outcome_in_check_mode_counts_nothing_up_and_without_up_brings_nothing_up():
     tunnels = found([tunnel(name="up")])
     report = {"s2s-up": {"after": [{"name": "s2s-up", "child_sas": [{"name": "up", "state": "INSTALLED"}]}]}}
-    checked = site_to_site_outcome(tunnels, "gw-a", "s2s-", applied=_applied(report), check_mode=True)
+    checked = site_to_site_outcome(tunnels, "s2s-", applied=_applied(report), check_mode=True)
     assert checked["up_now"] == [] and [item["name"] for item in checked["bring_up"]] == ["up"]
-    assert site_to_site_outcome(tunnels, "gw-a", "s2s-", applied=_applied(), up=False)["bring_up"] == []
+    assert site_to_site_outcome(tunnels, "s2s-", applied=_applied(), up=False)["bring_up"] == []
 
 
 def test_the_responder_brings_up_only_when_its_peer_applied_before():
     hostvars = {"gw-a": {"strongswan_vici__s2s_converged": True}, "gw-b": {}}
     before = found([tunnel()], gateway="gw-b", hostvars=hostvars, batch=["gw-b"])
     beside = found([tunnel()], gateway="gw-b", hostvars=hostvars, batch=["gw-a", "gw-b"])
-    assert [item["name"] for item in site_to_site_outcome(before, "gw-b", "s2s-")["bring_up"]] == ["hq"]
-    assert site_to_site_outcome(beside, "gw-b", "s2s-")["bring_up"] == []
+    assert [item["name"] for item in site_to_site_outcome(before, "s2s-")["bring_up"]] == ["hq"]
+    assert site_to_site_outcome(beside, "s2s-")["bring_up"] == []
