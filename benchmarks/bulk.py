@@ -339,7 +339,7 @@ def s2s_tunnels(count, moved=False):
 
 
 def s2s_tree(tunnels, gateway):
-    """The connections and secrets the role's template (roles/site_to_site/templates/tree.yml.j2) gives GATEWAY."""
+    """The connections and secrets the role gives GATEWAY (plugins/filter/site_to_site.py, site_to_site_tunnels)."""
     connections, secrets = {}, {}
     for tunnel in tunnels:
         me = tunnel["ends"][gateway]

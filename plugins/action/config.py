@@ -18,6 +18,8 @@ So, for ``connections``, ``secrets``, ``pools``, ``authorities`` and ``tree``:
   ``{{ name.key }}``) is looked up in the task's variables, anything else templated by Ansible as before;
   then one walk over the value templates only the strings that may hold a template (a vaulted PSK
   ``{{ vault_psk }}``), decrypts vaulted values, and copies the rest as plain data;
+* a ``tree`` given as JSON text (as the site_to_site role passes it: one value, cheap to template) is read
+  into its dictionary here, as the module would read it;
 * a tree of more than :data:`INLINE_LIMIT` bytes of JSON is written into Ansible's remote temporary
   directory as one file, mode 0600 (or readable by an unprivileged become user only, as Ansible does for
   its module files), and the module gets its path in the internal option ``_tree_file``; the file and the
@@ -75,6 +77,8 @@ class ActionModule(ActionBase):
         for name in TREE_OPTIONS:
             if name in args:
                 args[name] = self._resolve(args[name], task_vars)
+                if name == "tree" and isinstance(args[name], str):
+                    args[name] = self._json_tree(args[name])
                 if args[name] is _OMITTED:
                     del args[name]
                 elif isinstance(args[name], Mapping):
@@ -124,6 +128,18 @@ class ActionModule(ActionBase):
             rendered = self._template(value)
             return rendered if rendered is _OMITTED else self._plain(rendered)
         return self._plain(value)
+
+    @staticmethod
+    def _json_tree(text):
+        """A ``tree`` given as JSON text (the site_to_site role's): the dictionary it holds, read here as the module
+        would read it (one value for Ansible to template, not one per key); other text is left to the module."""
+        if not text.lstrip().startswith("{"):
+            return text
+        try:
+            tree = json.loads(text)
+        except ValueError:
+            return text
+        return tree if isinstance(tree, dict) else text
 
     def _template(self, value):
         try:

@@ -84,6 +84,23 @@ def test_large_tree_from_group_vars_travels_as_a_private_file_removed_afterwards
     assert os.listdir(remote_tmp) == []
 
 
+def test_tree_given_as_json_text_is_read_by_the_action_and_travels_as_a_private_file(charon, ledger, tmp_path):
+    """The site_to_site role passes its tree as JSON text (one value for Ansible to template, issue 21)."""
+    variables = group_vars()
+    variables["vpn_tree"] = {"connections": variables.pop("vpn_connections"), "secrets": variables.pop("vpn_secrets")}
+    task = {"tree": "{{ vpn_tree | to_json }}"}
+    result, outcome, seen, remote_tmp = run_gateway(tmp_path, charon.socket_uri, ledger, variables, task=task)
+    assert outcome.get("changed") is True and not outcome.get("failed"), result
+    assert [line for line in seen.splitlines() if "strongswan-vici-tree.json" in line][0].startswith("600 "), seen
+    assert os.listdir(remote_tmp) == []
+    no_secret(result, outcome)
+    assert "_tree_file" not in outcome["invocation"]["module_args"], outcome["invocation"]
+    conns, shared = held(charon.socket_uri)
+    assert len(conns) == COUNT and len(shared) == COUNT
+    again, outcome, _seen, _remote_tmp = run_gateway(tmp_path, charon.socket_uri, ledger, variables, task=task)
+    assert outcome.get("changed") is False and not outcome.get("failed"), again
+
+
 def test_tree_file_removed_when_the_daemon_refuses_an_object_and_with_keep_remote_files(charon, ledger, tmp_path):
     result, task, seen, remote_tmp = run_gateway(tmp_path, charon.socket_uri, ledger, group_vars(broken=150),
                                                  env={"ANSIBLE_KEEP_REMOTE_FILES": "1"})
