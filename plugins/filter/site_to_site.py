@@ -227,42 +227,23 @@ def _tree(mine: List[Dict[str, Any]], gateway: str, prefix: str) -> Dict[str, An
     return {"connections": connections, "secrets": secrets}
 
 
-def site_to_site_tunnels(tunnels: Any, gateway: str, prefix: str, spec: Mapping, revoked_gateways: Any = None,
-                         hostvars: Any = None, batch: Any = None) -> Dict[str, Any]:
-    """Filter: the role's checks of TUNNELS and this GATEWAY's side of them, in one pass."""
-    if not isinstance(tunnels, list):
-        raise AnsibleFilterError("site_to_site_tunnels expects a list of tunnels, got %s" % type(tunnels).__name__)
-    if not isinstance(spec, Mapping) or "tunnel" not in spec or "tunnel_end" not in spec:
-        raise AnsibleFilterError("site_to_site_tunnels: spec must be the role's argument_specs (tunnel and tunnel_end)")
-    gateway = _text(gateway)
-    prefix = _text(prefix)
-    spec = _plain(spec)
-    tunnels = _plain(tunnels)
-    items = [_masked(tunnel) for tunnel in tunnels]
+def _input_problems(items: List[Any], spec: Mapping) -> Dict[str, Any]:
+    """The checks every tunnel must pass, whichever gateways it names: known keys, a string psk, the types."""
     result: Dict[str, Any] = {"key_problems": _key_problems(items, list(spec["tunnel"]["options"]),
                                                             list(spec["tunnel_end"]["options"])),
                               "types": None, "problems": [], "unique": True, "ok": False}
-    if result["key_problems"]:
-        return result
-    if not _types_ok(items, spec):
+    if not result["key_problems"] and not _types_ok(items, spec):
         # Only then one option per tunnel and end, which names the failing ones (the role's validate_argument_spec
         # task reports them from result.types: what ansible-core says, as before).
         typed = _per_tunnel_spec(items, spec)
         if ArgumentSpecValidator(typed["spec"]).validate(typed["values"], validate_role_argument_spec=True).error_messages:
             result["types"] = typed
-            return result
+    return result
 
-    batch = list(_plain(batch or []))
-    revoked_gateways = list(_plain(revoked_gateways or []))
-    mine = [tunnel for tunnel in tunnels if "ends" in tunnel and gateway in tunnel["ends"]]
-    public = [_without_psk(tunnel) for tunnel in mine]
-    weak = [tunnel.get("name") for tunnel in mine
-            if tunnel.get("auth") == "psk" and ("psk" not in tunnel or len(_text(tunnel["psk"])) < 16)]
-    result["problems"] = _gateway_problems(public, weak)
-    result["unique"] = _unique_names(tunnels)
-    if result["problems"] or not result["unique"]:
-        return result
 
+def _places_and_revoked(public: List[Dict[str, Any]], gateway: str, hostvars: Any, batch: List[Any],
+                        revoked_gateways: List[Any]) -> Any:
+    """Where each tunnel's peer is in this run, and the certificate tunnels with a revoked end."""
     places: Dict[str, str] = {}
     peer: Dict[str, str] = {}
     revoked: Dict[str, Any] = {}
@@ -271,35 +252,71 @@ def site_to_site_tunnels(tunnels: Any, gateway: str, prefix: str, spec: Mapping,
         if other not in places:
             places[other] = _peer_place(other, hostvars, batch)
         peer[tunnel["name"]] = places[other]
-        if tunnel["auth"] == "pubkey":
-            end = tunnel["ends"][other]
-            if other in revoked_gateways:
-                revoked[tunnel["name"]] = {"revoked": other, "peer_id": _text(end["id"] if "id" in end else end["address"])}
-            elif gateway in revoked_gateways:
-                revoked[tunnel["name"]] = {"revoked": gateway, "peer_id": ""}
-    pubkey = [tunnel for tunnel in public if tunnel["auth"] == "pubkey"]
-    # What the steps after the apply need of each tunnel (a small record: a result of thousands of full tunnels
-    # takes seconds to hand back through Ansible's templating).
-    brief = [{"name": tunnel["name"], "auth": tunnel["auth"], "initiator": _sorted(tunnel["ends"])[0] == gateway,
-              "start_action": tunnel.get("start_action", "start")} for tunnel in public]
-    my_end = pubkey[0]["ends"][gateway] if pubkey else {}
+        if tunnel["auth"] != "pubkey":
+            continue
+        end = tunnel["ends"][other]
+        if other in revoked_gateways:
+            revoked[tunnel["name"]] = {"revoked": other, "peer_id": _text(end["id"] if "id" in end else end["address"])}
+        elif gateway in revoked_gateways:
+            revoked[tunnel["name"]] = {"revoked": gateway, "peer_id": ""}
+    return peer, revoked
+
+
+def _forward_keys(public: List[Dict[str, Any]]) -> List[str]:
+    """The forwarding sysctls: IPv6's too where a subnet is IPv6."""
     ipv6 = any(":" in _text(subnet) for tunnel in public for end in tunnel["ends"].values()
                for subnet in (end["subnets"] if isinstance(end["subnets"], list) else [end["subnets"]]))
-    result.update({
+    return ["net.ipv4.ip_forward"] + (["net.ipv6.conf.all.forwarding"] if ipv6 else [])
+
+
+def _side(mine: List[Dict[str, Any]], public: List[Dict[str, Any]], gateway: str, prefix: str, peer: Dict[str, str],
+          revoked: Dict[str, Any]) -> Dict[str, Any]:
+    """This gateway's side of its checked tunnels: the tree, a brief record of each, the peers' places."""
+    pubkey = [tunnel for tunnel in public if tunnel["auth"] == "pubkey"]
+    my_end = pubkey[0]["ends"][gateway] if pubkey else {}
+    return {
         "ok": True,
         "count": len(public),
-        "tunnels": brief,
+        # What the steps after the apply need of each tunnel (a small record: a result of thousands of full
+        # tunnels takes seconds to hand back through Ansible's templating).
+        "tunnels": [{"name": tunnel["name"], "auth": tunnel["auth"], "initiator": _sorted(tunnel["ends"])[0] == gateway,
+                     "start_action": tunnel.get("start_action", "start")} for tunnel in public],
         "peer": peer,
         "any_later": "later" in peer.values(),
         "later": [name for name, place in peer.items() if place == "later"],
         "revoked": revoked,
         "pubkey": bool(pubkey),
         "pubkey_id": (my_end["id"] if "id" in my_end else my_end.get("address", "")) if pubkey else "",
-        "forward_keys": ["net.ipv4.ip_forward"] + (["net.ipv6.conf.all.forwarding"] if ipv6 else []),
+        "forward_keys": _forward_keys(public),
         # As JSON text: one value instead of thousands for Ansible to walk; the config action reads a tree given
         # as JSON text (plugins/action/config.py).
         "tree": json.dumps(_tree(mine, gateway, prefix), separators=(",", ":")),
-    })
+    }
+
+
+def site_to_site_tunnels(tunnels: Any, gateway: str, prefix: str, spec: Mapping, revoked_gateways: Any = None,
+                         hostvars: Any = None, batch: Any = None) -> Dict[str, Any]:
+    """Filter: the role's checks of TUNNELS and this GATEWAY's side of them, in one pass."""
+    if not isinstance(tunnels, list):
+        raise AnsibleFilterError("site_to_site_tunnels expects a list of tunnels, got %s" % type(tunnels).__name__)
+    if not isinstance(spec, Mapping) or "tunnel" not in spec or "tunnel_end" not in spec:
+        raise AnsibleFilterError("site_to_site_tunnels: spec must be the role's argument_specs (tunnel and tunnel_end)")
+    gateway = _text(gateway)
+    tunnels = _plain(tunnels)
+    result = _input_problems([_masked(tunnel) for tunnel in tunnels], _plain(spec))
+    if result["key_problems"] or result["types"]:
+        return result
+    mine = [tunnel for tunnel in tunnels if "ends" in tunnel and gateway in tunnel["ends"]]
+    public = [_without_psk(tunnel) for tunnel in mine]
+    weak = [tunnel.get("name") for tunnel in mine
+            if tunnel.get("auth") == "psk" and ("psk" not in tunnel or len(_text(tunnel["psk"])) < 16)]
+    result["problems"] = _gateway_problems(public, weak)
+    result["unique"] = _unique_names(tunnels)
+    if result["problems"] or not result["unique"]:
+        return result
+    peer, revoked = _places_and_revoked(public, gateway, hostvars, list(_plain(batch or [])),
+                                        list(_plain(revoked_gateways or [])))
+    result.update(_side(mine, public, gateway, _text(prefix), peer, revoked))
     return result
 
 
@@ -315,6 +332,34 @@ def _installed(sas: Any, names: Any) -> set:
     return found
 
 
+def _up_now(brief: List[Dict[str, Any]], applied: Mapping, prefix: str) -> List[str]:
+    """The tunnels config's ``sa_report`` shows with an INSTALLED CHILD_SA after the apply."""
+    report = applied.get("sa_report") or {}
+    up_now = []
+    for tunnel in brief:
+        entry = report.get(prefix + tunnel["name"]) if isinstance(report, Mapping) else None
+        if isinstance(entry, Mapping) and tunnel["name"] in _installed(entry.get("after") or [], None):
+            up_now.append(tunnel["name"])
+    return up_now
+
+
+def _psk_changed(brief: List[Dict[str, Any]], applied: Mapping, prefix: str) -> List[str]:
+    """The PSK tunnels whose secret config changed."""
+    changed = set()
+    sections = applied.get("sections")
+    if isinstance(sections, Mapping) and isinstance(sections.get("secrets"), Mapping):
+        changed = {_text(name) for name in sections["secrets"].get("changed") or []}
+    return [tunnel["name"] for tunnel in brief if tunnel["auth"] == "psk" and "ike-" + prefix + tunnel["name"] in changed]
+
+
+def _bring_up(brief: List[Dict[str, Any]], up_set: set, revoked: Mapping, peer: Mapping) -> List[Dict[str, Any]]:
+    """The tunnels this end brings up: not up, not revoked, not trap-only, and this end initiates or its peer
+    applied before it."""
+    return [tunnel for tunnel in brief
+            if tunnel["name"] not in up_set and tunnel["name"] not in revoked and tunnel["start_action"] != "trap"
+            and (tunnel["initiator"] or peer.get(tunnel["name"]) == "before")]
+
+
 def site_to_site_outcome(tunnels: Any, prefix: str, applied: Any = None, previous: Any = None, check_mode: bool = False,
                          up: bool = True) -> Dict[str, Any]:
     """Filter: after the config task, what came up, what is gone, which PSKs changed and what to bring up.
@@ -325,42 +370,22 @@ def site_to_site_outcome(tunnels: Any, prefix: str, applied: Any = None, previou
         raise AnsibleFilterError("site_to_site_outcome expects the result of site_to_site_tunnels for valid tunnels")
     prefix = _text(prefix)
     brief = _plain(tunnels["tunnels"])
-    peer = _plain(tunnels["peer"])
-    revoked = _plain(tunnels["revoked"])
     applied = applied if isinstance(applied, Mapping) else {}
     previous = previous if isinstance(previous, Mapping) else {}
-
-    up_now: List[str] = []
-    if not check_mode:
-        report = applied.get("sa_report") or {}
-        for tunnel in brief:
-            entry = report.get(prefix + tunnel["name"]) if isinstance(report, Mapping) else None
-            if isinstance(entry, Mapping) and tunnel["name"] in _installed(entry.get("after") or [], None):
-                up_now.append(tunnel["name"])
+    up_now = [] if check_mode else _up_now(brief, applied, prefix)
     conns = {prefix + tunnel["name"] for tunnel in brief}
     secrets = {"ike-" + prefix + tunnel["name"] for tunnel in brief if tunnel["auth"] == "psk"}
-    changed = set()
-    sections = applied.get("sections")
-    if isinstance(sections, Mapping) and isinstance(sections.get("secrets"), Mapping):
-        changed = {_text(name) for name in sections["secrets"].get("changed") or []}
-    psk_changed = [tunnel["name"] for tunnel in brief
-                   if tunnel["auth"] == "psk" and "ike-" + prefix + tunnel["name"] in changed]
+    psk_changed = _psk_changed(brief, applied, prefix)
     up_set = set(up_now)
-    bring_up = []
-    if up:
-        for tunnel in brief:
-            if tunnel["name"] in up_set or tunnel["name"] in revoked or tunnel["start_action"] == "trap":
-                continue
-            if tunnel["initiator"] or peer.get(tunnel["name"]) == "before":
-                bring_up.append(tunnel)
+    changed_set = set(psk_changed)
     return {
         "up_now": up_now,
         "not_up": [tunnel["name"] for tunnel in brief if tunnel["name"] not in up_set],
         "gone_conns": [_text(name) for name in (previous.get("connections") or {}) if name not in conns],
         "gone_secrets": [_text(name) for name in (previous.get("secrets") or {}) if name not in secrets],
         "psk_changed": psk_changed,
-        "psk_reauth": [tunnel for tunnel in brief if tunnel["name"] in set(psk_changed)],
-        "bring_up": bring_up,
+        "psk_reauth": [tunnel for tunnel in brief if tunnel["name"] in changed_set],
+        "bring_up": _bring_up(brief, up_set, _plain(tunnels["revoked"]), _plain(tunnels["peer"])) if up else [],
     }
 
 
