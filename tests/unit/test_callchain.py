@@ -36,13 +36,14 @@ def test_tracer_follows_the_connections_option_from_the_task_to_the_wire():
 
 
 def test_config_run_is_a_pipeline_within_the_limits():
-    """The connections option passes through at most 15 files and comes back to one at most 15 times.
+    """The connections option passes through at most 15 files and comes back to one at most 16 times.
 
     Issue 15 set 10 and 10; issue 17 added _swanctl/values.py (release-dependent value checks, a leaf); issue 19
     the SA step after the apply (_operations/tunnels.py and intent.py, two leaves) and, before the apply, one trip
     back into _kinds/connection.py for the names of the connections whose SAs are read first (13 and 11); issue 21
     the unchanged-rerun shortcut (_gateway/shortcut.py, at the start and to record the run at the end) and issue
-    19's PSK proof (_kinds/psk_proof.py): 15 and 15.
+    19's PSK proof (_kinds/psk_proof.py): 15 and 15; the record reusing the run's entry fingerprints (written
+    through _engine/ledger.py at the end): 15 and 16.
     """
     result = trace("--check")
     assert result.returncode == 0, result.stdout + result.stderr
