@@ -587,6 +587,10 @@ def measure_role(size, collections, base, routes, top):
             figures[("swanctl", step)] = timed_swanctl(daemons["swanctl"], swanctl_dir(
                 os.path.join(workdir, "swanctl-" + step.replace(" ", "-")), tree, collections))
             figures[("load", step)] = os.getloadavg()[0]
+        for route in readme:  # ansible-core's floor of the README route (see measure)
+            runner = runners[route]
+            figures[(route, "floor")] = runner.run(runner.playbook("floor", {
+                "name": "floor", "ansible.builtin.debug": {"msg": "the same play without the config task"}}))[0]
     finally:
         for daemon in daemons.values():
             daemon.stop()
@@ -609,6 +613,11 @@ def print_role(size, routes, figures, slowest):
             print("  %-16s   %s / swanctl %.2fx, / %s %.2fx; %s / swanctl %.2fx" % (
                 "", route, figures[(route, step)] / swan, base, figures[(route, step)] / figures[(base, step)],
                 base, figures[(base, step)] / swan))
+    for route in readme:
+        floor = figures[(route, "floor")]
+        print("  ansible-core floor of %s (the play with a debug task instead of config): %.2f s; to swanctl "
+              "--load-all: first %.2fx, again %.2fx" % (route, floor, floor / figures[("swanctl", "first apply")],
+                                                       floor / figures[("swanctl", "unchanged rerun")]))
     for (route, step), rows in slowest.items():
         print("  %s, %s: slowest tasks (wall s): %s" % (route, step, "; ".join(
             "%.2f %s" % (row["seconds"], row["name"].split(" : ", 1)[-1][:50]) for row in rows)))
