@@ -615,9 +615,9 @@ def print_role(size, routes, figures, slowest):
                 base, figures[(base, step)] / swan))
     for route in readme:
         floor = figures[(route, "floor")]
+        ratios = (floor / figures[("swanctl", "first apply")], floor / figures[("swanctl", "unchanged rerun")])
         print("  ansible-core floor of %s (the play with a debug task instead of config): %.2f s; to swanctl "
-              "--load-all: first %.2fx, again %.2fx" % (route, floor, floor / figures[("swanctl", "first apply")],
-                                                       floor / figures[("swanctl", "unchanged rerun")]))
+              "--load-all: first %.2fx, again %.2fx" % ((route, floor) + ratios))
     for (route, step), rows in slowest.items():
         print("  %s, %s: slowest tasks (wall s): %s" % (route, step, "; ".join(
             "%.2f %s" % (row["seconds"], row["name"].split(" : ", 1)[-1][:50]) for row in rows)))
