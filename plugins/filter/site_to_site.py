@@ -49,8 +49,7 @@ def _plain(value: Any) -> Any:
         return str(value)
     if value is None or isinstance(value, (bool, int, float)):
         return value
-    text = str(value)  # a vaulted value (decrypted on access by Ansible) or another scalar
-    return text
+    return str(value)  # a vaulted value (decrypted on access by Ansible) or another scalar
 
 
 def _text(value: Any) -> str:
