@@ -28,7 +28,7 @@ from daemon_views import listed_connection as listed, loaded_connections as load
 
 
 from ansible_collections.strongswan.vici.plugins.module_utils._kinds.connection import ConnectionKind
-from ansible_collections.strongswan.vici.plugins.module_utils._engine.ledger import Ledger
+from ansible_collections.strongswan.vici.plugins.module_utils._engine.ledger import Ledger, dump_document, load_document
 from ansible_collections.strongswan.vici.plugins.module_utils.vici.transport import parse_uri
 from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import Session
 from ansible_collections.strongswan.vici.plugins.modules import connection as connection_module
@@ -132,11 +132,11 @@ def test_a_reload_that_cannot_be_restored_says_the_connection_is_gone(charon, ru
     conn(run, socket, GW)
     # An older ledger entry without a restorable copy.
     path = ledger_path(socket, ledger_dir)
-    with open(path, encoding="utf-8") as handle:
-        data = json.load(handle)
+    with open(path, "rb") as handle:
+        data = load_document(handle.read())
     del data["entries"]["connection/gw"]["restore"]
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(data, handle)
+    with open(path, "wb") as handle:
+        handle.write(dump_document(data))
     monkeypatch.setattr(ConnectionKind, "validate", lambda self, session, name, message: None)
     failed = conn(run, socket, bogus(GW))
     assert failed["failed"] and failed["daemon_state"] == "absent"
@@ -229,8 +229,8 @@ def test_twenty_concurrent_first_runs_keep_every_ledger_entry(charon, ledger_dir
     assert [result.get("failed", False) for result in first] == [False] * 20, first
     assert all(result["changed"] for result in first)
     assert loaded(socket) == names
-    with open(ledger_path(socket, ledger_dir), encoding="utf-8") as handle:
-        entries = json.load(handle)["entries"]
+    with open(ledger_path(socket, ledger_dir), "rb") as handle:
+        entries = load_document(handle.read())["entries"]
     assert sorted(entries) == ["connection/%s" % name for name in names]
     again = _run_together(socket, names, ledger_dir, tmp_path)
     assert [result["changed"] for result in again] == [False] * 20, [result.get("reason") for result in again]
@@ -242,11 +242,11 @@ def test_twenty_concurrent_first_runs_keep_every_ledger_entry(charon, ledger_dir
 def _damage(socket, ledger_dir, how):
     path = ledger_path(socket, ledger_dir)
     if how == "entry is a string":
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
+        with open(path, "rb") as handle:
+            data = load_document(handle.read())
         data["entries"]["connection/gw"]["message"] = "str"
-        with open(path, "w", encoding="utf-8") as handle:
-            json.dump(data, handle)
+        with open(path, "wb") as handle:
+            handle.write(dump_document(data))
     elif how == "not json":
         with open(path, "w", encoding="utf-8") as handle:
             handle.write("{")

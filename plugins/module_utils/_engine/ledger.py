@@ -4,8 +4,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The ledger: what this collection loaded into one daemon instance. PRIVATE to the collection.
 
-One JSON file per socket, mode 0600, in a directory owned by the running user
-and writable by nobody else. For every object it holds a keyed fingerprint of
+One file per socket, mode 0600, in a directory owned by the running user
+and writable by nobody else: a JSON header line, then one line per object (its
+key as a JSON string, a tab, the entry as JSON), so that a run that changes a
+few objects of thousands neither parses nor encodes the others' entries. For every object it holds a keyed fingerprint of
 the exact message sent (HMAC-SHA256, random key kept in the same file), the
 redacted message (secrets masked) for diffs, keyed fingerprints of each secret
 value (to say which one changed) and, for kinds whose messages hold no secret,
@@ -39,7 +41,9 @@ from .store import FileFault, Reading, directory_problem, locked, prepare_direct
 from ..vici.transport import Endpoint
 
 # 2: fingerprints over canonical_text, which is also the restore copy (1 encoded messages twice).
-LEDGER_VERSION = 2
+# 3: the same entries, a line each (2 was one JSON document); 2 is still read, and written as 3 on the next save.
+LEDGER_VERSION = 3
+READABLE_VERSIONS = (2, 3)
 LEDGER_DIR_ENV = "STRONGSWAN_VICI_LEDGER_DIR"
 RUNTIME_DIR_ENV = "XDG_RUNTIME_DIR"
 DEFAULT_LEDGER_DIRS = ("/var/lib/strongswan-vici", "~/.cache/strongswan-vici")
@@ -86,6 +90,98 @@ def _valid_entry(entry: Any) -> bool:
             and isinstance(entry.get("message"), dict) and isinstance(entry.get("secrets", {}), dict))
 
 
+# -- the file's format ----------------------------------------------------------------------------
+
+class LedgerFormatError(ValueError):
+    """The file is not a ledger of a format this build reads; the message completes "the ledger PATH ..."."""
+
+
+class LedgerFile(NamedTuple):
+    """A ledger file as read: its header (``version``, ``instance``, ``key``) and its entries by key.
+
+    An entry is the JSON text of its line, parsed only when asked for (:meth:`Ledger.get`), or an entry
+    already parsed (a file of version 2, or one this run recorded).
+    """
+
+    header: Dict[str, Any]
+    entries: Dict[str, Any]
+
+
+def _entry_key_of(text: str) -> Optional[str]:
+    """The key a line starts with (a JSON string); None if it is none."""
+    inner = text[1:-1]
+    if len(text) >= 2 and text[0] == text[-1] == '"' and '"' not in inner and "\\" not in inner:
+        return inner  # the common case, without the JSON decoder: thousands of lines
+    try:
+        key = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    return key if isinstance(key, str) else None
+
+
+def parse_ledger(content: bytes) -> LedgerFile:
+    """The ledger file's ``content``; :class:`LedgerFormatError` if it is none this build reads."""
+    try:
+        lines = content.decode("utf-8").split("\n")
+        header = json.loads(lines[0])
+    except (ValueError, RecursionError) as error:
+        raise LedgerFormatError("is unreadable or corrupt (%s)" % error.__class__.__name__) from None
+    if not isinstance(header, dict) or header.get("version") not in READABLE_VERSIONS:
+        raise LedgerFormatError("has an unknown format")
+    if header["version"] == 2:
+        entries = header.pop("entries", None)
+        if not isinstance(entries, dict):
+            raise LedgerFormatError("has no valid entries")
+        return LedgerFile(header, entries)
+    parsed: Dict[str, Any] = {}
+    for line in lines[1:]:
+        if not line:
+            continue
+        key_text, tab, body = line.partition("\t")
+        key = _entry_key_of(key_text) if tab else None
+        # A line without a key is ignored; a key whose entry is ill-formed is noted when it is read.
+        if key is not None:
+            parsed[key] = body
+    return LedgerFile(header, parsed)
+
+
+def _parsed_entry(text: str) -> Any:
+    """An entry's line parsed (its text again if that is no JSON: ill-formed all the same)."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return text
+
+
+#: One encoder for every entry: json.dumps with options builds a new one per call (half the time of a big save).
+_ENTRY_ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True)
+
+
+def render_ledger(header: Mapping[str, Any], entries: Mapping[str, Any]) -> bytes:
+    """The file for ``header`` and ``entries`` (as :class:`LedgerFile` holds them), in the current format."""
+    lines = [json.dumps(dict(header, version=LEDGER_VERSION), separators=(",", ":"), sort_keys=True)]
+    for key in sorted(entries):
+        entry = entries[key]
+        # The text it was read as, untouched (a line holds no line break), else the entry as JSON.
+        text = entry if isinstance(entry, str) and "\n" not in entry else _ENTRY_ENCODER.encode(entry)
+        lines.append("%s\t%s" % (json.dumps(key), text))
+    lines.append("")
+    return "\n".join(lines).encode("utf-8")
+
+
+def load_document(content: bytes) -> Dict[str, Any]:
+    """The file's content as one document, every entry parsed (to read or repair a ledger by hand; the tests)."""
+    ledger = parse_ledger(content)
+    entries = {key: _parsed_entry(entry) if isinstance(entry, str) else entry for key, entry in ledger.entries.items()}
+    return dict(ledger.header, entries=entries)
+
+
+def dump_document(document: Mapping[str, Any]) -> bytes:
+    """The file for a document of :func:`load_document`'s form."""
+    header = {key: value for key, value in document.items() if key != "entries"}
+    return render_ledger(header, document.get("entries") or {})
+
+
 class Ledger:
     """What this collection loaded into one daemon instance (see the module docstring).
 
@@ -99,7 +195,8 @@ class Ledger:
         self.instance = instance
         self.read_only = read_only
         self.key = b""
-        self.entries: Dict[str, Dict[str, Any]] = {}
+        #: Entries by key: parsed, or the text of their line in the file until first asked for (:meth:`get`).
+        self.entries: Dict[str, Any] = {}
         self.notes: List[str] = []
         for note in notes or []:
             self._note(note)
@@ -109,7 +206,7 @@ class Ledger:
         self.generation = ""
         self._content_digest = ""
         #: The valid entries of the file whose content is :attr:`generation` (as read or written; never changed).
-        self._file_entries: Dict[str, Dict[str, Any]] = {}
+        self._file_entries: Dict[str, Any] = {}
         self._usable = bool(path)
         if path:
             problem = directory_problem(os.path.dirname(path) or ".")
@@ -142,7 +239,7 @@ class Ledger:
 
     # -- the file ------------------------------------------------------------
 
-    def _load_file(self) -> Optional[Dict[str, Any]]:
+    def _load_file(self) -> Optional[LedgerFile]:
         """The file's content if it exists and can be trusted, else None (with a note)."""
         return self._parse(self._file_bytes())
 
@@ -163,19 +260,15 @@ class Ledger:
         self._content_digest = hashlib.sha256(reading.data).hexdigest()
         return reading.data
 
-    def _parse(self, content: Optional[bytes]) -> Optional[Dict[str, Any]]:
+    def _parse(self, content: Optional[bytes]) -> Optional[LedgerFile]:
         """The file's ``content`` (:meth:`_file_bytes`) decoded, if well-formed (else None, with a note)."""
         if content is None:
             return None
         try:
-            data = json.loads(content.decode("utf-8"))
-        except (ValueError, RecursionError) as error:
-            self._note("the ledger %s is unreadable or corrupt (%s); objects are reloaded" % (self.path, error.__class__.__name__))
+            return parse_ledger(content)
+        except LedgerFormatError as error:
+            self._note("the ledger %s %s; objects are reloaded" % (self.path, error))
             return None
-        if not isinstance(data, dict) or data.get("version") != LEDGER_VERSION:
-            self._note("the ledger %s has an unknown format; objects are reloaded" % self.path)
-            return None
-        return data
 
     def _untrusted(self, reading: Reading) -> str:
         """The note for a ledger file the store did not believe."""
@@ -205,35 +298,22 @@ class Ledger:
         """Replace the file atomically (call with the lock held)."""
         if not self.path:
             raise ValueError("the ledger has no file to write")
-        data = {"version": LEDGER_VERSION, "instance": self.instance, "key": self.key.hex(), "entries": entries}
-        # json.dumps, not json.dump: only the one-shot form uses the C encoder (10x faster on big ledgers).
-        content = json.dumps(data, separators=(",", ":"), sort_keys=True).encode("utf-8")
+        content = render_ledger({"instance": self.instance, "key": self.key.hex()}, entries)
         replace_file(self.path, content)
         self.generation = hashlib.sha256(content).hexdigest()
         self._file_entries = dict(entries)
 
     @staticmethod
-    def _key_of(data: Optional[Mapping[str, Any]]) -> bytes:
-        if not data or not isinstance(data.get("key"), str):
+    def _key_of(data: Optional[LedgerFile]) -> bytes:
+        if data is None or not isinstance(data.header.get("key"), str):
             return b""
         try:
-            key = bytes.fromhex(data["key"])
+            key = bytes.fromhex(data.header["key"])
         except ValueError:
             return b""
         return key if len(key) >= 16 else b""
 
-    def _entries_of(self, data: Mapping[str, Any]) -> Dict[str, Dict[str, Any]]:
-        entries = data.get("entries")
-        if not isinstance(entries, dict):
-            self._note("the ledger %s has no valid entries; objects are reloaded" % self.path)
-            return {}
-        valid = {name: entry for name, entry in entries.items() if _valid_entry(entry)}
-        if len(valid) != len(entries):
-            self._note("the ledger %s has %d ill-formed entr%s, ignored: those objects are reloaded"
-                       % (self.path, len(entries) - len(valid), "y" if len(entries) - len(valid) == 1 else "ies"))
-        return valid
-
-    def _adopt(self, data: Optional[Mapping[str, Any]]) -> bool:
+    def _adopt(self, data: Optional[LedgerFile]) -> bool:
         """Take the key (and, for this daemon instance, the entries) of ``data``; False if it has no valid key."""
         key = self._key_of(data)
         if not key:
@@ -243,13 +323,12 @@ class Ledger:
         if data is None:  # no key without data; says so to type checkers too
             return False
         self.key = key
-        if same_instance(str(data.get("instance", "")), self.instance):
+        if same_instance(str(data.header.get("instance", "")), self.instance):
             # Keep the recorded start time: ours may be a second off.
-            self.instance = str(data["instance"])
+            self.instance = str(data.header["instance"])
             self.generation = self._content_digest
-            self._file_entries = self._entries_of(data)
-            for name, entry in self._file_entries.items():
-                self.entries.setdefault(name, entry)
+            self._file_entries = data.entries
+            self.entries = dict(data.entries, **self.entries)
         return True
 
     def _read(self) -> None:
@@ -292,8 +371,14 @@ class Ledger:
         return hmac.new(self.key, text.encode("utf-8"), hashlib.sha256).hexdigest()
 
     def get(self, kind: str, name: str) -> Optional[Dict[str, Any]]:
-        entry = self.entries.get(self._entry_key(kind, name))
-        return entry if _valid_entry(entry) else None
+        key = self._entry_key(kind, name)
+        entry = self.entries.get(key)
+        if isinstance(entry, str):  # the text of its line in the file: parsed once, when first asked for
+            entry = self.entries[key] = _parsed_entry(entry)
+        if entry is None or _valid_entry(entry):
+            return entry
+        self._note("the ledger %s has an ill-formed entry for %s, ignored: it is reloaded" % (self.path, key))
+        return None
 
     def record(self, kind: str, name: str, fingerprint: str, redacted: Mapping[str, Any],
                secret_fingerprints: Optional[Mapping[str, str]] = None, restore_text: Optional[str] = None) -> None:
@@ -358,8 +443,8 @@ class Ledger:
                     current = self._parse(content)
                     # Another daemon instance, or another key: entries there are void for us.
                     if (current is not None and self._key_of(current) == self.key
-                            and same_instance(str(current.get("instance", "")), self.instance)):
-                        entries = self._entries_of(current)
+                            and same_instance(str(current.header.get("instance", "")), self.instance)):
+                        entries = dict(current.entries)
                 for key, entry in self._updates.items():
                     if entry is None:
                         entries.pop(key, None)

@@ -18,6 +18,8 @@ from ansible_collections.strongswan.vici.plugins.module_utils._engine.ledger imp
     Ledger,
     annex_fingerprint,
     annex_path,
+    dump_document,
+    load_document,
     read_annex,
 )
 from ansible_collections.strongswan.vici.plugins.module_utils._engine.plan import Group, Planned
@@ -69,11 +71,11 @@ def test_annex_holds_for_the_ledger_content_it_was_written_for(tmp_path):
 def test_annex_is_void_once_the_ledger_is_edited_by_hand(tmp_path):
     ledger = saved_ledger(tmp_path)
     assert ledger.keep_annex({"k": {"daemon": "d"}})
-    with open(ledger.path, encoding="utf-8") as handle:
-        data = json.load(handle)
+    with open(ledger.path, "rb") as handle:
+        data = load_document(handle.read())
     data["entries"]["connection/gw"]["fingerprint"] = "0" * 64
-    with open(ledger.path, "w", encoding="utf-8") as handle:
-        json.dump(data, handle)
+    with open(ledger.path, "wb") as handle:
+        handle.write(dump_document(data))
     assert read_annex(ledger.path, "instance-1") is None
 
 

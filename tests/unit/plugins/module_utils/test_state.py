@@ -20,7 +20,13 @@ from ansible_collections.strongswan.vici.plugins.module_utils._engine.canonical 
     to_canonical_data,
 )
 from ansible_collections.strongswan.vici.plugins.module_utils._engine.identity import instance_identity, same_instance
-from ansible_collections.strongswan.vici.plugins.module_utils._engine.ledger import LEDGER_DIR_ENV, Ledger, LedgerError
+from ansible_collections.strongswan.vici.plugins.module_utils._engine.ledger import (
+    LEDGER_DIR_ENV,
+    Ledger,
+    LedgerError,
+    dump_document,
+    load_document,
+)
 from ansible_collections.strongswan.vici.plugins.module_utils._text.secrets import MASK
 from ansible_collections.strongswan.vici.plugins.module_utils._engine.kind import (
     CHANGED_SECRET,
@@ -259,9 +265,9 @@ def _saved_ledger(path, entries):
     ledger = Ledger(str(path), INSTANCE)
     ledger.fingerprint({})
     ledger.save()
-    data = json.loads(path.read_text())
+    data = load_document(path.read_bytes())
     data["entries"] = entries
-    path.write_text(json.dumps(data))
+    path.write_bytes(dump_document(data))
 
 
 def test_ill_formed_entries_are_unknown_not_a_crash(tmp_path):
@@ -271,7 +277,8 @@ def test_ill_formed_entries_are_unknown_not_a_crash(tmp_path):
     ledger = Ledger(str(path), INSTANCE)
     for name in "abc":
         assert ledger.get("thing", name) is None
-    assert "3 ill-formed entries" in ledger.note
+    assert [note for note in ledger.notes if "ill-formed entry" in note] == [
+        "the ledger %s has an ill-formed entry for thing/%s, ignored: it is reloaded" % (path, name) for name in "abc"]
     kind = RecordingKind(unload_on=("dpd",))
     change, = plan(kind, [Item("a", {"data": "s"})], {"a": {"seen": "yes"}}, ledger)
     assert change.action == "load" and change.reason.startswith("loaded, but not by this collection")
@@ -557,13 +564,13 @@ def test_a_tampered_restorable_copy_is_not_loaded(tmp_path):
     path = tmp_path / "ledger.json"
     kind = DictKind()
     _converge(kind, Ledger(str(path), INSTANCE), {"dpd": "10"})
-    data = json.loads(path.read_text())
+    data = load_document(path.read_bytes())
     assert Ledger(str(path), INSTANCE).restorable("thing", "a") == {"dpd": "10"}
     data["entries"]["thing/a"]["restore"] = json.dumps(to_canonical_data({"dpd": "10", "evil": "yes"}))
-    path.write_text(json.dumps(data))
+    path.write_bytes(dump_document(data))
     assert Ledger(str(path), INSTANCE).restorable("thing", "a") is None
     data["entries"]["thing/a"]["restore"] = "[" * 100000
-    path.write_text(json.dumps(data))
+    path.write_bytes(dump_document(data))
     assert Ledger(str(path), INSTANCE).restorable("thing", "a") is None
 
 
@@ -571,18 +578,73 @@ def test_the_restore_copy_is_the_text_the_fingerprint_was_computed_from(tmp_path
     path = tmp_path / "ledger.json"
     message = {"dpd": "10", "blob": b"\x01", "rounds": {"local-1": {"auth": "psk"}}, "list": ["b", "a"]}
     _converge(DictKind(), Ledger(str(path), INSTANCE), message)
-    entry = json.loads(path.read_text())["entries"]["thing/a"]
+    entry = load_document(path.read_bytes())["entries"]["thing/a"]
     ledger = Ledger(str(path), INSTANCE)
     assert entry["restore"] == canonical_text(message)
     assert entry["fingerprint"] == ledger.fingerprint_text(entry["restore"]) == ledger.fingerprint(message)
     assert ledger.restorable("thing", "a") == message
 
 
+def test_a_ledger_of_version_2_is_still_believed_and_saved_as_lines(tmp_path):
+    path = tmp_path / "ledger.json"
+    kind = DictKind()
+    _converge(kind, Ledger(str(path), INSTANCE), {"dpd": "10"})
+    data = load_document(path.read_bytes())
+    assert data["version"] == 3
+    # What an earlier build wrote: one JSON document, the same entries and fingerprints.
+    path.write_text(json.dumps(dict(data, version=2)))
+    ledger = Ledger(str(path), INSTANCE)
+    change, = plan(kind, [Item("a", {"dpd": "10"})], kind.snapshot(None), ledger)
+    assert change.action is None and ledger.note == ""
+    ledger.record("thing", "b", "f" * 64, {"x": "1"})
+    assert ledger.save()
+    assert load_document(path.read_bytes()) == dict(data, entries=dict(data["entries"], **{
+        "thing/b": {"fingerprint": "f" * 64, "message": {"x": "1"}}}))
+
+
+def test_a_save_keeps_the_lines_of_entries_it_did_not_touch_as_they_were(tmp_path):
+    path = tmp_path / "ledger.json"
+    ledger = Ledger(str(path), INSTANCE)
+    ledger.fingerprint({})  # makes the key
+    names = ["a", "b\tc", "d\ne", 'f"g', "h\\i", "\u00e9t\u00e9"]
+    for number, name in enumerate(names):
+        restore = canonical_text({"n": str(number)})
+        ledger.record("thing", name, ledger.fingerprint_text(restore), {"n": str(number)}, restore_text=restore)
+    assert ledger.save()
+    before = path.read_bytes().split(b"\n")
+    assert len(before) == len(names) + 2 and before[-1] == b""
+    again = Ledger(str(path), INSTANCE)
+    assert all(isinstance(entry, str) for entry in again.entries.values())  # nothing parsed yet
+    again.record("thing", "a", "e" * 64, {"n": "changed"})
+    assert again.save()
+    after = path.read_bytes().split(b"\n")
+    assert [line for line in after if line not in before] == [after[1]] and after[1].startswith(b'"thing/a"\t')
+    assert all(isinstance(again.entries[key], str) for key in again.entries if key != "thing/a")
+    third = Ledger(str(path), INSTANCE)
+    for number, name in enumerate(names[1:], 1):
+        assert third.get("thing", name)["message"] == {"n": str(number)}
+        assert third.restorable("thing", name) == {"n": str(number)}
+    assert third.get("thing", "a")["message"] == {"n": "changed"} and third.note == ""
+
+
+@pytest.mark.parametrize("line", [b"no tab here", b'"thing/x"\t{"fingerprint": 1}', b'"thing/x"\tnot json',
+                                  b'["thing/x"]\t{}', b"\t", b'"thing/x"\t' + b"[" * 100000])
+def test_ill_formed_lines_are_unknown_entries_and_the_rest_holds(tmp_path, line):
+    path = tmp_path / "ledger.json"
+    kind = DictKind()
+    _converge(kind, Ledger(str(path), INSTANCE), {"dpd": "10"})
+    path.write_bytes(path.read_bytes() + line + b"\n")
+    ledger = Ledger(str(path), INSTANCE)
+    assert ledger.get("thing", "x") is None
+    change, = plan(kind, [Item("a", {"dpd": "10"})], kind.snapshot(None), ledger)
+    assert change.action is None
+
+
 def test_a_ledger_of_the_previous_format_is_unknown_and_everything_reloads(tmp_path):
     path = tmp_path / "ledger.json"
     kind = DictKind()
     _converge(kind, Ledger(str(path), INSTANCE), {"dpd": "10"})
-    data = json.loads(path.read_text())
+    data = load_document(path.read_bytes())
     data["version"] = 1  # fingerprints over another encoding: they would never match again
     path.write_text(json.dumps(data))
     ledger = Ledger(str(path), INSTANCE)

@@ -155,7 +155,7 @@ def test_the_delta_path_is_not_taken(charon, run_in_process, tmp_path, paths, ch
         args["sa_timeout"] = 5
     if change == "ledger":  # written by hand since the record: the annex is void
         ledger = next((tmp_path / "ledger").glob("ledger-*[0-9a-f].json"))
-        ledger.write_text(ledger.read_text().replace('{"entries"', '{"entries" '))
+        ledger.write_text(ledger.read_text().replace('{"instance"', '{"instance" '))
     done = run_in_process("config", args)
     assert paths[-1] == "full" and done["changed"] is True and done["sections"]["connections"]["changed"] == ["c1"]
 
