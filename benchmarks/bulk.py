@@ -639,6 +639,12 @@ def print_figures(size, route, figures):
     print("  ansible-core floor (the play with a debug task instead of config) to swanctl --load-all: first %.2f; "
           "again %.2f" % (figures["ansible-core floor"] / figures["swanctl first"],
                           figures["ansible-core floor"] / figures["swanctl again"]))
+    # The module's process (interpreter start included) against swanctl's whole run: the collection's own part;
+    # the rest of each step is ansible-playbook's (ansible-core's) own.
+    modules = [value for key, value in figures.items() if key.startswith("  of which module")]
+    steps = ("swanctl first", "swanctl again", "swanctl change one", "swanctl purge")
+    print("  the module's process alone to swanctl --load-all: %s" % "; ".join(
+        "%s %.2f" % (step.split(" ", 1)[1], module / figures[step]) for step, module in zip(steps, modules)))
     sys.stdout.flush()
 
 
