@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 
+from ansible_collections.strongswan.vici.plugins.module_utils._engine.parallel import SESSIONS
 from ansible_collections.strongswan.vici.plugins.module_utils.vici.session import Session
 
 from conftest import step_result
@@ -50,7 +51,9 @@ def test_parallel_first_apply_reports_exactly_what_the_daemon_holds_after_a_reje
     assert sections == ["secrets"] * COUNT + ["connections"] * (len(applied) - COUNT), sections
     assert len(shared) == COUNT
     assert {entry["name"] for entry in applied if entry["section"] == "connections"} == conns
-    assert "p%d" % BROKEN not in conns and len(conns) >= BROKEN // 2, len(conns)
+    # The lane that met the rejected object had loaded every object before it in its share (lanes take every
+    # SESSIONS-th object); how far the other lanes got depends on scheduling, and ``applied`` says it exactly.
+    assert "p%d" % BROKEN not in conns and conns >= {"p%d" % n for n in range(BROKEN % SESSIONS, BROKEN, SESSIONS)}
     # The ledger matches: after the fix, the rerun loads exactly the connections the daemon lacks.
     src.write_text(json.dumps(gateway()))
     fixed = run(charon.socket_uri, ledger, src=str(src))
