@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-import json
 import os
 import time
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ansible_collections.strongswan.vici.plugins.module_utils._engine.ledger import load_document
 from ansible_collections.strongswan.vici.plugins.module_utils._text.input import InputError
 from ansible_collections.strongswan.vici.plugins.module_utils._kinds.pool import pool_range, reported_base
 from ansible_collections.strongswan.vici.plugins.module_utils.vici.errors import ViciCommandFailed
@@ -69,7 +69,7 @@ def test_lifecycle_check_real_check_real(charon, ledger, tmp_path):
         changed, stable = runs(uri, ledger, dict(rw2, _diff=True), rw2)
         assert changed["changed"] is True and changed["diff"] == predicted["diff"]
         assert stable["changed"] is False
-        entries = json.loads(next(ledger.glob("ledger-*.json")).read_text())["entries"]
+        entries = load_document(next(ledger.glob("ledger-*.json")).read_bytes())["entries"]
         assert entries["pool/rw"]["message"]["dns"] == ["10.9.8.6"]
         assert "updated vici pool rw" in charon.log_tail(200)  # same range: kept, attributes replaced
 
