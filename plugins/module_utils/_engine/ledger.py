@@ -7,9 +7,11 @@
 One file per socket, mode 0600, in a directory owned by the running user
 and writable by nobody else: a JSON header line, then one line per object (its
 key as a JSON string, a tab, the entry as JSON), so that a run that changes a
-few objects of thousands neither parses nor encodes the others' entries. For every object it holds a keyed fingerprint of
-the exact message sent (HMAC-SHA256, random key kept in the same file), the
-redacted message (secrets masked) for diffs, keyed fingerprints of each secret
+few objects of thousands neither parses nor encodes the others' entries.
+
+For every object it holds a keyed fingerprint of the exact message sent
+(HMAC-SHA256, random key kept in the same file), the redacted message (secrets
+masked) for diffs, keyed fingerprints of each secret
 value (to say which one changed) and, for kinds whose messages hold no secret,
 a lossless copy that can be loaded back when a replacement fails.
 
@@ -153,17 +155,17 @@ def _parsed_entry(text: str) -> Any:
         return text
 
 
-#: One encoder for every entry: json.dumps with options builds a new one per call (half the time of a big save).
-_ENTRY_ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True)
+#: One encoder for every line: json.dumps with options builds a new one per call (half the time of a big save).
+_LINE_ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True)
 
 
 def render_ledger(header: Mapping[str, Any], entries: Mapping[str, Any]) -> bytes:
     """The file for ``header`` and ``entries`` (as :class:`LedgerFile` holds them), in the current format."""
-    lines = [json.dumps(dict(header, version=LEDGER_VERSION), separators=(",", ":"), sort_keys=True)]
+    lines = [_LINE_ENCODER.encode(dict(header, version=LEDGER_VERSION))]
     for key in sorted(entries):
         entry = entries[key]
         # The text it was read as, untouched (a line holds no line break), else the entry as JSON.
-        text = entry if isinstance(entry, str) and "\n" not in entry else _ENTRY_ENCODER.encode(entry)
+        text = entry if isinstance(entry, str) and "\n" not in entry else _LINE_ENCODER.encode(entry)
         lines.append("%s\t%s" % (json.dumps(key), text))
     lines.append("")
     return "\n".join(lines).encode("utf-8")
@@ -205,7 +207,8 @@ class Ledger:
         #: for. Any write of the file, by a run or by hand, changes it.
         self.generation = ""
         self._content_digest = ""
-        #: The valid entries of the file whose content is :attr:`generation` (as read or written; never changed).
+        #: The entries of the file whose content is :attr:`generation` (as read or written; never changed), as
+        #: :class:`LedgerFile` holds them: a save writes those this run did not update back as they were.
         self._file_entries: Dict[str, Any] = {}
         self._usable = bool(path)
         if path:
@@ -328,7 +331,7 @@ class Ledger:
             self.instance = str(data.header["instance"])
             self.generation = self._content_digest
             self._file_entries = data.entries
-            self.entries = dict(data.entries, **self.entries)
+            self.entries = {**data.entries, **self.entries}  # what this run recorded meanwhile stays
         return True
 
     def _read(self) -> None:
